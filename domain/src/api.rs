@@ -1,0 +1,103 @@
+//! Wire types of the public visitor API (`/api/v1`), used by the bubble and by anyone who
+//! builds their own client. Field names here are the documented contract.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::chat::ChatStatus;
+use crate::event::ChatEvent;
+use crate::ids::{ChatId, EventId, VisitorId};
+use crate::time::Timestamp;
+
+/// `POST /api/v1/visitors`: who the visitor is and where they are.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewVisitor {
+    /// Name, if the host page knows it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Email, if the host page knows it.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Browser language, e.g. `en-GB`.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The page the bubble was opened on.
+    #[serde(default)]
+    pub page_url: Option<String>,
+    /// The page's referrer.
+    #[serde(default)]
+    pub referrer: Option<String>,
+    /// Custom fields passed through by the host page's snippet.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Answer to `POST /api/v1/visitors`. The token is shown once; the server keeps only its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorCreated {
+    /// The new visitor.
+    pub visitor_id: VisitorId,
+    /// Bearer token for every later call.
+    pub token: String,
+}
+
+/// `POST /api/v1/visitor/chats`: start a chat with a first message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartChat {
+    /// The visitor's name (required unless the site says otherwise).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The first message.
+    pub message: String,
+    /// Idempotency key of the first message.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// `POST /api/v1/visitor/chats/{chat_id}/messages`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostMessage {
+    /// The text.
+    pub body: String,
+    /// Idempotency key: a retry with the same key returns the first result.
+    #[serde(default)]
+    pub client_id: Option<String>,
+}
+
+/// A chat as its visitor sees it: status and every event visible to them, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorChat {
+    /// The chat.
+    pub id: ChatId,
+    /// Its status.
+    pub status: ChatStatus,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// Every event visible to the visitor, oldest first.
+    pub events: Vec<ChatEvent>,
+}
+
+/// Answer to `GET /api/v1/visitor`: the visitor and their current chat, if any.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorView {
+    /// The visitor.
+    pub visitor_id: VisitorId,
+    /// The name they gave, if any.
+    pub name: Option<String>,
+    /// Their most recent chat that they have not ended, if any.
+    pub chat: Option<VisitorChat>,
+    /// Resume the event stream after this id.
+    pub last_event_id: EventId,
+}
+
+/// Public settings the bubble needs before the visitor types anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetConfig {
+    /// Whether the start form requires a name.
+    pub name_required: bool,
+    /// Title of the panel.
+    pub title: String,
+    /// Greeting above the start form.
+    pub greeting: String,
+}

@@ -1,0 +1,164 @@
+//! The one error type that crosses the wire: a stable snake_case code, the HTTP status it maps
+//! to, and a message that is safe to show. Internal causes are logged at the boundary, never sent.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Stable, documented error codes. Clients match on these, never on messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The request body or a parameter could not be read.
+    BadRequest,
+    /// The body is larger than the endpoint accepts.
+    PayloadTooLarge,
+    /// A message with no text.
+    EmptyMessage,
+    /// A message over [`crate::chat::MAX_MESSAGE_BYTES`].
+    MessageTooLong,
+    /// A name, email or other field failed validation.
+    InvalidField,
+    /// The visitor's name is required to start a chat.
+    NameRequired,
+    /// No chat with that id is visible to the caller.
+    ChatNotFound,
+    /// Accept on a chat another operator already took (or that is no longer waiting).
+    ChatNotWaiting,
+    /// The chat is closed (or the caller's part in it has ended).
+    ChatClosed,
+    /// The caller is not a member of the chat.
+    NotAParticipant,
+    /// The visitor already has an open chat.
+    ChatAlreadyOpen,
+    /// No valid session or visitor token.
+    Unauthorized,
+    /// Authenticated, but not allowed to do this.
+    Forbidden,
+    /// The operator still has the default password and must change it first.
+    PasswordChangeRequired,
+    /// Email or password wrong (deliberately not saying which).
+    InvalidCredentials,
+    /// The new password does not meet the policy.
+    WeakPassword,
+    /// Too many attempts; try again later.
+    RateLimited,
+    /// The request's origin is not allowed to call this endpoint.
+    OriginNotAllowed,
+    /// Something failed on the server; the cause is in the server log.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status this code is answered with.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::BadRequest
+            | Self::EmptyMessage
+            | Self::MessageTooLong
+            | Self::InvalidField
+            | Self::NameRequired
+            | Self::WeakPassword => 400,
+            Self::PayloadTooLarge => 413,
+            Self::Unauthorized | Self::InvalidCredentials => 401,
+            Self::Forbidden | Self::NotAParticipant | Self::OriginNotAllowed => 403,
+            Self::PasswordChangeRequired => 403,
+            Self::ChatNotFound => 404,
+            Self::ChatNotWaiting | Self::ChatClosed | Self::ChatAlreadyOpen => 409,
+            Self::RateLimited => 429,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad_request",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::EmptyMessage => "empty_message",
+            Self::MessageTooLong => "message_too_long",
+            Self::InvalidField => "invalid_field",
+            Self::NameRequired => "name_required",
+            Self::ChatNotFound => "chat_not_found",
+            Self::ChatNotWaiting => "chat_not_waiting",
+            Self::ChatClosed => "chat_closed",
+            Self::NotAParticipant => "not_a_participant",
+            Self::ChatAlreadyOpen => "chat_already_open",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::PasswordChangeRequired => "password_change_required",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::WeakPassword => "weak_password",
+            Self::RateLimited => "rate_limited",
+            Self::OriginNotAllowed => "origin_not_allowed",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// An error safe to send to any client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub struct Error {
+    /// Machine-readable code.
+    pub code: ErrorCode,
+    /// Human-readable explanation, safe to show.
+    pub message: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl Error {
+    /// An error with the given code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The generic internal error; the cause must already have been logged.
+    pub fn internal() -> Self {
+        Self::new(ErrorCode::Internal, "Something went wrong on the server.")
+    }
+
+    /// No valid credentials.
+    pub fn unauthorized() -> Self {
+        Self::new(ErrorCode::Unauthorized, "Please log in.")
+    }
+}
+
+/// The JSON body of every error response: `{"error": {"code": "...", "message": "..."}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: Error,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_codes_match_serde_names() {
+        for code in [
+            ErrorCode::BadRequest,
+            ErrorCode::ChatNotWaiting,
+            ErrorCode::PasswordChangeRequired,
+            ErrorCode::Internal,
+        ] {
+            let json = serde_json::to_string(&code).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn client_errors_are_4xx_and_internal_is_500() {
+        assert_eq!(ErrorCode::ChatNotWaiting.http_status(), 409);
+        assert_eq!(ErrorCode::Unauthorized.http_status(), 401);
+        assert_eq!(ErrorCode::Internal.http_status(), 500);
+    }
+}

@@ -1,0 +1,19 @@
+//! Switchboard's shared vocabulary, compiled for the server and for both browser bundles.
+//!
+//! Everything here is pure: ids, the chat state machine (`chat`), the events that record every
+//! change (`event`), the error codes that cross the wire (`error`) and the public API's wire
+//! types (`api`). No I/O, so every rule can be tested exhaustively without a database.
+
+pub mod api;
+pub mod chat;
+pub mod console;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod time;
+
+pub use chat::{Actor, ChatState, ChatStatus, Command};
+pub use error::{Error, ErrorCode};
+pub use event::{Author, ChatEvent, EventKind};
+pub use ids::{ChatId, EventId, OperatorId, VisitorId};
+pub use time::Timestamp;

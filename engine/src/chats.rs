@@ -1,0 +1,421 @@
+//! Chat services: visitors starting and ending chats, operators accepting them, messages both
+//! ways, the console's snapshot and read markers.
+//!
+//! Every command follows one path ([`Engine::execute`]): load the chat, let `domain` decide,
+//! commit state and events in one transaction at the version decided on, publish. A lost race
+//! (stale version) is decided again on fresh state, so exactly one of two concurrent accepts
+//! wins and the other gets `chat_not_waiting`.
+
+use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat, VisitorCreated, VisitorView};
+use domain::chat::{MessageBody, parse_client_id, parse_display_name};
+use domain::console::{ConsoleSnapshot, MyChat};
+use domain::{
+    Actor, ChatEvent, ChatId, ChatState, Command, Error, ErrorCode, EventId, EventKind, VisitorId,
+};
+use uuid::Uuid;
+
+use crate::bus::logged;
+use crate::operators::Session;
+use crate::store::{StoreError, StoredChat, VisitorRecord, author_key};
+use crate::{Engine, auth, internal, now};
+
+/// How often a command is decided again after losing a race before giving up.
+const MAX_ATTEMPTS: usize = 8;
+/// Longest URL, referrer, language or custom field value kept for a visitor.
+const MAX_VISITOR_FIELD_BYTES: usize = 2048;
+/// Most custom fields kept for a visitor.
+const MAX_VISITOR_FIELDS: usize = 32;
+
+/// Outcome of one attempt at a command.
+enum Attempt {
+    Done(Vec<ChatEvent>),
+    LostRace,
+}
+
+fn chat_not_found() -> Error {
+    Error::new(ErrorCode::ChatNotFound, "No such chat.")
+}
+
+fn bounded(value: Option<String>, what: &str) -> Result<Option<String>, Error> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.len() > MAX_VISITOR_FIELD_BYTES => Err(Error::new(
+            ErrorCode::InvalidField,
+            format!("{what} is longer than {MAX_VISITOR_FIELD_BYTES} bytes."),
+        )),
+        other => Ok(other),
+    }
+}
+
+impl Engine {
+    /// Registers a visitor and hands out their bearer token (shown once, stored hashed).
+    pub async fn create_visitor(&self, input: NewVisitor) -> Result<VisitorCreated, Error> {
+        let name = parse_display_name(input.name.as_deref(), false)?;
+        let email = bounded(input.email, "email")?;
+        if email.as_deref().is_some_and(|e| !e.contains('@')) {
+            return Err(Error::new(
+                ErrorCode::InvalidField,
+                "That email address is not valid.",
+            ));
+        }
+        if input.fields.len() > MAX_VISITOR_FIELDS
+            || input
+                .fields
+                .iter()
+                .any(|(k, v)| k.len() > 64 || v.len() > MAX_VISITOR_FIELD_BYTES)
+        {
+            return Err(Error::new(
+                ErrorCode::InvalidField,
+                format!("At most {MAX_VISITOR_FIELDS} custom fields, names up to 64 bytes."),
+            ));
+        }
+        let fields_json = serde_json::to_string(&input.fields).map_err(|err| {
+            tracing::error!(error = %err, "visitor fields");
+            Error::internal()
+        })?;
+        let (token, token_hash) = auth::new_token().map_err(|err| {
+            tracing::error!(error = %err, "random source");
+            Error::internal()
+        })?;
+        let record = VisitorRecord {
+            id: VisitorId(Uuid::now_v7()),
+            token_hash,
+            name,
+            email,
+            language: bounded(input.language, "language")?,
+            page_url: bounded(input.page_url, "page_url")?,
+            referrer: bounded(input.referrer, "referrer")?,
+            fields_json,
+            created_at: now(),
+        };
+        self.store.insert_visitor(&record).await.map_err(internal)?;
+        Ok(VisitorCreated {
+            visitor_id: record.id,
+            token,
+        })
+    }
+
+    /// The visitor holding a bearer token.
+    pub async fn authenticate_visitor(&self, token: &str) -> Result<VisitorRecord, Error> {
+        self.store
+            .visitor_by_token_hash(&auth::token_hash(token))
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Error::new(ErrorCode::Unauthorized, "Unknown visitor token."))
+    }
+
+    /// The visitor and their open chat, with where to resume their event stream.
+    pub async fn visitor_view(&self, visitor: &VisitorRecord) -> Result<VisitorView, Error> {
+        let last_event_id = self.store.last_event_id().await.map_err(internal)?;
+        let chat = match self.open_chat_of(visitor.id).await? {
+            Some(stored) => Some(self.visitor_chat(&stored).await?),
+            None => None,
+        };
+        Ok(VisitorView {
+            visitor_id: visitor.id,
+            name: visitor.name.clone(),
+            chat,
+            last_event_id,
+        })
+    }
+
+    async fn open_chat_of(&self, visitor: VisitorId) -> Result<Option<StoredChat>, Error> {
+        Ok(self
+            .store
+            .latest_chat_of_visitor(visitor)
+            .await
+            .map_err(internal)?
+            .filter(|chat| chat.state.open_for_visitor()))
+    }
+
+    async fn visitor_chat(&self, stored: &StoredChat) -> Result<VisitorChat, Error> {
+        let events = self
+            .store
+            .chat_events(stored.state.id)
+            .await
+            .map_err(internal)?;
+        Ok(VisitorChat {
+            id: stored.state.id,
+            status: stored.state.status,
+            started_at: stored.created_at,
+            events: events
+                .into_iter()
+                .filter(|event| event.kind.visible_to_visitor())
+                .collect(),
+        })
+    }
+
+    /// A visitor starts a chat with their first message; it waits for an operator.
+    pub async fn start_chat(
+        &self,
+        visitor: &VisitorRecord,
+        input: StartChat,
+    ) -> Result<VisitorChat, Error> {
+        let given = input.name.as_deref().or(visitor.name.as_deref());
+        let name = parse_display_name(given, self.config.visitor_name_required)?
+            .unwrap_or_else(|| domain::chat::ANONYMOUS_VISITOR.to_owned());
+        let body = MessageBody::parse(&input.message)?;
+        let client_id = parse_client_id(input.client_id.as_deref())?;
+        let _commit = self.commit_lock.lock().await;
+        if let Some(open) = self.open_chat_of(visitor.id).await? {
+            // A retried start (same first-message key) answers the chat it already created.
+            if let Some(key) = &client_id {
+                let key_of_visitor = author_key(&domain::Author::Visitor, visitor.id);
+                if self
+                    .store
+                    .message_by_client_id(open.state.id, &key_of_visitor, key)
+                    .await
+                    .map_err(internal)?
+                    .is_some()
+                {
+                    drop(_commit);
+                    return self.visitor_chat(&open).await;
+                }
+            }
+            return Err(Error::new(
+                ErrorCode::ChatAlreadyOpen,
+                "You already have an open chat.",
+            ));
+        }
+        let (state, kinds) =
+            ChatState::start(ChatId(Uuid::now_v7()), visitor.id, name, body, client_id);
+        let at = now();
+        let events = self
+            .store
+            .create_chat(&state, &kinds, at)
+            .await
+            .map_err(internal)?;
+        self.bus.publish(logged(events.clone(), visitor.id));
+        drop(_commit);
+        Ok(VisitorChat {
+            id: state.id,
+            status: state.status,
+            started_at: at,
+            events,
+        })
+    }
+
+    /// A visitor posts in their chat. A retry with the same `client_id` answers the first result.
+    pub async fn visitor_post(
+        &self,
+        visitor: &VisitorRecord,
+        chat: ChatId,
+        input: PostMessage,
+    ) -> Result<ChatEvent, Error> {
+        let body = MessageBody::parse(&input.body)?;
+        let client_id = parse_client_id(input.client_id.as_deref())?;
+        self.post(chat, &Actor::Visitor(visitor.id), body, client_id)
+            .await
+    }
+
+    /// An operator posts in a chat they are in.
+    pub async fn operator_post(
+        &self,
+        session: &Session,
+        chat: ChatId,
+        body: &str,
+        client_id: Option<&str>,
+    ) -> Result<ChatEvent, Error> {
+        session.require_ready()?;
+        let body = MessageBody::parse(body)?;
+        let client_id = parse_client_id(client_id)?;
+        self.post(chat, &session.actor(), body, client_id).await
+    }
+
+    async fn post(
+        &self,
+        chat: ChatId,
+        actor: &Actor,
+        body: MessageBody,
+        client_id: Option<String>,
+    ) -> Result<ChatEvent, Error> {
+        let command = Command::PostMessage {
+            body,
+            client_id: client_id.clone(),
+        };
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = self.load(chat).await?;
+            if let Some(key) = &client_id {
+                // Only the chat's own visitor or a member may learn of an earlier message.
+                let (author, may_see) = match actor {
+                    Actor::Visitor(visitor) => {
+                        (domain::Author::Visitor, *visitor == stored.state.visitor)
+                    }
+                    Actor::Operator { id, .. } => (
+                        domain::Author::Operator { id: *id },
+                        stored.state.has_operator(*id),
+                    ),
+                };
+                if may_see {
+                    let key_of_author = author_key(&author, stored.state.visitor);
+                    let existing = self
+                        .store
+                        .message_by_client_id(chat, &key_of_author, key)
+                        .await
+                        .map_err(internal)?;
+                    if let Some(existing) = existing {
+                        return Ok(existing);
+                    }
+                }
+            }
+            match self.attempt(stored, actor, &command).await? {
+                Attempt::Done(events) => {
+                    return events
+                        .into_iter()
+                        .find(|e| matches!(e.kind, EventKind::MessagePosted { .. }))
+                        .ok_or_else(Error::internal);
+                }
+                Attempt::LostRace => continue,
+            }
+        }
+        Err(busy())
+    }
+
+    /// The visitor ends their part: the chat goes Vacant if operators are in it, Closed if not.
+    pub async fn visitor_end(&self, visitor: &VisitorRecord, chat: ChatId) -> Result<(), Error> {
+        self.execute(chat, &Actor::Visitor(visitor.id), &Command::EndVisit)
+            .await
+            .map(|_| ())
+    }
+
+    /// An operator accepts a waiting chat. Exactly one of several concurrent accepts wins; the
+    /// others get `chat_not_waiting`.
+    pub async fn accept_chat(&self, session: &Session, chat: ChatId) -> Result<MyChat, Error> {
+        session.require_ready()?;
+        self.execute(chat, &session.actor(), &Command::Accept)
+            .await?;
+        let stored = self.load(chat).await?;
+        let summary = self
+            .store
+            .chats_of_operator(session.operator.id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .find(|(summary, _)| summary.id == chat)
+            .map(|(summary, _)| summary)
+            .ok_or_else(chat_not_found)?;
+        let events = self
+            .store
+            .chat_events(stored.state.id)
+            .await
+            .map_err(internal)?;
+        Ok(MyChat {
+            summary,
+            events,
+            read_up_to: EventId(0),
+        })
+    }
+
+    /// Everything the console shows at load, consistent with `last_event_id`: replaying the
+    /// stream from there brings it up to date with nothing missed.
+    pub async fn console_snapshot(&self, session: &Session) -> Result<ConsoleSnapshot, Error> {
+        session.require_ready()?;
+        // Holding the commit lock makes the reads below one consistent cut of the log.
+        let _commit = self.commit_lock.lock().await;
+        let last_event_id = self.store.last_event_id().await.map_err(internal)?;
+        let dashboard = self.store.open_chats().await.map_err(internal)?;
+        let mine = self
+            .store
+            .chats_of_operator(session.operator.id)
+            .await
+            .map_err(internal)?;
+        let mut events = self
+            .store
+            .events_of_operator_chats(session.operator.id)
+            .await
+            .map_err(internal)?;
+        drop(_commit);
+        let my_chats = mine
+            .into_iter()
+            .map(|(summary, read_up_to)| {
+                let (own, rest): (Vec<_>, Vec<_>) =
+                    events.drain(..).partition(|e| e.chat_id == summary.id);
+                events = rest;
+                MyChat {
+                    summary,
+                    events: own,
+                    read_up_to,
+                }
+            })
+            .collect();
+        Ok(ConsoleSnapshot {
+            me: session.me(),
+            dashboard,
+            my_chats,
+            last_event_id,
+        })
+    }
+
+    /// Records that an operator has read a chat up to an event.
+    pub async fn mark_read(
+        &self,
+        session: &Session,
+        chat: ChatId,
+        up_to: EventId,
+    ) -> Result<(), Error> {
+        session.require_ready()?;
+        let stored = self.load(chat).await?;
+        if !stored.state.has_operator(session.operator.id) {
+            return Err(Error::new(
+                ErrorCode::NotAParticipant,
+                "You are not in this chat.",
+            ));
+        }
+        self.store
+            .mark_read(chat, session.operator.id, up_to)
+            .await
+            .map_err(internal)
+    }
+
+    async fn load(&self, chat: ChatId) -> Result<StoredChat, Error> {
+        self.store
+            .chat(chat)
+            .await
+            .map_err(internal)?
+            .ok_or_else(chat_not_found)
+    }
+
+    /// Runs a command to completion, deciding again on fresh state after each lost race.
+    async fn execute(
+        &self,
+        chat: ChatId,
+        actor: &Actor,
+        command: &Command,
+    ) -> Result<Vec<ChatEvent>, Error> {
+        for _ in 0..MAX_ATTEMPTS {
+            let stored = self.load(chat).await?;
+            if let Attempt::Done(events) = self.attempt(stored, actor, command).await? {
+                return Ok(events);
+            }
+        }
+        Err(busy())
+    }
+
+    /// Decides a command on `stored` and commits it at that version.
+    async fn attempt(
+        &self,
+        stored: StoredChat,
+        actor: &Actor,
+        command: &Command,
+    ) -> Result<Attempt, Error> {
+        let mut state = stored.state;
+        let kinds = state.execute(actor, command)?;
+        let _commit = self.commit_lock.lock().await;
+        match self
+            .store
+            .commit(&state, stored.version, &kinds, now())
+            .await
+        {
+            Ok(events) => {
+                self.bus.publish(logged(events.clone(), state.visitor));
+                Ok(Attempt::Done(events))
+            }
+            Err(StoreError::Conflict) => Ok(Attempt::LostRace),
+            Err(err) => Err(internal(err)),
+        }
+    }
+}
+
+fn busy() -> Error {
+    tracing::warn!("command lost too many races in a row");
+    Error::new(ErrorCode::Internal, "The chat is busy; please try again.")
+}

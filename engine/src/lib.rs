@@ -1,0 +1,109 @@
+//! Everything in Switchboard that decides or persists, once.
+//!
+//! The [`Engine`] is the service layer: the console's server functions and the public API call
+//! its methods and nothing else. A method authorises the caller, asks `domain` whether the
+//! command is legal, writes the change and its events in one transaction through the [`Store`],
+//! and publishes the committed events on the [`EventBus`] for the live streams.
+
+pub mod auth;
+pub mod bus;
+mod chats;
+mod operators;
+pub mod store;
+pub mod stream;
+
+use std::sync::Arc;
+
+pub use bus::{EventBus, PublishedEvent};
+pub use operators::{LoginOutcome, NewOperator, Session};
+pub use store::{Store, StoreError};
+
+use domain::Timestamp;
+
+/// Settings the engine needs; the server reads them from flags and the environment.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Whether visitors must give a name to start a chat.
+    pub visitor_name_required: bool,
+    /// A session unused for this long ends (milliseconds).
+    pub session_idle_ms: i64,
+    /// A session ends this long after login, used or not (milliseconds).
+    pub session_absolute_ms: i64,
+    /// How many events a live stream may fall behind before it is ended (and replays).
+    pub bus_capacity: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            visitor_name_required: true,
+            session_idle_ms: 8 * 60 * 60 * 1000,
+            session_absolute_ms: 7 * 24 * 60 * 60 * 1000,
+            bus_capacity: bus::DEFAULT_CAPACITY,
+        }
+    }
+}
+
+/// The service layer. Cheap to clone; every clone shares the store, the bus and the commit lock.
+#[derive(Clone)]
+pub struct Engine {
+    /// Where chats, events, operators and sessions are kept.
+    store: Arc<dyn Store>,
+    /// Fan-out of committed events to live streams.
+    bus: EventBus,
+    /// Held from a command's commit until its events are published, so that events reach the
+    /// bus in id order and a stream never sees a later id before an earlier one.
+    commit_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Settings.
+    config: Arc<EngineConfig>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// An engine over a store, with a fresh event bus.
+    pub fn new(store: Arc<dyn Store>, config: EngineConfig) -> Self {
+        Self {
+            store,
+            bus: EventBus::new(config.bus_capacity),
+            commit_lock: Arc::new(tokio::sync::Mutex::new(())),
+            config: Arc::new(config),
+        }
+    }
+
+    /// The event bus, for streams.
+    pub fn bus(&self) -> &EventBus {
+        &self.bus
+    }
+
+    /// The store, for streams' history reads.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+}
+
+/// The current time.
+pub fn now() -> Timestamp {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default();
+    Timestamp(millis)
+}
+
+/// Maps a storage failure to the error a client sees, logging the cause once, here.
+pub(crate) fn internal(err: StoreError) -> domain::Error {
+    tracing::error!(error = %err, "storage failure");
+    domain::Error::internal()
+}

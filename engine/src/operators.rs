@@ -1,0 +1,295 @@
+//! Operator accounts and sessions: the first admin, login, the forced change of the default
+//! password, logout.
+
+use domain::console::{Me, Role};
+use domain::{Actor, Error, ErrorCode, OperatorId};
+use uuid::Uuid;
+
+use crate::auth::{self, DEFAULT_PASSWORD, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+use crate::store::{OperatorRecord, SessionRecord, StoreError};
+use crate::{Engine, internal, now};
+
+/// A session is marked as used at most this often, to spare the writer (milliseconds).
+const TOUCH_EVERY_MS: i64 = 60_000;
+
+/// An authenticated console request: the session and its operator, as loaded for this request.
+#[derive(Clone, Debug)]
+pub struct Session {
+    /// Hash of the session token.
+    pub token_hash: String,
+    /// The operator, as stored.
+    pub operator: OperatorRecord,
+}
+
+impl Session {
+    /// Refuses everything but the password change while the default password is in use.
+    pub fn require_ready(&self) -> Result<(), Error> {
+        if self.operator.must_change_password {
+            return Err(Error::new(
+                ErrorCode::PasswordChangeRequired,
+                "Please change the default password first.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses callers below a role.
+    pub fn require_role(&self, role: Role) -> Result<(), Error> {
+        self.require_ready()?;
+        if self.operator.role < role {
+            return Err(Error::new(
+                ErrorCode::Forbidden,
+                "You are not allowed to do this.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The operator as a state-machine actor.
+    pub fn actor(&self) -> Actor {
+        Actor::Operator {
+            id: self.operator.id,
+            name: self.operator.display_name().to_owned(),
+        }
+    }
+
+    /// The operator as the console shows them.
+    pub fn me(&self) -> Me {
+        Me {
+            id: self.operator.id,
+            email: self.operator.email.clone(),
+            chat_name: self.operator.display_name().to_owned(),
+            role: self.operator.role,
+            must_change_password: self.operator.must_change_password,
+        }
+    }
+}
+
+/// A successful login.
+#[derive(Clone, Debug)]
+pub struct LoginOutcome {
+    /// The session token for the cookie (shown once; stored hashed).
+    pub token: String,
+    /// Whether the operator must change the default password before anything else.
+    pub must_change_password: bool,
+}
+
+/// A new operator account.
+#[derive(Clone, Debug)]
+pub struct NewOperator {
+    /// Login email.
+    pub email: String,
+    /// The user's name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+}
+
+fn invalid_credentials() -> Error {
+    Error::new(ErrorCode::InvalidCredentials, "Wrong email or password.")
+}
+
+fn normalise_email(email: &str) -> Result<String, Error> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+        && !email.chars().any(char::is_whitespace);
+    if valid {
+        Ok(email)
+    } else {
+        Err(Error::new(
+            ErrorCode::InvalidField,
+            "That email address is not valid.",
+        ))
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| {
+        tracing::error!(error = %err, "blocking task failed");
+        Error::internal()
+    })
+}
+
+impl Engine {
+    /// Creates the first admin when there are no operators; answers its email if it did.
+    pub async fn ensure_first_admin(&self, email: &str) -> Result<Option<String>, Error> {
+        if self.store.operator_count().await.map_err(internal)? > 0 {
+            return Ok(None);
+        }
+        let admin = self
+            .create_operator(NewOperator {
+                email: email.to_owned(),
+                name: "Admin".to_owned(),
+                role: Role::Admin,
+            })
+            .await?;
+        Ok(Some(admin.email))
+    }
+
+    /// Creates an operator with the default password, which they must change at first login.
+    pub async fn create_operator(&self, input: NewOperator) -> Result<OperatorRecord, Error> {
+        let email = normalise_email(&input.email)?;
+        let name = domain::chat::parse_display_name(Some(&input.name), true)?.unwrap_or_default();
+        let password_hash = blocking(|| auth::hash_password(DEFAULT_PASSWORD))
+            .await?
+            .map_err(|err| {
+                tracing::error!(error = %err, "password hashing");
+                Error::internal()
+            })?;
+        let record = OperatorRecord {
+            id: OperatorId(Uuid::now_v7()),
+            email,
+            name,
+            chat_name: String::new(),
+            role: input.role,
+            password_hash,
+            must_change_password: true,
+            disabled: false,
+            created_at: now(),
+        };
+        match self.store.insert_operator(&record).await {
+            Ok(()) => Ok(record),
+            Err(StoreError::Conflict) => Err(Error::new(
+                ErrorCode::InvalidField,
+                "An operator with that email already exists.",
+            )),
+            Err(err) => Err(internal(err)),
+        }
+    }
+
+    /// Checks email and password and opens a new session. Never says which of the two was wrong.
+    pub async fn login(&self, email: &str, password: &str) -> Result<LoginOutcome, Error> {
+        if password.chars().count() > MAX_PASSWORD_CHARS {
+            return Err(invalid_credentials());
+        }
+        let operator = match normalise_email(email) {
+            Ok(email) => self
+                .store
+                .operator_by_email(&email)
+                .await
+                .map_err(internal)?,
+            Err(_) => None,
+        };
+        // Unknown emails cost the same hashing work as known ones, so timing tells nothing.
+        let phc = operator
+            .as_ref()
+            .map(|op| op.password_hash.clone())
+            .unwrap_or_else(|| DUMMY_HASH.to_owned());
+        let password = password.to_owned();
+        let verified = blocking(move || auth::verify_password(&password, &phc)).await?;
+        let Some(operator) = operator.filter(|op| verified && !op.disabled) else {
+            return Err(invalid_credentials());
+        };
+        let (token, token_hash) = auth::new_token().map_err(|err| {
+            tracing::error!(error = %err, "random source");
+            Error::internal()
+        })?;
+        let at = now();
+        self.store
+            .insert_session(&SessionRecord {
+                token_hash,
+                operator_id: operator.id,
+                created_at: at,
+                last_seen_at: at,
+            })
+            .await
+            .map_err(internal)?;
+        Ok(LoginOutcome {
+            token,
+            must_change_password: operator.must_change_password,
+        })
+    }
+
+    /// The session behind a token, if it is valid and unexpired; expired sessions are removed.
+    pub async fn authenticate(&self, token: &str) -> Result<Session, Error> {
+        let token_hash = auth::token_hash(token);
+        let Some((session, operator)) = self.store.session(&token_hash).await.map_err(internal)?
+        else {
+            return Err(Error::unauthorized());
+        };
+        let at = now();
+        let idle = at.millis_since(session.last_seen_at) > self.config.session_idle_ms;
+        let old = at.millis_since(session.created_at) > self.config.session_absolute_ms;
+        if idle || old || operator.disabled {
+            self.store
+                .delete_session(&token_hash)
+                .await
+                .map_err(internal)?;
+            return Err(Error::new(
+                ErrorCode::Unauthorized,
+                "Your session has ended. Please log in.",
+            ));
+        }
+        if at.millis_since(session.last_seen_at) > TOUCH_EVERY_MS {
+            self.store
+                .touch_session(&token_hash, at)
+                .await
+                .map_err(internal)?;
+        }
+        Ok(Session {
+            token_hash,
+            operator,
+        })
+    }
+
+    /// Changes the password after checking the current one; every other session ends.
+    pub async fn change_password(
+        &self,
+        session: &Session,
+        current: &str,
+        new: &str,
+    ) -> Result<(), Error> {
+        let phc = session.operator.password_hash.clone();
+        let current_owned = current.to_owned();
+        if !blocking(move || auth::verify_password(&current_owned, &phc)).await? {
+            return Err(Error::new(
+                ErrorCode::InvalidCredentials,
+                "The current password is wrong.",
+            ));
+        }
+        let length = new.chars().count();
+        if length < MIN_PASSWORD_CHARS || length > MAX_PASSWORD_CHARS {
+            return Err(Error::new(
+                ErrorCode::WeakPassword,
+                format!(
+                    "Choose a password of {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters."
+                ),
+            ));
+        }
+        if new == DEFAULT_PASSWORD || new == current {
+            return Err(Error::new(
+                ErrorCode::WeakPassword,
+                "Choose a password other than the default or the current one.",
+            ));
+        }
+        let new_owned = new.to_owned();
+        let hash = blocking(move || auth::hash_password(&new_owned))
+            .await?
+            .map_err(|err| {
+                tracing::error!(error = %err, "password hashing");
+                Error::internal()
+            })?;
+        self.store
+            .set_password(session.operator.id, &hash, false, Some(&session.token_hash))
+            .await
+            .map_err(internal)
+    }
+
+    /// Ends a session.
+    pub async fn logout(&self, session: &Session) -> Result<(), Error> {
+        self.store
+            .delete_session(&session.token_hash)
+            .await
+            .map_err(internal)
+    }
+}
+
+/// A valid argon2id hash of a random string nobody knows, verified against when the email is
+/// unknown so that a failed login takes the same time either way.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3dpdGNoYm9hcmRkdW1teQ$\
+    x9Z5sE5n1qkq0mA9sVwK3yQXWmK1pZl3x8H7bXgM4nE";

@@ -1,0 +1,696 @@
+//! The SQLite adapter: the embedded default, one file, nothing to install.
+//!
+//! Writes go through a pool of exactly one connection, so commands are serialised in-process
+//! and never fail with SQLITE_BUSY; reads use a separate read-only pool and see the last
+//! committed state (WAL mode). `synchronous = FULL`: a committed message survives a crash.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use domain::console::{ChatSummary, Role};
+use domain::{
+    ChatEvent, ChatId, ChatState, ChatStatus, EventId, EventKind, OperatorId, Timestamp, VisitorId,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{FromRow, Sqlite, Transaction};
+use uuid::Uuid;
+
+use super::{
+    LoggedEvent, OperatorRecord, SessionRecord, Store, StoreError, StoredChat, VisitorRecord,
+    author_key,
+};
+
+/// The SQLite store.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    /// The only connection that writes.
+    writer: SqlitePool,
+    /// Read-only connections for queries and streams.
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating if needed) the database at a `sqlite:` URL.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|err| StoreError::Database(err.into()))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Closes both pools, flushing the WAL.
+    pub async fn close(&self) {
+        self.reader.close().await;
+        self.writer.close().await;
+    }
+}
+
+fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(text).map_err(|err| StoreError::Corrupt(format!("uuid {text:?}: {err}")))
+}
+
+fn parse_status(text: &str) -> Result<ChatStatus, StoreError> {
+    ChatStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("status {text:?}")))
+}
+
+fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[derive(FromRow)]
+struct OperatorRow {
+    id: String,
+    email: String,
+    name: String,
+    chat_name: String,
+    role: String,
+    password_hash: String,
+    must_change_password: bool,
+    disabled: bool,
+    created_at: i64,
+}
+
+impl TryFrom<OperatorRow> for OperatorRecord {
+    type Error = StoreError;
+    fn try_from(row: OperatorRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: OperatorId(parse_uuid(&row.id)?),
+            email: row.email,
+            name: row.name,
+            chat_name: row.chat_name,
+            role: Role::parse(&row.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("role {:?}", row.role)))?,
+            password_hash: row.password_hash,
+            must_change_password: row.must_change_password,
+            disabled: row.disabled,
+            created_at: Timestamp(row.created_at),
+        })
+    }
+}
+
+const OPERATOR_COLUMNS: &str = "id, email, name, chat_name, role, password_hash, \
+     must_change_password, disabled, created_at";
+
+#[derive(FromRow)]
+struct VisitorRow {
+    id: String,
+    token_hash: String,
+    name: Option<String>,
+    email: Option<String>,
+    language: Option<String>,
+    page_url: Option<String>,
+    referrer: Option<String>,
+    fields: String,
+    created_at: i64,
+}
+
+#[derive(FromRow)]
+struct ChatRow {
+    id: String,
+    visitor_id: String,
+    visitor_name: String,
+    status: String,
+    visitor_present: bool,
+    version: i64,
+    created_at: i64,
+}
+
+const CHAT_COLUMNS: &str =
+    "id, visitor_id, visitor_name, status, visitor_present, version, created_at";
+
+#[derive(FromRow)]
+struct EventRow {
+    id: i64,
+    chat_id: String,
+    at: i64,
+    payload: String,
+}
+
+impl TryFrom<EventRow> for ChatEvent {
+    type Error = StoreError;
+    fn try_from(row: EventRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: EventId(row.id),
+            chat_id: ChatId(parse_uuid(&row.chat_id)?),
+            at: Timestamp(row.at),
+            kind: serde_json::from_str(&row.payload)
+                .map_err(|err| StoreError::Corrupt(format!("event {}: {err}", row.id)))?,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct MemberRow {
+    chat_id: String,
+    operator_id: String,
+    name: String,
+    chat_name: String,
+}
+
+impl SqliteStore {
+    async fn chat_from_row(&self, row: ChatRow) -> Result<StoredChat, StoreError> {
+        let operators: Vec<(String,)> = sqlx::query_as(
+            "SELECT operator_id FROM participants WHERE chat_id = ? ORDER BY joined_at, rowid",
+        )
+        .bind(&row.id)
+        .fetch_all(&self.reader)
+        .await?;
+        let operators = operators
+            .iter()
+            .map(|(id,)| parse_uuid(id).map(OperatorId))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(StoredChat {
+            state: ChatState {
+                id: ChatId(parse_uuid(&row.id)?),
+                visitor: VisitorId(parse_uuid(&row.visitor_id)?),
+                visitor_name: row.visitor_name,
+                status: parse_status(&row.status)?,
+                operators,
+                visitor_present: row.visitor_present,
+            },
+            version: row.version,
+            created_at: Timestamp(row.created_at),
+        })
+    }
+
+    /// Appends events inside a transaction, answering them with their ids.
+    async fn append_events(
+        tx: &mut Transaction<'_, Sqlite>,
+        chat: &ChatState,
+        events: &[EventKind],
+        at: Timestamp,
+    ) -> Result<Vec<ChatEvent>, StoreError> {
+        let mut stored = Vec::with_capacity(events.len());
+        for kind in events {
+            let payload = serde_json::to_string(kind)
+                .map_err(|err| StoreError::Corrupt(format!("event payload: {err}")))?;
+            let (author, client_id) = match kind {
+                EventKind::MessagePosted {
+                    author, client_id, ..
+                } => (Some(author_key(author, chat.visitor)), client_id.clone()),
+                _ => (None, None),
+            };
+            let id: (i64,) = sqlx::query_as(
+                "INSERT INTO events (chat_id, at, kind, payload, author_key, client_id) \
+                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(chat.id.to_string())
+            .bind(at.0)
+            .bind(kind.name())
+            .bind(payload)
+            .bind(author)
+            .bind(client_id)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(|err| {
+                if is_unique_violation(&err) {
+                    StoreError::Conflict
+                } else {
+                    StoreError::Database(err)
+                }
+            })?;
+            stored.push(ChatEvent {
+                id: EventId(id.0),
+                chat_id: chat.id,
+                at,
+                kind: kind.clone(),
+            });
+        }
+        Ok(stored)
+    }
+
+    async fn sync_participants(
+        tx: &mut Transaction<'_, Sqlite>,
+        chat: &ChatState,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        for operator in &chat.operators {
+            sqlx::query(
+                "INSERT OR IGNORE INTO participants (chat_id, operator_id, joined_at) \
+                 VALUES (?, ?, ?)",
+            )
+            .bind(chat.id.to_string())
+            .bind(operator.to_string())
+            .bind(at.0)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn insert_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO operators (id, email, name, chat_name, role, password_hash, \
+             must_change_password, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(operator.id.to_string())
+        .bind(&operator.email)
+        .bind(&operator.name)
+        .bind(&operator.chat_name)
+        .bind(operator.role.as_str())
+        .bind(&operator.password_hash)
+        .bind(operator.must_change_password)
+        .bind(operator.disabled)
+        .bind(operator.created_at.0)
+        .execute(&self.writer)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                StoreError::Conflict
+            } else {
+                StoreError::Database(err)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn operator_count(&self) -> Result<i64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM operators")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(count)
+    }
+
+    async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError> {
+        let row: Option<OperatorRow> = sqlx::query_as(&format!(
+            "SELECT {OPERATOR_COLUMNS} FROM operators WHERE email = ?"
+        ))
+        .bind(email)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(OperatorRecord::try_from).transpose()
+    }
+
+    async fn operator_by_id(&self, id: OperatorId) -> Result<Option<OperatorRecord>, StoreError> {
+        let row: Option<OperatorRow> = sqlx::query_as(&format!(
+            "SELECT {OPERATOR_COLUMNS} FROM operators WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(OperatorRecord::try_from).transpose()
+    }
+
+    async fn set_password(
+        &self,
+        id: OperatorId,
+        password_hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE operators SET password_hash = ?, must_change_password = ? WHERE id = ?",
+        )
+        .bind(password_hash)
+        .bind(must_change)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("DELETE FROM sessions WHERE operator_id = ? AND token_hash <> ?")
+            .bind(id.to_string())
+            .bind(keep_session.unwrap_or_default())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, operator_id, created_at, last_seen_at) \
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(&session.token_hash)
+        .bind(session.operator_id.to_string())
+        .bind(session.created_at.0)
+        .bind(session.last_seen_at.0)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, OperatorRecord)>, StoreError> {
+        let row: Option<(String, i64, i64)> = sqlx::query_as(
+            "SELECT operator_id, created_at, last_seen_at FROM sessions WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some((operator_id, created_at, last_seen_at)) = row else {
+            return Ok(None);
+        };
+        let operator_id = OperatorId(parse_uuid(&operator_id)?);
+        let Some(operator) = self.operator_by_id(operator_id).await? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            SessionRecord {
+                token_hash: token_hash.to_owned(),
+                operator_id,
+                created_at: Timestamp(created_at),
+                last_seen_at: Timestamp(last_seen_at),
+            },
+            operator,
+        )))
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(at.0)
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO visitors (id, token_hash, name, email, language, page_url, referrer, \
+             fields, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(visitor.id.to_string())
+        .bind(&visitor.token_hash)
+        .bind(&visitor.name)
+        .bind(&visitor.email)
+        .bind(&visitor.language)
+        .bind(&visitor.page_url)
+        .bind(&visitor.referrer)
+        .bind(&visitor.fields_json)
+        .bind(visitor.created_at.0)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn visitor_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<VisitorRecord>, StoreError> {
+        let row: Option<VisitorRow> = sqlx::query_as(
+            "SELECT id, token_hash, name, email, language, page_url, referrer, fields, \
+             created_at FROM visitors WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(|row| {
+            Ok(VisitorRecord {
+                id: VisitorId(parse_uuid(&row.id)?),
+                token_hash: row.token_hash,
+                name: row.name,
+                email: row.email,
+                language: row.language,
+                page_url: row.page_url,
+                referrer: row.referrer,
+                fields_json: row.fields,
+                created_at: Timestamp(row.created_at),
+            })
+        })
+        .transpose()
+    }
+
+    async fn chat(&self, id: ChatId) -> Result<Option<StoredChat>, StoreError> {
+        let row: Option<ChatRow> =
+            sqlx::query_as(&format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?"))
+                .bind(id.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
+        match row {
+            Some(row) => Ok(Some(self.chat_from_row(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn latest_chat_of_visitor(
+        &self,
+        visitor: VisitorId,
+    ) -> Result<Option<StoredChat>, StoreError> {
+        let row: Option<ChatRow> = sqlx::query_as(&format!(
+            "SELECT {CHAT_COLUMNS} FROM chats WHERE visitor_id = ? \
+             ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        ))
+        .bind(visitor.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(self.chat_from_row(row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn create_chat(
+        &self,
+        chat: &ChatState,
+        events: &[EventKind],
+        at: Timestamp,
+    ) -> Result<Vec<ChatEvent>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "INSERT INTO chats (id, visitor_id, visitor_name, status, visitor_present, version, \
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+        )
+        .bind(chat.id.to_string())
+        .bind(chat.visitor.to_string())
+        .bind(&chat.visitor_name)
+        .bind(chat.status.as_str())
+        .bind(chat.visitor_present)
+        .bind(at.0)
+        .bind(at.0)
+        .execute(&mut *tx)
+        .await?;
+        Self::sync_participants(&mut tx, chat, at).await?;
+        let stored = Self::append_events(&mut tx, chat, events, at).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn commit(
+        &self,
+        chat: &ChatState,
+        expected_version: i64,
+        events: &[EventKind],
+        at: Timestamp,
+    ) -> Result<Vec<ChatEvent>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE chats SET status = ?, visitor_present = ?, version = version + 1, \
+             updated_at = ? WHERE id = ? AND version = ?",
+        )
+        .bind(chat.status.as_str())
+        .bind(chat.visitor_present)
+        .bind(at.0)
+        .bind(chat.id.to_string())
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict);
+        }
+        Self::sync_participants(&mut tx, chat, at).await?;
+        let stored = Self::append_events(&mut tx, chat, events, at).await?;
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn message_by_client_id(
+        &self,
+        chat: ChatId,
+        author_key: &str,
+        client_id: &str,
+    ) -> Result<Option<ChatEvent>, StoreError> {
+        let row: Option<EventRow> = sqlx::query_as(
+            "SELECT id, chat_id, at, payload FROM events \
+             WHERE chat_id = ? AND author_key = ? AND client_id = ?",
+        )
+        .bind(chat.to_string())
+        .bind(author_key)
+        .bind(client_id)
+        .fetch_optional(&self.writer)
+        .await?;
+        row.map(ChatEvent::try_from).transpose()
+    }
+
+    async fn chat_events(&self, chat: ChatId) -> Result<Vec<ChatEvent>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT id, chat_id, at, payload FROM events WHERE chat_id = ? ORDER BY id",
+        )
+        .bind(chat.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(ChatEvent::try_from).collect()
+    }
+
+    async fn events_of_operator_chats(
+        &self,
+        operator: OperatorId,
+    ) -> Result<Vec<ChatEvent>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT e.id, e.chat_id, e.at, e.payload FROM events e \
+             JOIN participants p ON p.chat_id = e.chat_id JOIN chats c ON c.id = e.chat_id \
+             WHERE p.operator_id = ? AND c.status <> 'closed' ORDER BY e.id",
+        )
+        .bind(operator.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(ChatEvent::try_from).collect()
+    }
+
+    async fn events_after(
+        &self,
+        after: EventId,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            event: EventRow,
+            visitor_id: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT e.id, e.chat_id, e.at, e.payload, c.visitor_id FROM events e \
+             JOIN chats c ON c.id = e.chat_id WHERE e.id > ? ORDER BY e.id LIMIT ?",
+        )
+        .bind(after.0)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(LoggedEvent {
+                    visitor: VisitorId(parse_uuid(&row.visitor_id)?),
+                    event: ChatEvent::try_from(row.event)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn last_event_id(&self) -> Result<EventId, StoreError> {
+        let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM events")
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(EventId(id.unwrap_or_default()))
+    }
+
+    async fn open_chats(&self) -> Result<Vec<ChatSummary>, StoreError> {
+        let chats: Vec<ChatRow> = sqlx::query_as(&format!(
+            "SELECT {CHAT_COLUMNS} FROM chats WHERE status <> 'closed' ORDER BY created_at, rowid"
+        ))
+        .fetch_all(&self.reader)
+        .await?;
+        let members: Vec<MemberRow> = sqlx::query_as(
+            "SELECT p.chat_id, p.operator_id, o.name, o.chat_name FROM participants p \
+             JOIN chats c ON c.id = p.chat_id JOIN operators o ON o.id = p.operator_id \
+             WHERE c.status <> 'closed' ORDER BY p.joined_at, p.rowid",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        let mut by_chat: HashMap<String, Vec<MemberRow>> = HashMap::new();
+        for member in members {
+            by_chat
+                .entry(member.chat_id.clone())
+                .or_default()
+                .push(member);
+        }
+        chats
+            .into_iter()
+            .map(|row| {
+                let mut summary = ChatSummary::new(
+                    ChatId(parse_uuid(&row.id)?),
+                    row.visitor_name,
+                    Timestamp(row.created_at),
+                );
+                summary.status = parse_status(&row.status)?;
+                for member in by_chat.remove(&row.id).unwrap_or_default() {
+                    summary
+                        .operator_ids
+                        .push(OperatorId(parse_uuid(&member.operator_id)?));
+                    summary
+                        .operators
+                        .push(if member.chat_name.trim().is_empty() {
+                            member.name
+                        } else {
+                            member.chat_name
+                        });
+                }
+                Ok(summary)
+            })
+            .collect()
+    }
+
+    async fn chats_of_operator(
+        &self,
+        operator: OperatorId,
+    ) -> Result<Vec<(ChatSummary, EventId)>, StoreError> {
+        let markers: Vec<(String, i64)> =
+            sqlx::query_as("SELECT chat_id, read_up_to FROM participants WHERE operator_id = ?")
+                .bind(operator.to_string())
+                .fetch_all(&self.reader)
+                .await?;
+        let markers: HashMap<String, i64> = markers.into_iter().collect();
+        Ok(self
+            .open_chats()
+            .await?
+            .into_iter()
+            .filter_map(|summary| {
+                markers
+                    .get(&summary.id.to_string())
+                    .map(|read| (summary, EventId(*read)))
+            })
+            .collect())
+    }
+
+    async fn mark_read(
+        &self,
+        chat: ChatId,
+        operator: OperatorId,
+        up_to: EventId,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE participants SET read_up_to = MAX(read_up_to, ?) \
+             WHERE chat_id = ? AND operator_id = ?",
+        )
+        .bind(up_to.0)
+        .bind(chat.to_string())
+        .bind(operator.to_string())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+}

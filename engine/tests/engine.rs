@@ -1,0 +1,704 @@
+//! The engine on a real SQLite file: chat commands, races, idempotency, sessions, streams.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::api::{NewVisitor, PostMessage, StartChat};
+use domain::console::Role;
+use domain::{ChatStatus, ErrorCode, EventId, EventKind};
+use engine::store::VisitorRecord;
+use engine::store::sqlite::SqliteStore;
+use engine::stream::{Audience, StreamItem};
+use engine::{Engine, EngineConfig, NewOperator, Session};
+
+struct TestEngine {
+    engine: Engine,
+    store: SqliteStore,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl TestEngine {
+    async fn new() -> Self {
+        Self::with_config(EngineConfig::default()).await
+    }
+
+    async fn with_config(config: EngineConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let engine = Engine::new(Arc::new(store.clone()), config);
+        Self {
+            engine,
+            store,
+            url,
+            _dir: dir,
+        }
+    }
+
+    async fn reopen(self) -> Self {
+        let Self {
+            engine,
+            store,
+            url,
+            _dir,
+        } = self;
+        drop(engine);
+        store.close().await;
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let engine = Engine::new(Arc::new(store.clone()), EngineConfig::default());
+        Self {
+            engine,
+            store,
+            url,
+            _dir,
+        }
+    }
+
+    /// An operator who has already replaced the default password, logged in.
+    async fn operator(&self, name: &str) -> Session {
+        let email = format!("{}@example.com", name.to_lowercase());
+        self.engine
+            .create_operator(NewOperator {
+                email: email.clone(),
+                name: name.into(),
+                role: Role::Operator,
+            })
+            .await
+            .unwrap();
+        let login = self.engine.login(&email, "password").await.unwrap();
+        let session = self.engine.authenticate(&login.token).await.unwrap();
+        self.engine
+            .change_password(&session, "password", "s3cret-pass")
+            .await
+            .unwrap();
+        let login = self.engine.login(&email, "s3cret-pass").await.unwrap();
+        self.engine.authenticate(&login.token).await.unwrap()
+    }
+
+    async fn visitor(&self) -> (VisitorRecord, String) {
+        let created = self
+            .engine
+            .create_visitor(NewVisitor::default())
+            .await
+            .unwrap();
+        let record = self
+            .engine
+            .authenticate_visitor(&created.token)
+            .await
+            .unwrap();
+        (record, created.token)
+    }
+
+    async fn event_count(&self) -> usize {
+        self.engine
+            .store()
+            .events_after(EventId(0), 10_000)
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+fn start(message: &str) -> StartChat {
+    StartChat {
+        name: Some("Vera".into()),
+        message: message.into(),
+        client_id: None,
+    }
+}
+
+fn post(body: &str, client_id: Option<&str>) -> PostMessage {
+    PostMessage {
+        body: body.into(),
+        client_id: client_id.map(str::to_owned),
+    }
+}
+
+#[tokio::test]
+async fn visitor_and_operator_chat_and_the_log_records_every_change_in_order() {
+    let t = TestEngine::new().await;
+    let ann = t.operator("Ann").await;
+    let (visitor, _) = t.visitor().await;
+    let chat = t
+        .engine
+        .start_chat(&visitor, start("I need help"))
+        .await
+        .unwrap();
+    assert_eq!(chat.status, ChatStatus::Waiting);
+    let mine = t.engine.accept_chat(&ann, chat.id).await.unwrap();
+    assert_eq!(mine.summary.status, ChatStatus::Active);
+    assert_eq!(mine.summary.operators, vec!["Ann".to_string()]);
+    t.engine
+        .operator_post(&ann, chat.id, "Hello, I'm Ann", None)
+        .await
+        .unwrap();
+    t.engine
+        .visitor_post(&visitor, chat.id, post("Thanks", None))
+        .await
+        .unwrap();
+    t.engine.visitor_end(&visitor, chat.id).await.unwrap();
+
+    let events = t.engine.store().chat_events(chat.id).await.unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "chat_started",
+            "message_posted",
+            "operator_accepted",
+            "status_changed",
+            "message_posted",
+            "message_posted",
+            "visitor_left",
+            "status_changed"
+        ]
+    );
+    assert!(events.windows(2).all(|w| w[0].id < w[1].id));
+    let stored = t.engine.store().chat(chat.id).await.unwrap().unwrap();
+    assert_eq!(stored.state.status, ChatStatus::Vacant);
+}
+
+#[tokio::test]
+async fn ending_a_chat_nobody_accepted_closes_it() {
+    let t = TestEngine::new().await;
+    let (visitor, _) = t.visitor().await;
+    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    t.engine.visitor_end(&visitor, chat.id).await.unwrap();
+    let stored = t.engine.store().chat(chat.id).await.unwrap().unwrap();
+    assert_eq!(stored.state.status, ChatStatus::Closed);
+    let view = t.engine.visitor_view(&visitor).await.unwrap();
+    assert!(view.chat.is_none());
+    // A new chat may start once the last one is over.
+    t.engine.start_chat(&visitor, start("again")).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_accepts_have_exactly_one_winner() {
+    let t = TestEngine::new().await;
+    let operators = [
+        t.operator("Ann").await,
+        t.operator("Bob").await,
+        t.operator("Cy").await,
+    ];
+    for _ in 0..5 {
+        let (visitor, _) = t.visitor().await;
+        let chat = t.engine.start_chat(&visitor, start("race")).await.unwrap();
+        let results = futures_join(&t.engine, &operators, chat.id).await;
+        let winners = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(winners, 1, "{results:?}");
+        for loser in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(loser.code, ErrorCode::ChatNotWaiting);
+        }
+        let events = t.engine.store().chat_events(chat.id).await.unwrap();
+        let accepts = events
+            .iter()
+            .filter(|e| matches!(e.kind, EventKind::OperatorAccepted { .. }))
+            .count();
+        assert_eq!(accepts, 1);
+    }
+}
+
+async fn futures_join(
+    engine: &Engine,
+    operators: &[Session],
+    chat: domain::ChatId,
+) -> Vec<Result<(), domain::Error>> {
+    let handles: Vec<_> = operators
+        .iter()
+        .cloned()
+        .map(|session| {
+            let engine = engine.clone();
+            tokio::spawn(async move { engine.accept_chat(&session, chat).await.map(|_| ()) })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for handle in handles {
+        results.push(handle.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test]
+async fn a_retried_message_is_stored_once_and_answers_the_first_result() {
+    let t = TestEngine::new().await;
+    let (visitor, _) = t.visitor().await;
+    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    let first = t
+        .engine
+        .visitor_post(&visitor, chat.id, post("once", Some("k-1")))
+        .await
+        .unwrap();
+    let before = t.event_count().await;
+    let again = t
+        .engine
+        .visitor_post(&visitor, chat.id, post("once", Some("k-1")))
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(t.event_count().await, before);
+    let other = t
+        .engine
+        .visitor_post(&visitor, chat.id, post("twice", Some("k-2")))
+        .await
+        .unwrap();
+    assert!(other.id > first.id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_retries_of_one_message_store_it_once() {
+    let t = TestEngine::new().await;
+    let (visitor, _) = t.visitor().await;
+    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let engine = t.engine.clone();
+            let visitor = visitor.clone();
+            tokio::spawn(async move {
+                engine
+                    .visitor_post(&visitor, chat.id, post("same", Some("dup")))
+                    .await
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for handle in handles {
+        ids.push(handle.await.unwrap().unwrap().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1);
+    let messages = t
+        .engine
+        .store()
+        .chat_events(chat.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| matches!(&e.kind, EventKind::MessagePosted { body, .. } if body == "same"))
+        .count();
+    assert_eq!(messages, 1);
+}
+
+#[tokio::test]
+async fn refused_commands_write_nothing() {
+    let t = TestEngine::new().await;
+    let ann = t.operator("Ann").await;
+    let bob = t.operator("Bob").await;
+    let (visitor, _) = t.visitor().await;
+    let (stranger, _) = t.visitor().await;
+    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    t.engine.accept_chat(&ann, chat.id).await.unwrap();
+    let before = t.event_count().await;
+
+    let cases: Vec<(ErrorCode, Result<_, domain::Error>)> = vec![
+        (
+            ErrorCode::NotAParticipant,
+            t.engine
+                .operator_post(&bob, chat.id, "x", None)
+                .await
+                .map(|_| ()),
+        ),
+        (
+            ErrorCode::ChatNotFound,
+            t.engine
+                .visitor_post(&stranger, chat.id, post("x", None))
+                .await
+                .map(|_| ()),
+        ),
+        (
+            ErrorCode::EmptyMessage,
+            t.engine
+                .visitor_post(&visitor, chat.id, post("  ", None))
+                .await
+                .map(|_| ()),
+        ),
+        (
+            ErrorCode::MessageTooLong,
+            t.engine
+                .visitor_post(&visitor, chat.id, post(&"x".repeat(4097), None))
+                .await
+                .map(|_| ()),
+        ),
+        (
+            ErrorCode::ChatNotWaiting,
+            t.engine.accept_chat(&bob, chat.id).await.map(|_| ()),
+        ),
+        (
+            ErrorCode::ChatNotFound,
+            t.engine
+                .accept_chat(&bob, domain::ChatId(uuid::Uuid::now_v7()))
+                .await
+                .map(|_| ()),
+        ),
+        (
+            ErrorCode::ChatAlreadyOpen,
+            t.engine
+                .start_chat(&visitor, start("another"))
+                .await
+                .map(|_| ()),
+        ),
+        (
+            ErrorCode::ChatNotFound,
+            t.engine.visitor_end(&stranger, chat.id).await,
+        ),
+        (
+            ErrorCode::NotAParticipant,
+            t.engine.mark_read(&bob, chat.id, EventId(1)).await,
+        ),
+    ];
+    for (expected, got) in cases {
+        assert_eq!(got.err().map(|e| e.code), Some(expected));
+    }
+    assert_eq!(t.event_count().await, before);
+}
+
+#[tokio::test]
+async fn everything_survives_a_restart_on_the_same_file() {
+    let t = TestEngine::new().await;
+    let ann = t.operator("Ann").await;
+    let (visitor, token) = t.visitor().await;
+    let chat = t
+        .engine
+        .start_chat(&visitor, start("before restart"))
+        .await
+        .unwrap();
+    t.engine.accept_chat(&ann, chat.id).await.unwrap();
+    let before = t.engine.store().chat_events(chat.id).await.unwrap();
+
+    let t = t.reopen().await;
+    let visitor = t.engine.authenticate_visitor(&token).await.unwrap();
+    let after = t.engine.store().chat_events(chat.id).await.unwrap();
+    assert_eq!(before, after);
+    let posted = t
+        .engine
+        .visitor_post(&visitor, chat.id, post("after restart", None))
+        .await
+        .unwrap();
+    assert!(posted.id > after.last().unwrap().id);
+    let ann = t
+        .engine
+        .login("ann@example.com", "s3cret-pass")
+        .await
+        .unwrap();
+    let ann = t.engine.authenticate(&ann.token).await.unwrap();
+    let snapshot = t.engine.console_snapshot(&ann).await.unwrap();
+    assert_eq!(snapshot.my_chats.len(), 1);
+    assert_eq!(snapshot.my_chats[0].events.last().unwrap().id, posted.id);
+}
+
+#[tokio::test]
+async fn login_requires_the_right_password_and_the_default_must_be_changed_first() {
+    let t = TestEngine::new().await;
+    assert_eq!(
+        t.engine
+            .ensure_first_admin("admin@example.com")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("admin@example.com")
+    );
+    assert_eq!(
+        t.engine
+            .ensure_first_admin("admin@example.com")
+            .await
+            .unwrap(),
+        None
+    );
+
+    for (email, password) in [
+        ("admin@example.com", "wrong"),
+        ("nobody@example.com", "password"),
+        ("bad", "x"),
+    ] {
+        let err = t.engine.login(email, password).await.err().unwrap();
+        assert_eq!(err.code, ErrorCode::InvalidCredentials);
+        assert_eq!(err.message, "Wrong email or password.");
+    }
+    let login = t
+        .engine
+        .login("ADMIN@example.com ", "password")
+        .await
+        .unwrap();
+    assert!(login.must_change_password);
+    let session = t.engine.authenticate(&login.token).await.unwrap();
+    assert_eq!(session.operator.role, Role::Admin);
+    let (visitor, _) = t.visitor().await;
+    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    let blocked = t.engine.accept_chat(&session, chat.id).await.err().unwrap();
+    assert_eq!(blocked.code, ErrorCode::PasswordChangeRequired);
+    assert_eq!(
+        t.engine
+            .console_snapshot(&session)
+            .await
+            .err()
+            .unwrap()
+            .code,
+        ErrorCode::PasswordChangeRequired
+    );
+
+    for weak in ["short", "password"] {
+        let err = t
+            .engine
+            .change_password(&session, "password", weak)
+            .await
+            .err()
+            .unwrap();
+        assert_eq!(err.code, ErrorCode::WeakPassword);
+    }
+    let err = t
+        .engine
+        .change_password(&session, "nope", "long enough pass")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code, ErrorCode::InvalidCredentials);
+
+    let other = t
+        .engine
+        .login("admin@example.com", "password")
+        .await
+        .unwrap();
+    t.engine
+        .change_password(&session, "password", "long enough pass")
+        .await
+        .unwrap();
+    // The changing session lives on, with the flag cleared; every other session ended.
+    let session = t.engine.authenticate(&login.token).await.unwrap();
+    assert!(!session.operator.must_change_password);
+    assert_eq!(
+        t.engine
+            .authenticate(&other.token)
+            .await
+            .err()
+            .unwrap()
+            .code,
+        ErrorCode::Unauthorized
+    );
+    t.engine.accept_chat(&session, chat.id).await.unwrap();
+
+    t.engine.logout(&session).await.unwrap();
+    assert_eq!(
+        t.engine
+            .authenticate(&login.token)
+            .await
+            .err()
+            .unwrap()
+            .code,
+        ErrorCode::Unauthorized
+    );
+}
+
+#[tokio::test]
+async fn idle_sessions_expire() {
+    let t = TestEngine::with_config(EngineConfig {
+        session_idle_ms: 0,
+        ..EngineConfig::default()
+    })
+    .await;
+    t.engine
+        .create_operator(NewOperator {
+            email: "a@example.com".into(),
+            name: "A".into(),
+            role: Role::Operator,
+        })
+        .await
+        .unwrap();
+    let login = t.engine.login("a@example.com", "password").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert_eq!(
+        t.engine
+            .authenticate(&login.token)
+            .await
+            .err()
+            .unwrap()
+            .code,
+        ErrorCode::Unauthorized
+    );
+}
+
+async fn next_event(rx: &mut tokio::sync::mpsc::Receiver<StreamItem>) -> domain::ChatEvent {
+    match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+        Ok(Some(StreamItem::Event(event))) => event,
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+async fn no_more(rx: &mut tokio::sync::mpsc::Receiver<StreamItem>) {
+    let got = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await;
+    assert!(got.is_err(), "unexpected {got:?}");
+}
+
+#[tokio::test]
+async fn a_stream_replays_exactly_what_was_missed_then_goes_live() {
+    let t = TestEngine::new().await;
+    let (visitor, _) = t.visitor().await;
+    let chat = t.engine.start_chat(&visitor, start("one")).await.unwrap();
+    let seen = chat.events.last().unwrap().id;
+    let two = t
+        .engine
+        .visitor_post(&visitor, chat.id, post("two", None))
+        .await
+        .unwrap();
+    let three = t
+        .engine
+        .visitor_post(&visitor, chat.id, post("three", None))
+        .await
+        .unwrap();
+
+    let mut rx = t.engine.open_stream(Audience::Visitor(visitor.id), seen);
+    assert_eq!(next_event(&mut rx).await.id, two.id);
+    assert_eq!(next_event(&mut rx).await.id, three.id);
+    no_more(&mut rx).await;
+    let four = t
+        .engine
+        .visitor_post(&visitor, chat.id, post("four", None))
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut rx).await.id, four.id);
+    no_more(&mut rx).await;
+}
+
+#[tokio::test]
+async fn a_visitor_stream_carries_only_that_visitors_chat() {
+    let t = TestEngine::new().await;
+    let (vera, _) = t.visitor().await;
+    let (walt, _) = t.visitor().await;
+    let mut rx = t.engine.open_stream(Audience::Visitor(vera.id), EventId(0));
+    t.engine
+        .start_chat(&walt, start("not for vera"))
+        .await
+        .unwrap();
+    let chat = t.engine.start_chat(&vera, start("for vera")).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(next_event(&mut rx).await.chat_id, chat.id);
+    }
+    no_more(&mut rx).await;
+}
+
+#[tokio::test]
+async fn an_operator_stream_carries_dashboard_changes_and_only_own_chats_messages() {
+    let t = TestEngine::new().await;
+    let ann = t.operator("Ann").await;
+    let bob = t.operator("Bob").await;
+    let audience = t.engine.operator_audience(&bob).await.unwrap();
+    let mut rx = t
+        .engine
+        .open_stream(audience, t.engine.store().last_event_id().await.unwrap());
+    let (visitor, _) = t.visitor().await;
+    let chat = t
+        .engine
+        .start_chat(&visitor, start("private words"))
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut rx).await.kind.name(), "chat_started");
+    t.engine.accept_chat(&ann, chat.id).await.unwrap();
+    assert_eq!(next_event(&mut rx).await.kind.name(), "operator_accepted");
+    assert_eq!(next_event(&mut rx).await.kind.name(), "status_changed");
+    t.engine
+        .operator_post(&ann, chat.id, "not for bob", None)
+        .await
+        .unwrap();
+    no_more(&mut rx).await;
+
+    // Ann, who is in the chat, sees its messages, including on replay.
+    let audience = t.engine.operator_audience(&ann).await.unwrap();
+    let mut rx = t.engine.open_stream(audience, EventId(0));
+    let mut got = Vec::new();
+    for _ in 0..5 {
+        got.push(next_event(&mut rx).await.kind.name());
+    }
+    assert_eq!(
+        got,
+        [
+            "chat_started",
+            "message_posted",
+            "operator_accepted",
+            "status_changed",
+            "message_posted"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_lagging_stream_is_ended_not_skipped() {
+    let t = TestEngine::with_config(EngineConfig {
+        bus_capacity: 4,
+        ..EngineConfig::default()
+    })
+    .await;
+    let (visitor, _) = t.visitor().await;
+    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    let mut rx = t.engine.open_stream(
+        Audience::Visitor(visitor.id),
+        t.engine.store().last_event_id().await.unwrap(),
+    );
+    // Let the stream finish its (empty) replay, then flood it without reading.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut last = EventId(0);
+    for i in 0..300 {
+        last = t
+            .engine
+            .visitor_post(&visitor, chat.id, post(&format!("m{i}"), None))
+            .await
+            .unwrap()
+            .id;
+    }
+    let mut received = Vec::new();
+    let mut lagged = false;
+    while let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+        match item {
+            StreamItem::Event(event) => received.push(event.id),
+            StreamItem::Lagged => {
+                lagged = true;
+                break;
+            }
+        }
+    }
+    assert!(lagged, "the stream must end with Lagged");
+    assert!(received.windows(2).all(|w| w[0] < w[1]));
+    // Reconnecting from the last id received replays the rest, with no gap and no duplicate.
+    let resume = received.last().copied().unwrap_or(EventId(0));
+    let mut rx = t.engine.open_stream(Audience::Visitor(visitor.id), resume);
+    let mut expected = resume;
+    loop {
+        let event = next_event(&mut rx).await;
+        assert!(event.id > expected);
+        expected = event.id;
+        if event.id == last {
+            break;
+        }
+    }
+    let all = t.engine.store().chat_events(chat.id).await.unwrap();
+    let total_after_start = all
+        .iter()
+        .filter(|e| e.id > chat.events.last().unwrap().id)
+        .count();
+    assert_eq!(total_after_start, 300);
+}
+
+#[tokio::test]
+async fn snapshot_counts_unread_and_read_markers_only_move_forward() {
+    let t = TestEngine::new().await;
+    let ann = t.operator("Ann").await;
+    let (visitor, _) = t.visitor().await;
+    let chat = t.engine.start_chat(&visitor, start("first")).await.unwrap();
+    t.engine.accept_chat(&ann, chat.id).await.unwrap();
+    t.engine
+        .visitor_post(&visitor, chat.id, post("second", None))
+        .await
+        .unwrap();
+    let snapshot = t.engine.console_snapshot(&ann).await.unwrap();
+    let mine = &snapshot.my_chats[0];
+    assert_eq!(
+        domain::console::unread_count(&mine.events, mine.read_up_to, ann.operator.id),
+        2
+    );
+    let last = mine.events.last().unwrap().id;
+    t.engine.mark_read(&ann, chat.id, last).await.unwrap();
+    t.engine.mark_read(&ann, chat.id, EventId(1)).await.unwrap();
+    let snapshot = t.engine.console_snapshot(&ann).await.unwrap();
+    assert_eq!(snapshot.my_chats[0].read_up_to, last);
+    assert_eq!(snapshot.dashboard.len(), 1);
+    assert_eq!(snapshot.last_event_id, last);
+}
