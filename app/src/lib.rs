@@ -1,1 +1,65 @@
-//! placeholder
+//! The operator console: one Leptos app rendered on the server and hydrated in the browser.
+//!
+//! Pages live in `routes/`, shared pieces in `components/`, and the server functions the console
+//! calls in `api/`. Server functions are thin: authenticate, call one engine service, return
+//! its answer or its error. The live state of the console is `domain::console::ConsoleModel`,
+//! kept in [`state::Console`] and fed by the console's event stream.
+
+pub mod api;
+mod components;
+pub mod error;
+mod routes;
+mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
+use leptos_router::path;
+
+pub use error::ConsoleError;
+
+/// Console pages that need a logged-in operator who has changed the default password.
+pub const CONSOLE_PAGES: [&str; 3] = ["/", "/chats", "/profile"];
+
+/// Name of the cookie that carries the console session token.
+pub const SESSION_COOKIE: &str = "switchboard_session";
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:," />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The console's routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="switchboard" href="/pkg/switchboard.css" />
+        <Title text="Switchboard" />
+        <Router>
+            <Routes fallback=routes::not_found::NotFound>
+                <Route path=path!("/login") view=routes::login::LoginPage />
+                <Route path=path!("/password") view=routes::password::ForcedPasswordPage />
+                <ParentRoute path=path!("") view=routes::layout::ConsoleLayout>
+                    <Route path=path!("") view=routes::dashboard::DashboardPage />
+                    <Route path=path!("chats") view=routes::my_chats::MyChatsPage />
+                    <Route path=path!("profile") view=routes::profile::ProfilePage />
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

@@ -58,6 +58,15 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every event name, for clients that subscribe to each SSE event type.
+    pub const NAMES: [&'static str; 5] = [
+        "chat_started",
+        "message_posted",
+        "operator_accepted",
+        "visitor_left",
+        "status_changed",
+    ];
+
     /// The snake_case name used as the SSE `event:` field.
     pub fn name(&self) -> &'static str {
         match self {

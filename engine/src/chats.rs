@@ -283,25 +283,25 @@ impl Engine {
         session.require_ready()?;
         self.execute(chat, &session.actor(), &Command::Accept)
             .await?;
-        let stored = self.load(chat).await?;
-        let summary = self
+        self.my_chat(session, chat).await
+    }
+
+    /// One chat the operator is in, with its events and their read marker.
+    pub async fn my_chat(&self, session: &Session, chat: ChatId) -> Result<MyChat, Error> {
+        session.require_ready()?;
+        let (summary, read_up_to) = self
             .store
             .chats_of_operator(session.operator.id)
             .await
             .map_err(internal)?
             .into_iter()
             .find(|(summary, _)| summary.id == chat)
-            .map(|(summary, _)| summary)
-            .ok_or_else(chat_not_found)?;
-        let events = self
-            .store
-            .chat_events(stored.state.id)
-            .await
-            .map_err(internal)?;
+            .ok_or_else(|| Error::new(ErrorCode::NotAParticipant, "You are not in this chat."))?;
+        let events = self.store.chat_events(chat).await.map_err(internal)?;
         Ok(MyChat {
             summary,
             events,
-            read_up_to: EventId(0),
+            read_up_to,
         })
     }
 

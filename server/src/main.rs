@@ -1,2 +1,97 @@
-//! placeholder
-fn main() {}
+//! `switchboard`: starts the server on embedded SQLite and prints where to find the console.
+#![recursion_limit = "256"]
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use engine::store::sqlite::SqliteStore;
+use engine::{Engine, EngineConfig};
+use leptos::prelude::LeptosOptions;
+use server::config::{Config, Parsed, USAGE};
+use server::{AppState, Settings};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = match Config::parse(std::env::args().skip(1), |key| std::env::var(key).ok()) {
+        Ok(Parsed::Run(config)) => config,
+        Ok(Parsed::Help) => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("switchboard: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    match serve(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("switchboard: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let store = SqliteStore::connect(&config.database_url)
+        .await
+        .map_err(|err| format!("cannot open {}: {err}", config.database_url))?;
+    let engine = Engine::new(
+        Arc::new(store.clone()),
+        EngineConfig {
+            visitor_name_required: config.visitor_name_required,
+            ..EngineConfig::default()
+        },
+    );
+    let first_admin = engine
+        .ensure_first_admin(&config.admin_email)
+        .await
+        .map_err(|err| format!("cannot create the first admin: {err}"))?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|err| format!("cannot listen on {}: {err}", config.bind))?;
+    let address = listener
+        .local_addr()
+        .map_err(|err| format!("cannot read the listening address: {err}"))?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "switchboard".into()))
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
+        .site_addr(address)
+        .build();
+    let state = AppState::new(
+        engine,
+        leptos_options,
+        Settings {
+            allowed_origins: config.allowed_origins.clone(),
+            secure_cookies: config.secure_cookies,
+            site_root: config.site_root.clone(),
+        },
+    );
+
+    println!("Switchboard is listening on http://{address}/");
+    println!("  Operator console: http://{address}/");
+    println!("  Demo site with the chat bubble: http://{address}/demo");
+    match first_admin {
+        Some(email) => {
+            println!("  First admin: {email} (password: password — change it at first login)")
+        }
+        None => println!("  Log in with an existing operator account."),
+    }
+    println!("Press Ctrl-C to stop.");
+
+    server::run(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+        println!("Shutting down…");
+    })
+    .await
+    .map_err(|err| format!("server error: {err}"))?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Server-side plumbing shared by the server functions: the engine from context, the session
+//! from the cookie, and the cookie itself.
+
+use axum::http::HeaderValue;
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use engine::{Engine, Session};
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+
+use crate::SESSION_COOKIE;
+use crate::error::ConsoleError;
+
+/// What the server provides to every server function.
+#[derive(Clone, Debug)]
+pub struct ConsoleContext {
+    /// The service layer.
+    pub engine: Engine,
+    /// Mark the session cookie `Secure` (the console is served over TLS).
+    pub secure_cookies: bool,
+}
+
+/// The console context, provided by the server for each request.
+pub fn context() -> Result<ConsoleContext, ConsoleError> {
+    use_context::<ConsoleContext>().ok_or_else(|| {
+        tracing::error!("console context missing");
+        ConsoleError(domain::Error::internal())
+    })
+}
+
+/// The session token in a `Cookie` header, if any.
+pub fn token_from_cookies(header: Option<&HeaderValue>) -> Option<String> {
+    header?
+        .to_str()
+        .ok()?
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// The context and the caller's session; `unauthorized` without a valid one.
+pub async fn session() -> Result<(ConsoleContext, Session), ConsoleError> {
+    let context = context()?;
+    let token = use_context::<Parts>()
+        .and_then(|parts| token_from_cookies(parts.headers.get(COOKIE)))
+        .ok_or_else(|| ConsoleError(domain::Error::unauthorized()))?;
+    let session = context.engine.authenticate(&token).await?;
+    Ok((context, session))
+}
+
+fn set_cookie(context: &ConsoleContext, value: &str, max_age_seconds: i64) {
+    let secure = if context.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}"
+    );
+    match (
+        HeaderValue::from_str(&cookie),
+        use_context::<ResponseOptions>(),
+    ) {
+        (Ok(header), Some(response)) => response.append_header(SET_COOKIE, header),
+        _ => tracing::error!("could not set the session cookie"),
+    }
+}
+
+/// Sets the session cookie for a new session; it lives as long as the session may.
+pub fn set_session_cookie(context: &ConsoleContext, token: &str) {
+    let max_age = context.engine.config().session_absolute_ms / 1000;
+    set_cookie(context, token, max_age);
+}
+
+/// Removes the session cookie.
+pub fn clear_session_cookie(context: &ConsoleContext) {
+    set_cookie(context, "", 0);
+}

@@ -1,0 +1,9 @@
+//! One module per page.
+
+pub mod dashboard;
+pub mod layout;
+pub mod login;
+pub mod my_chats;
+pub mod not_found;
+pub mod password;
+pub mod profile;

@@ -1,0 +1,111 @@
+//! The console's HTTP surface beyond Leptos: its event stream, the status codes of server
+//! function errors, and the same-origin rule for everything a session cookie could authorise.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::header::{COOKIE, HOST, ORIGIN};
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use domain::ErrorCode;
+use serde::Deserialize;
+
+use crate::{ApiError, AppState, sse};
+
+/// Largest server-function error body read back to find its status.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/console/events", get(console_events))
+}
+
+#[derive(Deserialize)]
+struct StreamQuery {
+    last_event_id: Option<String>,
+}
+
+/// The operator's live stream: dashboard changes and the events of their chats.
+async fn console_events(
+    State(state): State<AppState>,
+    Query(query): Query<StreamQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let token = app::api::ssr::token_from_cookies(request.headers().get(COOKIE))
+        .ok_or_else(|| ApiError(domain::Error::unauthorized()))?;
+    let session = state.engine.authenticate(&token).await?;
+    let audience = state.engine.operator_audience(&session).await?;
+    let after = match sse::resume_point(request.headers(), query.last_event_id.as_deref())? {
+        Some(after) => after,
+        None => state.engine.store().last_event_id().await.map_err(|err| {
+            tracing::error!(error = %err, "reading the event log");
+            ApiError(domain::Error::internal())
+        })?,
+    };
+    let events = state.engine.open_stream(audience, after);
+    Ok(sse::respond(events, state.shutdown.subscribe()).into_response())
+}
+
+/// Server functions answer errors as 500 with the error encoded in the body; this sets the
+/// status the error's code maps to, so bad input is a 4xx like everywhere else.
+pub async fn server_fn_status(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if !response
+        .headers()
+        .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_ERROR_BODY)
+        .await
+        .unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<app::ConsoleError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.code().http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Refuses state-changing console requests from other sites (CSRF). Browsers send
+/// `Sec-Fetch-Site` or `Origin` with every cross-site POST; requests without either do not come
+/// from a browser page and cannot ride a victim's cookie. The visitor API is exempt: it uses
+/// bearer tokens, never cookies, and has its own origin list.
+pub async fn same_origin_posts(request: Request, next: Next) -> Response {
+    let exempt = request.method() != Method::POST || request.uri().path().starts_with("/api/v1/");
+    if exempt {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let allowed = match fetch_site {
+        Some(site) => site == "same-origin" || site == "none",
+        None => match headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
+            None => true,
+            Some(origin) => {
+                let host = headers
+                    .get(HOST)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                origin_host(origin) == Some(host)
+            }
+        },
+    };
+    if allowed {
+        next.run(request).await
+    } else {
+        ApiError::new(
+            ErrorCode::OriginNotAllowed,
+            "This request must come from the console itself.",
+        )
+        .into_response()
+    }
+}
+
+/// The `host[:port]` part of an origin (`scheme://host[:port]`).
+pub fn origin_host(origin: &str) -> Option<&str> {
+    origin
+        .split_once("://")
+        .map(|(_, host)| host.trim_end_matches('/'))
+}

@@ -1,0 +1,141 @@
+//! The Switchboard server: one axum router serving the console (SSR + hydration), its server
+//! functions and event stream, the public visitor API and its stream, the bubble's assets and
+//! a demo host page.
+//!
+//! [`router`] builds the whole app from an [`AppState`]; [`run`] serves it until a shutdown
+//! signal, ending open event streams so the shutdown completes. Tests start the real thing on
+//! 127.0.0.1 port 0 through these two functions.
+#![recursion_limit = "256"]
+
+pub mod config;
+mod console;
+mod error;
+mod pages;
+mod sse;
+mod visitor_api;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::http::{HeaderValue, header};
+use engine::Engine;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::ApiError;
+
+/// Settings of the HTTP layer.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// Origins (scheme://host[:port]) of customer sites allowed to call the visitor API.
+    pub allowed_origins: Vec<String>,
+    /// Mark the session cookie `Secure` (served over TLS).
+    pub secure_cookies: bool,
+    /// Where the built site (console bundle, bubble, styles) is.
+    pub site_root: PathBuf,
+}
+
+/// Everything a request handler may need. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The service layer; every handler calls it and nothing else.
+    pub engine: Engine,
+    /// Leptos' rendering options (site root, bundle name).
+    pub leptos_options: LeptosOptions,
+    /// HTTP settings.
+    pub settings: Arc<Settings>,
+    /// Flipped to `true` when the server shuts down, ending open event streams.
+    pub shutdown: Arc<watch::Sender<bool>>,
+}
+
+impl AppState {
+    /// State for an engine, Leptos options and settings.
+    pub fn new(engine: Engine, leptos_options: LeptosOptions, settings: Settings) -> Self {
+        Self {
+            engine,
+            leptos_options,
+            settings: Arc::new(settings),
+            shutdown: Arc::new(watch::channel(false).0),
+        }
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let console_context = {
+        let context = app::api::ssr::ConsoleContext {
+            engine: state.engine.clone(),
+            secure_cookies: state.settings.secure_cookies,
+        };
+        move || provide_context(context.clone())
+    };
+    let routes = generate_route_list(app::App);
+    let site = state.settings.site_root.clone();
+    let assets = |dir: &str| {
+        Router::new()
+            .fallback_service(
+                ServeDir::new(site.join(dir))
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            )
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            ))
+    };
+    Router::new()
+        .nest("/api/v1", visitor_api::routes(state.clone()))
+        .merge(console::routes())
+        .merge(pages::routes())
+        .nest("/pkg", assets("pkg"))
+        .nest("/widget", assets("widget"))
+        .leptos_routes_with_context(&state, routes, console_context, {
+            let options = state.leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(console::server_fn_status))
+        .layer(axum::middleware::from_fn(console::same_origin_posts))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::console_gate,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .with_state(state)
+}
+
+/// Serves the app on `listener` until `shutdown` completes, then ends every open event stream
+/// and waits for in-flight requests.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let trigger = state.shutdown.clone();
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            trigger.send_replace(true);
+        })
+        .await
+}

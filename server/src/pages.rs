@@ -1,0 +1,125 @@
+//! Plain pages around the console: the login gate in front of console pages, the demo host page
+//! that embeds the bubble exactly as a customer would, and the JSON 404.
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::header::{COOKIE, HOST};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use domain::ErrorCode;
+
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/demo", get(demo_home))
+        .route("/demo/pricing", get(demo_pricing))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+}
+
+/// Unknown paths outside the console.
+pub async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::BadRequest, "No such page.")
+}
+
+enum Gate {
+    Login,
+    Password,
+    Console,
+}
+
+/// Sends visitors of console pages to the login without a session, and to the password change
+/// while the default password is in use; sends logged-in operators away from the login page.
+pub async fn console_gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if request.method() != Method::GET {
+        return next.run(request).await;
+    }
+    let gate = match request.uri().path() {
+        "/login" => Gate::Login,
+        "/password" => Gate::Password,
+        path if app::CONSOLE_PAGES.contains(&path) => Gate::Console,
+        _ => return next.run(request).await,
+    };
+    let session = match app::api::ssr::token_from_cookies(request.headers().get(COOKIE)) {
+        None => None,
+        Some(token) => match state.engine.authenticate(&token).await {
+            Ok(session) => Some(session),
+            Err(err) if err.code == ErrorCode::Unauthorized => None,
+            Err(err) => return ApiError(err).into_response(),
+        },
+    };
+    let must_change = session.as_ref().map(|s| s.operator.must_change_password);
+    let redirect = match (gate, must_change) {
+        (Gate::Login, Some(true)) | (Gate::Console, Some(true)) => Some("/password"),
+        (Gate::Login, Some(false)) | (Gate::Password, Some(false)) => Some("/"),
+        (Gate::Password, None) | (Gate::Console, None) => Some("/login"),
+        (Gate::Login, None) | (Gate::Password, Some(true)) | (Gate::Console, Some(false)) => None,
+    };
+    match redirect {
+        Some(to) => Redirect::to(to).into_response(),
+        None => next.run(request).await,
+    }
+}
+
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("127.0.0.1:3000");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .filter(|proto| *proto == "https")
+        .unwrap_or("http");
+    format!("{scheme}://{host}")
+}
+
+async fn demo_home(headers: HeaderMap) -> Html<String> {
+    demo_page(
+        &origin(&headers),
+        "Acme Widgets",
+        "Widgets for every workshop. Questions? Our team is one click away — try the chat bubble \
+         in the corner.",
+    )
+}
+
+async fn demo_pricing(headers: HeaderMap) -> Html<String> {
+    demo_page(
+        &origin(&headers),
+        "Pricing",
+        "Starter €9, Pro €29, Enterprise: ask us in the chat. Your conversation follows you from \
+         page to page.",
+    )
+}
+
+/// A customer's page with the snippet from the integration guide, nothing else of ours.
+fn demo_page(origin: &str, title: &str, text: &str) -> Html<String> {
+    Html(format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} — Switchboard demo site</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 0; color: #1f2937; background: #f8fafc; }}
+header {{ background: #111827; color: #fff; padding: 1rem 2rem; display: flex; gap: 2rem; align-items: center; }}
+header a {{ color: #cbd5e1; text-decoration: none; }}
+main {{ max-width: 48rem; margin: 3rem auto; padding: 0 2rem; line-height: 1.6; }}
+</style>
+</head>
+<body>
+<header><strong>Acme Widgets</strong><a href="/demo">Home</a><a href="/demo/pricing">Pricing</a></header>
+<main>
+<h1>{title}</h1>
+<p>{text}</p>
+</main>
+<!-- Switchboard chat bubble -->
+<script src="{origin}/widget/loader.js" async data-switchboard data-field-plan="Pro"></script>
+</body>
+</html>
+"#
+    ))
+}

@@ -1,0 +1,69 @@
+//! Server-sent events: turns an engine stream into an SSE response.
+//!
+//! Each event is `id: <event id>`, `event: <type>`, `data: <ChatEvent JSON>`. The stream starts
+//! with a `retry` hint, sends a heartbeat comment every 15 seconds so proxies keep idle streams
+//! open, and ends when the engine says the client lagged (it reconnects and replays) or when
+//! the server shuts down.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use domain::{ErrorCode, EventId};
+use engine::stream::StreamItem;
+use futures::Stream;
+use futures::stream::{self, StreamExt};
+use tokio::sync::{mpsc, watch};
+
+use crate::ApiError;
+
+/// How long a client waits before reconnecting.
+const RETRY: Duration = Duration::from_secs(1);
+/// Heartbeat interval.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// Where a client resumes: the `Last-Event-ID` header, else `?last_event_id=`, else `None`
+/// (only live events). A malformed value is a bad request.
+pub fn resume_point(headers: &HeaderMap, query: Option<&str>) -> Result<Option<EventId>, ApiError> {
+    let header = headers
+        .get("last-event-id")
+        .map(|value| value.to_str().unwrap_or("x"));
+    match header.or(query).map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(value) => value.parse::<EventId>().map(Some).map_err(|_| {
+            ApiError::new(ErrorCode::BadRequest, "Last-Event-ID must be an event id.")
+        }),
+    }
+}
+
+/// The SSE response for an engine stream.
+pub fn respond(
+    events: mpsc::Receiver<StreamItem>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    // Mark the receiver as seen so `wait_for` reacts only to a later shutdown.
+    shutdown.mark_unchanged();
+    let hint = stream::once(async { Ok(Event::default().retry(RETRY)) });
+    let live = stream::unfold(events, move |mut events| {
+        let mut shutdown = shutdown.clone();
+        async move {
+            let item = tokio::select! {
+                item = events.recv() => item,
+                _ = shutdown.wait_for(|stopping| *stopping) => None,
+            };
+            match item {
+                Some(StreamItem::Event(event)) => {
+                    let data = serde_json::to_string(&event).unwrap_or_default();
+                    let sse = Event::default()
+                        .id(event.id.to_string())
+                        .event(event.kind.name())
+                        .data(data);
+                    Some((Ok(sse), events))
+                }
+                Some(StreamItem::Lagged) | None => None,
+            }
+        }
+    });
+    Sse::new(hint.chain(live)).keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
+}

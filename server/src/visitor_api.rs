@@ -1,0 +1,235 @@
+//! The public visitor API (`/api/v1`): what the bubble — or any client a customer builds —
+//! uses. JSON in and out, bearer visitor tokens, CORS limited to the configured site origins,
+//! a 16 KiB body limit, and errors as `{"error": {"code", "message"}}`.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::header::{
+    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
+    ACCESS_CONTROL_MAX_AGE, AUTHORIZATION, HOST, ORIGIN, VARY,
+};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::api::{NewVisitor, PostMessage, StartChat, WidgetConfig};
+use domain::{ChatId, ErrorCode};
+use engine::store::VisitorRecord;
+use engine::stream::Audience;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::console::origin_host;
+use crate::{ApiError, AppState, sse};
+
+/// Largest request body accepted by the visitor API.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub fn routes(state: AppState) -> axum::Router<AppState> {
+    Router::new()
+        .route("/widget/config", get(widget_config))
+        .route("/visitors", post(create_visitor))
+        .route("/visitor", get(visitor))
+        .route("/visitor/chats", post(start_chat))
+        .route("/visitor/chats/{chat_id}/messages", post(post_message))
+        .route("/visitor/chats/{chat_id}/end", post(end_chat))
+        .route("/visitor/events", get(events))
+        .fallback(|| async { ApiError::new(ErrorCode::BadRequest, "No such API endpoint.") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state, cors))
+}
+
+/// JSON body whose rejections are answered in the API's error format.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Self(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("Request bodies are limited to {MAX_BODY_BYTES} bytes."),
+                ))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "Send JSON with Content-Type: application/json.",
+            )),
+            Err(rejection) => Err(ApiError::new(ErrorCode::BadRequest, rejection.body_text())),
+        }
+    }
+}
+
+/// The visitor behind the request's bearer token.
+pub struct Visitor(pub VisitorRecord);
+
+impl FromRequestParts<AppState> for Visitor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthorized,
+                    "Send the visitor token as a Bearer token.",
+                )
+            })?;
+        Ok(Self(state.engine.authenticate_visitor(token).await?))
+    }
+}
+
+/// A chat id from the path; anything unparsable is simply no such chat.
+pub struct ChatPath(pub ChatId);
+
+impl<S: Send + Sync> FromRequestParts<S> for ChatPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::ChatNotFound, "No such chat."))?;
+        raw.parse()
+            .map(Self)
+            .map_err(|_| ApiError::new(ErrorCode::ChatNotFound, "No such chat."))
+    }
+}
+
+async fn widget_config(State(state): State<AppState>) -> Json<WidgetConfig> {
+    Json(WidgetConfig {
+        name_required: state.engine.config().visitor_name_required,
+        title: "Chat with us".to_owned(),
+        greeting: "Hi! How can we help you today?".to_owned(),
+    })
+}
+
+async fn create_visitor(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<NewVisitor>,
+) -> Result<Response, ApiError> {
+    let created = state.engine.create_visitor(input).await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn visitor(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+) -> Result<Response, ApiError> {
+    Ok(Json(state.engine.visitor_view(&visitor).await?).into_response())
+}
+
+async fn start_chat(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ApiJson(input): ApiJson<StartChat>,
+) -> Result<Response, ApiError> {
+    let chat = state.engine.start_chat(&visitor, input).await?;
+    Ok((StatusCode::CREATED, Json(chat)).into_response())
+}
+
+async fn post_message(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ChatPath(chat): ChatPath,
+    ApiJson(input): ApiJson<PostMessage>,
+) -> Result<Response, ApiError> {
+    let event = state.engine.visitor_post(&visitor, chat, input).await?;
+    Ok(Json(event).into_response())
+}
+
+async fn end_chat(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ChatPath(chat): ChatPath,
+) -> Result<StatusCode, ApiError> {
+    state.engine.visitor_end(&visitor, chat).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct StreamQuery {
+    last_event_id: Option<String>,
+}
+
+async fn events(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    Query(query): Query<StreamQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let after = match sse::resume_point(request.headers(), query.last_event_id.as_deref())? {
+        Some(after) => after,
+        None => state.engine.store().last_event_id().await.map_err(|err| {
+            tracing::error!(error = %err, "reading the event log");
+            ApiError(domain::Error::internal())
+        })?,
+    };
+    let events = state
+        .engine
+        .open_stream(Audience::Visitor(visitor.id), after);
+    Ok(sse::respond(events, state.shutdown.subscribe()).into_response())
+}
+
+/// Lets the configured customer sites (and the server's own pages) call the API from a
+/// browser; refuses every other origin.
+async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let origin = request
+        .headers()
+        .get(ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let Some(origin) = origin else {
+        return next.run(request).await;
+    };
+    let host = request
+        .headers()
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let allowed = origin_host(&origin) == Some(host)
+        || state
+            .settings
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed == "*" || allowed.trim_end_matches('/') == origin);
+    if !allowed {
+        return ApiError::new(
+            ErrorCode::OriginNotAllowed,
+            "This site is not allowed to use the chat.",
+        )
+        .into_response();
+    }
+    let preflight = request.method() == Method::OPTIONS;
+    let mut response = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(request).await
+    };
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&origin) {
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    }
+    headers.append(VARY, HeaderValue::from_static("Origin"));
+    if preflight {
+        headers.insert(
+            ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST"),
+        );
+        headers.insert(
+            ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Authorization, Content-Type, Last-Event-ID"),
+        );
+        headers.insert(ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    }
+    response
+}
