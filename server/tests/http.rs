@@ -1,0 +1,885 @@
+//! The real server on 127.0.0.1 port 0 over HTTP: races, SSE replay, restarts, bad input,
+//! authorisation, CORS and CSRF.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::console::Role;
+use engine::store::sqlite::SqliteStore;
+use engine::{Engine, EngineConfig, NewOperator};
+use leptos::prelude::LeptosOptions;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server::{AppState, Settings};
+use tokio::sync::oneshot;
+
+/// A running server with its own database file.
+struct TestServer {
+    base: String,
+    engine: Engine,
+    client: reqwest::Client,
+    dir: Arc<tempfile::TempDir>,
+    store: SqliteStore,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl TestServer {
+    async fn start() -> Self {
+        Self::start_with(Arc::new(tempfile::tempdir().unwrap()), Settings::default()).await
+    }
+
+    async fn start_with(dir: Arc<tempfile::TempDir>, settings: Settings) -> Self {
+        let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+        let store = SqliteStore::connect(&url).await.unwrap();
+        let engine = Engine::new(Arc::new(store.clone()), EngineConfig::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let options = LeptosOptions::builder()
+            .output_name("switchboard")
+            .site_root(dir.path().display().to_string())
+            .site_addr(address)
+            .build();
+        let settings = Settings {
+            site_root: dir.path().to_path_buf(),
+            ..settings
+        };
+        let state = AppState::new(engine.clone(), options, settings);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::run(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base: format!("http://{address}"),
+            engine,
+            client,
+            dir,
+            store,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Stops gracefully (open streams end) and hands back the database folder.
+    async fn stop(mut self) -> Arc<tempfile::TempDir> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(10), &mut self.task)
+            .await
+            .expect("graceful shutdown within 10 s")
+            .unwrap()
+            .unwrap();
+        self.store.close().await;
+        self.dir.clone()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// An operator, created with the default password, logged in over HTTP and past the forced
+    /// password change.
+    async fn operator(&self, name: &str) -> String {
+        let email = format!("{}@example.com", name.to_lowercase());
+        self.engine
+            .create_operator(NewOperator {
+                email: email.clone(),
+                name: name.into(),
+                role: Role::Operator,
+            })
+            .await
+            .unwrap();
+        let cookie = self.login(&email, "password").await;
+        let response = self
+            .client
+            .post(self.url("/api/change_password"))
+            .header("cookie", &cookie)
+            .form(&[
+                ("current", "password"),
+                ("new_password", "a-better-one"),
+                ("confirm", "a-better-one"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        cookie
+    }
+
+    async fn login(&self, email: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "login of {email}");
+        let cookie = response.headers()["set-cookie"].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// Calls a console server function; answers status and JSON body.
+    async fn console(
+        &self,
+        cookie: Option<&str>,
+        function: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/{function}")))
+            .form(form);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    async fn new_visitor(&self) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/visitors"))
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A visitor call; answers status and JSON body.
+    async fn visitor(&self, token: &str, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let request = match body {
+            Some(body) => self.client.post(self.url(path)).json(&body),
+            None => self.client.get(self.url(path)),
+        };
+        let response = request.bearer_auth(token).send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn start_chat(&self, token: &str, message: &str) -> String {
+        let (status, chat) = self
+            .visitor(
+                token,
+                "/api/v1/visitor/chats",
+                Some(json!({"name": "Vera", "message": message})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{chat}");
+        chat["id"].as_str().unwrap().to_owned()
+    }
+
+    async fn say(&self, token: &str, chat: &str, body: &str) -> i64 {
+        let (status, event) = self
+            .visitor(
+                token,
+                &format!("/api/v1/visitor/chats/{chat}/messages"),
+                Some(json!({"body": body})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{event}");
+        event["id"].as_i64().unwrap()
+    }
+
+    async fn event_count(&self) -> usize {
+        self.engine
+            .store()
+            .events_after(domain::EventId(0), 100_000)
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+/// One server-sent event.
+#[derive(Debug)]
+struct Sse {
+    id: i64,
+    event: String,
+    data: Value,
+}
+
+/// Reads an SSE response incrementally.
+struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl SseReader {
+    async fn open(request: reqwest::RequestBuilder) -> Self {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event with data, or `None` if the stream ended or was silent for `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<Sse> {
+        loop {
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut id = None;
+                let mut event = String::new();
+                let mut data = None;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        id = v.parse().ok();
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        event = v.to_owned();
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        data = serde_json::from_str(v).ok();
+                    }
+                }
+                if let (Some(id), Some(data)) = (id, data) {
+                    return Some(Sse { id, event, data });
+                }
+            }
+            match tokio::time::timeout(wait, self.response.chunk()).await {
+                Ok(Ok(Some(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Asserts that nothing more arrives for a moment.
+    async fn quiet(&mut self) {
+        let extra = self.next(Duration::from_millis(300)).await;
+        assert!(extra.is_none(), "unexpected event {extra:?}");
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_operators_accepting_the_same_chat_concurrently_exactly_one_wins() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let bob = server.operator("Bob").await;
+    for round in 0..5 {
+        let token = server.new_visitor().await;
+        let chat = server.start_chat(&token, &format!("race {round}")).await;
+        let form = [("chat_id", chat.as_str())];
+        let (a, b) = tokio::join!(
+            server.console(Some(&ann), "accept_chat", &form),
+            server.console(Some(&bob), "accept_chat", &form)
+        );
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "{a:?} {b:?}"
+        );
+        let loser = if a.0 == StatusCode::CONFLICT {
+            a.1
+        } else {
+            b.1
+        };
+        assert_eq!(loser["code"], "chat_not_waiting");
+        assert_eq!(
+            loser["message"],
+            "This chat was already taken by another operator."
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_visitor_reconnecting_with_last_event_id_receives_exactly_the_missed_events() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let token = server.new_visitor().await;
+    let chat = server.start_chat(&token, "hello").await;
+
+    let mut stream = SseReader::open(
+        server
+            .client
+            .get(server.url("/api/v1/visitor/events"))
+            .bearer_auth(&token)
+            .header("last-event-id", "0"),
+    )
+    .await;
+    let started = stream.next(WAIT).await.unwrap();
+    assert_eq!(started.event, "chat_started");
+    let first = stream.next(WAIT).await.unwrap();
+    assert_eq!(first.data["body"], "hello");
+    drop(stream);
+
+    // While disconnected: an accept, an operator message and a visitor message.
+    let (status, _) = server
+        .console(Some(&ann), "accept_chat", &[("chat_id", &chat)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server
+        .console(
+            Some(&ann),
+            "post_message",
+            &[("chat_id", &chat), ("body", "Hi, I'm Ann")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let last_missed = server.say(&token, &chat, "great").await;
+
+    let mut stream = SseReader::open(
+        server
+            .client
+            .get(server.url("/api/v1/visitor/events"))
+            .bearer_auth(&token)
+            .header("last-event-id", first.id.to_string()),
+    )
+    .await;
+    let mut missed = Vec::new();
+    while let Some(event) = stream.next(Duration::from_millis(500)).await {
+        missed.push(event);
+    }
+    let kinds: Vec<&str> = missed.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "operator_accepted",
+            "status_changed",
+            "message_posted",
+            "message_posted"
+        ]
+    );
+    assert!(missed.iter().all(|e| e.id > first.id));
+    assert!(missed.windows(2).all(|w| w[0].id < w[1].id));
+    assert_eq!(missed.last().unwrap().id, last_missed);
+
+    // Then live, once.
+    let live = server.say(&token, &chat, "still there?").await;
+    let event = stream.next(WAIT).await.unwrap();
+    assert_eq!(event.id, live);
+    stream.quiet().await;
+}
+
+#[tokio::test]
+async fn stopping_the_server_between_two_messages_loses_nothing() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let token = server.new_visitor().await;
+    let chat = server.start_chat(&token, "before the restart").await;
+    let (status, _) = server
+        .console(Some(&ann), "accept_chat", &[("chat_id", &chat)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let before = server.say(&token, &chat, "first").await;
+
+    // An open stream ends when the server stops, instead of holding the shutdown up.
+    let mut stream = SseReader::open(
+        server
+            .client
+            .get(server.url("/api/v1/visitor/events"))
+            .bearer_auth(&token)
+            .header("last-event-id", before.to_string()),
+    )
+    .await;
+    let dir = server.stop().await;
+    assert!(stream.next(WAIT).await.is_none());
+
+    let server = TestServer::start_with(dir, Settings::default()).await;
+    let after = server.say(&token, &chat, "second").await;
+    assert!(after > before);
+    let (status, view) = server.visitor(&token, "/api/v1/visitor", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let bodies: Vec<&str> = view["chat"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["body"].as_str())
+        .collect();
+    assert_eq!(bodies, ["before the restart", "first", "second"]);
+
+    // Replay across the restart: every event once, in order.
+    let mut stream = SseReader::open(
+        server
+            .client
+            .get(server.url("/api/v1/visitor/events"))
+            .bearer_auth(&token)
+            .header("last-event-id", "0"),
+    )
+    .await;
+    let mut ids = Vec::new();
+    while let Some(event) = stream.next(Duration::from_millis(500)).await {
+        ids.push(event.id);
+    }
+    assert_eq!(ids.len(), 6);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+    assert_eq!(ids.last(), Some(&after));
+
+    // The operator's session and chat survived too.
+    let (status, snapshot) = server.console(Some(&ann), "load_console", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        snapshot["my_chats"][0]["events"].as_array().unwrap().len(),
+        6
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_4xx_with_a_code_and_writes_nothing() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let token = server.new_visitor().await;
+    let stranger = server.new_visitor().await;
+    let chat = server.start_chat(&token, "hi").await;
+    let messages = format!("/api/v1/visitor/chats/{chat}/messages");
+    let (status, _) = server
+        .console(Some(&ann), "accept_chat", &[("chat_id", &chat)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let before = server.event_count().await;
+
+    let cases: Vec<(u16, &str, (StatusCode, Value))> = vec![
+        (
+            400,
+            "empty_message",
+            server
+                .visitor(&token, &messages, Some(json!({"body": "   "})))
+                .await,
+        ),
+        (
+            400,
+            "message_too_long",
+            server
+                .visitor(&token, &messages, Some(json!({"body": "x".repeat(4097)})))
+                .await,
+        ),
+        (
+            413,
+            "payload_too_large",
+            server
+                .visitor(&token, &messages, Some(json!({"body": "x".repeat(20_000)})))
+                .await,
+        ),
+        (
+            400,
+            "bad_request",
+            server
+                .visitor(&token, &messages, Some(json!({"text": "wrong field"})))
+                .await,
+        ),
+        (
+            404,
+            "chat_not_found",
+            server
+                .visitor(
+                    &token,
+                    "/api/v1/visitor/chats/not-a-chat/messages",
+                    Some(json!({"body": "x"})),
+                )
+                .await,
+        ),
+        (
+            404,
+            "chat_not_found",
+            server
+                .visitor(
+                    &token,
+                    &format!("/api/v1/visitor/chats/{}/messages", uuid::Uuid::nil()),
+                    Some(json!({"body": "x"})),
+                )
+                .await,
+        ),
+        (
+            404,
+            "chat_not_found",
+            server
+                .visitor(&stranger, &messages, Some(json!({"body": "not my chat"})))
+                .await,
+        ),
+        (
+            404,
+            "chat_not_found",
+            server
+                .visitor(
+                    &stranger,
+                    &format!("/api/v1/visitor/chats/{chat}/end"),
+                    Some(json!({})),
+                )
+                .await,
+        ),
+        (
+            401,
+            "unauthorized",
+            server
+                .visitor("forged-token", &messages, Some(json!({"body": "x"})))
+                .await,
+        ),
+        (
+            409,
+            "chat_already_open",
+            server
+                .visitor(
+                    &token,
+                    "/api/v1/visitor/chats",
+                    Some(json!({"name": "V", "message": "again"})),
+                )
+                .await,
+        ),
+        (
+            409,
+            "chat_not_waiting",
+            server
+                .console(Some(&ann), "accept_chat", &[("chat_id", &chat)])
+                .await,
+        ),
+        (
+            400,
+            "bad_request",
+            server
+                .console(Some(&ann), "accept_chat", &[("chat_id", "garbage")])
+                .await,
+        ),
+        (
+            400,
+            "empty_message",
+            server
+                .console(
+                    Some(&ann),
+                    "post_message",
+                    &[("chat_id", &chat), ("body", "")],
+                )
+                .await,
+        ),
+        (
+            401,
+            "unauthorized",
+            server.console(None, "load_console", &[]).await,
+        ),
+        (
+            401,
+            "unauthorized",
+            server
+                .console(None, "accept_chat", &[("chat_id", &chat)])
+                .await,
+        ),
+        (
+            401,
+            "unauthorized",
+            server
+                .console(
+                    Some("switchboard_session=forged"),
+                    "post_message",
+                    &[("chat_id", &chat), ("body", "x")],
+                )
+                .await,
+        ),
+    ];
+    for (status, code, (got_status, body)) in cases {
+        let got_code = body["error"]["code"]
+            .as_str()
+            .or(body["code"].as_str())
+            .unwrap_or("?")
+            .to_owned();
+        assert_eq!(
+            (got_status.as_u16(), got_code.as_str()),
+            (status, code),
+            "{body}"
+        );
+    }
+    assert_eq!(server.event_count().await, before);
+}
+
+#[tokio::test]
+async fn a_retried_visitor_message_is_stored_once() {
+    let server = TestServer::start().await;
+    let token = server.new_visitor().await;
+    let chat = server.start_chat(&token, "hi").await;
+    let path = format!("/api/v1/visitor/chats/{chat}/messages");
+    let body = json!({"body": "once", "client_id": "retry-1"});
+    let (_, first) = server.visitor(&token, &path, Some(body.clone())).await;
+    let (status, second) = server.visitor(&token, &path, Some(body)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(first, second);
+    assert_eq!(server.event_count().await, 3);
+}
+
+#[tokio::test]
+async fn login_is_refused_without_saying_why_and_the_default_password_blocks_everything_else() {
+    let server = TestServer::start().await;
+    server
+        .engine
+        .ensure_first_admin("admin@example.com")
+        .await
+        .unwrap();
+    for (email, password) in [
+        ("admin@example.com", "nope"),
+        ("ghost@example.com", "password"),
+    ] {
+        let (status, body) = server
+            .console(None, "login", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "invalid_credentials");
+        assert_eq!(body["message"], "Wrong email or password.");
+    }
+    let cookie = server.login("admin@example.com", "password").await;
+    let (status, body) = server.console(Some(&cookie), "load_console", &[]).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("password_change_required"))
+    );
+    let page = server
+        .client
+        .get(server.url("/"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/password");
+    let stream = server
+        .client
+        .get(server.url("/api/console/events"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::FORBIDDEN);
+
+    let (status, body) = server
+        .console(
+            Some(&cookie),
+            "change_password",
+            &[
+                ("current", "password"),
+                ("new_password", "password"),
+                ("confirm", "password"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("weak_password"))
+    );
+    let (status, _) = server
+        .console(
+            Some(&cookie),
+            "change_password",
+            &[
+                ("current", "password"),
+                ("new_password", "long-enough"),
+                ("confirm", "long-enough"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.console(Some(&cookie), "load_console", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = server
+        .client
+        .get(server.url("/login"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["location"], "/");
+
+    let (status, _) = server.console(Some(&cookie), "logout", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server.console(Some(&cookie), "load_console", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let page = server
+        .client
+        .get(server.url("/chats"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn the_console_stream_carries_the_queue_and_my_chats_and_replays_after_reconnect() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let bob = server.operator("Bob").await;
+    let (_, snapshot) = server.console(Some(&bob), "load_console", &[]).await;
+    let from = snapshot["last_event_id"].as_i64().unwrap().to_string();
+    let open = |cookie: &str, after: &str| {
+        server
+            .client
+            .get(server.url(&format!("/api/console/events?last_event_id={after}")))
+            .header("cookie", cookie.to_owned())
+    };
+    let mut bob_stream = SseReader::open(open(&bob, &from)).await;
+    let token = server.new_visitor().await;
+    let chat = server.start_chat(&token, "secret").await;
+    assert_eq!(bob_stream.next(WAIT).await.unwrap().event, "chat_started");
+    // Not Bob's chat: the queue change reaches him, the message does not.
+    bob_stream.quiet().await;
+    server
+        .console(Some(&ann), "accept_chat", &[("chat_id", &chat)])
+        .await;
+    assert_eq!(
+        bob_stream.next(WAIT).await.unwrap().event,
+        "operator_accepted"
+    );
+    assert_eq!(bob_stream.next(WAIT).await.unwrap().event, "status_changed");
+    server.say(&token, &chat, "for Ann only").await;
+    bob_stream.quiet().await;
+
+    // Ann replays everything from before the chat, messages included, via Last-Event-ID.
+    let mut ann_stream = SseReader::open(open(&ann, "999999").header("last-event-id", &from)).await;
+    let kinds: Vec<String> = {
+        let mut kinds = Vec::new();
+        while let Some(event) = ann_stream.next(Duration::from_millis(500)).await {
+            kinds.push(event.event);
+        }
+        kinds
+    };
+    assert_eq!(
+        kinds,
+        [
+            "chat_started",
+            "message_posted",
+            "operator_accepted",
+            "status_changed",
+            "message_posted"
+        ]
+    );
+    let response = server
+        .client
+        .get(server.url("/api/console/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let response = open(&ann, "not-a-number").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn only_configured_origins_may_call_the_visitor_api_and_console_posts_must_be_same_origin() {
+    let settings = Settings {
+        allowed_origins: vec!["https://shop.example".into()],
+        ..Settings::default()
+    };
+    let server = TestServer::start_with(Arc::new(tempfile::tempdir().unwrap()), settings).await;
+    let allowed = server
+        .client
+        .post(server.url("/api/v1/visitors"))
+        .header("origin", "https://shop.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), StatusCode::CREATED);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://shop.example"
+    );
+    let preflight = server
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            server.url("/api/v1/visitor/events"),
+        )
+        .header("origin", "https://shop.example")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), StatusCode::NO_CONTENT);
+    assert!(
+        preflight.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("Authorization")
+    );
+    let refused = server
+        .client
+        .post(server.url("/api/v1/visitors"))
+        .header("origin", "https://evil.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap()["error"]["code"],
+        "origin_not_allowed"
+    );
+
+    let ann = server.operator("Ann").await;
+    let cross_site = server
+        .client
+        .post(server.url("/api/load_console"))
+        .header("cookie", &ann)
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    let same_site = server
+        .client
+        .post(server.url("/api/load_console"))
+        .header("cookie", &ann)
+        .header("origin", server.base.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same_site.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_demo_page_embeds_the_customer_snippet_and_console_pages_render() {
+    let server = TestServer::start().await;
+    let demo = server
+        .client
+        .get(server.url("/demo"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let snippet = format!(
+        r#"<script src="{}/widget/loader.js" async data-switchboard"#,
+        server.base
+    );
+    assert!(demo.contains(&snippet), "{demo}");
+    let login = server
+        .client
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let html = login.text().await.unwrap();
+    assert!(
+        html.contains("Log in to the operator console") && html.contains("/pkg/switchboard.js")
+    );
+    let config: Value = server
+        .client
+        .get(server.url("/api/v1/widget/config"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["name_required"], true);
+}
