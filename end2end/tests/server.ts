@@ -1,0 +1,135 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test as base } from "@playwright/test";
+
+/** A running Switchboard server on a fresh SQLite database. */
+export interface Server {
+  /** e.g. `http://127.0.0.1:43123` (no trailing slash). */
+  baseURL: string;
+  /** The first admin's email, printed by the server on first start. */
+  adminEmail: string;
+  /** The first admin's initial password, when the server printed it. */
+  adminPassword?: string;
+  /** Everything the server printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGINT (graceful shutdown), then wait for exit; SIGKILL after 10 s. Removes the database. */
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 10_000;
+const LISTENING = /listening on (http:\/\/\S+)/;
+const FIRST_ADMIN = /first admin: (\S+@\S+)/i;
+const PASSWORD = /password: ([^\s)]+)/i;
+// Log lines may be coloured.
+const ANSI = /\x1b\[[0-9;]*m/g;
+
+/**
+ * Starts `$SWITCHBOARD_BIN --bind 127.0.0.1:0 --database-url sqlite://<temp>/switchboard.db`
+ * (LEPTOS_* pass through from the environment) and resolves once it has printed both its
+ * address and the first admin's login.
+ */
+export function startServer(): Promise<Server> {
+  const bin = process.env.SWITCHBOARD_BIN;
+  if (!bin) {
+    return Promise.reject(new Error("SWITCHBOARD_BIN is not set; run `cargo xtask e2e`"));
+  }
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-e2e-"));
+  const args = ["--bind", "127.0.0.1:0", "--database-url", `sqlite://${join(dir, "switchboard.db")}`];
+  const child = spawn(bin, args, { env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+
+  let output = "";
+  let pending = "";
+  let baseURL: string | undefined;
+  let adminEmail: string | undefined;
+  let adminPassword: string | undefined;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGINT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+    cleanup();
+  };
+
+  return new Promise<Server>((resolve, reject) => {
+    let settled = false;
+    const fail = (why: string) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void stop().finally(() =>
+        reject(new Error(`${why}\n--- ${bin} ${args.join(" ")} printed:\n${output}`)),
+      );
+    };
+    const timer = setTimeout(
+      () => fail(`the server did not report its address and first admin within ${START_TIMEOUT_MS / 1000} s`),
+      START_TIMEOUT_MS,
+    );
+
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      output += text;
+      pending += text;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const raw of lines) {
+        const line = raw.replace(ANSI, "");
+        baseURL ??= LISTENING.exec(line)?.[1]?.replace(/\/+$/, "");
+        const admin = FIRST_ADMIN.exec(line);
+        if (admin && !adminEmail) {
+          adminEmail = admin[1].replace(/[,.;]+$/, "");
+          adminPassword = PASSWORD.exec(line)?.[1];
+        }
+      }
+      if (!settled && baseURL && adminEmail) {
+        settled = true;
+        clearTimeout(timer);
+        resolve({
+          baseURL,
+          adminEmail,
+          adminPassword,
+          output: () => output,
+          stop,
+        });
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("error", (err) => fail(`cannot start ${bin}: ${err.message}`));
+    child.once("exit", (code, signal) =>
+      fail(`the server exited before it was ready (code ${code}, signal ${signal})`),
+    );
+  });
+}
+
+/**
+ * Playwright's `test` with a `server` fixture: one server (and database) per worker, shared by
+ * the tests of that worker; `baseURL` points at it, so `page.goto("/")` and `request.get("/")`
+ * reach it. Tests that need a pristine database can call `startServer()` themselves.
+ */
+export const test = base.extend<Record<never, never>, { server: Server }>({
+  server: [
+    // Playwright requires the (empty) destructuring pattern.
+    async ({}, use) => {
+      const server = await startServer();
+      try {
+        await use(server);
+      } finally {
+        await server.stop();
+      }
+    },
+    { scope: "worker", timeout: START_TIMEOUT_MS + STOP_TIMEOUT_MS },
+  ],
+  baseURL: async ({ server }, use) => {
+    await use(server.baseURL);
+  },
+});
+
+export { expect } from "@playwright/test";

@@ -1,0 +1,352 @@
+//! The site directory: WebAssembly bundles through wasm-bindgen, CSS and static assets, and
+//! their gzip + brotli siblings.
+//!
+//! Layout (`<target>/site`):
+//! ```text
+//! pkg/switchboard.js, pkg/switchboard_bg.wasm, pkg/switchboard.css   the console (hydrate)
+//! widget/widget.js, widget/widget_bg.wasm, widget/widget.css         the visitor bubble
+//! widget/loader.js                                                   the bubble's loader
+//! <everything under assets/>                                         favicon etc.
+//! ```
+//! wasm-opt is never run: Debian's binaryen breaks wasm-bindgen 0.2.130 output (BUILD.md).
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use wasm_bindgen_cli_support::Bindgen;
+
+use crate::{Result, Workspace, cmd};
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub const WASM_PROFILE: &str = "wasm-release";
+/// The console bundle's name (`LEPTOS_OUTPUT_NAME`).
+pub const OUTPUT_NAME: &str = "switchboard";
+
+/// Files that get `.gz` and `.br` siblings.
+const COMPRESSIBLE: &[&str] = &["js", "wasm", "css", "html", "svg"];
+
+struct Bundle {
+    package: &'static str,
+    out_name: &'static str,
+    /// Directory under the site root.
+    dir: &'static str,
+}
+
+const BUNDLES: &[Bundle] = &[
+    Bundle {
+        package: "frontend",
+        out_name: OUTPUT_NAME,
+        dir: "pkg",
+    },
+    Bundle {
+        package: "widget",
+        out_name: "widget",
+        dir: "widget",
+    },
+];
+
+/// Workspace file → site file.
+const COPIES: &[(&str, &str)] = &[
+    ("style/console.css", "pkg/switchboard.css"),
+    ("style/widget.css", "widget/widget.css"),
+    ("widget/assets/loader.js", "widget/loader.js"),
+];
+
+pub fn build(ws: &Workspace) -> Result {
+    let started = Instant::now();
+    let site = ws.site();
+    ensure_wasm_target()?;
+
+    for bundle in BUNDLES {
+        cmd::step(&format!(
+            "building {} for {WASM_TARGET} ({WASM_PROFILE})",
+            bundle.package
+        ));
+        cmd::run(ws.cargo().args([
+            "build",
+            "--locked",
+            "-p",
+            bundle.package,
+            "--lib",
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            WASM_PROFILE,
+        ]))?;
+    }
+
+    cmd::step("wasm-bindgen");
+    for bundle in BUNDLES {
+        bindgen(ws, bundle, &site.join(bundle.dir))?;
+    }
+
+    cmd::step("copying styles and assets");
+    for (from, to) in COPIES {
+        let from = ws.root.join(from);
+        if !from.is_file() {
+            return Err(format!(
+                "{} is missing (it belongs in the site)",
+                from.display()
+            ));
+        }
+        copy_if_changed(&from, &site.join(to))?;
+    }
+    let assets = ws.root.join("assets");
+    if assets.is_dir() {
+        copy_dir(&assets, &site)?;
+    }
+
+    cmd::step("precompressing (gzip best, brotli 11)");
+    let files = shipped_files(&site)?;
+    for file in &files {
+        if is_compressible(file) {
+            compress(file)?;
+        }
+    }
+
+    size_table(&site, &files)?;
+    println!("site built in {}", cmd::elapsed(started));
+    Ok(())
+}
+
+/// Installs the wasm32 target through rustup when it is missing.
+pub fn ensure_wasm_target() -> Result {
+    if !cmd::on_path("rustup") {
+        // Not a rustup toolchain: the target is there if the sysroot has it.
+        let sysroot = cmd::output(Command::new("rustc").args(["--print", "sysroot"]))?;
+        let lib = Path::new(sysroot.trim())
+            .join("lib/rustlib")
+            .join(WASM_TARGET);
+        return if lib.is_dir() {
+            Ok(())
+        } else {
+            Err(format!(
+                "the {WASM_TARGET} target is not installed and rustup is not available"
+            ))
+        };
+    }
+    let installed = cmd::output(Command::new("rustup").args(["target", "list", "--installed"]))?;
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    cmd::step(&format!("installing the {WASM_TARGET} target"));
+    cmd::run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+fn bindgen(ws: &Workspace, bundle: &Bundle, out_dir: &Path) -> Result {
+    let input = ws
+        .target
+        .join(WASM_TARGET)
+        .join(WASM_PROFILE)
+        .join(format!("{}.wasm", bundle.package));
+    let input_time = cmd::mtime(&input)
+        .ok_or_else(|| format!("{} is missing after the wasm build", input.display()))?;
+    let outputs = [
+        out_dir.join(format!("{}.js", bundle.out_name)),
+        out_dir.join(format!("{}_bg.wasm", bundle.out_name)),
+    ];
+    let up_to_date = outputs
+        .iter()
+        .all(|out| cmd::mtime(out).is_some_and(|t| t >= input_time));
+    if up_to_date {
+        println!("{}: up to date", bundle.package);
+        return Ok(());
+    }
+    let started = Instant::now();
+    fs::create_dir_all(out_dir).map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    Bindgen::new()
+        .input_path(&input)
+        .out_name(bundle.out_name)
+        .typescript(false)
+        // No-ops when the profile already strips them (`strip = true`).
+        .remove_name_section(true)
+        .remove_producers_section(true)
+        .web(true)
+        .and_then(|b| b.generate(out_dir))
+        .map_err(|e| format!("wasm-bindgen failed on {}: {e:#}", input.display()))?;
+    println!(
+        "{} -> {} ({})",
+        bundle.package,
+        out_dir.join(bundle.out_name).display(),
+        cmd::elapsed(started)
+    );
+    Ok(())
+}
+
+/// Copies a file unless the destination already has the same bytes, so that unchanged files
+/// keep their mtime and their compressed siblings are not redone.
+fn copy_if_changed(from: &Path, to: &Path) -> Result {
+    let bytes = fs::read(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    if fs::read(to).is_ok_and(|existing| existing == bytes) {
+        return Ok(());
+    }
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    fs::write(to, bytes).map_err(|e| format!("cannot write {}: {e}", to.display()))?;
+    println!("{} -> {}", from.display(), to.display());
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result {
+    let entries = fs::read_dir(from).map_err(|e| format!("cannot list {}: {e}", from.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", from.display()))?;
+        let path = entry.path();
+        let target = to.join(entry.file_name());
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            copy_if_changed(&path, &target)?;
+        }
+    }
+    Ok(())
+}
+
+fn is_sibling(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("gz" | "br"))
+}
+
+fn is_compressible(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| COMPRESSIBLE.contains(&e))
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Every file in the site except compressed siblings, sorted.
+fn shipped_files(site: &Path) -> Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result {
+        let entries =
+            fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+                .path();
+            if path.is_dir() {
+                walk(&path, files)?;
+            } else if !is_sibling(&path) {
+                files.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(site, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+/// Writes `<file>.gz` and `<file>.br` unless both are newer than the file.
+fn compress(file: &Path) -> Result {
+    let source_time = cmd::mtime(file);
+    let gz = with_suffix(file, ".gz");
+    let br = with_suffix(file, ".br");
+    let fresh = |p: &Path| matches!((cmd::mtime(p), source_time), (Some(s), Some(f)) if s >= f);
+    if fresh(&gz) && fresh(&br) {
+        return Ok(());
+    }
+    let data = fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(&data)
+        .and_then(|()| encoder.finish())
+        .and_then(|bytes| fs::write(&gz, bytes))
+        .map_err(|e| format!("cannot write {}: {e}", gz.display()))?;
+
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        size_hint: data.len(),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    brotli::BrotliCompress(&mut data.as_slice(), &mut out, &params)
+        .and_then(|_| fs::write(&br, out))
+        .map_err(|e| format!("cannot write {}: {e}", br.display()))?;
+    Ok(())
+}
+
+fn size(path: &Path) -> Option<u64> {
+    fs::metadata(path).ok().map(|m| m.len())
+}
+
+fn human(bytes: u64) -> String {
+    format!("{bytes} ({:.1} KiB)", bytes as f64 / 1024.0)
+}
+
+/// Raw, gzip and brotli size of every shipped file. Totals count a file without a compressed
+/// sibling at its raw size (that is what a browser downloads).
+fn size_table(site: &Path, files: &[PathBuf]) -> Result {
+    let mut rows = Vec::new();
+    let (mut raw_total, mut gz_total, mut br_total) = (0, 0, 0);
+    for file in files {
+        let raw = size(file).ok_or_else(|| format!("cannot read {}", file.display()))?;
+        let gz = size(&with_suffix(file, ".gz"));
+        let br = size(&with_suffix(file, ".br"));
+        raw_total += raw;
+        gz_total += gz.unwrap_or(raw);
+        br_total += br.unwrap_or(raw);
+        let name = file
+            .strip_prefix(site)
+            .unwrap_or(file)
+            .display()
+            .to_string();
+        let cell = |v: Option<u64>| v.map_or_else(|| "-".to_string(), human);
+        rows.push([name, human(raw), cell(gz), cell(br)]);
+    }
+    let total = [
+        format!("total ({} files)", files.len()),
+        human(raw_total),
+        human(gz_total),
+        human(br_total),
+    ];
+    let header = [
+        "asset".to_string(),
+        "raw".into(),
+        "gzip".into(),
+        "brotli".into(),
+    ];
+    let mut widths = [0; 4];
+    for row in std::iter::once(&header)
+        .chain(&rows)
+        .chain(std::iter::once(&total))
+    {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |row: &[String; 4]| {
+        format!(
+            "{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3]
+        )
+    };
+    let rule = "-".repeat(widths.iter().sum::<usize>() + 6);
+    println!("\nshipped assets in {} (bytes):", site.display());
+    println!("{}", line(&header));
+    println!("{rule}");
+    for row in &rows {
+        println!("{}", line(row));
+    }
+    println!("{rule}");
+    println!("{}", line(&total));
+    Ok(())
+}
