@@ -206,10 +206,10 @@ impl ConsoleModel {
         if let Some(mine) = self.my_chats.iter_mut().find(|c| c.summary.id == chat) {
             mine.summary.apply(&event.kind);
             insert_sorted(&mut mine.events, event);
-        } else if let EventKind::OperatorAccepted { operator, .. } = &event.kind {
-            if Some(*operator) == self.me {
-                followup = Followup::LoadChat(chat);
-            }
+        } else if let EventKind::OperatorAccepted { operator, .. } = &event.kind
+            && Some(*operator) == self.me
+        {
+            followup = Followup::LoadChat(chat);
         }
         if let EventKind::StatusChanged {
             status: ChatStatus::Closed,
@@ -246,7 +246,7 @@ impl ConsoleModel {
         {
             Some(existing) => {
                 let mut events = chat.events;
-                events.extend(existing.events.drain(..));
+                events.append(&mut existing.events);
                 events.sort_by_key(|e| e.id);
                 events.dedup_by_key(|e| e.id);
                 existing.events = events;

@@ -96,12 +96,17 @@ pub fn router(state: AppState) -> Router {
                 HeaderValue::from_static("no-cache"),
             ))
     };
+    // Customer sites import the bubble's script and WebAssembly from here, cross-origin.
+    let bubble_assets = assets("widget").layer(SetResponseHeaderLayer::overriding(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    ));
     Router::new()
         .nest("/api/v1", visitor_api::routes(state.clone()))
         .merge(console::routes())
         .merge(pages::routes())
         .nest("/pkg", assets("pkg"))
-        .nest("/widget", assets("widget"))
+        .nest("/widget", bubble_assets)
         .leptos_routes_with_context(&state, routes, console_context, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())

@@ -1,1 +1,55 @@
-//! placeholder
+//! The visitor chat bubble: client-side Leptos, talking only to the public visitor API
+//! (DESIGN §7). `loader.js` loads this module on the first click and calls [`mount`].
+
+mod api;
+mod browser;
+mod sse;
+mod state;
+mod view;
+
+use std::collections::BTreeMap;
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::state::Options;
+
+/// Renders the panel inside `root`. `base` is the Switchboard origin (`https://host`);
+/// `options` is `{fields: {k: v}, name?, email?}` from the snippet's data attributes.
+#[wasm_bindgen]
+pub fn mount(root: web_sys::HtmlElement, base: String, options: JsValue) {
+    console_error_panic_hook::set_once();
+    let options = parse_options(&options);
+    let base = base.trim_end_matches('/').to_owned();
+    leptos::mount::mount_to(root, move || view::panel(base, options)).forget();
+}
+
+fn string_field(object: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(object, &JsValue::from_str(key))
+        .ok()?
+        .as_string()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+fn parse_options(options: &JsValue) -> Options {
+    if !options.is_object() {
+        return Options::default();
+    }
+    let mut fields = BTreeMap::new();
+    if let Ok(value) = Reflect::get(options, &JsValue::from_str("fields"))
+        && let Some(object) = value.dyn_ref::<Object>()
+    {
+        for entry in Object::entries(object).iter() {
+            let pair = Array::from(&entry);
+            if let (Some(key), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                fields.insert(key, value);
+            }
+        }
+    }
+    Options {
+        fields,
+        name: string_field(options, "name"),
+        email: string_field(options, "email"),
+    }
+}

@@ -1,0 +1,166 @@
+/* Switchboard chat bubble loader.
+ * Snippet: <script src="https://HOST/widget/loader.js" async data-switchboard
+ *            data-name="…" data-email="…" data-field-plan="pro"></script>
+ * Draws the launcher only; the panel's CSS, JS and WebAssembly are fetched on first open. */
+(function () {
+  "use strict";
+  if (window.SwitchboardLoader) return;
+
+  var script =
+    document.currentScript || document.querySelector("script[data-switchboard]");
+  if (!script || !script.src) return;
+  var base = new URL(script.src, location.href).origin;
+
+  var options = { fields: {} };
+  for (var i = 0; i < script.attributes.length; i++) {
+    var attr = script.attributes[i];
+    if (attr.name === "data-name" && attr.value) options.name = attr.value;
+    else if (attr.name === "data-email" && attr.value) options.email = attr.value;
+    else if (attr.name.indexOf("data-field-") === 0 && attr.name.length > 11)
+      options.fields[attr.name.slice(11)] = attr.value;
+  }
+
+  var OPEN_KEY = "switchboard:open";
+  function remember(open) {
+    try {
+      localStorage.setItem(OPEN_KEY, open ? "1" : "0");
+    } catch (e) {
+      /* storage blocked: the panel just won't reopen by itself */
+    }
+  }
+  function wasOpen() {
+    try {
+      return localStorage.getItem(OPEN_KEY) === "1";
+    } catch (e) {
+      return false;
+    }
+  }
+
+  var ICON_CHAT =
+    '<svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true"><path fill="currentColor" d="M12 3C6.5 3 2 6.9 2 11.7c0 2.5 1.2 4.7 3.2 6.3L4.5 21.5l4-2.1c1.1.3 2.3.5 3.5.5 5.5 0 10-3.9 10-8.7S17.5 3 12 3z"/></svg>';
+  var ICON_CLOSE =
+    '<svg viewBox="0 0 24 24" width="26" height="26" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/></svg>';
+
+  var launcher, container;
+  var isOpen = false;
+  var loading = null;
+
+  function build() {
+    launcher = document.createElement("button");
+    launcher.type = "button";
+    launcher.setAttribute("data-testid", "sb-launcher");
+    launcher.setAttribute("aria-label", "Chat with us");
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-controls", "switchboard-panel");
+    launcher.innerHTML = ICON_CHAT;
+    launcher.style.cssText = [
+      "position:fixed",
+      "right:20px",
+      "bottom:20px",
+      "width:56px",
+      "height:56px",
+      "margin:0",
+      "padding:0",
+      "border:0",
+      "border-radius:50%",
+      "background:#2563eb",
+      "color:#fff",
+      "display:flex",
+      "align-items:center",
+      "justify-content:center",
+      "cursor:pointer",
+      "box-shadow:0 6px 20px rgba(15,23,42,.28)",
+      "z-index:2147483000",
+      "transition:transform .15s ease,background .15s ease",
+    ].join(";");
+    launcher.addEventListener("mouseenter", function () {
+      launcher.style.transform = "scale(1.06)";
+    });
+    launcher.addEventListener("mouseleave", function () {
+      launcher.style.transform = "";
+    });
+    launcher.addEventListener("click", toggle);
+
+    container = document.createElement("div");
+    container.id = "switchboard-panel";
+    container.hidden = true;
+    // Position and size come from widget.css, loaded with the panel.
+
+    document.body.appendChild(container);
+    document.body.appendChild(launcher);
+  }
+
+  function loadCss() {
+    return new Promise(function (resolve) {
+      var link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = base + "/widget/widget.css";
+      link.onload = link.onerror = function () {
+        resolve();
+      };
+      document.head.appendChild(link);
+    });
+  }
+
+  function ensureLoaded() {
+    if (!loading) {
+      loading = Promise.all([loadCss(), import(base + "/widget/widget.js")])
+        .then(function (loaded) {
+          var mod = loaded[1];
+          return mod
+            .default({ module_or_path: base + "/widget/widget_bg.wasm" })
+            .then(function () {
+              mod.mount(container, base, options);
+            });
+        })
+        .catch(function (err) {
+          loading = null; // let the next click try again
+          throw err;
+        });
+    }
+    return loading;
+  }
+
+  function setOpen(open) {
+    isOpen = open;
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    launcher.innerHTML = open ? ICON_CLOSE : ICON_CHAT;
+  }
+
+  function open() {
+    if (!launcher) return;
+    setOpen(true);
+    remember(true);
+    ensureLoaded().then(
+      function () {
+        if (isOpen) container.hidden = false;
+      },
+      function (err) {
+        setOpen(false);
+        remember(false);
+        if (window.console) console.warn("Switchboard: could not load the chat", err);
+      }
+    );
+  }
+
+  function close() {
+    if (!launcher) return;
+    setOpen(false);
+    remember(false);
+    container.hidden = true;
+  }
+
+  function toggle() {
+    if (isOpen) close();
+    else open();
+  }
+
+  window.SwitchboardLoader = { open: open, close: close, toggle: toggle };
+
+  function start() {
+    build();
+    if (wasOpen()) open();
+  }
+  if (document.body) start();
+  else document.addEventListener("DOMContentLoaded", start);
+})();

@@ -1,0 +1,188 @@
+//! Calls to the public visitor API (`/api/v1`, DESIGN §7).
+
+use domain::api::{
+    NewVisitor, PostMessage, StartChat, VisitorChat, VisitorCreated, VisitorView, WidgetConfig,
+};
+use domain::{ChatEvent, ChatId};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// Why a call failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    /// No answer (offline, DNS, CORS, connection reset).
+    Network,
+    /// The server answered with an error status.
+    Status {
+        /// HTTP status.
+        status: u16,
+        /// The error code from the body (`"internal"` and the like), empty if none.
+        code: String,
+        /// A message safe to show to the visitor.
+        message: String,
+    },
+}
+
+impl ApiError {
+    /// Network trouble and 5xx answers are worth retrying; 4xx answers are final.
+    pub fn retryable(&self) -> bool {
+        match self {
+            Self::Network => true,
+            Self::Status { status, .. } => *status >= 500,
+        }
+    }
+
+    /// The HTTP status, if the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Network => None,
+            Self::Status { status, .. } => Some(*status),
+        }
+    }
+
+    /// The error code, if the server sent one.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Network => "",
+            Self::Status { code, .. } => code,
+        }
+    }
+
+    /// What to show the visitor.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Network => {
+                "Could not reach the chat service. Please check your connection.".to_owned()
+            }
+            Self::Status { message, .. } => message.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct WireErrorBody {
+    error: WireError,
+}
+
+#[derive(Deserialize)]
+struct WireError {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+async fn error_from(resp: &Response) -> ApiError {
+    let status = resp.status();
+    let (code, message) = match resp.json::<WireErrorBody>().await {
+        Ok(body) => (body.error.code, body.error.message),
+        Err(_) => (String::new(), String::new()),
+    };
+    let message = if message.trim().is_empty() {
+        format!("Something went wrong (HTTP {status}). Please try again.")
+    } else {
+        message
+    };
+    ApiError::Status {
+        status,
+        code,
+        message,
+    }
+}
+
+fn bearer(builder: RequestBuilder, token: Option<&str>) -> RequestBuilder {
+    match token {
+        Some(token) => builder.header("Authorization", &format!("Bearer {token}")),
+        None => builder,
+    }
+}
+
+async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, ApiError> {
+    let request = request.map_err(|_| ApiError::Network)?;
+    let resp = request.send().await.map_err(|_| ApiError::Network)?;
+    if resp.ok() {
+        Ok(resp)
+    } else {
+        Err(error_from(&resp).await)
+    }
+}
+
+async fn json<T: DeserializeOwned>(resp: Response) -> Result<T, ApiError> {
+    resp.json::<T>().await.map_err(|_| ApiError::Status {
+        status: 502,
+        code: String::new(),
+        message: "The chat service sent an answer the bubble could not read.".to_owned(),
+    })
+}
+
+/// `GET /api/v1/widget/config`.
+pub async fn config(base: &str) -> Result<WidgetConfig, ApiError> {
+    let resp = send(Request::get(&format!("{base}/api/v1/widget/config")).build()).await?;
+    json(resp).await
+}
+
+/// `POST /api/v1/visitors`.
+pub async fn create_visitor(base: &str, body: &NewVisitor) -> Result<VisitorCreated, ApiError> {
+    let resp = send(Request::post(&format!("{base}/api/v1/visitors")).json(body)).await?;
+    json(resp).await
+}
+
+/// `GET /api/v1/visitor`.
+pub async fn visitor(base: &str, token: &str) -> Result<VisitorView, ApiError> {
+    let builder = bearer(Request::get(&format!("{base}/api/v1/visitor")), Some(token));
+    json(send(builder.build()).await?).await
+}
+
+/// `POST /api/v1/visitor/chats`.
+pub async fn start_chat(
+    base: &str,
+    token: &str,
+    body: &StartChat,
+) -> Result<VisitorChat, ApiError> {
+    let builder = bearer(
+        Request::post(&format!("{base}/api/v1/visitor/chats")),
+        Some(token),
+    );
+    json(send(builder.json(body)).await?).await
+}
+
+/// `POST /api/v1/visitor/chats/{chat_id}/messages`.
+pub async fn post_message(
+    base: &str,
+    token: &str,
+    chat: ChatId,
+    body: &PostMessage,
+) -> Result<ChatEvent, ApiError> {
+    let builder = bearer(
+        Request::post(&format!("{base}/api/v1/visitor/chats/{chat}/messages")),
+        Some(token),
+    );
+    json(send(builder.json(body)).await?).await
+}
+
+/// `POST /api/v1/visitor/chats/{chat_id}/end`.
+pub async fn end_chat(base: &str, token: &str, chat: ChatId) -> Result<(), ApiError> {
+    let builder = bearer(
+        Request::post(&format!("{base}/api/v1/visitor/chats/{chat}/end")),
+        Some(token),
+    );
+    send(builder.build()).await.map(|_| ())
+}
+
+/// `GET /api/v1/visitor/events`: opens the event stream after `last_event_id`.
+pub async fn open_events(
+    base: &str,
+    token: &str,
+    last_event_id: i64,
+    abort: Option<&web_sys::AbortSignal>,
+) -> Result<Response, ApiError> {
+    let builder = bearer(
+        Request::get(&format!("{base}/api/v1/visitor/events")),
+        Some(token),
+    )
+    .header("Accept", "text/event-stream")
+    .header("Last-Event-ID", &last_event_id.to_string())
+    .abort_signal(abort);
+    send(builder.build()).await
+}

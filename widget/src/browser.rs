@@ -1,0 +1,110 @@
+//! Thin, failure-tolerant wrappers around the browser APIs the bubble needs.
+
+use std::fmt::Write as _;
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+const TOKEN_KEY: &str = "switchboard:token";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// The visitor token saved by an earlier page, if any.
+pub fn load_token() -> Option<String> {
+    storage()?
+        .get_item(TOKEN_KEY)
+        .ok()
+        .flatten()
+        .filter(|t| !t.is_empty())
+}
+
+/// Saves the visitor token for later pages.
+pub fn save_token(token: &str) {
+    if let Some(s) = storage() {
+        let _ = s.set_item(TOKEN_KEY, token);
+    }
+}
+
+/// Forgets the visitor token.
+pub fn remove_token() {
+    if let Some(s) = storage() {
+        let _ = s.remove_item(TOKEN_KEY);
+    }
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _reject| match web_sys::window() {
+        Some(w) => {
+            if w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+                .is_err()
+            {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }
+        None => {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// A fresh idempotency key: `crypto.randomUUID()` where available (secure contexts), otherwise
+/// 128 bits from `Math.random`.
+pub fn new_client_id() -> String {
+    if let Some(id) = random_uuid() {
+        return id;
+    }
+    let mut id = String::from("c-");
+    for _ in 0..4 {
+        let n = (js_sys::Math::random() * 4_294_967_296.0) as u32;
+        let _ = write!(id, "{n:08x}");
+    }
+    id
+}
+
+fn random_uuid() -> Option<String> {
+    let window = web_sys::window()?;
+    let crypto = Reflect::get(&window, &JsValue::from_str("crypto")).ok()?;
+    let f = Reflect::get(&crypto, &JsValue::from_str("randomUUID")).ok()?;
+    f.dyn_ref::<Function>()?.call0(&crypto).ok()?.as_string()
+}
+
+/// Asks the loader to minimise the panel (`window.SwitchboardLoader.close()`), if it is there.
+pub fn loader_close() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(loader) = Reflect::get(&window, &JsValue::from_str("SwitchboardLoader")) else {
+        return;
+    };
+    if !loader.is_object() {
+        return;
+    }
+    if let Ok(close) = Reflect::get(&loader, &JsValue::from_str("close"))
+        && let Some(close) = close.dyn_ref::<Function>()
+    {
+        let _ = close.call0(&loader);
+    }
+}
+
+/// `navigator.language`.
+pub fn language() -> Option<String> {
+    web_sys::window()?
+        .navigator()
+        .language()
+        .filter(|l| !l.is_empty())
+}
+
+/// `location.href`.
+pub fn page_url() -> Option<String> {
+    web_sys::window()?.location().href().ok()
+}
+
+/// `document.referrer`.
+pub fn referrer() -> Option<String> {
+    Some(web_sys::window()?.document()?.referrer()).filter(|r| !r.is_empty())
+}

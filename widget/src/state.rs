@@ -1,0 +1,667 @@
+//! The bubble's state and everything that changes it: restoring the chat after a page load,
+//! starting a chat, the outbox of messages being sent, and the event stream.
+//!
+//! Reactive state lives in signals (`Ctx`, which is `Copy`); the bookkeeping the view never
+//! shows (stream cursor, stream generation, outbox flag, the base URL) lives in a thread-local
+//! `Runtime`, since the bubble runs in the browser's single thread.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat, VisitorView, WidgetConfig};
+use domain::{ChatEvent, ChatId, ChatStatus, EventKind};
+use js_sys::{Reflect, Uint8Array};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::api;
+use crate::browser;
+use crate::sse::SseParser;
+
+const FIRST_RETRY_MS: i32 = 1_000;
+const MAX_RETRY_MS: i32 = 10_000;
+
+fn next_delay(delay: i32) -> i32 {
+    (delay * 2).min(MAX_RETRY_MS)
+}
+
+/// What the host page passed through the snippet's data attributes.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// `data-field-<key>` values.
+    pub fields: BTreeMap<String, String>,
+    /// `data-name`.
+    pub name: Option<String>,
+    /// `data-email`.
+    pub email: Option<String>,
+}
+
+/// Which screen the panel shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Loading the config and the visitor's chat.
+    Loading,
+    /// The start form.
+    Form,
+    /// A chat (open or just ended).
+    Chat,
+}
+
+/// The chat on screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CurrentChat {
+    /// Its id.
+    pub id: ChatId,
+    /// Its status, as last heard from the server.
+    pub status: ChatStatus,
+    /// Whether the visitor ended their part.
+    pub left: bool,
+}
+
+impl CurrentChat {
+    fn live(&self) -> bool {
+        matches!(self.status, ChatStatus::Waiting | ChatStatus::Active)
+    }
+
+    /// Whether the visitor can still write in it.
+    pub fn open(&self) -> bool {
+        !self.left && self.live()
+    }
+}
+
+/// A message typed by the visitor and not yet confirmed by the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// Idempotency key, generated once.
+    pub client_id: String,
+    /// The chat it goes to.
+    pub chat_id: ChatId,
+    /// The text.
+    pub body: String,
+}
+
+#[derive(Default)]
+struct Runtime {
+    base: String,
+    options: Options,
+    token: Option<String>,
+    /// The name the visitor last gave, to prefill the next start form.
+    last_name: Option<String>,
+    cursor: i64,
+    stream_gen: u64,
+    abort: Option<web_sys::AbortController>,
+    outbox_running: bool,
+}
+
+thread_local! {
+    static RT: RefCell<Runtime> = RefCell::new(Runtime::default());
+}
+
+fn rt<R>(f: impl FnOnce(&mut Runtime) -> R) -> R {
+    RT.with(|cell| f(&mut cell.borrow_mut()))
+}
+
+fn base() -> String {
+    rt(|r| r.base.clone())
+}
+
+fn token() -> Option<String> {
+    if let Some(token) = rt(|r| r.token.clone()) {
+        return Some(token);
+    }
+    let token = browser::load_token()?;
+    rt(|r| r.token = Some(token.clone()));
+    Some(token)
+}
+
+fn set_token(token: &str) {
+    browser::save_token(token);
+    rt(|r| r.token = Some(token.to_owned()));
+}
+
+fn forget_token() {
+    browser::remove_token();
+    rt(|r| r.token = None);
+}
+
+fn non_blank(s: &str) -> Option<String> {
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
+/// The bubble's reactive state.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// Public settings, once loaded.
+    pub config: RwSignal<Option<WidgetConfig>>,
+    /// Which screen is shown.
+    pub phase: RwSignal<Phase>,
+    /// The chat on screen.
+    pub chat: RwSignal<Option<CurrentChat>>,
+    /// Its events, by id.
+    pub events: RwSignal<Vec<ChatEvent>>,
+    /// Messages on their way, oldest first.
+    pub pending: RwSignal<Vec<Pending>>,
+    /// The error shown to the visitor, if any.
+    pub error: RwSignal<Option<String>>,
+    /// A start or end request is under way.
+    pub busy: RwSignal<bool>,
+}
+
+impl Ctx {
+    /// New state for a panel talking to `base`.
+    pub fn new(base: String, options: Options) -> Self {
+        rt(|r| {
+            r.base = base;
+            r.options = options;
+        });
+        Self {
+            config: RwSignal::new(None),
+            phase: RwSignal::new(Phase::Loading),
+            chat: RwSignal::new(None),
+            events: RwSignal::new(Vec::new()),
+            pending: RwSignal::new(Vec::new()),
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+        }
+    }
+
+    /// The name to prefill: the one the visitor last gave, or the host page's.
+    pub fn known_name(&self) -> Option<String> {
+        rt(|r| r.last_name.clone().or_else(|| r.options.name.clone()))
+    }
+
+    /// Whether the chat on screen is open for the visitor (reactive).
+    pub fn chat_open(&self) -> bool {
+        self.chat
+            .with(|c| c.as_ref().is_some_and(CurrentChat::open))
+    }
+
+    /// Whether the chat on screen has ended (reactive).
+    pub fn chat_ended(&self) -> bool {
+        self.chat.with(|c| c.as_ref().is_some_and(|c| !c.open()))
+    }
+
+    /// Loads the config, then restores the visitor's chat. Runs once per page.
+    pub async fn init(self) {
+        let base = base();
+        let mut delay = FIRST_RETRY_MS;
+        loop {
+            match api::config(&base).await {
+                Ok(config) => {
+                    self.error.set(None);
+                    self.config.set(Some(config));
+                    break;
+                }
+                Err(e) if e.retryable() => {
+                    self.error.set(Some(e.message()));
+                    browser::sleep(delay).await;
+                    delay = next_delay(delay);
+                }
+                Err(e) => {
+                    self.error.set(Some(e.message()));
+                    self.config.set(Some(WidgetConfig {
+                        name_required: true,
+                        title: "Chat with us".to_owned(),
+                        greeting: String::new(),
+                    }));
+                    break;
+                }
+            }
+        }
+        self.restore().await;
+    }
+
+    /// Asks the server for the visitor's current chat and shows it (or the form).
+    async fn restore(self) {
+        let Some(token) = token() else {
+            self.phase.set(Phase::Form);
+            return;
+        };
+        let base = base();
+        let mut delay = FIRST_RETRY_MS;
+        loop {
+            match api::visitor(&base, &token).await {
+                Ok(view) => {
+                    self.error.set(None);
+                    self.load_view(view);
+                    return;
+                }
+                Err(e) if e.status() == Some(401) => {
+                    forget_token();
+                    self.show_form();
+                    return;
+                }
+                Err(e) if e.retryable() => {
+                    self.error.set(Some(e.message()));
+                    browser::sleep(delay).await;
+                    delay = next_delay(delay);
+                }
+                Err(e) => {
+                    self.error.set(Some(e.message()));
+                    self.show_form();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn load_view(self, view: VisitorView) {
+        rt(|r| {
+            r.cursor = r.cursor.max(view.last_event_id.0);
+            if view.name.is_some() {
+                r.last_name.clone_from(&view.name);
+            }
+        });
+        match view.chat {
+            Some(chat) if matches!(chat.status, ChatStatus::Waiting | ChatStatus::Active) => {
+                self.enter_chat(chat);
+            }
+            _ => self.show_form(),
+        }
+    }
+
+    fn enter_chat(self, chat: VisitorChat) {
+        let mut events = chat.events;
+        events.sort_by_key(|e| e.id);
+        events.dedup_by_key(|e| e.id);
+        let last = events.last().map_or(0, |e| e.id.0);
+        rt(|r| r.cursor = r.cursor.max(last));
+        let id = chat.id;
+        self.pending.update(|p| p.retain(|m| m.chat_id == id));
+        self.events.set(events);
+        self.chat.set(Some(CurrentChat {
+            id,
+            status: chat.status,
+            left: false,
+        }));
+        self.phase.set(Phase::Chat);
+        self.start_stream();
+    }
+
+    fn show_form(self) {
+        self.stop_stream();
+        self.chat.set(None);
+        self.events.set(Vec::new());
+        self.pending.set(Vec::new());
+        self.phase.set(Phase::Form);
+    }
+
+    /// "Start a new chat": back to the form.
+    pub fn new_chat(self) {
+        self.error.set(None);
+        self.show_form();
+    }
+
+    /// Submits the start form.
+    pub async fn start(self, name: String, message: String) {
+        self.error.set(None);
+        let name = non_blank(&name);
+        let required = self
+            .config
+            .with_untracked(|c| c.as_ref().is_none_or(|c| c.name_required));
+        if required && name.is_none() {
+            self.error.set(Some("Please enter your name.".to_owned()));
+            return;
+        }
+        let Some(message) = non_blank(&message) else {
+            self.error.set(Some("Please type a message.".to_owned()));
+            return;
+        };
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        self.start_inner(name, message).await;
+        self.busy.set(false);
+    }
+
+    async fn start_inner(self, name: Option<String>, message: String) {
+        let base = base();
+        let request = StartChat {
+            name: name.clone(),
+            message,
+            client_id: Some(browser::new_client_id()),
+        };
+        for attempt in 0..2 {
+            let token = match token() {
+                Some(token) => token,
+                None => {
+                    let (fields, opt_name, email) = rt(|r| {
+                        (
+                            r.options.fields.clone(),
+                            r.options.name.clone(),
+                            r.options.email.clone(),
+                        )
+                    });
+                    let visitor = NewVisitor {
+                        name: opt_name.or_else(|| name.clone()),
+                        email,
+                        language: browser::language(),
+                        page_url: browser::page_url(),
+                        referrer: browser::referrer(),
+                        fields,
+                    };
+                    match api::create_visitor(&base, &visitor).await {
+                        Ok(created) => {
+                            set_token(&created.token);
+                            created.token
+                        }
+                        Err(e) => {
+                            self.error.set(Some(e.message()));
+                            return;
+                        }
+                    }
+                }
+            };
+            match api::start_chat(&base, &token, &request).await {
+                Ok(chat) => {
+                    rt(|r| r.last_name.clone_from(&name));
+                    self.error.set(None);
+                    self.enter_chat(chat);
+                    return;
+                }
+                Err(e) if e.status() == Some(401) && attempt == 0 => forget_token(),
+                Err(e) if e.code() == "chat_already_open" => {
+                    // An earlier attempt went through (or another tab started one): show it.
+                    self.restore().await;
+                    return;
+                }
+                Err(e) => {
+                    self.error.set(Some(e.message()));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Queues a message typed in the entry bar and sends it.
+    pub fn send(self, text: &str) {
+        let Some(body) = non_blank(text) else {
+            return;
+        };
+        let Some(chat_id) = self
+            .chat
+            .with_untracked(|c| c.as_ref().filter(|c| c.open()).map(|c| c.id))
+        else {
+            return;
+        };
+        self.error.set(None);
+        self.pending.update(|p| {
+            p.push(Pending {
+                client_id: browser::new_client_id(),
+                chat_id,
+                body,
+            });
+        });
+        self.flush();
+    }
+
+    fn flush(self) {
+        if rt(|r| std::mem::replace(&mut r.outbox_running, true)) {
+            return;
+        }
+        spawn_local(self.outbox());
+    }
+
+    /// Sends pending messages one at a time, in order. Network errors and 5xx answers are
+    /// retried with the same client id (the server answers a retry with the first result);
+    /// 4xx answers drop the message and show why.
+    async fn outbox(self) {
+        let base = base();
+        let mut delay = FIRST_RETRY_MS;
+        while let Some(next) = self.pending.with_untracked(|p| p.first().cloned()) {
+            let Some(token) = token() else {
+                self.pending.set(Vec::new());
+                break;
+            };
+            let body = PostMessage {
+                body: next.body.clone(),
+                client_id: Some(next.client_id.clone()),
+            };
+            match api::post_message(&base, &token, next.chat_id, &body).await {
+                Ok(event) => {
+                    delay = FIRST_RETRY_MS;
+                    self.drop_pending(&next.client_id);
+                    self.apply(event);
+                }
+                Err(e) if e.retryable() => {
+                    browser::sleep(delay).await;
+                    delay = next_delay(delay);
+                }
+                Err(e) => {
+                    delay = FIRST_RETRY_MS;
+                    self.drop_pending(&next.client_id);
+                    self.error.set(Some(e.message()));
+                    if e.status() == Some(401) {
+                        forget_token();
+                        self.show_form();
+                    }
+                }
+            }
+        }
+        rt(|r| r.outbox_running = false);
+    }
+
+    fn drop_pending(self, client_id: &str) {
+        if self
+            .pending
+            .with_untracked(|p| p.iter().any(|m| m.client_id == client_id))
+        {
+            self.pending
+                .update(|p| p.retain(|m| m.client_id != client_id));
+        }
+    }
+
+    /// Folds an event (from a POST answer or the stream) into the chat on screen, once.
+    fn apply(self, event: ChatEvent) {
+        let current = self.chat.with_untracked(|c| c.as_ref().map(|c| c.id));
+        if current != Some(event.chat_id) {
+            return;
+        }
+        if self
+            .events
+            .with_untracked(|list| list.iter().any(|e| e.id == event.id))
+        {
+            return;
+        }
+        if let EventKind::MessagePosted {
+            client_id: Some(client_id),
+            ..
+        } = &event.kind
+        {
+            self.drop_pending(client_id);
+        }
+        match &event.kind {
+            EventKind::StatusChanged { status } => {
+                let status = *status;
+                self.chat.update(|c| {
+                    if let Some(c) = c {
+                        c.status = status;
+                    }
+                });
+            }
+            EventKind::VisitorLeft => self.chat.update(|c| {
+                if let Some(c) = c {
+                    c.left = true;
+                }
+            }),
+            _ => {}
+        }
+        self.events.update(|list| {
+            let at = list.partition_point(|e| e.id < event.id);
+            list.insert(at, event);
+        });
+    }
+
+    /// "End chat".
+    pub async fn end(self) {
+        let Some(chat_id) = self
+            .chat
+            .with_untracked(|c| c.as_ref().filter(|c| c.open()).map(|c| c.id))
+        else {
+            return;
+        };
+        let Some(token) = token() else {
+            self.show_form();
+            return;
+        };
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        let result = api::end_chat(&base(), &token, chat_id).await;
+        self.busy.set(false);
+        match result {
+            Ok(()) => self.mark_left(chat_id),
+            Err(e) if e.code() == "chat_closed" => self.mark_left(chat_id),
+            Err(e) => self.error.set(Some(e.message())),
+        }
+    }
+
+    fn mark_left(self, chat_id: ChatId) {
+        self.error.set(None);
+        self.pending.set(Vec::new());
+        self.chat.update(|c| {
+            if let Some(c) = c.as_mut().filter(|c| c.id == chat_id) {
+                c.left = true;
+            }
+        });
+        // Keep listening briefly so "You left the chat" and the final status arrive, then stop.
+        let generation = rt(|r| r.stream_gen);
+        spawn_local(async move {
+            browser::sleep(5_000).await;
+            if rt(|r| r.stream_gen) == generation {
+                self.stop_stream();
+            }
+        });
+    }
+
+    fn stop_stream(self) {
+        rt(|r| {
+            r.stream_gen += 1;
+            if let Some(abort) = r.abort.take() {
+                abort.abort();
+            }
+        });
+    }
+
+    fn start_stream(self) {
+        self.stop_stream();
+        let generation = rt(|r| r.stream_gen);
+        spawn_local(self.stream(generation));
+    }
+
+    fn stream_wanted(self, generation: u64) -> bool {
+        rt(|r| r.stream_gen) == generation
+            && self
+                .chat
+                .with_untracked(|c| c.as_ref().is_some_and(CurrentChat::live))
+    }
+
+    /// Keeps the event stream open while the chat is live, reconnecting with backoff and
+    /// resuming after the last event received.
+    async fn stream(self, generation: u64) {
+        let base = base();
+        let mut delay = FIRST_RETRY_MS;
+        while self.stream_wanted(generation) {
+            let Some(token) = token() else {
+                break;
+            };
+            let abort = web_sys::AbortController::new().ok();
+            rt(|r| r.abort.clone_from(&abort));
+            let cursor = rt(|r| r.cursor);
+            let signal = abort.as_ref().map(web_sys::AbortController::signal);
+            match api::open_events(&base, &token, cursor, signal.as_ref()).await {
+                Ok(resp) => {
+                    delay = FIRST_RETRY_MS;
+                    if let Some(body) = resp.body() {
+                        self.read(generation, &body).await;
+                    }
+                }
+                Err(e) if e.status() == Some(401) => {
+                    if self.stream_wanted(generation) {
+                        forget_token();
+                        self.show_form();
+                    }
+                    break;
+                }
+                Err(_) => {}
+            }
+            if !self.stream_wanted(generation) {
+                break;
+            }
+            browser::sleep(delay).await;
+            delay = next_delay(delay);
+        }
+    }
+
+    async fn read(self, generation: u64, body: &web_sys::ReadableStream) {
+        let Ok(reader) = body
+            .get_reader()
+            .dyn_into::<web_sys::ReadableStreamDefaultReader>()
+        else {
+            return;
+        };
+        let Ok(decoder) = web_sys::TextDecoder::new() else {
+            return;
+        };
+        let options = web_sys::TextDecodeOptions::new();
+        options.set_stream(true);
+        let mut parser = SseParser::default();
+        loop {
+            let Ok(chunk) = JsFuture::from(reader.read()).await else {
+                break;
+            };
+            let done = Reflect::get(&chunk, &JsValue::from_str("done"))
+                .ok()
+                .and_then(|d| d.as_bool())
+                .unwrap_or(true);
+            if done {
+                break;
+            }
+            let Ok(bytes) = Reflect::get(&chunk, &JsValue::from_str("value"))
+                .and_then(JsCast::dyn_into::<Uint8Array>)
+            else {
+                break;
+            };
+            let Ok(text) = decoder.decode_with_js_u8_array_and_options(&bytes, &options) else {
+                break;
+            };
+            if !self.stream_wanted(generation) {
+                break;
+            }
+            for sse in parser.push(&text) {
+                self.on_stream_event(&sse.data);
+            }
+            if !self.stream_wanted(generation) {
+                break;
+            }
+        }
+        // Release the connection; awaiting the promise keeps a rejection from being reported
+        // as unhandled.
+        let cancelled = reader.cancel();
+        spawn_local(async move {
+            let _ = JsFuture::from(cancelled).await;
+        });
+    }
+
+    fn on_stream_event(self, data: &str) {
+        let Ok(event) = serde_json::from_str::<ChatEvent>(data) else {
+            return;
+        };
+        let fresh = rt(|r| {
+            if event.id.0 <= r.cursor {
+                false
+            } else {
+                r.cursor = event.id.0;
+                true
+            }
+        });
+        if fresh {
+            self.apply(event);
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! The panel's markup. Test ids (`data-testid`) are part of the end-to-end contract.
+
+use domain::{Author, ChatEvent, ChatStatus, EventKind};
+use leptos::ev::KeyboardEvent;
+use leptos::html::Div;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::browser;
+use crate::state::{Ctx, Options, Pending, Phase};
+
+/// The whole panel.
+pub fn panel(base: String, options: Options) -> impl IntoView {
+    let ctx = Ctx::new(base, options);
+    spawn_local(ctx.init());
+    let title = move || {
+        ctx.config.with(|c| {
+            c.as_ref()
+                .map_or_else(|| "Chat".to_owned(), |c| c.title.clone())
+        })
+    };
+    view! {
+        <div class="sb-panel" data-testid="sb-panel" role="dialog" aria-label=title>
+            <header class="sb-header">
+                <div class="sb-title">{title}</div>
+                <Show when=move || ctx.chat_open()>
+                    <button
+                        type="button"
+                        class="sb-end"
+                        data-testid="sb-end"
+                        disabled=move || ctx.busy.get()
+                        on:click=move |_| spawn_local(ctx.end())
+                    >
+                        "End chat"
+                    </button>
+                </Show>
+                <button
+                    type="button"
+                    class="sb-close"
+                    aria-label="Minimise chat"
+                    title="Minimise"
+                    on:click=|_| browser::loader_close()
+                >
+                    <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+                        <path
+                            d="M6 9l6 6 6-6"
+                            fill="none"
+                            stroke="currentColor"
+                            stroke-width="2.2"
+                            stroke-linecap="round"
+                            stroke-linejoin="round"
+                        ></path>
+                    </svg>
+                </button>
+            </header>
+            {move || match ctx.phase.get() {
+                Phase::Loading => view! { <div class="sb-loading">"Loading…"</div> }.into_any(),
+                Phase::Form => start_form(ctx).into_any(),
+                Phase::Chat => conversation(ctx).into_any(),
+            }}
+        </div>
+    }
+}
+
+fn error_line(ctx: Ctx) -> impl IntoView {
+    move || {
+        ctx.error.get().map(|message| {
+            view! {
+                <p class="sb-error" data-testid="sb-error" role="alert">
+                    {message}
+                </p>
+            }
+        })
+    }
+}
+
+fn start_form(ctx: Ctx) -> impl IntoView {
+    let name = RwSignal::new(ctx.known_name().unwrap_or_default());
+    let message = RwSignal::new(String::new());
+    let required = move || {
+        ctx.config
+            .with(|c| c.as_ref().is_none_or(|c| c.name_required))
+    };
+    let greeting = move || {
+        ctx.config
+            .with(|c| c.as_ref().map(|c| c.greeting.clone()).unwrap_or_default())
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // The form is gone once the chat starts, so its signals are read now, not after.
+        let (name, message) = (name.get_untracked(), message.get_untracked());
+        spawn_local(ctx.start(name, message));
+    };
+    view! {
+        <form class="sb-form" novalidate=true on:submit=submit>
+            <p class="sb-greeting">{greeting}</p>
+            <label class="sb-field">
+                <span class="sb-label">
+                    "Your name"
+                    {move || (!required()).then_some(view! { <span class="sb-optional">" (optional)"</span> })}
+                </span>
+                <input
+                    class="sb-text"
+                    data-testid="sb-name"
+                    type="text"
+                    name="name"
+                    autocomplete="name"
+                    maxlength="80"
+                    aria-required=move || required().to_string()
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+            </label>
+            <label class="sb-field">
+                <span class="sb-label">"Message"</span>
+                <textarea
+                    class="sb-text sb-first-message"
+                    data-testid="sb-first-message"
+                    name="message"
+                    rows="4"
+                    placeholder="How can we help?"
+                    prop:value=move || message.get()
+                    on:input=move |ev| message.set(event_target_value(&ev))
+                ></textarea>
+            </label>
+            {error_line(ctx)}
+            <button
+                type="submit"
+                class="sb-button sb-start"
+                data-testid="sb-start"
+                disabled=move || ctx.busy.get()
+            >
+                "Start chat"
+            </button>
+        </form>
+    }
+}
+
+fn conversation(ctx: Ctx) -> impl IntoView {
+    let list: NodeRef<Div> = NodeRef::new();
+    Effect::new(move |_| {
+        ctx.events.track();
+        ctx.pending.track();
+        ctx.chat.track();
+        request_animation_frame(move || {
+            // The list may be gone by the next frame (chat ended, form shown).
+            if let Some(el) = list.try_get_untracked().flatten() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    });
+    let waiting = move || {
+        ctx.chat.with(|c| {
+            c.as_ref()
+                .is_some_and(|c| c.open() && c.status == ChatStatus::Waiting)
+        })
+    };
+    let pending = move || {
+        let chat = ctx.chat.with(|c| c.as_ref().map(|c| c.id));
+        ctx.pending.with(|p| {
+            p.iter()
+                .filter(|m| Some(m.chat_id) == chat)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <Show when=waiting>
+            <div class="sb-waiting" data-testid="sb-waiting" role="status">
+                "Waiting for an operator…"
+            </div>
+        </Show>
+        <div class="sb-messages" data-testid="sb-messages" node_ref=list aria-live="polite">
+            <For each=move || ctx.events.get() key=|e| e.id children=event_line />
+            <For each=pending key=|p| p.client_id.clone() children=pending_line />
+            <Show when=move || ctx.chat_ended()>
+                <div class="sb-ended">"The chat has ended."</div>
+            </Show>
+        </div>
+        {error_line(ctx)}
+        {move || if ctx.chat_ended() { new_chat_bar(ctx).into_any() } else { entry_bar(ctx).into_any() }}
+    }
+}
+
+fn event_line(event: ChatEvent) -> AnyView {
+    match event.kind {
+        EventKind::MessagePosted {
+            author: Author::Visitor,
+            body,
+            ..
+        } => view! {
+            <div class="sb-message sb-visitor" data-testid="sb-message" data-author="visitor">
+                <div class="sb-bubble">{body}</div>
+            </div>
+        }
+        .into_any(),
+        EventKind::MessagePosted {
+            author: Author::Operator { .. },
+            author_name,
+            body,
+            ..
+        } => view! {
+            <div class="sb-message sb-operator" data-testid="sb-message" data-author="operator">
+                <div class="sb-author">{author_name}</div>
+                <div class="sb-bubble">{body}</div>
+            </div>
+        }
+        .into_any(),
+        EventKind::OperatorAccepted { operator_name, .. } => {
+            system_line(format!("{operator_name} joined the chat")).into_any()
+        }
+        EventKind::VisitorLeft => system_line("You left the chat".to_owned()).into_any(),
+        EventKind::ChatStarted { .. } | EventKind::StatusChanged { .. } => ().into_any(),
+    }
+}
+
+fn system_line(text: String) -> impl IntoView {
+    view! {
+        <div class="sb-message sb-system" data-testid="sb-message" data-author="system">
+            {text}
+        </div>
+    }
+}
+
+fn pending_line(message: Pending) -> impl IntoView {
+    view! {
+        <div
+            class="sb-message sb-visitor sb-pending"
+            data-testid="sb-message"
+            data-author="visitor"
+            data-pending="true"
+        >
+            <div class="sb-bubble">{message.body}</div>
+            <div class="sb-status">"sending…"</div>
+        </div>
+    }
+}
+
+fn entry_bar(ctx: Ctx) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let send = move || {
+        let body = text.get_untracked();
+        if !body.trim().is_empty() {
+            text.set(String::new());
+            ctx.send(&body);
+        }
+    };
+    let keydown = move |ev: KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+            ev.prevent_default();
+            send();
+        }
+    };
+    view! {
+        <div class="sb-entry">
+            <textarea
+                class="sb-input"
+                data-testid="sb-input"
+                rows="1"
+                placeholder="Type a message…"
+                aria-label="Message"
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))
+                on:keydown=keydown
+            ></textarea>
+            <button
+                type="button"
+                class="sb-send"
+                aria-label="Send"
+                title="Send"
+                on:click=move |_| send()
+            >
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                    <path d="M3.4 20.4l17.45-7.48a1 1 0 000-1.84L3.4 3.6a.99.99 0 00-1.39.91L2 9.12c0 .5.37.93.87.99L17 12 2.87 13.88c-.5.07-.87.5-.87 1l.01 4.61c0 .71.73 1.2 1.39.91z" fill="currentColor"></path>
+                </svg>
+            </button>
+        </div>
+    }
+}
+
+fn new_chat_bar(ctx: Ctx) -> impl IntoView {
+    view! {
+        <div class="sb-entry sb-entry-ended">
+            <button
+                type="button"
+                class="sb-button sb-new-chat"
+                data-testid="sb-new-chat"
+                on:click=move |_| ctx.new_chat()
+            >
+                "Start a new chat"
+            </button>
+        </div>
+    }
+}
