@@ -24,6 +24,11 @@ impl ConsoleError {
     }
 }
 
+/// The message to show for an action's last result, if it failed.
+pub fn failure_message<T>(result: Option<Result<T, ConsoleError>>) -> Option<String> {
+    result.and_then(Result::err).map(|err| err.0.message)
+}
+
 impl fmt::Display for ConsoleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)

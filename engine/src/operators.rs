@@ -253,7 +253,7 @@ impl Engine {
             ));
         }
         let length = new.chars().count();
-        if length < MIN_PASSWORD_CHARS || length > MAX_PASSWORD_CHARS {
+        if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
             return Err(Error::new(
                 ErrorCode::WeakPassword,
                 format!(

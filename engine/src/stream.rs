@@ -50,10 +50,10 @@ impl Audience {
                 logged.visitor == *visitor && logged.event.kind.visible_to_visitor()
             }
             Self::Operator { id, member_of } => {
-                if let EventKind::OperatorAccepted { operator, .. } = &logged.event.kind {
-                    if operator == id {
-                        member_of.insert(logged.event.chat_id);
-                    }
+                if let EventKind::OperatorAccepted { operator, .. } = &logged.event.kind
+                    && operator == id
+                {
+                    member_of.insert(logged.event.chat_id);
                 }
                 logged.event.kind.concerns_dashboard() || member_of.contains(&logged.event.chat_id)
             }

@@ -36,13 +36,12 @@ async fn console_events(
         .ok_or_else(|| ApiError(domain::Error::unauthorized()))?;
     let session = state.engine.authenticate(&token).await?;
     let audience = state.engine.operator_audience(&session).await?;
-    let after = match sse::resume_point(request.headers(), query.last_event_id.as_deref())? {
-        Some(after) => after,
-        None => state.engine.store().last_event_id().await.map_err(|err| {
-            tracing::error!(error = %err, "reading the event log");
-            ApiError(domain::Error::internal())
-        })?,
-    };
+    let after = sse::start_after(
+        &state.engine,
+        request.headers(),
+        query.last_event_id.as_deref(),
+    )
+    .await?;
     let events = state.engine.open_stream(audience, after);
     Ok(sse::respond(events, state.shutdown.subscribe()).into_response())
 }

@@ -37,6 +37,22 @@ pub fn resume_point(headers: &HeaderMap, query: Option<&str>) -> Result<Option<E
     }
 }
 
+/// The event id a stream starts after: the client's resume point, or the newest event (only
+/// live events) for a client that has none.
+pub async fn start_after(
+    engine: &engine::Engine,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<EventId, ApiError> {
+    match resume_point(headers, query)? {
+        Some(after) => Ok(after),
+        None => engine.store().last_event_id().await.map_err(|err| {
+            tracing::error!(error = %err, "reading the event log");
+            ApiError(domain::Error::internal())
+        }),
+    }
+}
+
 /// The SSE response for an engine stream.
 pub fn respond(
     events: mpsc::Receiver<StreamItem>,

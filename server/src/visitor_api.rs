@@ -167,13 +167,12 @@ async fn events(
     Query(query): Query<StreamQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let after = match sse::resume_point(request.headers(), query.last_event_id.as_deref())? {
-        Some(after) => after,
-        None => state.engine.store().last_event_id().await.map_err(|err| {
-            tracing::error!(error = %err, "reading the event log");
-            ApiError(domain::Error::internal())
-        })?,
-    };
+    let after = sse::start_after(
+        &state.engine,
+        request.headers(),
+        query.last_event_id.as_deref(),
+    )
+    .await?;
     let events = state
         .engine
         .open_stream(Audience::Visitor(visitor.id), after);

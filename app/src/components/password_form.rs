@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::api::ChangePassword;
+use crate::error::failure_message;
 
 /// Current, new and confirmation fields. Calls `on_done` after a successful change.
 #[component]
@@ -20,13 +21,7 @@ pub fn PasswordForm(
             on_done();
         }
     });
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|err| err.message().to_owned())
-    };
+    let error = move || failure_message(action.value().get());
     view! {
         <ActionForm action attr:class="form" attr:data-testid="password-form">
             <label>

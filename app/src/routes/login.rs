@@ -3,18 +3,13 @@
 use leptos::prelude::*;
 
 use crate::api::Login;
+use crate::error::failure_message;
 
 /// The login page.
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
-    let error = move || {
-        action
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|err| err.message().to_owned())
-    };
+    let error = move || failure_message(action.value().get());
     view! {
         <main class="centered">
             <div class="card login">
