@@ -187,28 +187,15 @@ impl Ctx {
     /// Loads the config, then restores the visitor's chat. Runs once per page.
     pub async fn init(self) {
         let base = base();
-        let mut delay = FIRST_RETRY_MS;
-        loop {
-            match api::config(&base).await {
-                Ok(config) => {
-                    self.error.set(None);
-                    self.config.set(Some(config));
-                    break;
-                }
-                Err(e) if e.retryable() => {
-                    self.error.set(Some(e.message()));
-                    browser::sleep(delay).await;
-                    delay = next_delay(delay);
-                }
-                Err(e) => {
-                    self.error.set(Some(e.message()));
-                    self.config.set(Some(WidgetConfig {
-                        name_required: true,
-                        title: "Chat with us".to_owned(),
-                        greeting: String::new(),
-                    }));
-                    break;
-                }
+        match self.settle(|| api::config(&base)).await {
+            Ok(config) => self.config.set(Some(config)),
+            Err(e) => {
+                self.error.set(Some(e.message()));
+                self.config.set(Some(WidgetConfig {
+                    name_required: true,
+                    title: "Chat with us".to_owned(),
+                    greeting: String::new(),
+                }));
             }
         }
         self.restore().await;
@@ -221,29 +208,39 @@ impl Ctx {
             return;
         };
         let base = base();
+        match self.settle(|| api::visitor(&base, &token)).await {
+            Ok(view) => self.load_view(view),
+            Err(e) if e.status() == Some(401) => {
+                forget_token();
+                self.show_form();
+            }
+            Err(e) => {
+                self.error.set(Some(e.message()));
+                self.show_form();
+            }
+        }
+    }
+
+    /// Calls the API until it answers or fails for good. Network errors and 5xx are retried
+    /// with backoff while their message is shown; the message clears once an answer comes.
+    async fn settle<T, F, Fut>(self, call: F) -> Result<T, api::ApiError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, api::ApiError>>,
+    {
         let mut delay = FIRST_RETRY_MS;
         loop {
-            match api::visitor(&base, &token).await {
-                Ok(view) => {
+            match call().await {
+                Ok(answer) => {
                     self.error.set(None);
-                    self.load_view(view);
-                    return;
-                }
-                Err(e) if e.status() == Some(401) => {
-                    forget_token();
-                    self.show_form();
-                    return;
+                    return Ok(answer);
                 }
                 Err(e) if e.retryable() => {
                     self.error.set(Some(e.message()));
                     browser::sleep(delay).await;
                     delay = next_delay(delay);
                 }
-                Err(e) => {
-                    self.error.set(Some(e.message()));
-                    self.show_form();
-                    return;
-                }
+                Err(e) => return Err(e),
             }
         }
     }
