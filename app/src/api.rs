@@ -1,8 +1,10 @@
 //! The console's server functions. Each authenticates the caller from the session cookie,
 //! calls one engine service and answers its result; the engine decides everything.
 
-use domain::console::{ConsoleSnapshot, MyChat};
-use domain::{ChatEvent, ChatId, EventId};
+use domain::console::{
+    ChatAction, ConsoleSnapshot, Monitoring, MyChat, OnlineOperator, VisitorInfo,
+};
+use domain::{ChatEvent, ChatId, EventId, OfferKind, OperatorId};
 use leptos::prelude::*;
 
 use crate::error::ConsoleError;
@@ -78,18 +80,119 @@ pub async fn accept_chat(chat_id: ChatId) -> Result<MyChat, ConsoleError> {
     Ok(context.engine.accept_chat(&session, chat_id).await?)
 }
 
-/// Posts a message in a chat the operator is in.
+/// Posts a message in a chat the operator is in, or (`note`) a note only operators see.
 #[server(endpoint = "post_message")]
 pub async fn post_message(
     chat_id: ChatId,
     body: String,
     client_id: Option<String>,
+    note: Option<bool>,
 ) -> Result<ChatEvent, ConsoleError> {
     let (context, session) = ssr::session().await?;
     Ok(context
         .engine
-        .operator_post(&session, chat_id, &body, client_id.as_deref())
+        .operator_post(
+            &session,
+            chat_id,
+            &body,
+            client_id.as_deref(),
+            note.unwrap_or(false),
+        )
         .await?)
+}
+
+/// One of the chat controls (join, watch, answer an offer, switch role, leave, kick, close,
+/// hold, resume). Answers the events it recorded.
+#[server(endpoint = "chat_action")]
+pub async fn run_chat_action(
+    chat_id: ChatId,
+    action: ChatAction,
+) -> Result<Vec<ChatEvent>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .operator_command(&session, chat_id, &action.command())
+        .await?)
+}
+
+/// Invites an online operator into the chat, or offers them the chat.
+#[server(endpoint = "offer_chat")]
+pub async fn offer_chat(
+    chat_id: ChatId,
+    kind: OfferKind,
+    target: OperatorId,
+) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .offer_chat(&session, chat_id, kind, target)
+        .await?)
+}
+
+/// Takes back an invitation or transfer the operator made.
+#[server(endpoint = "withdraw_offer")]
+pub async fn withdraw_offer(chat_id: ChatId, target: OperatorId) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    context
+        .engine
+        .operator_command(&session, chat_id, &domain::Command::WithdrawOffer { target })
+        .await?;
+    Ok(())
+}
+
+/// Operators online now (for the invite, transfer and private-chat pickers).
+#[server(endpoint = "online_operators")]
+pub async fn online_operators() -> Result<Vec<OnlineOperator>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.online_operators(&session).await?)
+}
+
+/// Starts a private chat with an online operator.
+#[server(endpoint = "start_private_chat")]
+pub async fn start_private_chat(
+    with: OperatorId,
+    message: String,
+    client_id: Option<String>,
+) -> Result<MyChat, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .start_private_chat(&session, with, &message, client_id.as_deref())
+        .await?)
+}
+
+/// Sets which events of a chat alert the operator.
+#[server(endpoint = "set_monitoring")]
+pub async fn set_monitoring(chat_id: ChatId, monitoring: Monitoring) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .set_monitoring(&session, chat_id, monitoring)
+        .await?)
+}
+
+/// Tells the chat's other members that the operator is typing (a message or a note) or has the
+/// chat in front of them. Never stored.
+#[server(endpoint = "chat_signal")]
+pub async fn chat_signal(
+    chat_id: ChatId,
+    typing: Option<bool>,
+    note: Option<bool>,
+    viewing: Option<bool>,
+) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    let typing = typing.map(|active| (active, note.unwrap_or(false)));
+    Ok(context
+        .engine
+        .operator_signal(&session, chat_id, typing, viewing)
+        .await?)
+}
+
+/// What the chat sidebar shows about the visitor.
+#[server(endpoint = "visitor_info")]
+pub async fn load_visitor_info(chat_id: ChatId) -> Result<VisitorInfo, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.visitor_info(&session, chat_id).await?)
 }
 
 /// Records that the operator has read a chat up to an event.

@@ -72,6 +72,13 @@ pub struct VisitorChat {
     pub id: ChatId,
     /// Its status.
     pub status: ChatStatus,
+    /// Whether the visitor can still post in it (false once they ended it, were kicked, or it
+    /// was closed).
+    #[serde(default)]
+    pub open: bool,
+    /// An operator put the chat on hold and will be back.
+    #[serde(default)]
+    pub on_hold: bool,
     /// When it started.
     pub started_at: Timestamp,
     /// Every event visible to the visitor, oldest first.
@@ -85,7 +92,8 @@ pub struct VisitorView {
     pub visitor_id: VisitorId,
     /// The name they gave, if any.
     pub name: Option<String>,
-    /// Their most recent chat that they have not ended, if any.
+    /// Their most recent chat, if any: open, or ended (then shown read-only, with what ended
+    /// it, until they start a new one).
     pub chat: Option<VisitorChat>,
     /// Resume the event stream after this id.
     pub last_event_id: EventId,
@@ -100,4 +108,23 @@ pub struct WidgetConfig {
     pub title: String,
     /// Greeting above the start form.
     pub greeting: String,
+}
+
+/// `POST /api/v1/visitor/chats/{chat_id}/typing`: the visitor is typing (repeat every
+/// [`crate::signal::SIGNAL_REPEAT_MS`] while they are) or stopped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Typing {
+    /// Typing now?
+    pub active: bool,
+}
+
+/// `POST /api/v1/visitor/page`: the visitor opened a page of the site (sent by the loader on
+/// every page load, so operators see where the visitor is).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageView {
+    /// The page's address.
+    pub url: String,
+    /// The page's title.
+    #[serde(default)]
+    pub title: Option<String>,
 }

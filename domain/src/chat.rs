@@ -130,13 +130,200 @@ pub fn parse_display_name(name: Option<&str>, required: bool) -> Result<Option<S
     Ok(Some(trimmed.to_owned()))
 }
 
+/// How an operator is in a chat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberRole {
+    /// Visible to everyone and may post.
+    Participant,
+    /// Read-only; other operators see them, the visitor does not.
+    Observer,
+    /// Read-only and invisible to everyone else in the chat.
+    Watcher,
+}
+
+impl MemberRole {
+    /// The role as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Participant => "participant",
+            Self::Observer => "observer",
+            Self::Watcher => "watcher",
+        }
+    }
+
+    /// Parses a stored or submitted role.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Participant, Self::Observer, Self::Watcher]
+            .into_iter()
+            .find(|role| role.as_str() == s)
+    }
+}
+
+/// An operator in a chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Who.
+    pub id: OperatorId,
+    /// Their chat name.
+    pub name: String,
+    /// How they are in it.
+    pub role: MemberRole,
+}
+
+/// What an operator offers another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferKind {
+    /// Come and help: the inviter stays.
+    Invite,
+    /// Take over: the requester leaves when the target assumes the chat.
+    Transfer,
+}
+
+impl OfferKind {
+    /// The kind as sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Invite => "invite",
+            Self::Transfer => "transfer",
+        }
+    }
+}
+
+/// A pending invitation or transfer, until the target answers or the requester withdraws it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    /// Invite or transfer.
+    pub kind: OfferKind,
+    /// Who is asked.
+    pub target: OperatorId,
+    /// Their chat name.
+    pub target_name: String,
+    /// Who asks.
+    pub from: OperatorId,
+    /// Their chat name.
+    pub from_name: String,
+}
+
+/// Who may see an event. Decided once, when the event is recorded, from the chat as it was
+/// then, and stored with it: live streams, replays and reloads all obey the same answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// The visitor and the operators.
+    Everyone,
+    /// Operators only (notes, observers, offers; everything after a kick).
+    Operators,
+    /// One operator only (a watcher's own coming and going).
+    Operator(OperatorId),
+}
+
+/// Someone reading a chat's events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Viewer {
+    /// The chat's visitor.
+    Visitor,
+    /// An operator.
+    Operator(OperatorId),
+}
+
+impl Visibility {
+    /// Whether `viewer` may see an event with this visibility.
+    pub fn admits(self, viewer: Viewer) -> bool {
+        match (self, viewer) {
+            (Self::Everyone, _) | (Self::Operators, Viewer::Operator(_)) => true,
+            (Self::Operator(only), Viewer::Operator(id)) => only == id,
+            (Self::Operators | Self::Operator(_), Viewer::Visitor) => false,
+        }
+    }
+
+    /// The stored form: `everyone`, `operators` or the one operator's id.
+    pub fn to_stored(self) -> String {
+        match self {
+            Self::Everyone => "everyone".into(),
+            Self::Operators => "operators".into(),
+            Self::Operator(id) => id.0.to_string(),
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "everyone" => Some(Self::Everyone),
+            "operators" => Some(Self::Operators),
+            other => uuid::Uuid::parse_str(other)
+                .ok()
+                .map(|id| Self::Operator(OperatorId(id))),
+        }
+    }
+
+    /// Narrows to operators: used once the visitor may no longer see the chat.
+    fn operators_only(self) -> Self {
+        match self {
+            Self::Everyone => Self::Operators,
+            other => other,
+        }
+    }
+}
+
 /// What an actor asks to do to an existing chat.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// An operator takes a waiting chat.
     Accept,
+    /// An operator joins an active chat as a participant.
+    Join,
+    /// An operator enters a chat invisibly, read-only.
+    Watch,
+    /// A participant invites another operator, or offers them the chat.
+    Offer {
+        /// Invite or transfer.
+        kind: OfferKind,
+        /// Who (the service checks they are online).
+        target: OperatorId,
+        /// Their chat name.
+        target_name: String,
+    },
+    /// The target of an invitation enters as a participant or an observer.
+    AcceptInvite {
+        /// Participant or observer.
+        role: MemberRole,
+    },
+    /// The target of a transfer takes the chat; the requester leaves.
+    AssumeTransfer,
+    /// The target turns an offer down.
+    DeclineOffer,
+    /// The requester takes an offer back.
+    WithdrawOffer {
+        /// Whom it was made to.
+        target: OperatorId,
+    },
+    /// A participant becomes an observer or the other way round.
+    SwitchRole {
+        /// Participant or observer.
+        role: MemberRole,
+    },
+    /// An operator leaves the chat.
+    Leave,
+    /// A participant ends the chat for the visitor, who sees nothing after it.
+    Kick,
+    /// A participant ends the chat for everyone.
+    Close,
+    /// A participant puts the chat on hold (or resumes it).
+    Hold {
+        /// On hold after this?
+        on: bool,
+    },
     /// Post a message.
     PostMessage {
+        /// The text.
+        body: MessageBody,
+        /// The sender's idempotency key.
+        client_id: Option<String>,
+    },
+    /// Add a note only operators see.
+    AddNote {
         /// The text.
         body: MessageBody,
         /// The sender's idempotency key.
@@ -147,20 +334,59 @@ pub enum Command {
 }
 
 /// A chat as the state machine sees it: what the rules need, nothing more.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatState {
     /// The chat.
     pub id: ChatId,
-    /// Its visitor.
-    pub visitor: VisitorId,
-    /// The visitor's name as given at start.
+    /// Its visitor; `None` for a private chat between operators.
+    pub visitor: Option<VisitorId>,
+    /// The visitor's name as given at start (empty for a chat between operators).
     pub visitor_name: String,
     /// Current status.
     pub status: ChatStatus,
-    /// Operators currently in the chat, in the order they came.
-    pub operators: Vec<OperatorId>,
+    /// Operators in the chat, in the order they came.
+    #[serde(default)]
+    pub members: Vec<Member>,
+    /// Pending invitations and transfers.
+    #[serde(default)]
+    pub offers: Vec<Offer>,
     /// Whether the visitor is still in the chat.
     pub visitor_present: bool,
+    /// A participant put the chat on hold.
+    #[serde(default)]
+    pub on_hold: bool,
+    /// The visitor was kicked: from then on they see nothing.
+    #[serde(default)]
+    pub visitor_kicked: bool,
+}
+
+fn not_in_chat() -> Error {
+    Error::new(ErrorCode::NotAParticipant, "You are not in this chat.")
+}
+
+fn read_only() -> Error {
+    Error::new(
+        ErrorCode::ReadOnly,
+        "You are only following this chat; join it as a participant to do that.",
+    )
+}
+
+fn chat_ended() -> Error {
+    Error::new(ErrorCode::ChatClosed, "This chat has ended.")
+}
+
+fn no_offer() -> Error {
+    Error::new(
+        ErrorCode::NoPendingOffer,
+        "There is no such invitation or transfer any more.",
+    )
+}
+
+fn private_chat() -> Error {
+    Error::new(
+        ErrorCode::Forbidden,
+        "That is not possible in a private chat between operators.",
+    )
 }
 
 impl ChatState {
@@ -171,9 +397,10 @@ impl ChatState {
         visitor_name: String,
         first_message: MessageBody,
         client_id: Option<String>,
-    ) -> (Self, Vec<EventKind>) {
+    ) -> (Self, Vec<(EventKind, Visibility)>) {
         let events = vec![
             EventKind::ChatStarted {
+                visitor: Some(visitor),
                 visitor_name: visitor_name.clone(),
             },
             EventKind::MessagePosted {
@@ -181,20 +408,65 @@ impl ChatState {
                 author_name: visitor_name.clone(),
                 body: first_message.0,
                 client_id,
+                note: false,
             },
         ];
-        let mut state = Self {
+        let mut state = Self::empty(id, Some(visitor));
+        let recorded = state.record(events);
+        (state, recorded)
+    }
+
+    /// A private chat an operator starts with another, with its first message.
+    pub fn start_private(
+        id: ChatId,
+        by: Member,
+        with: Member,
+        first_message: MessageBody,
+        client_id: Option<String>,
+    ) -> Result<(Self, Vec<(EventKind, Visibility)>), Error> {
+        if by.id == with.id {
+            return Err(Error::new(
+                ErrorCode::InvalidField,
+                "Pick another operator to chat with.",
+            ));
+        }
+        let events = vec![
+            EventKind::PrivateChatStarted {
+                by: by.id,
+                by_name: by.name.clone(),
+                with: with.id,
+                with_name: with.name,
+            },
+            EventKind::MessagePosted {
+                author: Author::Operator { id: by.id },
+                author_name: by.name,
+                body: first_message.0,
+                client_id,
+                note: false,
+            },
+        ];
+        let mut state = Self::empty(id, None);
+        let recorded = state.record(events);
+        Ok((state, recorded))
+    }
+
+    fn empty(id: ChatId, visitor: Option<VisitorId>) -> Self {
+        Self {
             id,
             visitor,
-            visitor_name,
+            visitor_name: String::new(),
             status: ChatStatus::Waiting,
-            operators: Vec::new(),
+            members: Vec::new(),
+            offers: Vec::new(),
             visitor_present: false,
-        };
-        for event in &events {
-            state.apply(event);
+            on_hold: false,
+            visitor_kicked: false,
         }
-        (state, events)
+    }
+
+    /// Whether this is a private chat between operators.
+    pub fn is_private(&self) -> bool {
+        self.visitor.is_none()
     }
 
     /// Whether the chat is still open for its visitor (they may post and end it).
@@ -202,80 +474,119 @@ impl ChatState {
         self.visitor_present && matches!(self.status, ChatStatus::Waiting | ChatStatus::Active)
     }
 
-    /// Whether the operator is a member of the chat.
+    /// The operator's membership, if they are in the chat.
+    pub fn member(&self, operator: OperatorId) -> Option<&Member> {
+        self.members.iter().find(|m| m.id == operator)
+    }
+
+    /// Whether the operator is in the chat, in any role.
     pub fn has_operator(&self, operator: OperatorId) -> bool {
-        self.operators.contains(&operator)
+        self.member(operator).is_some()
+    }
+
+    /// Whether the operator is in the chat as a participant.
+    pub fn is_participant(&self, operator: OperatorId) -> bool {
+        self.member(operator)
+            .is_some_and(|m| m.role == MemberRole::Participant)
+    }
+
+    /// The participants, in the order they came.
+    pub fn participants(&self) -> impl Iterator<Item = &Member> {
+        self.members
+            .iter()
+            .filter(|m| m.role == MemberRole::Participant)
+    }
+
+    /// The pending offer addressed to an operator.
+    pub fn offer_to(&self, operator: OperatorId) -> Option<&Offer> {
+        self.offers.iter().find(|o| o.target == operator)
+    }
+
+    /// The chat as `viewer` may know it: other operators' watching is nobody's business.
+    pub fn seen_by(&self, viewer: OperatorId) -> Self {
+        let mut seen = self.clone();
+        seen.members
+            .retain(|m| m.role != MemberRole::Watcher || m.id == viewer);
+        seen
+    }
+
+    /// Who may see `event` if it were recorded now (before it is applied).
+    pub fn visibility(&self, event: &EventKind) -> Visibility {
+        let role_of = |operator: &OperatorId| self.member(*operator).map(|m| m.role);
+        let of_role = |role: Option<MemberRole>, operator: &OperatorId| match role {
+            Some(MemberRole::Watcher) => Visibility::Operator(*operator),
+            Some(MemberRole::Observer) => Visibility::Operators,
+            Some(MemberRole::Participant) | None => Visibility::Everyone,
+        };
+        let base = match event {
+            EventKind::OperatorJoined { operator, role, .. } => of_role(Some(*role), operator),
+            EventKind::RoleChanged { operator, role, .. } => {
+                match (role_of(operator), role) {
+                    // Becoming visible is news to everyone.
+                    (_, MemberRole::Participant) => Visibility::Everyone,
+                    (Some(MemberRole::Watcher), MemberRole::Observer) => Visibility::Operators,
+                    (_, MemberRole::Observer) => Visibility::Operators,
+                    (_, MemberRole::Watcher) => Visibility::Operator(*operator),
+                }
+            }
+            EventKind::OperatorLeft { operator, .. } => of_role(role_of(operator), operator),
+            EventKind::OfferMade { .. }
+            | EventKind::OfferDeclined { .. }
+            | EventKind::OfferWithdrawn { .. }
+            | EventKind::MessagePosted { note: true, .. } => Visibility::Operators,
+            EventKind::ChatStarted { .. }
+            | EventKind::PrivateChatStarted { .. }
+            | EventKind::MessagePosted { note: false, .. }
+            | EventKind::OperatorAccepted { .. }
+            | EventKind::VisitorKicked { .. }
+            | EventKind::ChatClosed { .. }
+            | EventKind::HoldChanged { .. }
+            | EventKind::VisitorLeft
+            | EventKind::StatusChanged { .. } => Visibility::Everyone,
+        };
+        if self.is_private() || self.visitor_kicked {
+            base.operators_only()
+        } else {
+            base
+        }
     }
 
     /// Decides a command: the events to record, or why it is refused. Never changes `self`.
+    /// An empty list means the command asks for what already is (e.g. hold a held chat).
     pub fn decide(&self, actor: &Actor, command: &Command) -> Result<Vec<EventKind>, Error> {
-        if let Actor::Visitor(visitor) = actor {
-            // Another visitor's chat does not exist as far as this visitor can tell.
-            if *visitor != self.visitor {
-                return Err(Error::new(ErrorCode::ChatNotFound, "No such chat."));
-            }
+        match actor {
+            Actor::Visitor(visitor) => self.decide_for_visitor(*visitor, command),
+            Actor::Operator { id, name } => self.decide_for_operator(*id, name, command),
         }
-        match (command, actor) {
-            (Command::Accept, Actor::Visitor(_)) => Err(Error::new(
-                ErrorCode::Forbidden,
-                "Only operators can accept chats.",
-            )),
-            (Command::Accept, Actor::Operator { id, name }) => match self.status {
-                ChatStatus::Waiting => Ok(vec![
-                    EventKind::OperatorAccepted {
-                        operator: *id,
-                        operator_name: name.clone(),
-                    },
-                    EventKind::StatusChanged {
-                        status: ChatStatus::Active,
-                    },
-                ]),
-                ChatStatus::Closed => Err(Error::new(
-                    ErrorCode::ChatNotWaiting,
-                    "This chat has ended.",
-                )),
-                ChatStatus::Active | ChatStatus::Vacant => Err(Error::new(
-                    ErrorCode::ChatNotWaiting,
-                    "This chat was already taken by another operator.",
-                )),
-            },
-            (Command::PostMessage { body, client_id }, Actor::Visitor(_)) => {
+    }
+
+    fn decide_for_visitor(
+        &self,
+        visitor: VisitorId,
+        command: &Command,
+    ) -> Result<Vec<EventKind>, Error> {
+        // Another visitor's chat (or a chat between operators) does not exist for this visitor.
+        if self.visitor != Some(visitor) {
+            return Err(Error::new(ErrorCode::ChatNotFound, "No such chat."));
+        }
+        match command {
+            Command::PostMessage { body, client_id } => {
                 if !self.open_for_visitor() {
-                    return Err(Error::new(ErrorCode::ChatClosed, "This chat has ended."));
+                    return Err(chat_ended());
                 }
                 Ok(vec![EventKind::MessagePosted {
                     author: Author::Visitor,
                     author_name: self.visitor_name.clone(),
                     body: body.0.clone(),
                     client_id: client_id.clone(),
+                    note: false,
                 }])
             }
-            (Command::PostMessage { body, client_id }, Actor::Operator { id, name }) => {
-                if self.status == ChatStatus::Closed {
-                    return Err(Error::new(ErrorCode::ChatClosed, "This chat has ended."));
-                }
-                if !self.has_operator(*id) {
-                    return Err(Error::new(
-                        ErrorCode::NotAParticipant,
-                        "You are not in this chat.",
-                    ));
-                }
-                Ok(vec![EventKind::MessagePosted {
-                    author: Author::Operator { id: *id },
-                    author_name: name.clone(),
-                    body: body.0.clone(),
-                    client_id: client_id.clone(),
-                }])
-            }
-            (Command::EndVisit, Actor::Operator { .. }) => Err(Error::new(
-                ErrorCode::Forbidden,
-                "Only the visitor can end their part of the chat.",
-            )),
-            (Command::EndVisit, Actor::Visitor(_)) => {
+            Command::EndVisit => {
                 if !self.open_for_visitor() {
-                    return Err(Error::new(ErrorCode::ChatClosed, "This chat has ended."));
+                    return Err(chat_ended());
                 }
-                let status = if self.operators.is_empty() {
+                let status = if self.participants().next().is_none() {
                     ChatStatus::Closed
                 } else {
                     ChatStatus::Vacant
@@ -285,36 +596,453 @@ impl ChatState {
                     EventKind::StatusChanged { status },
                 ])
             }
+            _ => Err(Error::new(
+                ErrorCode::Forbidden,
+                "Only operators can do that.",
+            )),
         }
+    }
+
+    fn decide_for_operator(
+        &self,
+        id: OperatorId,
+        name: &str,
+        command: &Command,
+    ) -> Result<Vec<EventKind>, Error> {
+        if self.status == ChatStatus::Closed {
+            return Err(match command {
+                Command::Accept => Error::new(ErrorCode::ChatNotWaiting, "This chat has ended."),
+                _ => chat_ended(),
+            });
+        }
+        let me = self.member(id).map(|m| m.role);
+        let name = name.to_owned();
+        // Every command but these needs the operator to be a participant.
+        let participant = || match me {
+            Some(MemberRole::Participant) => Ok(()),
+            Some(_) => Err(read_only()),
+            None => Err(not_in_chat()),
+        };
+        let visitor_chat = || {
+            if self.is_private() {
+                Err(private_chat())
+            } else {
+                Ok(())
+            }
+        };
+        let enter = |role: MemberRole| match me {
+            Some(_) => EventKind::RoleChanged {
+                operator: id,
+                operator_name: name.clone(),
+                role,
+            },
+            None => EventKind::OperatorJoined {
+                operator: id,
+                operator_name: name.clone(),
+                role,
+            },
+        };
+        match command {
+            Command::Accept => {
+                if self.status != ChatStatus::Waiting {
+                    return Err(Error::new(
+                        ErrorCode::ChatNotWaiting,
+                        "This chat was already taken by another operator.",
+                    ));
+                }
+                let first = match me {
+                    Some(_) => enter(MemberRole::Participant),
+                    None => EventKind::OperatorAccepted {
+                        operator: id,
+                        operator_name: name.clone(),
+                    },
+                };
+                Ok(vec![first, self.activated()])
+            }
+            Command::Join => {
+                visitor_chat()?;
+                if me == Some(MemberRole::Participant) {
+                    return Err(already_in());
+                }
+                match self.status {
+                    ChatStatus::Active => Ok(vec![enter(MemberRole::Participant)]),
+                    ChatStatus::Waiting => Err(Error::new(
+                        ErrorCode::ChatNotActive,
+                        "This chat is waiting: accept it instead.",
+                    )),
+                    ChatStatus::Vacant | ChatStatus::Closed => Err(Error::new(
+                        ErrorCode::ChatNotActive,
+                        "The visitor has left this chat.",
+                    )),
+                }
+            }
+            Command::Watch => {
+                visitor_chat()?;
+                if me.is_some() {
+                    return Err(already_in());
+                }
+                Ok(vec![enter(MemberRole::Watcher)])
+            }
+            Command::Offer {
+                kind,
+                target,
+                target_name,
+            } => {
+                visitor_chat()?;
+                participant()?;
+                if self.status != ChatStatus::Active {
+                    return Err(Error::new(
+                        ErrorCode::ChatNotActive,
+                        "Only a chat with its visitor in it can be handed on.",
+                    ));
+                }
+                if *target == id {
+                    return Err(Error::new(
+                        ErrorCode::InvalidField,
+                        "Pick another operator.",
+                    ));
+                }
+                let target_role = self.member(*target).map(|m| m.role);
+                let already = match kind {
+                    OfferKind::Invite => {
+                        matches!(
+                            target_role,
+                            Some(MemberRole::Participant | MemberRole::Observer)
+                        )
+                    }
+                    OfferKind::Transfer => target_role == Some(MemberRole::Participant),
+                };
+                if already {
+                    return Err(Error::new(
+                        ErrorCode::AlreadyInChat,
+                        format!("{target_name} is already in this chat."),
+                    ));
+                }
+                if self.offer_to(*target).is_some() {
+                    return Err(Error::new(
+                        ErrorCode::OfferPending,
+                        format!("{target_name} has not answered the last request yet."),
+                    ));
+                }
+                Ok(vec![EventKind::OfferMade {
+                    kind: *kind,
+                    target: *target,
+                    target_name: target_name.clone(),
+                    from: id,
+                    from_name: name.clone(),
+                }])
+            }
+            Command::AcceptInvite { role } => {
+                if *role == MemberRole::Watcher {
+                    return Err(Error::new(
+                        ErrorCode::InvalidField,
+                        "Accept as a participant or as an observer.",
+                    ));
+                }
+                match self.offer_to(id) {
+                    Some(offer) if offer.kind == OfferKind::Invite => {}
+                    _ => return Err(no_offer()),
+                }
+                let mut events = vec![enter(*role)];
+                if *role == MemberRole::Participant && self.status == ChatStatus::Waiting {
+                    events.push(self.activated());
+                }
+                Ok(events)
+            }
+            Command::AssumeTransfer => {
+                let offer = match self.offer_to(id) {
+                    Some(offer) if offer.kind == OfferKind::Transfer => offer,
+                    _ => return Err(no_offer()),
+                };
+                let mut events = vec![enter(MemberRole::Participant)];
+                if let Some(requester) = self.member(offer.from)
+                    && offer.from != id
+                {
+                    events.push(EventKind::OperatorLeft {
+                        operator: requester.id,
+                        operator_name: requester.name.clone(),
+                        transferred_to: Some(name.clone()),
+                    });
+                }
+                if self.status == ChatStatus::Waiting {
+                    events.push(self.activated());
+                }
+                Ok(events)
+            }
+            Command::DeclineOffer => {
+                let offer = self.offer_to(id).ok_or_else(no_offer)?;
+                Ok(vec![EventKind::OfferDeclined {
+                    kind: offer.kind,
+                    target: id,
+                    target_name: offer.target_name.clone(),
+                }])
+            }
+            Command::WithdrawOffer { target } => {
+                let offer = self
+                    .offer_to(*target)
+                    .filter(|o| o.from == id)
+                    .ok_or_else(no_offer)?;
+                Ok(vec![EventKind::OfferWithdrawn {
+                    kind: offer.kind,
+                    target: *target,
+                    target_name: offer.target_name.clone(),
+                }])
+            }
+            Command::SwitchRole { role } => {
+                visitor_chat()?;
+                match (me, role) {
+                    (None, _) => Err(not_in_chat()),
+                    (_, MemberRole::Watcher) | (Some(MemberRole::Watcher), _) => Err(Error::new(
+                        ErrorCode::InvalidField,
+                        "Switch between participant and observer.",
+                    )),
+                    (Some(current), wanted) if current == *wanted => Ok(Vec::new()),
+                    (Some(_), wanted) => {
+                        let mut events = vec![enter(*wanted)];
+                        if *wanted == MemberRole::Observer {
+                            events.extend(self.after_participant_gone(id));
+                        } else if self.status == ChatStatus::Waiting {
+                            events.push(self.activated());
+                        }
+                        Ok(events)
+                    }
+                }
+            }
+            Command::Leave => {
+                let role = me.ok_or_else(not_in_chat)?;
+                let mut events = vec![EventKind::OperatorLeft {
+                    operator: id,
+                    operator_name: name.clone(),
+                    transferred_to: None,
+                }];
+                if self.is_private() {
+                    if self.members.len() <= 1 {
+                        events.push(EventKind::StatusChanged {
+                            status: ChatStatus::Closed,
+                        });
+                    }
+                } else if role == MemberRole::Participant {
+                    events.extend(self.after_participant_gone(id));
+                }
+                Ok(events)
+            }
+            Command::Kick => {
+                visitor_chat()?;
+                participant()?;
+                if !self.open_for_visitor() {
+                    return Err(Error::new(
+                        ErrorCode::ChatNotActive,
+                        "The visitor has already left this chat.",
+                    ));
+                }
+                Ok(vec![
+                    EventKind::VisitorKicked {
+                        operator: id,
+                        operator_name: name.clone(),
+                    },
+                    EventKind::StatusChanged {
+                        status: ChatStatus::Vacant,
+                    },
+                ])
+            }
+            Command::Close => {
+                participant()?;
+                Ok(vec![
+                    EventKind::ChatClosed {
+                        operator: id,
+                        operator_name: name.clone(),
+                    },
+                    EventKind::StatusChanged {
+                        status: ChatStatus::Closed,
+                    },
+                ])
+            }
+            Command::Hold { on } => {
+                visitor_chat()?;
+                participant()?;
+                if self.status != ChatStatus::Active {
+                    return Err(Error::new(
+                        ErrorCode::ChatNotActive,
+                        "Only a chat with its visitor in it can be put on hold.",
+                    ));
+                }
+                if self.on_hold == *on {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![EventKind::HoldChanged {
+                    on_hold: *on,
+                    operator_name: name.clone(),
+                }])
+            }
+            Command::PostMessage { body, client_id } => {
+                participant()?;
+                Ok(vec![EventKind::MessagePosted {
+                    author: Author::Operator { id },
+                    author_name: name.clone(),
+                    body: body.0.clone(),
+                    client_id: client_id.clone(),
+                    note: false,
+                }])
+            }
+            Command::AddNote { body, client_id } => {
+                visitor_chat()?;
+                match me {
+                    Some(MemberRole::Participant | MemberRole::Observer) => {}
+                    Some(MemberRole::Watcher) => return Err(read_only()),
+                    None => return Err(not_in_chat()),
+                }
+                Ok(vec![EventKind::MessagePosted {
+                    author: Author::Operator { id },
+                    author_name: name.clone(),
+                    body: body.0.clone(),
+                    client_id: client_id.clone(),
+                    note: true,
+                }])
+            }
+            Command::EndVisit => Err(Error::new(
+                ErrorCode::Forbidden,
+                "Only the visitor can end their part of the chat.",
+            )),
+        }
+    }
+
+    fn activated(&self) -> EventKind {
+        EventKind::StatusChanged {
+            status: ChatStatus::Active,
+        }
+    }
+
+    /// What follows when `leaving` stops being a participant: with nobody left to answer, an
+    /// active chat waits again and a vacant one is over.
+    fn after_participant_gone(&self, leaving: OperatorId) -> Option<EventKind> {
+        if self.participants().any(|m| m.id != leaving) {
+            return None;
+        }
+        let status = match self.status {
+            ChatStatus::Active => ChatStatus::Waiting,
+            ChatStatus::Vacant => ChatStatus::Closed,
+            ChatStatus::Waiting | ChatStatus::Closed => return None,
+        };
+        Some(EventKind::StatusChanged { status })
     }
 
     /// Folds one event into the state.
     pub fn apply(&mut self, event: &EventKind) {
         match event {
-            EventKind::ChatStarted { visitor_name } => {
+            EventKind::ChatStarted {
+                visitor,
+                visitor_name,
+            } => {
+                if visitor.is_some() {
+                    self.visitor = *visitor;
+                }
                 self.visitor_name.clone_from(visitor_name);
                 self.status = ChatStatus::Waiting;
                 self.visitor_present = true;
             }
-            EventKind::MessagePosted { .. } => {}
-            EventKind::OperatorAccepted { operator, .. } => {
-                if !self.operators.contains(operator) {
-                    self.operators.push(*operator);
+            EventKind::PrivateChatStarted {
+                by,
+                by_name,
+                with,
+                with_name,
+            } => {
+                self.visitor = None;
+                self.status = ChatStatus::Active;
+                self.enter(*by, by_name, MemberRole::Participant);
+                self.enter(*with, with_name, MemberRole::Participant);
+            }
+            EventKind::MessagePosted { .. } | EventKind::ChatClosed { .. } => {}
+            EventKind::OperatorAccepted {
+                operator,
+                operator_name,
+            } => self.enter(*operator, operator_name, MemberRole::Participant),
+            EventKind::OperatorJoined {
+                operator,
+                operator_name,
+                role,
+            }
+            | EventKind::RoleChanged {
+                operator,
+                operator_name,
+                role,
+            } => self.enter(*operator, operator_name, *role),
+            EventKind::OperatorLeft { operator, .. } => self.members.retain(|m| m.id != *operator),
+            EventKind::OfferMade {
+                kind,
+                target,
+                target_name,
+                from,
+                from_name,
+            } => {
+                self.offers.retain(|o| o.target != *target);
+                self.offers.push(Offer {
+                    kind: *kind,
+                    target: *target,
+                    target_name: target_name.clone(),
+                    from: *from,
+                    from_name: from_name.clone(),
+                });
+            }
+            EventKind::OfferDeclined { target, .. } | EventKind::OfferWithdrawn { target, .. } => {
+                self.offers.retain(|o| o.target != *target);
+            }
+            EventKind::VisitorKicked { .. } => {
+                self.visitor_present = false;
+                self.visitor_kicked = true;
+            }
+            EventKind::HoldChanged { on_hold, .. } => self.on_hold = *on_hold,
+            EventKind::VisitorLeft => self.visitor_present = false,
+            EventKind::StatusChanged { status } => {
+                self.status = *status;
+                if *status != ChatStatus::Active {
+                    self.on_hold = false;
+                }
+                if *status == ChatStatus::Closed {
+                    self.offers.clear();
                 }
             }
-            EventKind::VisitorLeft => self.visitor_present = false,
-            EventKind::StatusChanged { status } => self.status = *status,
         }
     }
 
-    /// Decides and applies in one step: the events recorded, with `self` updated.
-    pub fn execute(&mut self, actor: &Actor, command: &Command) -> Result<Vec<EventKind>, Error> {
-        let events = self.decide(actor, command)?;
-        for event in &events {
-            self.apply(event);
+    /// Puts an operator in the chat in `role` (or changes their role); an offer to them is
+    /// answered by their being here.
+    fn enter(&mut self, operator: OperatorId, name: &str, role: MemberRole) {
+        match self.members.iter_mut().find(|m| m.id == operator) {
+            Some(member) => member.role = role,
+            None => self.members.push(Member {
+                id: operator,
+                name: name.to_owned(),
+                role,
+            }),
         }
-        Ok(events)
+        self.offers.retain(|o| o.target != operator);
     }
+
+    /// Decides and applies in one step: each event recorded with who may see it, `self` updated.
+    pub fn execute(
+        &mut self,
+        actor: &Actor,
+        command: &Command,
+    ) -> Result<Vec<(EventKind, Visibility)>, Error> {
+        let events = self.decide(actor, command)?;
+        Ok(self.record(events))
+    }
+
+    /// Applies decided events in order, each with its visibility as of just before it.
+    pub fn record(&mut self, events: Vec<EventKind>) -> Vec<(EventKind, Visibility)> {
+        events
+            .into_iter()
+            .map(|event| {
+                let visibility = self.visibility(&event);
+                self.apply(&event);
+                (event, visibility)
+            })
+            .collect()
+    }
+}
+
+fn already_in() -> Error {
+    Error::new(ErrorCode::AlreadyInChat, "You are already in this chat.")
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::chat::ChatStatus;
-use crate::event::{ChatEvent, EventKind};
+use crate::chat::{ChatState, ChatStatus, Command, MemberRole, OfferKind, Viewer};
+use crate::event::{Author, ChatEvent, EventKind};
 use crate::ids::{ChatId, EventId, OperatorId};
 use crate::time::Timestamp;
 
@@ -53,52 +53,217 @@ pub struct Me {
     pub must_change_password: bool,
 }
 
-/// One line of the dashboard.
+/// Which list of the dashboard a chat is in, as one operator sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// No operator yet.
+    Waiting,
+    /// Someone invited me.
+    Invite,
+    /// Someone offers me the chat.
+    Transfer,
+    /// A visitor and operators.
+    Active,
+    /// The visitor is gone.
+    Vacant,
+}
+
+impl Category {
+    /// The lists in the order the dashboard shows them.
+    pub const ALL: [Category; 5] = [
+        Self::Waiting,
+        Self::Invite,
+        Self::Transfer,
+        Self::Active,
+        Self::Vacant,
+    ];
+
+    /// The list's heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Waiting => "Waiting",
+            Self::Invite => "Invite",
+            Self::Transfer => "Transfer",
+            Self::Active => "Active",
+            Self::Vacant => "Vacant",
+        }
+    }
+
+    /// The list's stable name (test ids, CSS classes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Waiting => "waiting",
+            Self::Invite => "invite",
+            Self::Transfer => "transfer",
+            Self::Active => "active",
+            Self::Vacant => "vacant",
+        }
+    }
+}
+
+/// One chat as the console shows it: its state (as folded from events) and when it began.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatSummary {
-    /// The chat.
-    pub id: ChatId,
-    /// Its status.
-    pub status: ChatStatus,
-    /// The visitor's name.
-    pub visitor_name: String,
-    /// When the visitor started it.
+    /// The chat's state, without other operators' watching.
+    pub chat: ChatState,
+    /// When it started.
     pub started_at: Timestamp,
-    /// Names of the operators in it.
-    pub operators: Vec<String>,
-    /// Ids of the operators in it.
-    pub operator_ids: Vec<OperatorId>,
 }
 
 impl ChatSummary {
-    /// A summary of a chat that has just started.
-    pub fn new(id: ChatId, visitor_name: String, started_at: Timestamp) -> Self {
+    /// A summary of a chat known only by id so far (its first event fills it in).
+    pub fn new(id: ChatId, started_at: Timestamp) -> Self {
         Self {
-            id,
-            status: ChatStatus::Waiting,
-            visitor_name,
+            chat: ChatState {
+                id,
+                visitor: None,
+                visitor_name: String::new(),
+                status: ChatStatus::Waiting,
+                members: Vec::new(),
+                offers: Vec::new(),
+                visitor_present: false,
+                on_hold: false,
+                visitor_kicked: false,
+            },
             started_at,
-            operators: Vec::new(),
-            operator_ids: Vec::new(),
         }
+    }
+
+    /// The chat.
+    pub fn id(&self) -> ChatId {
+        self.chat.id
+    }
+
+    /// Its status.
+    pub fn status(&self) -> ChatStatus {
+        self.chat.status
     }
 
     /// Folds an event of this chat into the summary.
     pub fn apply(&mut self, event: &EventKind) {
-        match event {
-            EventKind::ChatStarted { visitor_name } => self.visitor_name.clone_from(visitor_name),
-            EventKind::OperatorAccepted {
-                operator,
-                operator_name,
-            } => {
-                if !self.operator_ids.contains(operator) {
-                    self.operator_ids.push(*operator);
-                    self.operators.push(operator_name.clone());
-                }
-            }
-            EventKind::StatusChanged { status } => self.status = *status,
-            EventKind::MessagePosted { .. } | EventKind::VisitorLeft => {}
+        self.chat.apply(event);
+    }
+
+    /// The dashboard list it belongs in for `me`: an offer addressed to me comes first.
+    pub fn category(&self, me: OperatorId) -> Category {
+        match self.chat.offer_to(me).map(|o| o.kind) {
+            Some(OfferKind::Invite) => Category::Invite,
+            Some(OfferKind::Transfer) => Category::Transfer,
+            None => match self.chat.status {
+                ChatStatus::Waiting => Category::Waiting,
+                ChatStatus::Active => Category::Active,
+                ChatStatus::Vacant | ChatStatus::Closed => Category::Vacant,
+            },
         }
+    }
+
+    /// What the chat is called for `me`: the visitor's name, or the other operator's in a
+    /// private chat.
+    pub fn title(&self, me: OperatorId) -> String {
+        if self.chat.is_private() {
+            let others: Vec<&str> = self
+                .chat
+                .members
+                .iter()
+                .filter(|m| m.id != me)
+                .map(|m| m.name.as_str())
+                .collect();
+            if others.is_empty() {
+                "Private chat".to_owned()
+            } else {
+                others.join(", ")
+            }
+        } else {
+            self.chat.visitor_name.clone()
+        }
+    }
+
+    /// Names of the participants, in the order they came.
+    pub fn participant_names(&self) -> Vec<String> {
+        self.chat.participants().map(|m| m.name.clone()).collect()
+    }
+}
+
+/// Which events of a chat I am alerted to (a per-chat switch).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitoring {
+    /// None.
+    Off,
+    /// What the visitor does: their messages and their leaving.
+    #[default]
+    Visitor,
+    /// Everything anyone else does.
+    All,
+}
+
+impl Monitoring {
+    /// Every level, in the order the switch cycles through them.
+    pub const ALL: [Monitoring; 3] = [Self::Off, Self::Visitor, Self::All];
+
+    /// The level as stored and sent.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Visitor => "visitor",
+            Self::All => "all",
+        }
+    }
+
+    /// Parses a stored or submitted level.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    /// The next level when the switch is clicked.
+    pub fn next(self) -> Self {
+        match self {
+            Self::Off => Self::Visitor,
+            Self::Visitor => Self::All,
+            Self::All => Self::Off,
+        }
+    }
+
+    /// Whether `event` in a chat I am in should alert me at this level.
+    pub fn alerts(self, event: &EventKind, me: OperatorId) -> bool {
+        let by_visitor = matches!(
+            event,
+            EventKind::MessagePosted {
+                author: Author::Visitor,
+                ..
+            } | EventKind::VisitorLeft
+        );
+        match self {
+            Self::Off => false,
+            Self::Visitor => by_visitor,
+            Self::All => {
+                !caused_by(event, me) && event.describe(Viewer::Operator(me)).is_some()
+                    || by_visitor
+                    || matches!(event, EventKind::MessagePosted { author: Author::Operator { id }, .. } if *id != me)
+            }
+        }
+    }
+}
+
+/// Whether `me` caused the event (my own actions never alert me).
+fn caused_by(event: &EventKind, me: OperatorId) -> bool {
+    match event {
+        EventKind::MessagePosted { author, .. } => *author == Author::Operator { id: me },
+        EventKind::PrivateChatStarted { by, .. } => *by == me,
+        EventKind::OperatorAccepted { operator, .. }
+        | EventKind::OperatorJoined { operator, .. }
+        | EventKind::RoleChanged { operator, .. }
+        | EventKind::OperatorLeft { operator, .. }
+        | EventKind::VisitorKicked { operator, .. }
+        | EventKind::ChatClosed { operator, .. } => *operator == me,
+        EventKind::OfferMade { from, .. } => *from == me,
+        EventKind::OfferDeclined { target, .. } => *target == me,
+        EventKind::OfferWithdrawn { .. }
+        | EventKind::HoldChanged { .. }
+        | EventKind::StatusChanged { .. }
+        | EventKind::ChatStarted { .. }
+        | EventKind::VisitorLeft => false,
     }
 }
 
@@ -107,10 +272,35 @@ impl ChatSummary {
 pub struct MyChat {
     /// The chat.
     pub summary: ChatSummary,
-    /// Its events, oldest first.
+    /// Its events that this operator may see, oldest first.
     pub events: Vec<ChatEvent>,
     /// The last event this operator has read.
     pub read_up_to: EventId,
+    /// Which of its events alert this operator.
+    #[serde(default)]
+    pub monitoring: Monitoring,
+    /// The newest event the summary reflects; older ones arriving late change nothing.
+    #[serde(default)]
+    pub folded_up_to: EventId,
+}
+
+impl MyChat {
+    /// Folds one event of this chat in, once, in order.
+    fn fold(&mut self, event: &ChatEvent) {
+        if event.id > self.folded_up_to {
+            self.summary.apply(&event.kind);
+            self.folded_up_to = event.id;
+        }
+        insert_sorted(&mut self.events, event);
+    }
+}
+
+/// Whether `event` brings `me` into a chat.
+fn enters(event: &EventKind, me: OperatorId) -> bool {
+    match event {
+        EventKind::PrivateChatStarted { by, with, .. } => *by == me || *with == me,
+        other => other.membership_of() == Some((me, true)),
+    }
 }
 
 /// Everything the console needs at load; live events after `last_event_id` keep it current.
@@ -118,12 +308,149 @@ pub struct MyChat {
 pub struct ConsoleSnapshot {
     /// The operator.
     pub me: Me,
-    /// Every chat that is not closed.
+    /// Every visitor chat that is not closed.
     pub dashboard: Vec<ChatSummary>,
     /// Chats the operator is in.
     pub my_chats: Vec<MyChat>,
     /// The newest event reflected in this snapshot.
     pub last_event_id: EventId,
+}
+
+/// The chat controls that need nothing but the chat: the console sends one of these and the
+/// domain decides whether this operator may do it now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChatAction {
+    /// Join an active chat as a participant.
+    Join,
+    /// Watch a chat invisibly.
+    Watch,
+    /// Accept an invitation as a participant.
+    AcceptInvite,
+    /// Accept an invitation as an observer.
+    AcceptInviteAsObserver,
+    /// Assume a transfer.
+    Assume,
+    /// Decline an invitation or transfer.
+    Decline,
+    /// Become a participant (from observer).
+    BecomeParticipant,
+    /// Become an observer (from participant).
+    BecomeObserver,
+    /// Leave the chat.
+    Leave,
+    /// End the chat for the visitor.
+    Kick,
+    /// Close the chat for everyone.
+    Close,
+    /// Put the chat on hold.
+    Hold,
+    /// Resume a held chat.
+    Resume,
+}
+
+impl ChatAction {
+    /// The state-machine command it stands for.
+    pub fn command(self) -> Command {
+        match self {
+            Self::Join => Command::Join,
+            Self::Watch => Command::Watch,
+            Self::AcceptInvite => Command::AcceptInvite {
+                role: MemberRole::Participant,
+            },
+            Self::AcceptInviteAsObserver => Command::AcceptInvite {
+                role: MemberRole::Observer,
+            },
+            Self::Assume => Command::AssumeTransfer,
+            Self::Decline => Command::DeclineOffer,
+            Self::BecomeParticipant => Command::SwitchRole {
+                role: MemberRole::Participant,
+            },
+            Self::BecomeObserver => Command::SwitchRole {
+                role: MemberRole::Observer,
+            },
+            Self::Leave => Command::Leave,
+            Self::Kick => Command::Kick,
+            Self::Close => Command::Close,
+            Self::Hold => Command::Hold { on: true },
+            Self::Resume => Command::Hold { on: false },
+        }
+    }
+}
+
+/// An operator who is online, as the invite, transfer and private-chat pickers list them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnlineOperator {
+    /// Who.
+    pub id: OperatorId,
+    /// Their chat name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+}
+
+/// What the chat sidebar shows about a visitor.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorInfo {
+    /// The name they gave.
+    pub name: String,
+    /// Email, if given.
+    pub email: Option<String>,
+    /// Browser language.
+    pub language: Option<String>,
+    /// The browser's User-Agent.
+    pub user_agent: Option<String>,
+    /// The page they are on.
+    pub page_url: Option<String>,
+    /// Its title.
+    pub page_title: Option<String>,
+    /// Where they came from.
+    pub referrer: Option<String>,
+    /// First seen on the site.
+    pub first_seen: Timestamp,
+    /// Last page view or call.
+    pub last_seen: Timestamp,
+    /// Custom fields passed by the host page.
+    pub fields: std::collections::BTreeMap<String, String>,
+}
+
+/// A short "Browser version on System" reading of a User-Agent, for the sidebar.
+pub fn browser_summary(user_agent: &str) -> String {
+    let version_after = |marker: &str| {
+        user_agent.split(marker).nth(1).map(|rest| {
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Version/", "Safari"),
+    ]
+    .into_iter()
+    .find_map(|(marker, name)| version_after(marker).map(|v| format!("{name} {v}")));
+    let system = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .into_iter()
+    .find(|(marker, _)| user_agent.contains(marker))
+    .map(|(_, name)| name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b,
+        (None, Some(s)) => format!("A browser on {s}"),
+        (None, None) => "Unknown browser".to_owned(),
+    }
 }
 
 /// Inserts an event in id order unless it is already there.
@@ -139,9 +466,7 @@ pub fn unread_count(events: &[ChatEvent], read_up_to: EventId, me: OperatorId) -
         .iter()
         .filter(|event| event.id > read_up_to)
         .filter(|event| match &event.kind {
-            EventKind::MessagePosted { author, .. } => {
-                *author != crate::event::Author::Operator { id: me }
-            }
+            EventKind::MessagePosted { author, .. } => *author != Author::Operator { id: me },
             _ => false,
         })
         .count()
@@ -159,15 +484,46 @@ pub struct ConsoleModel {
     pub my_chats: Vec<MyChat>,
     /// The newest event folded in; the live stream resumes after it.
     pub last_event_id: EventId,
+    /// Chats being loaded, with the live events that arrived for them meanwhile.
+    #[serde(skip)]
+    pub loading: Vec<(ChatId, Vec<ChatEvent>)>,
+}
+
+/// Something that should catch the operator's attention.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    /// The chat it is about.
+    pub chat: ChatId,
+    /// What kind of news.
+    pub kind: AlertKind,
+    /// A short headline.
+    pub title: String,
+    /// One line of detail.
+    pub body: String,
+}
+
+/// Kinds of alerts; the first four ask for an answer and pop up with a button.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertKind {
+    /// A visitor is waiting.
+    NewChat,
+    /// Someone invited me.
+    Invite,
+    /// Someone offers me a chat.
+    Transfer,
+    /// Another operator started a private chat with me.
+    PrivateChat,
+    /// Activity in a chat I am in, per its monitoring switch.
+    Activity,
 }
 
 /// What the console must do after folding an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Followup {
-    /// Nothing.
-    None,
-    /// The operator joined a chat this console has no history of: load it.
-    LoadChat(ChatId),
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Followup {
+    /// I came into a chat this console has no history of: load it.
+    pub load: Option<ChatId>,
+    /// Tell me about it.
+    pub alert: Option<Alert>,
 }
 
 impl ConsoleModel {
@@ -178,47 +534,121 @@ impl ConsoleModel {
             dashboard: snapshot.dashboard.clone(),
             my_chats: snapshot.my_chats.clone(),
             last_event_id: snapshot.last_event_id,
+            loading: Vec::new(),
         }
     }
 
     /// Folds one live event. Events at or before `last_event_id` were already folded and are
-    /// ignored, so a replay after reconnecting never shows anything twice.
+    /// ignored, so a replay after reconnecting never shows (or alerts) anything twice.
     pub fn apply(&mut self, event: &ChatEvent) -> Followup {
         if event.id <= self.last_event_id {
-            return Followup::None;
+            return Followup::default();
         }
         self.last_event_id = event.id;
+        let alert = self.alert(event);
         let chat = event.chat_id;
         match &event.kind {
-            EventKind::ChatStarted { visitor_name } => {
-                if !self.dashboard.iter().any(|c| c.id == chat) {
-                    self.dashboard
-                        .push(ChatSummary::new(chat, visitor_name.clone(), event.at));
+            EventKind::ChatStarted { .. } => {
+                if !self.dashboard.iter().any(|c| c.id() == chat) {
+                    let mut summary = ChatSummary::new(chat, event.at);
+                    summary.apply(&event.kind);
+                    self.dashboard.push(summary);
                 }
             }
             kind => {
-                if let Some(summary) = self.dashboard.iter_mut().find(|c| c.id == chat) {
+                if let Some(summary) = self.dashboard.iter_mut().find(|c| c.id() == chat) {
                     summary.apply(kind);
                 }
             }
         }
-        let mut followup = Followup::None;
-        if let Some(mine) = self.my_chats.iter_mut().find(|c| c.summary.id == chat) {
-            mine.summary.apply(&event.kind);
-            insert_sorted(&mut mine.events, event);
-        } else if let EventKind::OperatorAccepted { operator, .. } = &event.kind
-            && Some(*operator) == self.me
-        {
-            followup = Followup::LoadChat(chat);
+        let mut load = None;
+        if let Some(mine) = self.my_chats.iter_mut().find(|c| c.summary.id() == chat) {
+            mine.fold(event);
+        } else if let Some((_, buffered)) = self.loading.iter_mut().find(|(id, _)| *id == chat) {
+            buffered.push(event.clone());
+        } else if self.me.is_some_and(|me| enters(&event.kind, me)) {
+            self.loading.push((chat, Vec::new()));
+            load = Some(chat);
+        }
+        let me_left =
+            matches!(event.kind.membership_of(), Some((who, false)) if Some(who) == self.me);
+        if me_left {
+            self.my_chats.retain(|c| c.summary.id() != chat);
         }
         if let EventKind::StatusChanged {
             status: ChatStatus::Closed,
         } = &event.kind
         {
-            self.dashboard.retain(|c| c.id != chat);
-            self.my_chats.retain(|c| c.summary.id != chat);
+            self.dashboard.retain(|c| c.id() != chat);
+            self.my_chats.retain(|c| c.summary.id() != chat);
         }
-        followup
+        Followup { load, alert }
+    }
+
+    /// The alert `event` deserves, judged on the model before the event is folded in.
+    fn alert(&self, event: &ChatEvent) -> Option<Alert> {
+        let me = self.me?;
+        let chat = event.chat_id;
+        let title_of = |fallback: &str| {
+            self.dashboard
+                .iter()
+                .chain(self.my_chats.iter().map(|c| &c.summary))
+                .find(|c| c.id() == chat)
+                .map_or_else(|| fallback.to_owned(), |c| c.title(me))
+        };
+        let alert = |kind, title: String, body: String| {
+            Some(Alert {
+                chat,
+                kind,
+                title,
+                body,
+            })
+        };
+        match &event.kind {
+            EventKind::ChatStarted { visitor_name, .. } => alert(
+                AlertKind::NewChat,
+                "New chat".into(),
+                format!("{visitor_name} is waiting for an operator"),
+            ),
+            EventKind::OfferMade {
+                kind,
+                target,
+                from_name,
+                ..
+            } if *target == me => {
+                let visitor = title_of("a visitor");
+                match kind {
+                    OfferKind::Invite => alert(
+                        AlertKind::Invite,
+                        "Invitation".into(),
+                        format!("{from_name} invites you to the chat with {visitor}"),
+                    ),
+                    OfferKind::Transfer => alert(
+                        AlertKind::Transfer,
+                        "Transfer".into(),
+                        format!("{from_name} wants to hand the chat with {visitor} to you"),
+                    ),
+                }
+            }
+            EventKind::PrivateChatStarted { by_name, with, .. } if *with == me => alert(
+                AlertKind::PrivateChat,
+                "Private chat".into(),
+                format!("{by_name} started a chat with you"),
+            ),
+            kind => {
+                let mine = self.my_chats.iter().find(|c| c.summary.id() == chat)?;
+                if !mine.monitoring.alerts(kind, me) {
+                    return None;
+                }
+                let body = match kind {
+                    EventKind::MessagePosted {
+                        author_name, body, ..
+                    } => format!("{author_name}: {body}"),
+                    other => other.describe(Viewer::Operator(me))?,
+                };
+                alert(AlertKind::Activity, mine.summary.title(me), body)
+            }
+        }
     }
 
     /// Records an event the console learnt from a command's answer (e.g. its own message) before
@@ -228,32 +658,37 @@ impl ConsoleModel {
         if let Some(mine) = self
             .my_chats
             .iter_mut()
-            .find(|c| c.summary.id == event.chat_id)
+            .find(|c| c.summary.id() == event.chat_id)
         {
             insert_sorted(&mut mine.events, event);
         }
     }
 
-    /// Adds (or completes) a chat the operator is in, merging events already folded.
-    pub fn add_my_chat(&mut self, chat: MyChat) {
-        if chat.summary.status == ChatStatus::Closed {
+    /// Adds (or completes) a chat the operator is in: live events that arrived while it loaded
+    /// are folded in after the loaded ones, and each event counts once.
+    pub fn add_my_chat(&mut self, mut chat: MyChat) {
+        let id = chat.summary.id();
+        if let Some(at) = self.loading.iter().position(|(loading, _)| *loading == id) {
+            let (_, buffered) = self.loading.remove(at);
+            for event in &buffered {
+                chat.fold(event);
+            }
+        }
+        let still_mine = self.me.is_none_or(|me| chat.summary.chat.has_operator(me));
+        if chat.summary.status() == ChatStatus::Closed || !still_mine {
             return;
         }
-        match self
-            .my_chats
-            .iter_mut()
-            .find(|c| c.summary.id == chat.summary.id)
-        {
+        match self.my_chats.iter_mut().find(|c| c.summary.id() == id) {
             Some(existing) => {
-                let mut events = chat.events;
-                events.append(&mut existing.events);
-                events.sort_by_key(|e| e.id);
-                events.dedup_by_key(|e| e.id);
-                existing.events = events;
-                existing.read_up_to = existing.read_up_to.max(chat.read_up_to);
-                if existing.summary.operators.len() < chat.summary.operators.len() {
-                    existing.summary = chat.summary;
+                for event in &chat.events {
+                    insert_sorted(&mut existing.events, event);
                 }
+                if chat.folded_up_to > existing.folded_up_to {
+                    existing.summary = chat.summary;
+                    existing.folded_up_to = chat.folded_up_to;
+                }
+                existing.read_up_to = existing.read_up_to.max(chat.read_up_to);
+                existing.monitoring = chat.monitoring;
             }
             None => self.my_chats.push(chat),
         }
@@ -263,13 +698,16 @@ impl ConsoleModel {
     pub fn waiting_count(&self) -> usize {
         self.dashboard
             .iter()
-            .filter(|c| c.status == ChatStatus::Waiting)
+            .filter(|c| c.status() == ChatStatus::Waiting)
             .count()
     }
 
     /// Unread messages in one of my chats (its tab's badge).
     pub fn unread(&self, chat: ChatId) -> usize {
-        match (self.me, self.my_chats.iter().find(|c| c.summary.id == chat)) {
+        match (
+            self.me,
+            self.my_chats.iter().find(|c| c.summary.id() == chat),
+        ) {
             (Some(me), Some(mine)) => unread_count(&mine.events, mine.read_up_to, me),
             _ => 0,
         }
@@ -279,13 +717,13 @@ impl ConsoleModel {
     pub fn total_unread(&self) -> usize {
         self.my_chats
             .iter()
-            .map(|c| self.unread(c.summary.id))
+            .map(|c| self.unread(c.summary.id()))
             .sum()
     }
 
     /// Marks a chat read up to its newest event; answers that event's id if the marker moved.
     pub fn mark_read(&mut self, chat: ChatId) -> Option<EventId> {
-        let mine = self.my_chats.iter_mut().find(|c| c.summary.id == chat)?;
+        let mine = self.my_chats.iter_mut().find(|c| c.summary.id() == chat)?;
         let newest = mine.events.last()?.id;
         if newest > mine.read_up_to {
             mine.read_up_to = newest;
@@ -312,6 +750,7 @@ mod tests {
                 author_name: String::new(),
                 body: "x".into(),
                 client_id: None,
+                note: false,
             },
         }
     }
@@ -335,23 +774,6 @@ mod tests {
         assert_eq!(unread_count(&events, EventId(4), me), 0);
     }
 
-    #[test]
-    fn summary_folds_accept_and_status() {
-        let op = OperatorId(Uuid::from_u128(1));
-        let mut summary = ChatSummary::new(ChatId(Uuid::nil()), "Vera".into(), Timestamp(0));
-        let accepted = EventKind::OperatorAccepted {
-            operator: op,
-            operator_name: "Ann".into(),
-        };
-        summary.apply(&accepted);
-        summary.apply(&accepted);
-        summary.apply(&EventKind::StatusChanged {
-            status: ChatStatus::Active,
-        });
-        assert_eq!(summary.operators, vec!["Ann".to_string()]);
-        assert_eq!(summary.status, ChatStatus::Active);
-    }
-
     fn event(id: i64, chat: ChatId, kind: EventKind) -> ChatEvent {
         ChatEvent {
             id: EventId(id),
@@ -370,73 +792,90 @@ mod tests {
                 author_name: "x".into(),
                 body: "b".into(),
                 client_id: None,
+                note: false,
             },
         )
+    }
+
+    fn started(id: i64, chat: ChatId) -> ChatEvent {
+        event(
+            id,
+            chat,
+            EventKind::ChatStarted {
+                visitor: Some(crate::VisitorId(Uuid::from_u128(99))),
+                visitor_name: "Vera".into(),
+            },
+        )
+    }
+
+    fn model_of(me: OperatorId) -> ConsoleModel {
+        ConsoleModel {
+            me: Some(me),
+            ..ConsoleModel::default()
+        }
+    }
+
+    fn summary_after(chat: ChatId, events: &[&ChatEvent]) -> ChatSummary {
+        let mut summary = ChatSummary::new(chat, Timestamp(1));
+        for e in events {
+            summary.apply(&e.kind);
+        }
+        summary
     }
 
     #[test]
     fn model_follows_a_chat_from_waiting_to_mine_to_closed() {
         let me = OperatorId(Uuid::from_u128(1));
         let chat = ChatId(Uuid::from_u128(7));
-        let mut model = ConsoleModel {
-            me: Some(me),
-            ..ConsoleModel::default()
-        };
-        model.apply(&event(
-            1,
-            chat,
-            EventKind::ChatStarted {
-                visitor_name: "Vera".into(),
-            },
-        ));
+        let mut model = model_of(me);
+        let first = model.apply(&started(1, chat));
+        assert_eq!(first.alert.map(|a| a.kind), Some(AlertKind::NewChat));
         model.apply(&said(2, chat, Author::Visitor));
         assert_eq!(model.waiting_count(), 1);
-        let accepted = EventKind::OperatorAccepted {
-            operator: me,
-            operator_name: "Ann".into(),
-        };
-        assert_eq!(
-            model.apply(&event(3, chat, accepted.clone())),
-            Followup::LoadChat(chat)
+        let accepted = event(
+            3,
+            chat,
+            EventKind::OperatorAccepted {
+                operator: me,
+                operator_name: "Ann".into(),
+            },
         );
-        model.apply(&event(
+        assert_eq!(model.apply(&accepted).load, Some(chat));
+        // Arrives while the chat loads: kept, and folded after the loaded history.
+        let activated = event(
             4,
             chat,
             EventKind::StatusChanged {
                 status: ChatStatus::Active,
             },
-        ));
+        );
+        model.apply(&activated);
         assert_eq!(model.waiting_count(), 0);
 
-        // The history arrives after live events were folded: merged, nothing twice.
-        let mut summary = ChatSummary::new(chat, "Vera".into(), Timestamp(1));
-        summary.apply(&accepted);
+        let loaded_events = vec![
+            started(1, chat),
+            said(2, chat, Author::Visitor),
+            accepted.clone(),
+        ];
         model.add_my_chat(MyChat {
-            summary,
-            events: vec![
-                event(
-                    1,
-                    chat,
-                    EventKind::ChatStarted {
-                        visitor_name: "Vera".into(),
-                    },
-                ),
-                said(2, chat, Author::Visitor),
-                event(3, chat, accepted),
-            ],
+            summary: summary_after(chat, &[&loaded_events[0], &accepted]),
+            events: loaded_events,
             read_up_to: EventId(0),
+            monitoring: Monitoring::Visitor,
+            folded_up_to: EventId(3),
         });
+        assert_eq!(model.my_chats[0].summary.status(), ChatStatus::Active);
         model.apply(&said(5, chat, Author::Visitor));
         model.apply(&said(5, chat, Author::Visitor));
         model.apply(&said(6, chat, Author::Operator { id: me }));
         let ids: Vec<i64> = model.my_chats[0].events.iter().map(|e| e.id.0).collect();
-        assert_eq!(ids, vec![1, 2, 3, 5, 6]);
+        assert_eq!(ids, vec![1, 2, 3, 4, 5, 6]);
         // My own message answered before the stream caught up: both end up in order, once.
         model.record(&said(9, chat, Author::Operator { id: me }));
         model.apply(&said(8, chat, Author::Visitor));
         model.apply(&said(9, chat, Author::Operator { id: me }));
         let ids: Vec<i64> = model.my_chats[0].events.iter().map(|e| e.id.0).collect();
-        assert_eq!(ids, vec![1, 2, 3, 5, 6, 8, 9]);
+        assert_eq!(ids, vec![1, 2, 3, 4, 5, 6, 8, 9]);
         assert_eq!(model.mark_read(chat), Some(EventId(9)));
         model.apply(&said(10, chat, Author::Visitor));
         model.apply(&said(11, chat, Author::Visitor));
@@ -457,27 +896,162 @@ mod tests {
     }
 
     #[test]
-    fn model_ignores_other_operators_accepts_for_my_chats() {
+    fn dashboard_lists_offers_to_me_under_invite_and_transfer() {
         let me = OperatorId(Uuid::from_u128(1));
+        let ann = OperatorId(Uuid::from_u128(2));
         let chat = ChatId(Uuid::from_u128(7));
-        let mut model = ConsoleModel {
-            me: Some(me),
-            ..ConsoleModel::default()
+        let mut model = model_of(me);
+        model.apply(&started(1, chat));
+        let other = EventKind::OperatorAccepted {
+            operator: ann,
+            operator_name: "Ann".into(),
         };
+        assert_eq!(model.apply(&event(2, chat, other)), Followup::default());
         model.apply(&event(
-            1,
+            3,
             chat,
-            EventKind::ChatStarted {
-                visitor_name: "Vera".into(),
+            EventKind::StatusChanged {
+                status: ChatStatus::Active,
             },
         ));
-        let other = EventKind::OperatorAccepted {
-            operator: OperatorId(Uuid::from_u128(2)),
-            operator_name: "Bob".into(),
-        };
-        assert_eq!(model.apply(&event(2, chat, other)), Followup::None);
         assert!(model.my_chats.is_empty());
-        assert_eq!(model.dashboard[0].operators, vec!["Bob".to_string()]);
+        assert_eq!(
+            model.dashboard[0].participant_names(),
+            vec!["Ann".to_string()]
+        );
+        assert_eq!(model.dashboard[0].category(me), Category::Active);
+        let invited = model.apply(&event(
+            4,
+            chat,
+            EventKind::OfferMade {
+                kind: OfferKind::Transfer,
+                target: me,
+                target_name: "Me".into(),
+                from: ann,
+                from_name: "Ann".into(),
+            },
+        ));
+        let alert = invited.alert.unwrap_or_else(|| panic!("no alert"));
+        assert_eq!(alert.kind, AlertKind::Transfer);
+        assert!(alert.body.contains("Vera"), "{}", alert.body);
+        assert_eq!(model.dashboard[0].category(me), Category::Transfer);
+        assert_eq!(model.dashboard[0].category(ann), Category::Active);
+        model.apply(&event(
+            5,
+            chat,
+            EventKind::OfferWithdrawn {
+                kind: OfferKind::Transfer,
+                target: me,
+                target_name: "Me".into(),
+            },
+        ));
+        assert_eq!(model.dashboard[0].category(me), Category::Active);
+    }
+
+    #[test]
+    fn leaving_or_being_transferred_away_closes_my_tab() {
+        let me = OperatorId(Uuid::from_u128(1));
+        let chat = ChatId(Uuid::from_u128(7));
+        let mut model = model_of(me);
+        let accepted = event(
+            2,
+            chat,
+            EventKind::OperatorAccepted {
+                operator: me,
+                operator_name: "Me".into(),
+            },
+        );
+        model.add_my_chat(MyChat {
+            summary: summary_after(chat, &[&started(1, chat), &accepted]),
+            events: vec![started(1, chat), accepted],
+            read_up_to: EventId(0),
+            monitoring: Monitoring::All,
+            folded_up_to: EventId(2),
+        });
+        model.last_event_id = EventId(2);
+        let left = model.apply(&event(
+            3,
+            chat,
+            EventKind::OperatorLeft {
+                operator: me,
+                operator_name: "Me".into(),
+                transferred_to: Some("Bob".into()),
+            },
+        ));
+        assert!(left.alert.is_none(), "my own leaving does not alert me");
+        assert!(model.my_chats.is_empty());
+        // A late answer to an earlier load does not bring the tab back.
+        model.add_my_chat(MyChat {
+            summary: summary_after(chat, &[&started(1, chat)]),
+            events: vec![started(1, chat)],
+            read_up_to: EventId(0),
+            monitoring: Monitoring::All,
+            folded_up_to: EventId(1),
+        });
+        assert!(model.my_chats.is_empty());
+    }
+
+    #[test]
+    fn monitoring_decides_which_events_alert_me() {
+        let me = OperatorId(Uuid::from_u128(1));
+        let bob = OperatorId(Uuid::from_u128(2));
+        let from_visitor = EventKind::MessagePosted {
+            author: Author::Visitor,
+            author_name: "Vera".into(),
+            body: "hi".into(),
+            client_id: None,
+            note: false,
+        };
+        let from_bob = EventKind::MessagePosted {
+            author: Author::Operator { id: bob },
+            author_name: "Bob".into(),
+            body: "hi".into(),
+            client_id: None,
+            note: true,
+        };
+        let from_me = EventKind::MessagePosted {
+            author: Author::Operator { id: me },
+            author_name: "Me".into(),
+            body: "hi".into(),
+            client_id: None,
+            note: false,
+        };
+        let bob_joined = EventKind::OperatorJoined {
+            operator: bob,
+            operator_name: "Bob".into(),
+            role: crate::chat::MemberRole::Participant,
+        };
+        let table = [
+            (Monitoring::Off, [false, false, false, false, false]),
+            (Monitoring::Visitor, [true, false, false, false, true]),
+            (Monitoring::All, [true, true, false, true, true]),
+        ];
+        for (level, expected) in table {
+            let got = [
+                level.alerts(&from_visitor, me),
+                level.alerts(&from_bob, me),
+                level.alerts(&from_me, me),
+                level.alerts(&bob_joined, me),
+                level.alerts(&EventKind::VisitorLeft, me),
+            ];
+            assert_eq!(got, expected, "{level:?}");
+            assert_eq!(Monitoring::parse(level.as_str()), Some(level));
+        }
+        assert_eq!(Monitoring::All.next(), Monitoring::Off);
+    }
+
+    #[test]
+    fn browser_summary_reads_common_user_agents() {
+        let chromium = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                        Chrome/142.0.0.0 Safari/537.36";
+        assert_eq!(browser_summary(chromium), "Chrome 142 on Linux");
+        let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 \
+                       Firefox/133.0";
+        assert_eq!(browser_summary(firefox), "Firefox 133 on Windows");
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 \
+                      (KHTML, like Gecko) Version/18.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(browser_summary(safari), "Safari 18 on iOS");
+        assert_eq!(browser_summary("curl/8"), "Unknown browser");
     }
 
     #[test]

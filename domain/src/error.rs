@@ -31,6 +31,18 @@ pub enum ErrorCode {
     NotAParticipant,
     /// The visitor already has an open chat.
     ChatAlreadyOpen,
+    /// Observers and watchers read; only participants post, kick, invite and the like.
+    ReadOnly,
+    /// The operator is already in the chat.
+    AlreadyInChat,
+    /// The invitation or transfer was answered, withdrawn, or never made.
+    NoPendingOffer,
+    /// The target has an unanswered invitation or transfer for this chat.
+    OfferPending,
+    /// The chat is not in a status that allows this (e.g. join a waiting chat).
+    ChatNotActive,
+    /// The chosen operator is not online (or does not exist).
+    OperatorUnavailable,
     /// No valid session or visitor token.
     Unauthorized,
     /// Authenticated, but not allowed to do this.
@@ -61,10 +73,19 @@ impl ErrorCode {
             | Self::WeakPassword => 400,
             Self::PayloadTooLarge => 413,
             Self::Unauthorized | Self::InvalidCredentials => 401,
-            Self::Forbidden | Self::NotAParticipant | Self::OriginNotAllowed => 403,
+            Self::Forbidden | Self::NotAParticipant | Self::OriginNotAllowed | Self::ReadOnly => {
+                403
+            }
             Self::PasswordChangeRequired => 403,
             Self::ChatNotFound => 404,
-            Self::ChatNotWaiting | Self::ChatClosed | Self::ChatAlreadyOpen => 409,
+            Self::ChatNotWaiting
+            | Self::ChatClosed
+            | Self::ChatAlreadyOpen
+            | Self::AlreadyInChat
+            | Self::NoPendingOffer
+            | Self::OfferPending
+            | Self::ChatNotActive
+            | Self::OperatorUnavailable => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
         }
@@ -84,6 +105,12 @@ impl ErrorCode {
             Self::ChatClosed => "chat_closed",
             Self::NotAParticipant => "not_a_participant",
             Self::ChatAlreadyOpen => "chat_already_open",
+            Self::ReadOnly => "read_only",
+            Self::AlreadyInChat => "already_in_chat",
+            Self::NoPendingOffer => "no_pending_offer",
+            Self::OfferPending => "offer_pending",
+            Self::ChatNotActive => "chat_not_active",
+            Self::OperatorUnavailable => "operator_unavailable",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::PasswordChangeRequired => "password_change_required",

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::chat::ChatStatus;
-use crate::ids::{ChatId, EventId, OperatorId};
+use crate::chat::{ChatStatus, MemberRole, OfferKind};
+use crate::ids::{ChatId, EventId, OperatorId, VisitorId};
 use crate::time::Timestamp;
 
 /// Who wrote a message.
@@ -26,8 +26,22 @@ pub enum Author {
 pub enum EventKind {
     /// A visitor started the chat; it now waits for an operator.
     ChatStarted {
+        /// The visitor (absent in chats recorded before it was kept here).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        visitor: Option<VisitorId>,
         /// The name the visitor gave.
         visitor_name: String,
+    },
+    /// An operator started a private chat with another.
+    PrivateChatStarted {
+        /// Who started it.
+        by: OperatorId,
+        /// Their chat name.
+        by_name: String,
+        /// With whom.
+        with: OperatorId,
+        /// Their chat name.
+        with_name: String,
     },
     /// A message was posted.
     MessagePosted {
@@ -40,12 +54,95 @@ pub enum EventKind {
         /// The sender's idempotency key, so a client can match the echo of its own message.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
+        /// A private note: operators only.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        note: bool,
     },
     /// An operator accepted the waiting chat and is now in it.
     OperatorAccepted {
         /// Who.
         operator: OperatorId,
         /// Their chat name, as shown to the visitor.
+        operator_name: String,
+    },
+    /// An operator came into the chat (joined, watches, or answered an invitation or transfer).
+    OperatorJoined {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+        /// How.
+        role: MemberRole,
+    },
+    /// An operator in the chat now takes part differently (observer, participant).
+    RoleChanged {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+        /// Their role from now on.
+        role: MemberRole,
+    },
+    /// An operator left the chat.
+    OperatorLeft {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+        /// Set when they left because the named operator assumed their transfer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        transferred_to: Option<String>,
+    },
+    /// A participant invited another operator, or offered them the chat.
+    OfferMade {
+        /// Invite or transfer.
+        kind: OfferKind,
+        /// Who is asked.
+        target: OperatorId,
+        /// Their chat name.
+        target_name: String,
+        /// Who asks.
+        from: OperatorId,
+        /// Their chat name.
+        from_name: String,
+    },
+    /// The target turned an offer down.
+    OfferDeclined {
+        /// Invite or transfer.
+        kind: OfferKind,
+        /// Who declined.
+        target: OperatorId,
+        /// Their chat name.
+        target_name: String,
+    },
+    /// The requester took an offer back.
+    OfferWithdrawn {
+        /// Invite or transfer.
+        kind: OfferKind,
+        /// Whom it was made to.
+        target: OperatorId,
+        /// Their chat name.
+        target_name: String,
+    },
+    /// A participant ended the chat for the visitor; the visitor sees nothing after this.
+    VisitorKicked {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+    },
+    /// A participant closed the chat for everyone.
+    ChatClosed {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+    },
+    /// A participant put the chat on hold, or resumed it.
+    HoldChanged {
+        /// On hold from now on?
+        on_hold: bool,
+        /// Who.
         operator_name: String,
     },
     /// The visitor ended their part of the chat.
@@ -57,12 +154,25 @@ pub enum EventKind {
     },
 }
 
+/// What the visitor reads when an operator ends the chat for them.
+pub const KICKED_MESSAGE: &str = "The operator has ended the chat";
+
 impl EventKind {
     /// Every event name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 15] = [
         "chat_started",
+        "private_chat_started",
         "message_posted",
         "operator_accepted",
+        "operator_joined",
+        "role_changed",
+        "operator_left",
+        "offer_made",
+        "offer_declined",
+        "offer_withdrawn",
+        "visitor_kicked",
+        "chat_closed",
+        "hold_changed",
         "visitor_left",
         "status_changed",
     ];
@@ -71,22 +181,152 @@ impl EventKind {
     pub fn name(&self) -> &'static str {
         match self {
             Self::ChatStarted { .. } => "chat_started",
+            Self::PrivateChatStarted { .. } => "private_chat_started",
             Self::MessagePosted { .. } => "message_posted",
             Self::OperatorAccepted { .. } => "operator_accepted",
+            Self::OperatorJoined { .. } => "operator_joined",
+            Self::RoleChanged { .. } => "role_changed",
+            Self::OperatorLeft { .. } => "operator_left",
+            Self::OfferMade { .. } => "offer_made",
+            Self::OfferDeclined { .. } => "offer_declined",
+            Self::OfferWithdrawn { .. } => "offer_withdrawn",
+            Self::VisitorKicked { .. } => "visitor_kicked",
+            Self::ChatClosed { .. } => "chat_closed",
+            Self::HoldChanged { .. } => "hold_changed",
             Self::VisitorLeft => "visitor_left",
             Self::StatusChanged { .. } => "status_changed",
         }
     }
 
-    /// Whether the chat's visitor may see this event.
-    pub fn visible_to_visitor(&self) -> bool {
-        true
+    /// Whether this event changes what the dashboard shows for a visitor chat, so that every
+    /// operator (not only the chat's members) receives it when its visibility allows.
+    pub fn concerns_dashboard(&self) -> bool {
+        !matches!(
+            self,
+            Self::MessagePosted { .. } | Self::PrivateChatStarted { .. }
+        )
     }
 
-    /// Whether this event changes what the dashboard shows for the chat, so that every operator
-    /// (not only the chat's members) receives it.
-    pub fn concerns_dashboard(&self) -> bool {
-        !matches!(self, Self::MessagePosted { .. })
+    /// The operator this event is about, if it brings them into the chat or takes them out.
+    pub fn membership_of(&self) -> Option<(OperatorId, bool)> {
+        match self {
+            Self::OperatorAccepted { operator, .. }
+            | Self::OperatorJoined { operator, .. }
+            | Self::RoleChanged { operator, .. } => Some((*operator, true)),
+            Self::OperatorLeft { operator, .. } => Some((*operator, false)),
+            _ => None,
+        }
+    }
+
+    /// A line describing the event for a chat's conversation, as `viewer` should read it.
+    /// Messages have no line (they are shown as messages).
+    pub fn describe(&self, viewer: crate::chat::Viewer) -> Option<String> {
+        use crate::chat::Viewer;
+        let to_visitor = viewer == Viewer::Visitor;
+        Some(match self {
+            Self::ChatStarted { visitor_name, .. } => {
+                if to_visitor {
+                    return None;
+                }
+                format!("{visitor_name} started the chat")
+            }
+            Self::PrivateChatStarted {
+                by_name, with_name, ..
+            } => {
+                format!("{by_name} started a private chat with {with_name}")
+            }
+            Self::MessagePosted { .. } => return None,
+            Self::OperatorAccepted { operator_name, .. } => {
+                format!("{operator_name} joined the chat")
+            }
+            Self::OperatorJoined {
+                operator_name,
+                role,
+                ..
+            }
+            | Self::RoleChanged {
+                operator_name,
+                role,
+                ..
+            } => match role {
+                MemberRole::Participant => format!("{operator_name} joined the chat"),
+                MemberRole::Observer => format!("{operator_name} is observing the chat"),
+                MemberRole::Watcher => {
+                    format!("{operator_name} is watching the chat (nobody else is told)")
+                }
+            },
+            Self::OperatorLeft {
+                operator_name,
+                transferred_to,
+                ..
+            } => match transferred_to {
+                Some(to) if to_visitor => format!("{operator_name} transferred you to {to}"),
+                Some(to) => format!("{operator_name} transferred the chat to {to}"),
+                None => format!("{operator_name} left the chat"),
+            },
+            Self::OfferMade {
+                kind: OfferKind::Invite,
+                from_name,
+                target_name,
+                ..
+            } => {
+                format!("{from_name} invited {target_name}")
+            }
+            Self::OfferMade {
+                kind: OfferKind::Transfer,
+                from_name,
+                target_name,
+                ..
+            } => {
+                format!("{from_name} offered the chat to {target_name}")
+            }
+            Self::OfferDeclined { target_name, .. } => format!("{target_name} declined"),
+            Self::OfferWithdrawn { target_name, .. } => {
+                format!("The request to {target_name} was withdrawn")
+            }
+            Self::VisitorKicked { operator_name, .. } => {
+                if to_visitor {
+                    KICKED_MESSAGE.to_owned()
+                } else {
+                    format!("{operator_name} ended the chat for the visitor")
+                }
+            }
+            Self::ChatClosed { operator_name, .. } => format!("{operator_name} closed the chat"),
+            Self::HoldChanged {
+                on_hold: true,
+                operator_name,
+            } => {
+                if to_visitor {
+                    format!("{operator_name} will be right back with you")
+                } else {
+                    format!("{operator_name} put the chat on hold")
+                }
+            }
+            Self::HoldChanged {
+                on_hold: false,
+                operator_name,
+            } => {
+                if to_visitor {
+                    format!("{operator_name} is back")
+                } else {
+                    format!("{operator_name} resumed the chat")
+                }
+            }
+            Self::VisitorLeft => {
+                if to_visitor {
+                    "You ended the chat".to_owned()
+                } else {
+                    "The visitor left the chat".to_owned()
+                }
+            }
+            Self::StatusChanged { status } => match status {
+                ChatStatus::Waiting if !to_visitor => {
+                    "Nobody is answering: the chat is waiting again".to_owned()
+                }
+                ChatStatus::Waiting => "Waiting for an operator".to_owned(),
+                _ => return None,
+            },
+        })
     }
 }
 
@@ -120,6 +360,7 @@ mod tests {
                 author_name: "Ann".into(),
                 body: "hi".into(),
                 client_id: Some("c1".into()),
+                note: false,
             },
         };
         let json = serde_json::to_value(&event).unwrap_or_default();

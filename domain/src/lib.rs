@@ -10,10 +10,14 @@ pub mod console;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod signal;
 pub mod time;
 
-pub use chat::{Actor, ChatState, ChatStatus, Command};
+pub use chat::{
+    Actor, ChatState, ChatStatus, Command, Member, MemberRole, Offer, OfferKind, Viewer, Visibility,
+};
 pub use error::{Error, ErrorCode};
 pub use event::{Author, ChatEvent, EventKind};
 pub use ids::{ChatId, EventId, OperatorId, VisitorId};
+pub use signal::Signal;
 pub use time::Timestamp;

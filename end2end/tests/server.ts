@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,11 @@ export interface Server {
   adminPassword?: string;
   /** Everything the server printed so far (stdout and stderr). */
   output(): string;
+  /**
+   * Creates another operator in this server's database with `switchboard add-operator`
+   * (password "password", to be changed at first login).
+   */
+  addOperator(email: string, name: string, role?: "operator" | "supervisor" | "admin"): void;
   /** SIGINT (graceful shutdown), then wait for exit; SIGKILL after 10 s. Removes the database. */
   stop(): Promise<void>;
 }
@@ -37,7 +42,14 @@ export function startServer(): Promise<Server> {
     return Promise.reject(new Error("SWITCHBOARD_BIN is not set; run `cargo xtask e2e`"));
   }
   const dir = mkdtempSync(join(tmpdir(), "switchboard-e2e-"));
-  const args = ["--bind", "127.0.0.1:0", "--database-url", `sqlite://${join(dir, "switchboard.db")}`];
+  const databaseURL = `sqlite://${join(dir, "switchboard.db")}`;
+  const args = ["--bind", "127.0.0.1:0", "--database-url", databaseURL];
+  const addOperator = (email: string, name: string, role = "operator") => {
+    execFileSync(bin, ["add-operator", email, name, role, "--database-url", databaseURL], {
+      env: process.env,
+      stdio: "pipe",
+    });
+  };
   const child = spawn(bin, args, { env: process.env, stdio: ["ignore", "pipe", "pipe"] });
 
   let output = "";
@@ -96,6 +108,7 @@ export function startServer(): Promise<Server> {
           adminEmail,
           adminPassword,
           output: () => output,
+          addOperator,
           stop,
         });
       }

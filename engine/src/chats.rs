@@ -8,15 +8,15 @@
 
 use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat, VisitorCreated, VisitorView};
 use domain::chat::{MessageBody, parse_client_id, parse_display_name};
-use domain::console::{ConsoleSnapshot, MyChat};
+use domain::console::{ChatSummary, ConsoleSnapshot, Monitoring, MyChat};
 use domain::{
-    Actor, ChatEvent, ChatId, ChatState, Command, Error, ErrorCode, EventId, EventKind, VisitorId,
+    Actor, ChatEvent, ChatId, ChatState, Command, Error, ErrorCode, EventId, EventKind, OperatorId,
+    Viewer, VisitorId,
 };
 use uuid::Uuid;
 
-use crate::bus::logged;
 use crate::operators::Session;
-use crate::store::{StoreError, StoredChat, VisitorRecord, author_key};
+use crate::store::{LoggedEvent, Membership, StoreError, StoredChat, VisitorRecord, author_key};
 use crate::{Engine, auth, internal, now};
 
 /// How often a command is decided again after losing a race before giving up.
@@ -36,6 +36,15 @@ fn chat_not_found() -> Error {
     Error::new(ErrorCode::ChatNotFound, "No such chat.")
 }
 
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn truncate(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
 fn bounded(value: Option<String>, what: &str) -> Result<Option<String>, Error> {
     match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
         Some(v) if v.len() > MAX_VISITOR_FIELD_BYTES => Err(Error::new(
@@ -48,7 +57,11 @@ fn bounded(value: Option<String>, what: &str) -> Result<Option<String>, Error> {
 
 impl Engine {
     /// Registers a visitor and hands out their bearer token (shown once, stored hashed).
-    pub async fn create_visitor(&self, input: NewVisitor) -> Result<VisitorCreated, Error> {
+    pub async fn create_visitor(
+        &self,
+        input: NewVisitor,
+        user_agent: Option<String>,
+    ) -> Result<VisitorCreated, Error> {
         let name = parse_display_name(input.name.as_deref(), false)?;
         let email = bounded(input.email, "email")?;
         if email.as_deref().is_some_and(|e| !e.contains('@')) {
@@ -76,6 +89,7 @@ impl Engine {
             tracing::error!(error = %err, "random source");
             Error::internal()
         })?;
+        let at = now();
         let record = VisitorRecord {
             id: VisitorId(Uuid::now_v7()),
             token_hash,
@@ -85,7 +99,10 @@ impl Engine {
             page_url: bounded(input.page_url, "page_url")?,
             referrer: bounded(input.referrer, "referrer")?,
             fields_json,
-            created_at: now(),
+            created_at: at,
+            user_agent: user_agent.map(|ua| truncate(&ua, 512)),
+            page_title: None,
+            last_seen_at: at,
         };
         self.store.insert_visitor(&record).await.map_err(internal)?;
         Ok(VisitorCreated {
@@ -106,7 +123,12 @@ impl Engine {
     /// The visitor and their open chat, with where to resume their event stream.
     pub async fn visitor_view(&self, visitor: &VisitorRecord) -> Result<VisitorView, Error> {
         let last_event_id = self.store.last_event_id().await.map_err(internal)?;
-        let chat = match self.open_chat_of(visitor.id).await? {
+        let latest = self
+            .store
+            .latest_chat_of_visitor(visitor.id)
+            .await
+            .map_err(internal)?;
+        let chat = match latest {
             Some(stored) => Some(self.visitor_chat(&stored).await?),
             None => None,
         };
@@ -136,10 +158,13 @@ impl Engine {
         Ok(VisitorChat {
             id: stored.state.id,
             status: stored.state.status,
+            open: stored.state.open_for_visitor(),
+            on_hold: stored.state.on_hold,
             started_at: stored.created_at,
             events: events
                 .into_iter()
-                .filter(|event| event.kind.visible_to_visitor())
+                .filter(|logged| logged.visibility.admits(Viewer::Visitor))
+                .map(|logged| logged.event)
                 .collect(),
         })
     }
@@ -159,7 +184,7 @@ impl Engine {
         if let Some(open) = self.open_chat_of(visitor.id).await? {
             // A retried start (same first-message key) answers the chat it already created.
             if let Some(key) = &client_id {
-                let key_of_visitor = author_key(&domain::Author::Visitor, visitor.id);
+                let key_of_visitor = author_key(&domain::Author::Visitor, Some(visitor.id));
                 if self
                     .store
                     .message_by_client_id(open.state.id, &key_of_visitor, key)
@@ -176,19 +201,22 @@ impl Engine {
                 "You already have an open chat.",
             ));
         }
-        let (state, kinds) =
+        let (state, recorded) =
             ChatState::start(ChatId(Uuid::now_v7()), visitor.id, name, body, client_id);
         let at = now();
-        let events = self
+        let logged = self
             .store
-            .create_chat(&state, &kinds, at)
+            .create_chat(&state, &recorded, at)
             .await
             .map_err(internal)?;
-        self.bus.publish(logged(events.clone(), visitor.id));
+        let events = logged.iter().map(|l| l.event.clone()).collect();
+        self.bus.publish(logged);
         drop(_commit);
         Ok(VisitorChat {
             id: state.id,
             status: state.status,
+            open: true,
+            on_hold: false,
             started_at: at,
             events,
         })
@@ -203,43 +231,52 @@ impl Engine {
     ) -> Result<ChatEvent, Error> {
         let body = MessageBody::parse(&input.body)?;
         let client_id = parse_client_id(input.client_id.as_deref())?;
-        self.post(chat, &Actor::Visitor(visitor.id), body, client_id)
-            .await
+        let command = Command::PostMessage { body, client_id };
+        self.post(chat, &Actor::Visitor(visitor.id), &command).await
     }
 
-    /// An operator posts in a chat they are in.
+    /// An operator posts in a chat they are in as a participant, or adds a private note (seen
+    /// by operators only) as a participant or observer.
     pub async fn operator_post(
         &self,
         session: &Session,
         chat: ChatId,
         body: &str,
         client_id: Option<&str>,
+        note: bool,
     ) -> Result<ChatEvent, Error> {
         session.require_ready()?;
         let body = MessageBody::parse(body)?;
         let client_id = parse_client_id(client_id)?;
-        self.post(chat, &session.actor(), body, client_id).await
+        let command = if note {
+            Command::AddNote { body, client_id }
+        } else {
+            Command::PostMessage { body, client_id }
+        };
+        self.post(chat, &session.actor(), &command).await
     }
 
     async fn post(
         &self,
         chat: ChatId,
         actor: &Actor,
-        body: MessageBody,
-        client_id: Option<String>,
+        command: &Command,
     ) -> Result<ChatEvent, Error> {
-        let command = Command::PostMessage {
-            body,
-            client_id: client_id.clone(),
+        let client_id = match command {
+            Command::PostMessage { client_id, .. } | Command::AddNote { client_id, .. } => {
+                client_id.clone()
+            }
+            _ => None,
         };
         for _ in 0..MAX_ATTEMPTS {
             let stored = self.load(chat).await?;
             if let Some(key) = &client_id {
                 // Only the chat's own visitor or a member may learn of an earlier message.
                 let (author, may_see) = match actor {
-                    Actor::Visitor(visitor) => {
-                        (domain::Author::Visitor, *visitor == stored.state.visitor)
-                    }
+                    Actor::Visitor(visitor) => (
+                        domain::Author::Visitor,
+                        Some(*visitor) == stored.state.visitor,
+                    ),
                     Actor::Operator { id, .. } => (
                         domain::Author::Operator { id: *id },
                         stored.state.has_operator(*id),
@@ -257,7 +294,7 @@ impl Engine {
                     }
                 }
             }
-            match self.attempt(stored, actor, &command).await? {
+            match self.attempt(stored, actor, command).await? {
                 Attempt::Done(events) => {
                     return events
                         .into_iter()
@@ -280,61 +317,67 @@ impl Engine {
     /// An operator accepts a waiting chat. Exactly one of several concurrent accepts wins; the
     /// others get `chat_not_waiting`.
     pub async fn accept_chat(&self, session: &Session, chat: ChatId) -> Result<MyChat, Error> {
-        session.require_ready()?;
-        self.execute(chat, &session.actor(), &Command::Accept)
+        self.operator_command(session, chat, &Command::Accept)
             .await?;
         self.my_chat(session, chat).await
     }
 
-    /// One chat the operator is in, with its events and their read marker.
+    /// Runs a chat command for an operator: the domain decides whether their part in the chat
+    /// allows it. Answers the events recorded (none when nothing needed to change).
+    pub async fn operator_command(
+        &self,
+        session: &Session,
+        chat: ChatId,
+        command: &Command,
+    ) -> Result<Vec<ChatEvent>, Error> {
+        session.require_ready()?;
+        self.execute(chat, &session.actor(), command).await
+    }
+
+    /// One chat the operator is in, with the events they may see and their read marker.
     pub async fn my_chat(&self, session: &Session, chat: ChatId) -> Result<MyChat, Error> {
         session.require_ready()?;
-        let (summary, read_up_to) = self
+        let me = session.operator.id;
+        // One consistent cut: the state and the events it was folded from.
+        let _commit = self.commit_lock.lock().await;
+        let membership = self
             .store
-            .chats_of_operator(session.operator.id)
+            .chats_of_operator(me)
             .await
             .map_err(internal)?
             .into_iter()
-            .find(|(summary, _)| summary.id == chat)
-            .ok_or_else(|| Error::new(ErrorCode::NotAParticipant, "You are not in this chat."))?;
+            .find(|m| m.chat.state.id == chat)
+            .ok_or_else(not_in_chat)?;
         let events = self.store.chat_events(chat).await.map_err(internal)?;
-        Ok(MyChat {
-            summary,
-            events,
-            read_up_to,
-        })
+        drop(_commit);
+        Ok(my_chat_of(me, membership, events))
     }
 
     /// Everything the console shows at load, consistent with `last_event_id`: replaying the
     /// stream from there brings it up to date with nothing missed.
     pub async fn console_snapshot(&self, session: &Session) -> Result<ConsoleSnapshot, Error> {
         session.require_ready()?;
+        let me = session.operator.id;
         // Holding the commit lock makes the reads below one consistent cut of the log.
         let _commit = self.commit_lock.lock().await;
         let last_event_id = self.store.last_event_id().await.map_err(internal)?;
-        let dashboard = self.store.open_chats().await.map_err(internal)?;
-        let mine = self
-            .store
-            .chats_of_operator(session.operator.id)
-            .await
-            .map_err(internal)?;
+        let open = self.store.open_chats().await.map_err(internal)?;
+        let mine = self.store.chats_of_operator(me).await.map_err(internal)?;
         let mut events = self
             .store
-            .events_of_operator_chats(session.operator.id)
+            .events_of_operator_chats(me)
             .await
             .map_err(internal)?;
         drop(_commit);
+        let dashboard = open.iter().map(|stored| summary_of(me, stored)).collect();
         let my_chats = mine
             .into_iter()
-            .map(|(summary, read_up_to)| {
+            .map(|membership| {
+                let id = membership.chat.state.id;
                 let (own, rest): (Vec<_>, Vec<_>) =
-                    events.drain(..).partition(|e| e.chat_id == summary.id);
+                    events.drain(..).partition(|e| e.event.chat_id == id);
                 events = rest;
-                MyChat {
-                    summary,
-                    events: own,
-                    read_up_to,
-                }
+                my_chat_of(me, membership, own)
             })
             .collect();
         Ok(ConsoleSnapshot {
@@ -353,20 +396,43 @@ impl Engine {
         up_to: EventId,
     ) -> Result<(), Error> {
         session.require_ready()?;
-        let stored = self.load(chat).await?;
-        if !stored.state.has_operator(session.operator.id) {
-            return Err(Error::new(
-                ErrorCode::NotAParticipant,
-                "You are not in this chat.",
-            ));
-        }
+        self.require_member(session, chat).await?;
         self.store
             .mark_read(chat, session.operator.id, up_to)
             .await
             .map_err(internal)
     }
 
-    async fn load(&self, chat: ChatId) -> Result<StoredChat, Error> {
+    /// Sets which events of a chat alert the operator.
+    pub async fn set_monitoring(
+        &self,
+        session: &Session,
+        chat: ChatId,
+        monitoring: Monitoring,
+    ) -> Result<(), Error> {
+        session.require_ready()?;
+        self.require_member(session, chat).await?;
+        self.store
+            .set_monitoring(chat, session.operator.id, monitoring)
+            .await
+            .map_err(internal)
+    }
+
+    /// The chat, if the operator is in it (in any role); `not_a_participant` otherwise.
+    pub(crate) async fn require_member(
+        &self,
+        session: &Session,
+        chat: ChatId,
+    ) -> Result<StoredChat, Error> {
+        let stored = self.load(chat).await?;
+        if stored.state.has_operator(session.operator.id) {
+            Ok(stored)
+        } else {
+            Err(not_in_chat())
+        }
+    }
+
+    pub(crate) async fn load(&self, chat: ChatId) -> Result<StoredChat, Error> {
         self.store
             .chat(chat)
             .await
@@ -375,7 +441,7 @@ impl Engine {
     }
 
     /// Runs a command to completion, deciding again on fresh state after each lost race.
-    async fn execute(
+    pub(crate) async fn execute(
         &self,
         chat: ChatId,
         actor: &Actor,
@@ -398,20 +464,51 @@ impl Engine {
         command: &Command,
     ) -> Result<Attempt, Error> {
         let mut state = stored.state;
-        let kinds = state.execute(actor, command)?;
+        let recorded = state.execute(actor, command)?;
+        if recorded.is_empty() {
+            return Ok(Attempt::Done(Vec::new()));
+        }
         let _commit = self.commit_lock.lock().await;
         match self
             .store
-            .commit(&state, stored.version, &kinds, now())
+            .commit(&state, stored.version, &recorded, now())
             .await
         {
-            Ok(events) => {
-                self.bus.publish(logged(events.clone(), state.visitor));
+            Ok(logged) => {
+                let events = logged.iter().map(|l| l.event.clone()).collect();
+                self.bus.publish(logged);
                 Ok(Attempt::Done(events))
             }
             Err(StoreError::Conflict) => Ok(Attempt::LostRace),
             Err(err) => Err(internal(err)),
         }
+    }
+}
+
+fn not_in_chat() -> Error {
+    Error::new(ErrorCode::NotAParticipant, "You are not in this chat.")
+}
+
+/// A chat as the dashboard shows it to `me`.
+pub(crate) fn summary_of(me: OperatorId, stored: &StoredChat) -> ChatSummary {
+    ChatSummary {
+        chat: stored.state.seen_by(me),
+        started_at: stored.created_at,
+    }
+}
+
+fn my_chat_of(me: OperatorId, membership: Membership, events: Vec<LoggedEvent>) -> MyChat {
+    let folded_up_to = events.last().map(|l| l.event.id).unwrap_or_default();
+    MyChat {
+        summary: summary_of(me, &membership.chat),
+        events: events
+            .into_iter()
+            .filter(|l| l.visibility.admits(Viewer::Operator(me)))
+            .map(|l| l.event)
+            .collect(),
+        read_up_to: membership.read_up_to,
+        monitoring: membership.monitoring,
+        folded_up_to,
     }
 }
 

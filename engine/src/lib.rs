@@ -8,13 +8,15 @@
 pub mod auth;
 pub mod bus;
 mod chats;
+mod collab;
 mod operators;
 pub mod store;
 pub mod stream;
 
 use std::sync::Arc;
 
-pub use bus::{EventBus, PublishedEvent};
+pub use bus::{EventBus, PublishedEvent, RoutedSignal};
+pub use collab::OnlineGuard;
 pub use operators::{LoginOutcome, NewOperator, Session};
 pub use store::{Store, StoreError};
 
@@ -56,6 +58,8 @@ pub struct Engine {
     commit_lock: Arc<tokio::sync::Mutex<()>>,
     /// Settings.
     config: Arc<EngineConfig>,
+    /// Operators with a console open.
+    presence: Arc<collab::Presence>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -74,6 +78,7 @@ impl Engine {
             bus: EventBus::new(config.bus_capacity),
             commit_lock: Arc::new(tokio::sync::Mutex::new(())),
             config: Arc::new(config),
+            presence: collab::new_presence(),
         }
     }
 

@@ -7,8 +7,10 @@
 pub mod sqlite;
 
 use async_trait::async_trait;
-use domain::console::{ChatSummary, Role};
-use domain::{ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, VisitorId};
+use domain::console::{Monitoring, Role};
+use domain::{
+    ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility, VisitorId,
+};
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +97,12 @@ pub struct VisitorRecord {
     pub fields_json: String,
     /// Created.
     pub created_at: Timestamp,
+    /// The browser, as its User-Agent header said.
+    pub user_agent: Option<String>,
+    /// Title of the page the visitor is on.
+    pub page_title: Option<String>,
+    /// Last page view or call.
+    pub last_seen_at: Timestamp,
 }
 
 /// A chat's state with the version it was read at.
@@ -108,13 +116,26 @@ pub struct StoredChat {
     pub created_at: Timestamp,
 }
 
-/// A committed event with the visitor of its chat, which the streams filter on.
+/// A committed event with what the streams filter on: its chat's visitor and who may see it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedEvent {
     /// The event.
     pub event: ChatEvent,
-    /// The chat's visitor.
-    pub visitor: VisitorId,
+    /// The chat's visitor (`None` in a private chat between operators).
+    pub visitor: Option<VisitorId>,
+    /// Who may see it, decided when it was recorded.
+    pub visibility: Visibility,
+}
+
+/// An open chat an operator is in, with their own settings for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    /// The chat.
+    pub chat: StoredChat,
+    /// The newest event they have read.
+    pub read_up_to: EventId,
+    /// Which events alert them.
+    pub monitoring: Monitoring,
 }
 
 /// The storage port.
@@ -156,6 +177,18 @@ pub trait Store: Send + Sync + 'static {
         &self,
         token_hash: &str,
     ) -> Result<Option<VisitorRecord>, StoreError>;
+    /// A visitor by id.
+    async fn visitor_by_id(&self, id: VisitorId) -> Result<Option<VisitorRecord>, StoreError>;
+    /// Records the page a visitor is on.
+    async fn visitor_page(
+        &self,
+        id: VisitorId,
+        url: &str,
+        title: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Every operator account, by name.
+    async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError>;
 
     /// A chat's current state.
     async fn chat(&self, id: ChatId) -> Result<Option<StoredChat>, StoreError>;
@@ -168,18 +201,18 @@ pub trait Store: Send + Sync + 'static {
     async fn create_chat(
         &self,
         chat: &ChatState,
-        events: &[EventKind],
+        events: &[(EventKind, Visibility)],
         at: Timestamp,
-    ) -> Result<Vec<ChatEvent>, StoreError>;
+    ) -> Result<Vec<LoggedEvent>, StoreError>;
     /// Writes a chat's new state and appends its events, in one transaction, only if the chat
     /// is still at `expected_version`; otherwise `Conflict` and nothing is written.
     async fn commit(
         &self,
         chat: &ChatState,
         expected_version: i64,
-        events: &[EventKind],
+        events: &[(EventKind, Visibility)],
         at: Timestamp,
-    ) -> Result<Vec<ChatEvent>, StoreError>;
+    ) -> Result<Vec<LoggedEvent>, StoreError>;
     /// The message an author already posted in a chat under an idempotency key.
     async fn message_by_client_id(
         &self,
@@ -187,13 +220,13 @@ pub trait Store: Send + Sync + 'static {
         author_key: &str,
         client_id: &str,
     ) -> Result<Option<ChatEvent>, StoreError>;
-    /// A chat's events, oldest first.
-    async fn chat_events(&self, chat: ChatId) -> Result<Vec<ChatEvent>, StoreError>;
-    /// Events of every open chat the operator is in, oldest first.
+    /// A chat's events, oldest first (the caller filters by visibility).
+    async fn chat_events(&self, chat: ChatId) -> Result<Vec<LoggedEvent>, StoreError>;
+    /// Events of every open chat the operator is in, oldest first (unfiltered).
     async fn events_of_operator_chats(
         &self,
         operator: OperatorId,
-    ) -> Result<Vec<ChatEvent>, StoreError>;
+    ) -> Result<Vec<LoggedEvent>, StoreError>;
     /// Up to `limit` events after `after`, oldest first, across all chats.
     async fn events_after(
         &self,
@@ -203,13 +236,17 @@ pub trait Store: Send + Sync + 'static {
     /// The newest event id (0 when the log is empty).
     async fn last_event_id(&self) -> Result<EventId, StoreError>;
 
-    /// Every chat that is not closed, oldest first.
-    async fn open_chats(&self) -> Result<Vec<ChatSummary>, StoreError>;
-    /// Summaries of the open chats an operator is in, with their read markers.
-    async fn chats_of_operator(
+    /// Every visitor chat that is not closed, oldest first.
+    async fn open_chats(&self) -> Result<Vec<StoredChat>, StoreError>;
+    /// The open chats an operator is in (any role), oldest first.
+    async fn chats_of_operator(&self, operator: OperatorId) -> Result<Vec<Membership>, StoreError>;
+    /// Sets which events of a chat alert an operator in it.
+    async fn set_monitoring(
         &self,
+        chat: ChatId,
         operator: OperatorId,
-    ) -> Result<Vec<(ChatSummary, EventId)>, StoreError>;
+        monitoring: Monitoring,
+    ) -> Result<(), StoreError>;
     /// Moves an operator's read marker forward (never back).
     async fn mark_read(
         &self,
@@ -220,9 +257,9 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// How a message author is keyed for idempotency.
-pub fn author_key(author: &domain::Author, visitor: VisitorId) -> String {
+pub fn author_key(author: &domain::Author, visitor: Option<VisitorId>) -> String {
     match author {
-        domain::Author::Visitor => format!("v:{visitor}"),
+        domain::Author::Visitor => format!("v:{}", visitor.map(|v| v.0).unwrap_or_default()),
         domain::Author::Operator { id } => format!("o:{id}"),
     }
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use domain::api::{NewVisitor, PostMessage, StartChat};
 use domain::console::Role;
-use domain::{ChatStatus, ErrorCode, EventId, EventKind};
+use domain::{ChatEvent, ChatStatus, ErrorCode, EventId, EventKind};
 use engine::store::VisitorRecord;
 use engine::store::sqlite::SqliteStore;
 use engine::stream::{Audience, StreamItem};
@@ -80,7 +80,7 @@ impl TestEngine {
     async fn visitor(&self) -> (VisitorRecord, String) {
         let created = self
             .engine
-            .create_visitor(NewVisitor::default())
+            .create_visitor(NewVisitor::default(), None)
             .await
             .unwrap();
         let record = self
@@ -128,10 +128,10 @@ async fn visitor_and_operator_chat_and_the_log_records_every_change_in_order() {
         .unwrap();
     assert_eq!(chat.status, ChatStatus::Waiting);
     let mine = t.engine.accept_chat(&ann, chat.id).await.unwrap();
-    assert_eq!(mine.summary.status, ChatStatus::Active);
-    assert_eq!(mine.summary.operators, vec!["Ann".to_string()]);
+    assert_eq!(mine.summary.status(), ChatStatus::Active);
+    assert_eq!(mine.summary.participant_names(), vec!["Ann".to_string()]);
     t.engine
-        .operator_post(&ann, chat.id, "Hello, I'm Ann", None)
+        .operator_post(&ann, chat.id, "Hello, I'm Ann", None, false)
         .await
         .unwrap();
     t.engine
@@ -140,7 +140,15 @@ async fn visitor_and_operator_chat_and_the_log_records_every_change_in_order() {
         .unwrap();
     t.engine.visitor_end(&visitor, chat.id).await.unwrap();
 
-    let events = t.engine.store().chat_events(chat.id).await.unwrap();
+    let events: Vec<ChatEvent> = t
+        .engine
+        .store()
+        .chat_events(chat.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.event)
+        .collect();
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.name()).collect();
     assert_eq!(
         kinds,
@@ -168,8 +176,11 @@ async fn ending_a_chat_nobody_accepted_closes_it() {
     t.engine.visitor_end(&visitor, chat.id).await.unwrap();
     let stored = t.engine.store().chat(chat.id).await.unwrap().unwrap();
     assert_eq!(stored.state.status, ChatStatus::Closed);
+    // The ended chat is still shown to its visitor, read-only.
     let view = t.engine.visitor_view(&visitor).await.unwrap();
-    assert!(view.chat.is_none());
+    let ended = view.chat.unwrap();
+    assert!(!ended.open);
+    assert_eq!(ended.status, ChatStatus::Closed);
     // A new chat may start once the last one is over.
     t.engine.start_chat(&visitor, start("again")).await.unwrap();
 }
@@ -194,7 +205,7 @@ async fn concurrent_accepts_have_exactly_one_winner() {
         let events = t.engine.store().chat_events(chat.id).await.unwrap();
         let accepts = events
             .iter()
-            .filter(|e| matches!(e.kind, EventKind::OperatorAccepted { .. }))
+            .filter(|e| matches!(e.event.kind, EventKind::OperatorAccepted { .. }))
             .count();
         assert_eq!(accepts, 1);
     }
@@ -275,7 +286,9 @@ async fn concurrent_retries_of_one_message_store_it_once() {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| matches!(&e.kind, EventKind::MessagePosted { body, .. } if body == "same"))
+        .filter(
+            |e| matches!(&e.event.kind, EventKind::MessagePosted { body, .. } if body == "same"),
+        )
         .count();
     assert_eq!(messages, 1);
 }
@@ -295,7 +308,7 @@ async fn refused_commands_write_nothing() {
         (
             ErrorCode::NotAParticipant,
             t.engine
-                .operator_post(&bob, chat.id, "x", None)
+                .operator_post(&bob, chat.id, "x", None, false)
                 .await
                 .map(|_| ()),
         ),
@@ -375,7 +388,7 @@ async fn everything_survives_a_restart_on_the_same_file() {
         .visitor_post(&visitor, chat.id, post("after restart", None))
         .await
         .unwrap();
-    assert!(posted.id > after.last().unwrap().id);
+    assert!(posted.id > after.last().unwrap().event.id);
     let ann = t
         .engine
         .login("ann@example.com", "s3cret-pass")
@@ -517,16 +530,26 @@ async fn idle_sessions_expire() {
     );
 }
 
+/// The next event on a stream, passing over signals (presence and the like).
 async fn next_event(rx: &mut tokio::sync::mpsc::Receiver<StreamItem>) -> domain::ChatEvent {
-    match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
-        Ok(Some(StreamItem::Event(event))) => event,
-        other => panic!("expected an event, got {other:?}"),
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+            Ok(Some(StreamItem::Event(event))) => return event,
+            Ok(Some(StreamItem::Signal(_))) => continue,
+            other => panic!("expected an event, got {other:?}"),
+        }
     }
 }
 
+/// Asserts that no event arrives for a while (signals are not events).
 async fn no_more(rx: &mut tokio::sync::mpsc::Receiver<StreamItem>) {
-    let got = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await;
-    assert!(got.is_err(), "unexpected {got:?}");
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+    while let Ok(got) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        assert!(
+            matches!(got, Some(StreamItem::Signal(_))),
+            "unexpected {got:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -596,7 +619,7 @@ async fn an_operator_stream_carries_dashboard_changes_and_only_own_chats_message
     assert_eq!(next_event(&mut rx).await.kind.name(), "operator_accepted");
     assert_eq!(next_event(&mut rx).await.kind.name(), "status_changed");
     t.engine
-        .operator_post(&ann, chat.id, "not for bob", None)
+        .operator_post(&ann, chat.id, "not for bob", None, false)
         .await
         .unwrap();
     no_more(&mut rx).await;
@@ -649,6 +672,7 @@ async fn a_lagging_stream_is_ended_not_skipped() {
     while let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
         match item {
             StreamItem::Event(event) => received.push(event.id),
+            StreamItem::Signal(_) => {}
             StreamItem::Lagged => {
                 lagged = true;
                 break;
@@ -672,7 +696,7 @@ async fn a_lagging_stream_is_ended_not_skipped() {
     let all = t.engine.store().chat_events(chat.id).await.unwrap();
     let total_after_start = all
         .iter()
-        .filter(|e| e.id > chat.events.last().unwrap().id)
+        .filter(|e| e.event.id > chat.events.last().unwrap().id)
         .count();
     assert_eq!(total_after_start, 300);
 }

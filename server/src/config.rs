@@ -8,6 +8,8 @@ pub const USAGE: &str = "\
 Switchboard — live-support chat server
 
 Usage: switchboard [OPTIONS]
+       switchboard add-operator EMAIL NAME [operator|supervisor|admin] [--database-url URL]
+                   creates an operator with the password \"password\" (changed at first login)
 
 Options (each also read from the environment variable in brackets):
   --bind ADDR              Address to listen on [SWITCHBOARD_BIND] (default 127.0.0.1:3000;
@@ -50,6 +52,17 @@ pub enum Parsed {
     Run(Config),
     /// Print the usage.
     Help,
+    /// Create an operator account and exit.
+    AddOperator {
+        /// Database URL.
+        database_url: String,
+        /// Login email.
+        email: String,
+        /// Name.
+        name: String,
+        /// Role.
+        role: domain::console::Role,
+    },
 }
 
 fn truthy(value: &str) -> bool {
@@ -74,7 +87,11 @@ impl Config {
         let mut name_optional =
             env("SWITCHBOARD_VISITOR_NAME_OPTIONAL").is_some_and(|v| truthy(&v));
 
-        let mut args = args.into_iter();
+        let mut args = args.into_iter().peekable();
+        if args.peek().map(String::as_str) == Some("add-operator") {
+            args.next();
+            return Self::parse_add_operator(args, env("SWITCHBOARD_DATABASE_URL"));
+        }
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
                 Some((flag, value)) if flag.starts_with("--") => {
@@ -104,12 +121,7 @@ impl Config {
         let bind = bind
             .parse()
             .map_err(|_| format!("--bind: {bind:?} is not an address like 127.0.0.1:3000"))?;
-        let database_url = database_url.unwrap_or_else(|| "sqlite://switchboard.db".to_owned());
-        if !database_url.starts_with("sqlite:") {
-            return Err(format!(
-                "--database-url: {database_url:?} is not supported; use sqlite://PATH"
-            ));
-        }
+        let database_url = database_url_or_default(database_url)?;
         Ok(Parsed::Run(Config {
             bind,
             database_url,
@@ -127,6 +139,53 @@ impl Config {
     }
 }
 
+impl Config {
+    fn parse_add_operator(
+        args: impl Iterator<Item = String>,
+        database_url: Option<String>,
+    ) -> Result<Parsed, String> {
+        let mut database_url = database_url;
+        let mut positional = Vec::new();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            match arg.split_once('=') {
+                Some(("--database-url", value)) => database_url = Some(value.to_owned()),
+                _ if arg == "--database-url" => {
+                    database_url = Some(args.next().ok_or("--database-url needs a value")?);
+                }
+                _ if arg.starts_with("--") => {
+                    return Err(format!("unknown option {arg:?} (see --help)"));
+                }
+                _ => positional.push(arg),
+            }
+        }
+        let (email, name, role) = match positional.as_slice() {
+            [email, name] => (email, name, "operator"),
+            [email, name, role] => (email, name, role.as_str()),
+            _ => return Err("add-operator needs EMAIL and NAME (see --help)".to_owned()),
+        };
+        let role = domain::console::Role::parse(role)
+            .ok_or_else(|| format!("role {role:?}: use operator, supervisor or admin"))?;
+        Ok(Parsed::AddOperator {
+            database_url: database_url_or_default(database_url)?,
+            email: email.clone(),
+            name: name.clone(),
+            role,
+        })
+    }
+}
+
+fn database_url_or_default(database_url: Option<String>) -> Result<String, String> {
+    let database_url = database_url.unwrap_or_else(|| "sqlite://switchboard.db".to_owned());
+    if database_url.starts_with("sqlite:") {
+        Ok(database_url)
+    } else {
+        Err(format!(
+            "--database-url: {database_url:?} is not supported; use sqlite://PATH"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +198,43 @@ mod tests {
         Config::parse(args.iter().map(|a| (*a).to_owned()), move |key| {
             env.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
         })
+    }
+
+    #[test]
+    fn add_operator_takes_email_name_and_an_optional_role() {
+        assert_eq!(
+            parse(
+                &[
+                    "add-operator",
+                    "bob@example.com",
+                    "Bob",
+                    "supervisor",
+                    "--database-url",
+                    "sqlite://t.db"
+                ],
+                &[],
+            ),
+            Ok(Parsed::AddOperator {
+                database_url: "sqlite://t.db".into(),
+                email: "bob@example.com".into(),
+                name: "Bob".into(),
+                role: domain::console::Role::Supervisor,
+            })
+        );
+        let Ok(Parsed::AddOperator {
+            role, database_url, ..
+        }) = parse(
+            &["add-operator", "a@b.c", "A"],
+            &[("SWITCHBOARD_DATABASE_URL", "sqlite://e.db")],
+        )
+        else {
+            panic!()
+        };
+        assert_eq!(role, domain::console::Role::Operator);
+        assert_eq!(database_url, "sqlite://e.db");
+        assert!(parse(&["add-operator", "a@b.c"], &[]).is_err());
+        assert!(parse(&["add-operator", "a@b.c", "A", "boss"], &[]).is_err());
+        assert!(parse(&["add-operator", "a@b.c", "A", "--nope"], &[]).is_err());
     }
 
     #[test]

@@ -18,6 +18,20 @@ async fn main() -> ExitCode {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
         }
+        Ok(Parsed::AddOperator {
+            database_url,
+            email,
+            name,
+            role,
+        }) => {
+            return match add_operator(&database_url, email, name, role).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("switchboard: {message}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
         Err(message) => {
             eprintln!("switchboard: {message}");
             return ExitCode::from(2);
@@ -36,6 +50,29 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn add_operator(
+    database_url: &str,
+    email: String,
+    name: String,
+    role: domain::console::Role,
+) -> Result<(), String> {
+    let store = SqliteStore::connect(database_url)
+        .await
+        .map_err(|err| format!("cannot open {database_url}: {err}"))?;
+    let engine = Engine::new(Arc::new(store.clone()), EngineConfig::default());
+    let created = engine
+        .create_operator(engine::NewOperator { email, name, role })
+        .await
+        .map_err(|err| err.message)?;
+    println!(
+        "Created {} {} (password: password — change it at first login)",
+        created.role.as_str(),
+        created.email
+    );
+    store.close().await;
+    Ok(())
 }
 
 async fn serve(config: Config) -> Result<(), String> {

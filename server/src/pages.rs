@@ -39,7 +39,7 @@ pub async fn console_gate(State(state): State<AppState>, request: Request, next:
     let gate = match request.uri().path() {
         "/login" => Gate::Login,
         "/password" => Gate::Password,
-        path if app::CONSOLE_PAGES.contains(&path) => Gate::Console,
+        path if app::is_console_page(path) => Gate::Console,
         _ => return next.run(request).await,
     };
     let session = match app::api::ssr::token_from_cookies(request.headers().get(COOKIE)) {

@@ -1,6 +1,8 @@
 //! Server-sent events: turns an engine stream into an SSE response.
 //!
-//! Each event is `id: <event id>`, `event: <type>`, `data: <ChatEvent JSON>`. The stream starts
+//! Each event is `id: <event id>`, `event: <type>`, `data: <ChatEvent JSON>`. Signals (typing,
+//! viewing, presence) are `event: <type>`, `data: <Signal JSON>` with no `id:`, so they never
+//! move the point a reconnecting client resumes from. The stream starts
 //! with a `retry` hint, sends a heartbeat comment every 15 seconds so proxies keep idle streams
 //! open, and ends when the engine says the client lagged (it reconnects and replays) or when
 //! the server shuts down.
@@ -76,6 +78,10 @@ pub fn respond(
                         .event(event.kind.name())
                         .data(data);
                     Some((Ok(sse), events))
+                }
+                Some(StreamItem::Signal(signal)) => {
+                    let data = serde_json::to_string(&signal).unwrap_or_default();
+                    Some((Ok(Event::default().event(signal.name()).data(data)), events))
                 }
                 Some(StreamItem::Lagged) | None => None,
             }

@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::api::{NewVisitor, PostMessage, StartChat, WidgetConfig};
+use domain::api::{NewVisitor, PageView, PostMessage, StartChat, Typing, WidgetConfig};
 use domain::{ChatId, ErrorCode};
 use engine::store::VisitorRecord;
 use engine::stream::Audience;
@@ -35,6 +35,8 @@ pub fn routes(state: AppState) -> axum::Router<AppState> {
         .route("/visitor/chats", post(start_chat))
         .route("/visitor/chats/{chat_id}/messages", post(post_message))
         .route("/visitor/chats/{chat_id}/end", post(end_chat))
+        .route("/visitor/chats/{chat_id}/typing", post(typing))
+        .route("/visitor/page", post(page_view))
         .route("/visitor/events", get(events))
         .fallback(|| async { ApiError::new(ErrorCode::BadRequest, "No such API endpoint.") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -115,9 +117,14 @@ async fn widget_config(State(state): State<AppState>) -> Json<WidgetConfig> {
 
 async fn create_visitor(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     ApiJson(input): ApiJson<NewVisitor>,
 ) -> Result<Response, ApiError> {
-    let created = state.engine.create_visitor(input).await?;
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|ua| ua.to_str().ok())
+        .map(str::to_owned);
+    let created = state.engine.create_visitor(input, user_agent).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -153,6 +160,28 @@ async fn end_chat(
     ChatPath(chat): ChatPath,
 ) -> Result<StatusCode, ApiError> {
     state.engine.visitor_end(&visitor, chat).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn typing(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ChatPath(chat): ChatPath,
+    ApiJson(input): ApiJson<Typing>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .visitor_typing(&visitor, chat, input.active)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn page_view(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ApiJson(input): ApiJson<PageView>,
+) -> Result<StatusCode, ApiError> {
+    state.engine.visitor_page(&visitor, input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

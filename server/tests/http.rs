@@ -236,9 +236,30 @@ impl SseReader {
     }
 
     /// The next event with data, or `None` if the stream ended or was silent for `wait`.
+    /// Signals (no `id:`) are passed over.
     async fn next(&mut self, wait: Duration) -> Option<Sse> {
         loop {
-            while let Some(end) = self.buffer.find("\n\n") {
+            let (id, event, data) = self.block(wait).await?;
+            if let (Some(id), Some(data)) = (id, data) {
+                return Some(Sse { id, event, data });
+            }
+        }
+    }
+
+    /// The next signal (an SSE event without an id), passing over events.
+    async fn next_signal(&mut self, wait: Duration) -> Option<(String, Value)> {
+        loop {
+            let (id, event, data) = self.block(wait).await?;
+            if let (None, Some(data)) = (id, data) {
+                return Some((event, data));
+            }
+        }
+    }
+
+    /// The next SSE block: its id, event name and data.
+    async fn block(&mut self, wait: Duration) -> Option<(Option<i64>, String, Option<Value>)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
                 let mut id = None;
                 let mut event = String::new();
@@ -252,9 +273,7 @@ impl SseReader {
                         data = serde_json::from_str(v).ok();
                     }
                 }
-                if let (Some(id), Some(data)) = (id, data) {
-                    return Some(Sse { id, event, data });
-                }
+                return Some((id, event, data));
             }
             match tokio::time::timeout(wait, self.response.chunk()).await {
                 Ok(Ok(Some(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
@@ -882,4 +901,222 @@ async fn the_demo_page_embeds_the_customer_snippet_and_console_pages_render() {
         .await
         .unwrap();
     assert_eq!(config["name_required"], true);
+}
+
+/// Operators' console stream, from now on.
+async fn console_stream(server: &TestServer, cookie: &str) -> SseReader {
+    let (_, snapshot) = server.console(Some(cookie), "load_console", &[]).await;
+    let from = snapshot["last_event_id"].as_i64().unwrap();
+    SseReader::open(
+        server
+            .client
+            .get(server.url(&format!("/api/console/events?last_event_id={from}")))
+            .header("cookie", cookie.to_owned()),
+    )
+    .await
+}
+
+fn operator_id(snapshot: &Value) -> String {
+    snapshot["me"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_controls_are_authorised_on_the_server_and_refusals_write_nothing() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let eve = server.operator("Eve").await;
+    let (_, ann_snapshot) = server.console(Some(&ann), "load_console", &[]).await;
+    let ann_id = operator_id(&ann_snapshot);
+    let _ann_online = console_stream(&server, &ann).await;
+    let _eve_online = console_stream(&server, &eve).await;
+    let token = server.new_visitor().await;
+    let chat = server.start_chat(&token, "hello").await;
+    let (status, _) = server
+        .console(Some(&ann), "accept_chat", &[("chat_id", &chat)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let before = server.event_count().await;
+
+    let refusals: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("load_chat", vec![("chat_id", &chat)]),
+        ("visitor_info", vec![("chat_id", &chat)]),
+        ("post_message", vec![("chat_id", &chat), ("body", "hi")]),
+        (
+            "post_message",
+            vec![("chat_id", &chat), ("body", "note"), ("note", "true")],
+        ),
+        (
+            "offer_chat",
+            vec![("chat_id", &chat), ("kind", "invite"), ("target", &ann_id)],
+        ),
+        (
+            "offer_chat",
+            vec![
+                ("chat_id", &chat),
+                ("kind", "transfer"),
+                ("target", &ann_id),
+            ],
+        ),
+        ("chat_action", vec![("chat_id", &chat), ("action", "kick")]),
+        ("chat_action", vec![("chat_id", &chat), ("action", "close")]),
+        ("chat_action", vec![("chat_id", &chat), ("action", "leave")]),
+        ("chat_action", vec![("chat_id", &chat), ("action", "hold")]),
+        (
+            "set_monitoring",
+            vec![("chat_id", &chat), ("monitoring", "all")],
+        ),
+        ("chat_signal", vec![("chat_id", &chat), ("typing", "true")]),
+    ];
+    for (function, form) in &refusals {
+        let (status, body) = server.console(Some(&eve), function, form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{function}: {body}");
+        assert_eq!(body["code"], "not_a_participant", "{function}: {body}");
+    }
+    // Watching is allowed, but a watcher cannot post or kick.
+    let (status, _) = server
+        .console(
+            Some(&eve),
+            "chat_action",
+            &[("chat_id", &chat), ("action", "watch")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let after_watch = server.event_count().await;
+    assert_eq!(after_watch, before + 1);
+    for (function, form) in [
+        (
+            "post_message",
+            vec![("chat_id", chat.as_str()), ("body", "boo")],
+        ),
+        (
+            "chat_action",
+            vec![("chat_id", chat.as_str()), ("action", "kick")],
+        ),
+    ] {
+        let (status, body) = server.console(Some(&eve), function, &form).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{function}: {body}");
+        assert_eq!(body["code"], "read_only", "{function}: {body}");
+    }
+    // Unknown actions and targets are bad requests or unavailable, never a change.
+    let (status, _) = server
+        .console(
+            Some(&ann),
+            "chat_action",
+            &[("chat_id", &chat), ("action", "explode")],
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}");
+    let nobody = "0195f000-0000-7000-8000-00000000dead";
+    let (status, body) = server
+        .console(
+            Some(&ann),
+            "offer_chat",
+            &[("chat_id", &chat), ("kind", "invite"), ("target", nobody)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["code"], "operator_unavailable");
+    assert_eq!(server.event_count().await, after_watch, "nothing written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kicked_visitor_s_stream_ends_with_the_kick_even_on_replay() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let mut ann_stream = console_stream(&server, &ann).await;
+    let token = server.new_visitor().await;
+    let chat = server.start_chat(&token, "hello").await;
+    let open_visitor = |after: i64| {
+        server
+            .client
+            .get(server.url(&format!("/api/v1/visitor/events?last_event_id={after}")))
+            .bearer_auth(&token)
+    };
+    let mut visitor_stream = SseReader::open(open_visitor(0)).await;
+    server
+        .console(Some(&ann), "accept_chat", &[("chat_id", &chat)])
+        .await;
+
+    // Typing goes both ways as signals, without ids.
+    let (status, _) = server
+        .visitor(
+            &token,
+            &format!("/api/v1/visitor/chats/{chat}/typing"),
+            Some(json!({"active": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (event, data) = ann_stream.next_signal(WAIT).await.unwrap();
+    assert_eq!(event, "typing");
+    assert_eq!(data["author"]["kind"], "visitor");
+    server
+        .console(
+            Some(&ann),
+            "chat_signal",
+            &[("chat_id", &chat), ("typing", "true")],
+        )
+        .await;
+    let (event, data) = visitor_stream.next_signal(WAIT).await.unwrap();
+    assert_eq!(event, "typing");
+    assert_eq!(data["name"], "Ann");
+
+    let (status, _) = server
+        .console(
+            Some(&ann),
+            "chat_action",
+            &[("chat_id", &chat), ("action", "kick")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    server
+        .console(
+            Some(&ann),
+            "post_message",
+            &[("chat_id", &chat), ("body", "after the kick")],
+        )
+        .await;
+    let mut seen = Vec::new();
+    while let Some(event) = visitor_stream.next(Duration::from_millis(500)).await {
+        seen.push(event.event);
+    }
+    assert_eq!(seen.last().map(String::as_str), Some("visitor_kicked"));
+    // A fresh stream replaying everything, and a reload, end at the kick too.
+    let mut replay = SseReader::open(open_visitor(0)).await;
+    let mut replayed = Vec::new();
+    while let Some(event) = replay.next(Duration::from_millis(500)).await {
+        replayed.push(event.event);
+    }
+    assert_eq!(
+        replayed,
+        [
+            "chat_started",
+            "message_posted",
+            "operator_accepted",
+            "status_changed",
+            "visitor_kicked"
+        ]
+    );
+    let (status, view) = server.visitor(&token, "/api/v1/visitor", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(view["chat"]["open"], false);
+    let events = view["chat"]["events"].as_array().unwrap();
+    assert_eq!(events.last().unwrap()["type"], "visitor_kicked");
+    assert!(!view.to_string().contains("after the kick"));
+    let (status, body) = server
+        .visitor(
+            &token,
+            &format!("/api/v1/visitor/chats/{chat}/typing"),
+            Some(json!({"active": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "chat_closed");
+    let (status, _) = server
+        .visitor(
+            &token,
+            "/api/v1/visitor/page",
+            Some(json!({"url": "https://shop.example/help", "title": "Help"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 }

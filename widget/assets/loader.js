@@ -1,7 +1,8 @@
 /* Switchboard chat bubble loader.
  * Snippet: <script src="https://HOST/widget/loader.js" async data-switchboard
  *            data-name="…" data-email="…" data-field-plan="pro"></script>
- * Draws the launcher only; the panel's CSS, JS and WebAssembly are fetched on first open. */
+ * Draws the launcher only; the panel's CSS, JS and WebAssembly are fetched on first open.
+ * A returning visitor's page views are reported (POST /api/v1/visitor/page). */
 (function () {
   "use strict";
   if (window.SwitchboardLoader) return;
@@ -157,8 +158,27 @@
 
   window.SwitchboardLoader = { open: open, close: close, toggle: toggle };
 
+  // A returning visitor (token saved by the bubble) tells the server which page they are on,
+  // so operators see it. Fire and forget: nothing is shown or retried.
+  function trackPage() {
+    var token;
+    try {
+      token = localStorage.getItem("switchboard:token");
+    } catch (e) {
+      return;
+    }
+    if (!token || !window.fetch) return;
+    fetch(base + "/api/v1/visitor/page", {
+      method: "POST",
+      keepalive: true,
+      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+      body: JSON.stringify({ url: location.href, title: document.title }),
+    }).catch(function () {});
+  }
+
   function start() {
     build();
+    trackPage();
     if (wasOpen()) open();
   }
   if (document.body) start();

@@ -1,7 +1,8 @@
 //! Calls to the public visitor API (`/api/v1`, DESIGN §7).
 
 use domain::api::{
-    NewVisitor, PostMessage, StartChat, VisitorChat, VisitorCreated, VisitorView, WidgetConfig,
+    NewVisitor, PostMessage, StartChat, Typing, VisitorChat, VisitorCreated, VisitorView,
+    WidgetConfig,
 };
 use domain::{ChatEvent, ChatId};
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -168,6 +169,15 @@ pub async fn end_chat(base: &str, token: &str, chat: ChatId) -> Result<(), ApiEr
         Some(token),
     );
     send(builder.build()).await.map(|_| ())
+}
+
+/// `POST /api/v1/visitor/chats/{chat_id}/typing` (answered 204).
+pub async fn typing(base: &str, token: &str, chat: ChatId, body: &Typing) -> Result<(), ApiError> {
+    let builder = bearer(
+        Request::post(&format!("{base}/api/v1/visitor/chats/{chat}/typing")),
+        Some(token),
+    );
+    send(builder.json(body)).await.map(|_| ())
 }
 
 /// `GET /api/v1/visitor/events`: opens the event stream after `last_event_id`.

@@ -52,6 +52,11 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(promise).await;
 }
 
+/// Milliseconds since the Unix epoch (`Date.now()`).
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
 /// A fresh idempotency key: `crypto.randomUUID()` where available (secure contexts), otherwise
 /// 128 bits from `Math.random`.
 pub fn new_client_id() -> String {

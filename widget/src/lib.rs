@@ -3,6 +3,7 @@
 
 mod api;
 mod browser;
+mod conversation;
 mod sse;
 mod state;
 mod view;

@@ -1,15 +1,19 @@
 //! The bubble's state and everything that changes it: restoring the chat after a page load,
-//! starting a chat, the outbox of messages being sent, and the event stream.
+//! starting a chat, the outbox of messages being sent, typing reports, and the event stream.
 //!
-//! Reactive state lives in signals (`Ctx`, which is `Copy`); the bookkeeping the view never
-//! shows (stream cursor, stream generation, outbox flag, the base URL) lives in a thread-local
+//! Reactive state lives in signals (`Ctx`, which is `Copy`); what the chat on screen shows is
+//! folded by the pure `conversation` module. The bookkeeping the view never shows (stream
+//! cursor, stream generation, outbox flag, typing report, the base URL) lives in a thread-local
 //! `Runtime`, since the bubble runs in the browser's single thread.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat, VisitorView, WidgetConfig};
-use domain::{ChatEvent, ChatId, ChatStatus, EventKind};
+use domain::api::{
+    NewVisitor, PostMessage, StartChat, Typing, VisitorChat, VisitorView, WidgetConfig,
+};
+use domain::signal::SIGNAL_TTL_MS;
+use domain::{ChatEvent, ChatId, EventKind, Signal};
 use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -18,7 +22,8 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::api;
 use crate::browser;
-use crate::sse::SseParser;
+use crate::conversation::{Conversation, Incoming, TypingReport};
+use crate::sse::{SseEvent, SseParser};
 
 const FIRST_RETRY_MS: i32 = 1_000;
 const MAX_RETRY_MS: i32 = 10_000;
@@ -49,28 +54,6 @@ pub enum Phase {
     Chat,
 }
 
-/// The chat on screen.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CurrentChat {
-    /// Its id.
-    pub id: ChatId,
-    /// Its status, as last heard from the server.
-    pub status: ChatStatus,
-    /// Whether the visitor ended their part.
-    pub left: bool,
-}
-
-impl CurrentChat {
-    fn live(&self) -> bool {
-        matches!(self.status, ChatStatus::Waiting | ChatStatus::Active)
-    }
-
-    /// Whether the visitor can still write in it.
-    pub fn open(&self) -> bool {
-        !self.left && self.live()
-    }
-}
-
 /// A message typed by the visitor and not yet confirmed by the server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pending {
@@ -93,6 +76,8 @@ struct Runtime {
     stream_gen: u64,
     abort: Option<web_sys::AbortController>,
     outbox_running: bool,
+    /// What the server was last told about the visitor typing.
+    typing: TypingReport,
 }
 
 thread_local! {
@@ -138,10 +123,8 @@ pub struct Ctx {
     pub config: RwSignal<Option<WidgetConfig>>,
     /// Which screen is shown.
     pub phase: RwSignal<Phase>,
-    /// The chat on screen.
-    pub chat: RwSignal<Option<CurrentChat>>,
-    /// Its events, by id.
-    pub events: RwSignal<Vec<ChatEvent>>,
+    /// The chat on screen (open, or ended and read-only).
+    pub chat: RwSignal<Option<Conversation>>,
     /// Messages on their way, oldest first.
     pub pending: RwSignal<Vec<Pending>>,
     /// The error shown to the visitor, if any.
@@ -161,7 +144,6 @@ impl Ctx {
             config: RwSignal::new(None),
             phase: RwSignal::new(Phase::Loading),
             chat: RwSignal::new(None),
-            events: RwSignal::new(Vec::new()),
             pending: RwSignal::new(Vec::new()),
             error: RwSignal::new(None),
             busy: RwSignal::new(false),
@@ -176,12 +158,19 @@ impl Ctx {
     /// Whether the chat on screen is open for the visitor (reactive).
     pub fn chat_open(&self) -> bool {
         self.chat
-            .with(|c| c.as_ref().is_some_and(CurrentChat::open))
+            .with(|c| c.as_ref().is_some_and(Conversation::open))
     }
 
     /// Whether the chat on screen has ended (reactive).
     pub fn chat_ended(&self) -> bool {
-        self.chat.with(|c| c.as_ref().is_some_and(|c| !c.open()))
+        self.chat
+            .with(|c| c.as_ref().is_some_and(Conversation::ended))
+    }
+
+    /// The open chat's id, if the visitor can write in it.
+    fn open_chat_id(self) -> Option<ChatId> {
+        self.chat
+            .with_untracked(|c| c.as_ref().filter(|c| c.open()).map(|c| c.id))
     }
 
     /// Loads the config, then restores the visitor's chat. Runs once per page.
@@ -253,35 +242,39 @@ impl Ctx {
             }
         });
         match view.chat {
-            Some(chat) if matches!(chat.status, ChatStatus::Waiting | ChatStatus::Active) => {
-                self.enter_chat(chat);
-            }
-            _ => self.show_form(),
+            // An ended chat is shown too: read-only, with what ended it and "Start a new chat".
+            Some(chat) => self.enter_chat(chat),
+            None => self.show_form(),
         }
     }
 
     fn enter_chat(self, chat: VisitorChat) {
-        let mut events = chat.events;
-        events.sort_by_key(|e| e.id);
-        events.dedup_by_key(|e| e.id);
-        let last = events.last().map_or(0, |e| e.id.0);
-        rt(|r| r.cursor = r.cursor.max(last));
-        let id = chat.id;
-        self.pending.update(|p| p.retain(|m| m.chat_id == id));
-        self.events.set(events);
-        self.chat.set(Some(CurrentChat {
-            id,
-            status: chat.status,
-            left: false,
-        }));
+        let last = chat.events.iter().map(|e| e.id.0).max().unwrap_or(0);
+        rt(|r| {
+            r.cursor = r.cursor.max(last);
+            r.typing = TypingReport::default();
+        });
+        let conversation = Conversation::from_chat(chat);
+        let id = conversation.id;
+        if conversation.open() {
+            self.pending.update(|p| p.retain(|m| m.chat_id == id));
+        } else {
+            self.pending.set(Vec::new());
+        }
+        let listening = conversation.listening();
+        self.chat.set(Some(conversation));
         self.phase.set(Phase::Chat);
-        self.start_stream();
+        if listening {
+            self.start_stream();
+        } else {
+            self.stop_stream();
+        }
     }
 
     fn show_form(self) {
         self.stop_stream();
+        rt(|r| r.typing = TypingReport::default());
         self.chat.set(None);
-        self.events.set(Vec::new());
         self.pending.set(Vec::new());
         self.phase.set(Phase::Form);
     }
@@ -379,12 +372,12 @@ impl Ctx {
         let Some(body) = non_blank(text) else {
             return;
         };
-        let Some(chat_id) = self
-            .chat
-            .with_untracked(|c| c.as_ref().filter(|c| c.open()).map(|c| c.id))
-        else {
+        let Some(chat_id) = self.open_chat_id() else {
             return;
         };
+        if let Some(active) = rt(|r| r.typing.stop()) {
+            report_typing(chat_id, active);
+        }
         self.error.set(None);
         self.pending.update(|p| {
             p.push(Pending {
@@ -428,6 +421,14 @@ impl Ctx {
                     browser::sleep(delay).await;
                     delay = next_delay(delay);
                 }
+                Err(e) if e.code() == "chat_closed" => {
+                    // Ended meanwhile (kicked, closed): nothing queued for it can go. Show
+                    // the chat as the server has it now, with what ended it.
+                    delay = FIRST_RETRY_MS;
+                    self.pending
+                        .update(|p| p.retain(|m| m.chat_id != next.chat_id));
+                    spawn_local(self.restore());
+                }
                 Err(e) => {
                     delay = FIRST_RETRY_MS;
                     self.drop_pending(&next.client_id);
@@ -458,12 +459,6 @@ impl Ctx {
         if current != Some(event.chat_id) {
             return;
         }
-        if self
-            .events
-            .with_untracked(|list| list.iter().any(|e| e.id == event.id))
-        {
-            return;
-        }
         if let EventKind::MessagePosted {
             client_id: Some(client_id),
             ..
@@ -471,34 +466,56 @@ impl Ctx {
         {
             self.drop_pending(client_id);
         }
-        match &event.kind {
-            EventKind::StatusChanged { status } => {
-                let status = *status;
-                self.chat.update(|c| {
-                    if let Some(c) = c {
-                        c.status = status;
-                    }
-                });
-            }
-            EventKind::VisitorLeft => self.chat.update(|c| {
-                if let Some(c) = c {
-                    c.left = true;
-                }
-            }),
-            _ => {}
-        }
-        self.events.update(|list| {
-            let at = list.partition_point(|e| e.id < event.id);
-            list.insert(at, event);
+        let mut ended_now = false;
+        self.chat.maybe_update(|c| {
+            let Some(c) = c else {
+                return false;
+            };
+            let was_open = c.open();
+            let changed = c.apply(event);
+            ended_now = was_open && c.ended();
+            changed
         });
+        if ended_now {
+            // Nothing queued can go any more, and the server no longer hears the visitor type.
+            self.pending.set(Vec::new());
+            rt(|r| r.typing = TypingReport::default());
+        }
+    }
+
+    /// Folds a signal from the stream into the chat on screen. A "typing" signal holds for
+    /// [`SIGNAL_TTL_MS`] unless repeated, so each one schedules the check that drops it.
+    fn on_signal(self, signal: &Signal) {
+        let now = browser::now_ms();
+        self.chat
+            .maybe_update(|c| c.as_mut().is_some_and(|c| c.on_signal(signal, now)));
+        if matches!(signal, Signal::Typing { active: true, .. }) {
+            let chat = self.chat;
+            // A little after the signal lapses, so timer and clock rounding cannot keep it.
+            let lapse = i32::try_from(SIGNAL_TTL_MS + 100).unwrap_or(i32::MAX);
+            spawn_local(async move {
+                browser::sleep(lapse).await;
+                let now = browser::now_ms();
+                chat.maybe_update(|c| c.as_mut().is_some_and(|c| c.expire_typing(now)));
+            });
+        }
+    }
+
+    /// The visitor edited the entry bar: tell the server they type (or stopped), as the
+    /// [`TypingReport`] rule says.
+    pub fn typed(self, text: &str) {
+        let Some(chat_id) = self.open_chat_id() else {
+            return;
+        };
+        let now = browser::now_ms();
+        if let Some(active) = rt(|r| r.typing.on_input(text, now)) {
+            report_typing(chat_id, active);
+        }
     }
 
     /// "End chat".
     pub async fn end(self) {
-        let Some(chat_id) = self
-            .chat
-            .with_untracked(|c| c.as_ref().filter(|c| c.open()).map(|c| c.id))
-        else {
+        let Some(chat_id) = self.open_chat_id() else {
             return;
         };
         let Some(token) = token() else {
@@ -513,7 +530,8 @@ impl Ctx {
         self.busy.set(false);
         match result {
             Ok(()) => self.mark_left(chat_id),
-            Err(e) if e.code() == "chat_closed" => self.mark_left(chat_id),
+            // Ended already (kicked, closed): show it as the server has it, with what ended it.
+            Err(e) if e.code() == "chat_closed" => self.restore().await,
             Err(e) => self.error.set(Some(e.message())),
         }
     }
@@ -521,12 +539,13 @@ impl Ctx {
     fn mark_left(self, chat_id: ChatId) {
         self.error.set(None);
         self.pending.set(Vec::new());
+        rt(|r| r.typing = TypingReport::default());
         self.chat.update(|c| {
             if let Some(c) = c.as_mut().filter(|c| c.id == chat_id) {
-                c.left = true;
+                c.mark_left();
             }
         });
-        // Keep listening briefly so "You left the chat" and the final status arrive, then stop.
+        // Keep listening briefly so "You ended the chat" and the final status arrive, then stop.
         let generation = rt(|r| r.stream_gen);
         spawn_local(async move {
             browser::sleep(5_000).await;
@@ -555,11 +574,11 @@ impl Ctx {
         rt(|r| r.stream_gen) == generation
             && self
                 .chat
-                .with_untracked(|c| c.as_ref().is_some_and(CurrentChat::live))
+                .with_untracked(|c| c.as_ref().is_some_and(Conversation::listening))
     }
 
-    /// Keeps the event stream open while the chat is live, reconnecting with backoff and
-    /// resuming after the last event received.
+    /// Keeps the event stream open while events may still come for the chat, reconnecting
+    /// with backoff and resuming after the last event received.
     async fn stream(self, generation: u64) {
         let base = base();
         let mut delay = FIRST_RETRY_MS;
@@ -630,8 +649,8 @@ impl Ctx {
             if !self.stream_wanted(generation) {
                 break;
             }
-            for sse in parser.push(&text) {
-                self.on_stream_event(&sse.data);
+            for frame in parser.push(&text) {
+                self.on_frame(&frame);
             }
             if !self.stream_wanted(generation) {
                 break;
@@ -645,20 +664,23 @@ impl Ctx {
         });
     }
 
-    fn on_stream_event(self, data: &str) {
-        let Ok(event) = serde_json::from_str::<ChatEvent>(data) else {
-            return;
-        };
-        let fresh = rt(|r| {
-            if event.id.0 <= r.cursor {
-                false
-            } else {
-                r.cursor = event.id.0;
-                true
-            }
-        });
-        if fresh {
-            self.apply(event);
+    fn on_frame(self, frame: &SseEvent) {
+        match rt(|r| Incoming::decode(frame, &mut r.cursor)) {
+            Some(Incoming::Event(event)) => self.apply(event),
+            Some(Incoming::Signal(signal)) => self.on_signal(&signal),
+            None => {}
         }
     }
+}
+
+/// Tells the server whether the visitor is typing in `chat_id`. Fire and forget: a failure is
+/// neither shown nor retried (the signal expires by itself).
+fn report_typing(chat_id: ChatId, active: bool) {
+    let Some(token) = token() else {
+        return;
+    };
+    let base = base();
+    spawn_local(async move {
+        let _ = api::typing(&base, &token, chat_id, &Typing { active }).await;
+    });
 }

@@ -1,12 +1,12 @@
 //! The panel's markup. Test ids (`data-testid`) are part of the end-to-end contract.
 
-use domain::{Author, ChatEvent, ChatStatus, EventKind};
 use leptos::ev::KeyboardEvent;
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser;
+use crate::conversation::{Conversation, Line, LineKind};
 use crate::state::{Ctx, Options, Pending, Phase};
 
 /// The whole panel.
@@ -138,10 +138,33 @@ fn start_form(ctx: Ctx) -> impl IntoView {
 
 fn conversation(ctx: Ctx) -> impl IntoView {
     let list: NodeRef<Div> = NodeRef::new();
+    let lines = Memo::new(move |_| {
+        ctx.chat
+            .with(|c| c.as_ref().map(|c| c.lines.clone()).unwrap_or_default())
+    });
+    let typing = Memo::new(move |_| {
+        ctx.chat
+            .with(|c| c.as_ref().and_then(Conversation::typing_text))
+    });
+    let hold = Memo::new(move |_| {
+        ctx.chat
+            .with(|c| c.as_ref().and_then(|c| c.hold_banner().map(str::to_owned)))
+    });
+    // Memoised: the chat changes with every event and typing signal, and rebuilding the entry
+    // bar each time would lose the visitor's draft and focus.
+    let ended = Memo::new(move |_| ctx.chat_ended());
+    let waiting = move || {
+        ctx.chat
+            .with(|c| c.as_ref().is_some_and(Conversation::waiting))
+    };
+    let ended_note = move || {
+        ctx.chat
+            .with(|c| c.as_ref().is_some_and(Conversation::ended_without_line))
+    };
     Effect::new(move |_| {
-        ctx.events.track();
+        lines.track();
+        typing.track();
         ctx.pending.track();
-        ctx.chat.track();
         request_animation_frame(move || {
             // The list may be gone by the next frame (chat ended, form shown).
             if let Some(el) = list.try_get_untracked().flatten() {
@@ -149,12 +172,6 @@ fn conversation(ctx: Ctx) -> impl IntoView {
             }
         });
     });
-    let waiting = move || {
-        ctx.chat.with(|c| {
-            c.as_ref()
-                .is_some_and(|c| c.open() && c.status == ChatStatus::Waiting)
-        })
-    };
     let pending = move || {
         let chat = ctx.chat.with(|c| c.as_ref().map(|c| c.id));
         ctx.pending.with(|p| {
@@ -170,55 +187,60 @@ fn conversation(ctx: Ctx) -> impl IntoView {
                 "Waiting for an operator…"
             </div>
         </Show>
+        {move || {
+            hold.get()
+                .map(|text| {
+                    view! {
+                        <div class="sb-hold" data-testid="sb-hold" role="status">
+                            {text}
+                        </div>
+                    }
+                })
+        }}
         <div class="sb-messages" data-testid="sb-messages" node_ref=list aria-live="polite">
-            <For each=move || ctx.events.get() key=|e| e.id children=event_line />
+            <For each=move || lines.get() key=|line| line.id children=line_view />
             <For each=pending key=|p| p.client_id.clone() children=pending_line />
-            <Show when=move || ctx.chat_ended()>
-                <div class="sb-ended">"The chat has ended."</div>
+            {move || {
+                typing
+                    .get()
+                    .map(|text| {
+                        view! {
+                            <div class="sb-typing" data-testid="sb-typing" aria-live="off">
+                                {text}
+                            </div>
+                        }
+                    })
+            }}
+            <Show when=ended_note>
+                <div class="sb-ended" data-testid="sb-ended">"The chat has ended."</div>
             </Show>
         </div>
         {error_line(ctx)}
-        {move || if ctx.chat_ended() { new_chat_bar(ctx).into_any() } else { entry_bar(ctx).into_any() }}
+        {move || if ended.get() { new_chat_bar(ctx).into_any() } else { entry_bar(ctx).into_any() }}
     }
 }
 
-fn event_line(event: ChatEvent) -> AnyView {
-    match event.kind {
-        EventKind::MessagePosted {
-            author: Author::Visitor,
-            body,
-            ..
-        } => view! {
+fn line_view(line: Line) -> AnyView {
+    match line.kind {
+        LineKind::Visitor { body } => view! {
             <div class="sb-message sb-visitor" data-testid="sb-message" data-author="visitor">
                 <div class="sb-bubble">{body}</div>
             </div>
         }
         .into_any(),
-        EventKind::MessagePosted {
-            author: Author::Operator { .. },
-            author_name,
-            body,
-            ..
-        } => view! {
+        LineKind::Operator { name, body } => view! {
             <div class="sb-message sb-operator" data-testid="sb-message" data-author="operator">
-                <div class="sb-author">{author_name}</div>
+                <div class="sb-author">{name}</div>
                 <div class="sb-bubble">{body}</div>
             </div>
         }
         .into_any(),
-        EventKind::OperatorAccepted { operator_name, .. } => {
-            system_line(format!("{operator_name} joined the chat")).into_any()
+        LineKind::System(text) => view! {
+            <div class="sb-system" data-testid="sb-system">
+                {text}
+            </div>
         }
-        EventKind::VisitorLeft => system_line("You left the chat".to_owned()).into_any(),
-        EventKind::ChatStarted { .. } | EventKind::StatusChanged { .. } => ().into_any(),
-    }
-}
-
-fn system_line(text: String) -> impl IntoView {
-    view! {
-        <div class="sb-message sb-system" data-testid="sb-message" data-author="system">
-            {text}
-        </div>
+        .into_any(),
     }
 }
 
@@ -260,7 +282,11 @@ fn entry_bar(ctx: Ctx) -> impl IntoView {
                 placeholder="Type a message…"
                 aria-label="Message"
                 prop:value=move || text.get()
-                on:input=move |ev| text.set(event_target_value(&ev))
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    ctx.typed(&value);
+                    text.set(value);
+                }
                 on:keydown=keydown
             ></textarea>
             <button

@@ -1,4 +1,7 @@
-//! Every transition of the chat state machine, legal and illegal.
+//! The chat state machine: named scenarios, then an exhaustive walk over every state reachable
+//! with a visitor and three operators, checking the rules that must hold after every command.
+
+use std::collections::{HashSet, VecDeque};
 
 use uuid::Uuid;
 
@@ -8,22 +11,68 @@ fn visitor() -> VisitorId {
     VisitorId(Uuid::from_u128(1))
 }
 
-fn ann() -> Actor {
+fn op(n: u128) -> Actor {
+    let name = ["Ann", "Bob", "Cy"][usize::try_from(n).unwrap_or(0) % 3];
     Actor::Operator {
-        id: OperatorId(Uuid::from_u128(10)),
-        name: "Ann".into(),
+        id: OperatorId(Uuid::from_u128(10 + n)),
+        name: name.into(),
     }
 }
 
-fn bob() -> Actor {
-    Actor::Operator {
-        id: OperatorId(Uuid::from_u128(11)),
-        name: "Bob".into(),
+fn id_of(actor: &Actor) -> OperatorId {
+    match actor {
+        Actor::Operator { id, .. } => *id,
+        Actor::Visitor(_) => OperatorId(Uuid::nil()),
     }
+}
+
+fn name_of(actor: &Actor) -> String {
+    match actor {
+        Actor::Operator { name, .. } => name.clone(),
+        Actor::Visitor(_) => String::new(),
+    }
+}
+
+fn ann() -> Actor {
+    op(0)
+}
+
+fn bob() -> Actor {
+    op(1)
+}
+
+fn cy() -> Actor {
+    op(2)
+}
+
+fn vera() -> Actor {
+    Actor::Visitor(visitor())
 }
 
 fn body(text: &str) -> MessageBody {
     MessageBody::parse(text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn post(text: &str) -> Command {
+    Command::PostMessage {
+        body: body(text),
+        client_id: None,
+    }
+}
+
+fn note(text: &str) -> Command {
+    Command::AddNote {
+        body: body(text),
+        client_id: None,
+    }
+}
+
+fn offer(kind: OfferKind, to: &Actor) -> Command {
+    Command::Offer {
+        kind,
+        target: id_of(to),
+        target_name: name_of(to),
+    }
 }
 
 fn started() -> ChatState {
@@ -37,271 +86,644 @@ fn started() -> ChatState {
     .0
 }
 
-/// A chat in each reachable state, built only through commands.
-fn reach(status: ChatStatus, with_operator: bool) -> ChatState {
+fn run(chat: &mut ChatState, actor: &Actor, command: &Command) -> Vec<(EventKind, Visibility)> {
+    chat.execute(actor, command)
+        .unwrap_or_else(|e| panic!("{command:?} by {actor:?}: {e}"))
+}
+
+fn refused(chat: &ChatState, actor: &Actor, command: &Command) -> ErrorCode {
+    match chat.decide(actor, command) {
+        Ok(events) => panic!("{command:?} by {actor:?} was allowed: {events:?}"),
+        Err(err) => err.code,
+    }
+}
+
+/// Ann has accepted Vera's chat.
+fn active() -> ChatState {
     let mut chat = started();
-    if with_operator {
-        chat.execute(&ann(), &Command::Accept)
-            .unwrap_or_else(|e| panic!("{e}"));
-    }
-    match status {
-        ChatStatus::Waiting => assert!(!with_operator),
-        ChatStatus::Active => assert!(with_operator),
-        ChatStatus::Vacant | ChatStatus::Closed => {
-            chat.execute(&Actor::Visitor(visitor()), &Command::EndVisit)
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
-    assert_eq!(chat.status, status);
+    run(&mut chat, &ann(), &Command::Accept);
     chat
 }
 
-fn post(text: &str) -> Command {
-    Command::PostMessage {
-        body: body(text),
-        client_id: None,
-    }
+fn role(chat: &ChatState, actor: &Actor) -> Option<MemberRole> {
+    chat.member(id_of(actor)).map(|m| m.role)
 }
 
 #[test]
 fn start_records_chat_started_then_first_message_and_waits() {
     let (chat, events) = ChatState::start(
-        ChatId(Uuid::from_u128(1)),
+        ChatId(Uuid::from_u128(100)),
         visitor(),
         "Vera".into(),
-        body("  hi there \n"),
-        Some("k".into()),
-    );
-    assert_eq!(chat.status, ChatStatus::Waiting);
-    assert!(chat.visitor_present);
-    assert_eq!(events.len(), 2);
-    assert!(
-        matches!(&events[0], EventKind::ChatStarted { visitor_name } if visitor_name == "Vera")
-    );
-    assert!(
-        matches!(&events[1], EventKind::MessagePosted { body, client_id: Some(k), author: Author::Visitor, .. } if body == "hi there" && k == "k")
-    );
-}
-
-#[test]
-fn accept_on_waiting_makes_the_operator_a_member_and_the_chat_active() {
-    let mut chat = started();
-    let events = chat
-        .execute(&ann(), &Command::Accept)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(events.len(), 2);
-    assert!(
-        matches!(&events[0], EventKind::OperatorAccepted { operator_name, .. } if operator_name == "Ann")
-    );
-    assert_eq!(
-        events[1],
-        EventKind::StatusChanged {
-            status: ChatStatus::Active
-        }
-    );
-    assert_eq!(chat.status, ChatStatus::Active);
-    assert_eq!(chat.operators.len(), 1);
-}
-
-#[test]
-fn second_accept_is_already_taken() {
-    let chat = reach(ChatStatus::Active, true);
-    let err = chat.decide(&bob(), &Command::Accept).err();
-    assert_eq!(err.map(|e| e.code), Some(ErrorCode::ChatNotWaiting));
-}
-
-#[test]
-fn accept_is_refused_in_every_status_but_waiting() {
-    for (status, with_op) in [
-        (ChatStatus::Active, true),
-        (ChatStatus::Vacant, true),
-        (ChatStatus::Closed, false),
-    ] {
-        let chat = reach(status, with_op);
-        let err = chat.decide(&bob(), &Command::Accept).err().map(|e| e.code);
-        assert_eq!(err, Some(ErrorCode::ChatNotWaiting), "{status:?}");
-    }
-}
-
-#[test]
-fn visitors_cannot_accept() {
-    let chat = started();
-    let err = chat
-        .decide(&Actor::Visitor(visitor()), &Command::Accept)
-        .err()
-        .map(|e| e.code);
-    assert_eq!(err, Some(ErrorCode::Forbidden));
-}
-
-#[test]
-fn visitor_may_post_while_waiting_or_active_only() {
-    let table = [
-        (ChatStatus::Waiting, false, None),
-        (ChatStatus::Active, true, None),
-        (ChatStatus::Vacant, true, Some(ErrorCode::ChatClosed)),
-        (ChatStatus::Closed, false, Some(ErrorCode::ChatClosed)),
-    ];
-    for (status, with_op, expected) in table {
-        let chat = reach(status, with_op);
-        let got = chat
-            .decide(&Actor::Visitor(visitor()), &post("x"))
-            .err()
-            .map(|e| e.code);
-        assert_eq!(got, expected, "{status:?}");
-    }
-}
-
-#[test]
-fn operator_may_post_only_as_a_member_of_an_unclosed_chat() {
-    let table = [
-        (
-            ChatStatus::Waiting,
-            false,
-            ann(),
-            Some(ErrorCode::NotAParticipant),
-        ),
-        (ChatStatus::Active, true, ann(), None),
-        (
-            ChatStatus::Active,
-            true,
-            bob(),
-            Some(ErrorCode::NotAParticipant),
-        ),
-        (ChatStatus::Vacant, true, ann(), None),
-        (
-            ChatStatus::Vacant,
-            true,
-            bob(),
-            Some(ErrorCode::NotAParticipant),
-        ),
-        (
-            ChatStatus::Closed,
-            false,
-            ann(),
-            Some(ErrorCode::ChatClosed),
-        ),
-    ];
-    for (status, with_op, actor, expected) in table {
-        let chat = reach(status, with_op);
-        let got = chat.decide(&actor, &post("x")).err().map(|e| e.code);
-        assert_eq!(got, expected, "{status:?} {actor:?}");
-    }
-}
-
-#[test]
-fn operator_messages_carry_the_operator_as_author() {
-    let chat = reach(ChatStatus::Active, true);
-    let events = chat.decide(&ann(), &post("hello")).unwrap_or_default();
-    assert!(
-        matches!(&events[..], [EventKind::MessagePosted { author: Author::Operator { .. }, author_name, .. }] if author_name == "Ann")
-    );
-}
-
-#[test]
-fn end_visit_leaves_vacant_with_operators_and_closed_without() {
-    let mut waiting = started();
-    let events = waiting
-        .execute(&Actor::Visitor(visitor()), &Command::EndVisit)
-        .unwrap_or_default();
-    assert_eq!(
-        events,
-        vec![
-            EventKind::VisitorLeft,
-            EventKind::StatusChanged {
-                status: ChatStatus::Closed
-            }
-        ]
-    );
-
-    let mut active = reach(ChatStatus::Active, true);
-    active
-        .execute(&Actor::Visitor(visitor()), &Command::EndVisit)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(active.status, ChatStatus::Vacant);
-    assert!(!active.visitor_present);
-}
-
-#[test]
-fn end_visit_twice_or_by_an_operator_is_refused() {
-    for (status, with_op) in [(ChatStatus::Vacant, true), (ChatStatus::Closed, false)] {
-        let chat = reach(status, with_op);
-        let got = chat
-            .decide(&Actor::Visitor(visitor()), &Command::EndVisit)
-            .err()
-            .map(|e| e.code);
-        assert_eq!(got, Some(ErrorCode::ChatClosed));
-    }
-    let chat = reach(ChatStatus::Active, true);
-    let got = chat
-        .decide(&ann(), &Command::EndVisit)
-        .err()
-        .map(|e| e.code);
-    assert_eq!(got, Some(ErrorCode::Forbidden));
-}
-
-#[test]
-fn another_visitor_sees_no_such_chat_for_every_command() {
-    let stranger = Actor::Visitor(VisitorId(Uuid::from_u128(99)));
-    for status in [ChatStatus::Waiting, ChatStatus::Active] {
-        let chat = reach(status, status == ChatStatus::Active);
-        for command in [Command::Accept, post("x"), Command::EndVisit] {
-            let got = chat.decide(&stranger, &command).err().map(|e| e.code);
-            assert_eq!(got, Some(ErrorCode::ChatNotFound));
-        }
-    }
-}
-
-#[test]
-fn decide_never_changes_the_state() {
-    for (status, with_op) in [
-        (ChatStatus::Waiting, false),
-        (ChatStatus::Active, true),
-        (ChatStatus::Vacant, true),
-        (ChatStatus::Closed, false),
-    ] {
-        let chat = reach(status, with_op);
-        let before = chat.clone();
-        for actor in [ann(), bob(), Actor::Visitor(visitor())] {
-            for command in [Command::Accept, post("x"), Command::EndVisit] {
-                let _ = chat.decide(&actor, &command);
-                assert_eq!(chat, before);
-            }
-        }
-    }
-}
-
-#[test]
-fn replaying_the_recorded_events_rebuilds_the_same_state() {
-    let (mut live, mut log) = ChatState::start(
-        ChatId(Uuid::from_u128(5)),
-        visitor(),
-        "Vera".into(),
-        body("hi"),
+        body("hello"),
         None,
     );
-    for (actor, command) in [
-        (ann(), Command::Accept),
-        (ann(), post("hello")),
-        (Actor::Visitor(visitor()), post("thanks")),
-        (Actor::Visitor(visitor()), Command::EndVisit),
+    assert_eq!(chat.status, ChatStatus::Waiting);
+    assert!(chat.visitor_present && chat.members.is_empty());
+    assert_eq!(events.len(), 2);
+    assert!(events.iter().all(|(_, v)| *v == Visibility::Everyone));
+}
+
+#[test]
+fn accept_makes_a_participant_and_a_second_accept_is_already_taken() {
+    let mut chat = active();
+    assert_eq!(chat.status, ChatStatus::Active);
+    assert_eq!(role(&chat, &ann()), Some(MemberRole::Participant));
+    assert_eq!(
+        refused(&chat, &bob(), &Command::Accept),
+        ErrorCode::ChatNotWaiting
+    );
+    assert_eq!(
+        refused(&chat, &vera(), &Command::Accept),
+        ErrorCode::Forbidden
+    );
+    run(&mut chat, &vera(), &post("hi"));
+}
+
+#[test]
+fn join_is_seen_by_everyone_and_watch_by_nobody_else() {
+    let mut chat = active();
+    let joined = run(&mut chat, &bob(), &Command::Join);
+    assert_eq!(joined[0].1, Visibility::Everyone);
+    let watched = run(&mut chat, &cy(), &Command::Watch);
+    assert_eq!(watched[0].1, Visibility::Operator(id_of(&cy())));
+    assert_eq!(refused(&chat, &cy(), &post("psst")), ErrorCode::ReadOnly);
+    assert_eq!(refused(&chat, &cy(), &note("psst")), ErrorCode::ReadOnly);
+    assert_eq!(
+        refused(&chat, &bob(), &Command::Join),
+        ErrorCode::AlreadyInChat
+    );
+    // Other operators' view of the chat does not show the watcher; the watcher's own does.
+    assert!(!chat.seen_by(id_of(&ann())).has_operator(id_of(&cy())));
+    assert!(chat.seen_by(id_of(&cy())).has_operator(id_of(&cy())));
+    let left = run(&mut chat, &cy(), &Command::Leave);
+    assert_eq!(left[0].1, Visibility::Operator(id_of(&cy())));
+}
+
+#[test]
+fn join_needs_an_active_chat() {
+    assert_eq!(
+        refused(&started(), &bob(), &Command::Join),
+        ErrorCode::ChatNotActive
+    );
+    let mut chat = active();
+    run(&mut chat, &vera(), &Command::EndVisit);
+    assert_eq!(chat.status, ChatStatus::Vacant);
+    assert_eq!(
+        refused(&chat, &bob(), &Command::Join),
+        ErrorCode::ChatNotActive
+    );
+    // A waiting chat may still be watched (supervisors keep an eye on the queue).
+    let mut waiting = started();
+    run(&mut waiting, &cy(), &Command::Watch);
+}
+
+#[test]
+fn invite_accepted_as_observer_then_switched_to_participant_and_back() {
+    let mut chat = active();
+    let made = run(&mut chat, &ann(), &offer(OfferKind::Invite, &bob()));
+    assert_eq!(made[0].1, Visibility::Operators);
+    assert_eq!(
+        refused(&chat, &ann(), &offer(OfferKind::Transfer, &bob())),
+        ErrorCode::OfferPending
+    );
+    let observed = run(
+        &mut chat,
+        &bob(),
+        &Command::AcceptInvite {
+            role: MemberRole::Observer,
+        },
+    );
+    assert_eq!(observed[0].1, Visibility::Operators);
+    assert!(chat.offers.is_empty());
+    assert_eq!(refused(&chat, &bob(), &post("hi")), ErrorCode::ReadOnly);
+    run(&mut chat, &bob(), &note("try the reset link"));
+    let switched = run(
+        &mut chat,
+        &bob(),
+        &Command::SwitchRole {
+            role: MemberRole::Participant,
+        },
+    );
+    assert_eq!(switched[0].1, Visibility::Everyone);
+    run(&mut chat, &bob(), &post("hello, I am Bob"));
+    let back = run(
+        &mut chat,
+        &bob(),
+        &Command::SwitchRole {
+            role: MemberRole::Observer,
+        },
+    );
+    assert_eq!(back[0].1, Visibility::Operators);
+    assert_eq!(chat.status, ChatStatus::Active, "Ann still answers");
+    // Accepting twice finds no invitation any more.
+    assert_eq!(
+        refused(
+            &chat,
+            &bob(),
+            &Command::AcceptInvite {
+                role: MemberRole::Participant
+            }
+        ),
+        ErrorCode::NoPendingOffer
+    );
+}
+
+#[test]
+fn invitations_can_be_declined_or_withdrawn_only_by_the_right_operator() {
+    let mut chat = active();
+    run(&mut chat, &ann(), &offer(OfferKind::Invite, &bob()));
+    assert_eq!(
+        refused(&chat, &cy(), &Command::DeclineOffer),
+        ErrorCode::NoPendingOffer
+    );
+    assert_eq!(
+        refused(
+            &chat,
+            &bob(),
+            &Command::WithdrawOffer {
+                target: id_of(&bob())
+            }
+        ),
+        ErrorCode::NoPendingOffer
+    );
+    run(&mut chat, &bob(), &Command::DeclineOffer);
+    assert!(chat.offers.is_empty());
+    run(&mut chat, &ann(), &offer(OfferKind::Transfer, &cy()));
+    run(
+        &mut chat,
+        &ann(),
+        &Command::WithdrawOffer {
+            target: id_of(&cy()),
+        },
+    );
+    assert_eq!(
+        refused(&chat, &cy(), &Command::AssumeTransfer),
+        ErrorCode::NoPendingOffer
+    );
+}
+
+#[test]
+fn only_participants_hand_a_chat_on_and_never_to_themselves() {
+    let mut chat = active();
+    assert_eq!(
+        refused(&chat, &bob(), &offer(OfferKind::Invite, &cy())),
+        ErrorCode::NotAParticipant
+    );
+    assert_eq!(
+        refused(&chat, &ann(), &offer(OfferKind::Invite, &ann())),
+        ErrorCode::InvalidField
+    );
+    run(&mut chat, &bob(), &Command::Watch);
+    assert_eq!(
+        refused(&chat, &bob(), &offer(OfferKind::Invite, &cy())),
+        ErrorCode::ReadOnly
+    );
+    // The watcher can still be invited: the inviter cannot know they watch.
+    run(&mut chat, &ann(), &offer(OfferKind::Invite, &bob()));
+    run(
+        &mut chat,
+        &bob(),
+        &Command::AcceptInvite {
+            role: MemberRole::Participant,
+        },
+    );
+    assert_eq!(role(&chat, &bob()), Some(MemberRole::Participant));
+}
+
+#[test]
+fn transfer_assumed_swaps_requester_for_target_and_tells_the_visitor() {
+    let mut chat = active();
+    run(&mut chat, &ann(), &offer(OfferKind::Transfer, &bob()));
+    let events = run(&mut chat, &bob(), &Command::AssumeTransfer);
+    assert_eq!(role(&chat, &bob()), Some(MemberRole::Participant));
+    assert_eq!(role(&chat, &ann()), None);
+    assert!(events.iter().all(|(_, v)| *v == Visibility::Everyone));
+    let left = events
+        .iter()
+        .find_map(|(e, _)| match e {
+            EventKind::OperatorLeft { transferred_to, .. } => transferred_to.clone(),
+            _ => None,
+        })
+        .unwrap_or_default();
+    assert_eq!(left, "Bob");
+    assert_eq!(chat.status, ChatStatus::Active);
+}
+
+#[test]
+fn transfer_after_the_requester_left_is_an_accept() {
+    let mut chat = active();
+    run(&mut chat, &ann(), &offer(OfferKind::Transfer, &bob()));
+    run(&mut chat, &ann(), &Command::Leave);
+    assert_eq!(chat.status, ChatStatus::Waiting);
+    let events = run(&mut chat, &bob(), &Command::AssumeTransfer);
+    assert_eq!(chat.status, ChatStatus::Active);
+    assert!(
+        !events
+            .iter()
+            .any(|(e, _)| matches!(e, EventKind::OperatorLeft { .. }))
+    );
+}
+
+#[test]
+fn last_participant_leaving_returns_the_chat_to_waiting_or_closes_a_vacant_one() {
+    let mut chat = active();
+    run(&mut chat, &bob(), &Command::Join);
+    run(&mut chat, &ann(), &Command::Leave);
+    assert_eq!(chat.status, ChatStatus::Active);
+    run(&mut chat, &cy(), &Command::Watch);
+    run(&mut chat, &bob(), &Command::Leave);
+    assert_eq!(chat.status, ChatStatus::Waiting, "a watcher answers nobody");
+    run(&mut chat, &ann(), &Command::Accept);
+    run(&mut chat, &vera(), &Command::EndVisit);
+    run(&mut chat, &ann(), &Command::Leave);
+    assert_eq!(chat.status, ChatStatus::Closed);
+    assert_eq!(
+        refused(&chat, &cy(), &Command::Leave),
+        ErrorCode::ChatClosed
+    );
+}
+
+#[test]
+fn kick_ends_the_chat_for_the_visitor_and_hides_everything_after() {
+    let mut chat = active();
+    assert_eq!(
+        refused(&chat, &bob(), &Command::Kick),
+        ErrorCode::NotAParticipant
+    );
+    let kicked = run(&mut chat, &ann(), &Command::Kick);
+    assert_eq!(
+        kicked[0].1,
+        Visibility::Everyone,
+        "the visitor reads the kick itself"
+    );
+    assert_eq!(
+        kicked[0].0.describe(Viewer::Visitor).as_deref(),
+        Some(crate::event::KICKED_MESSAGE)
+    );
+    assert_eq!(kicked[1].1, Visibility::Operators);
+    assert_eq!(chat.status, ChatStatus::Vacant);
+    assert_eq!(
+        refused(&chat, &vera(), &post("wait!")),
+        ErrorCode::ChatClosed
+    );
+    assert_eq!(
+        refused(&chat, &ann(), &Command::Kick),
+        ErrorCode::ChatNotActive
+    );
+    for (_, visibility) in run(&mut chat, &ann(), &post("bye")).into_iter().chain(run(
+        &mut chat,
+        &ann(),
+        &Command::Close,
+    )) {
+        assert!(!visibility.admits(Viewer::Visitor));
+    }
+}
+
+#[test]
+fn hold_and_resume_are_told_to_the_visitor_and_repeat_harmlessly() {
+    let mut chat = active();
+    let held = run(&mut chat, &ann(), &Command::Hold { on: true });
+    assert_eq!(held[0].1, Visibility::Everyone);
+    assert!(chat.on_hold);
+    assert!(run(&mut chat, &ann(), &Command::Hold { on: true }).is_empty());
+    run(
+        &mut vera_posts(chat.clone()),
+        &vera(),
+        &post("still there?"),
+    );
+    run(&mut chat, &ann(), &Command::Hold { on: false });
+    assert!(!chat.on_hold);
+    run(&mut chat, &ann(), &Command::Hold { on: true });
+    run(&mut chat, &ann(), &Command::Leave);
+    assert!(!chat.on_hold, "a chat back in the queue is not on hold");
+}
+
+fn vera_posts(chat: ChatState) -> ChatState {
+    chat
+}
+
+#[test]
+fn close_ends_it_for_everyone() {
+    let mut chat = active();
+    run(&mut chat, &ann(), &offer(OfferKind::Invite, &bob()));
+    run(&mut chat, &ann(), &Command::Close);
+    assert_eq!(chat.status, ChatStatus::Closed);
+    assert!(chat.offers.is_empty());
+    assert_eq!(refused(&chat, &vera(), &post("hi")), ErrorCode::ChatClosed);
+    assert_eq!(
+        refused(
+            &chat,
+            &bob(),
+            &Command::AcceptInvite {
+                role: MemberRole::Participant
+            }
+        ),
+        ErrorCode::ChatClosed
+    );
+}
+
+#[test]
+fn private_chats_are_for_operators_only() {
+    let (mut chat, events) = ChatState::start_private(
+        ChatId(Uuid::from_u128(200)),
+        Member {
+            id: id_of(&ann()),
+            name: "Ann".into(),
+            role: MemberRole::Participant,
+        },
+        Member {
+            id: id_of(&bob()),
+            name: "Bob".into(),
+            role: MemberRole::Participant,
+        },
+        body("got a minute?"),
+        None,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(events.iter().all(|(_, v)| *v == Visibility::Operators));
+    assert_eq!(chat.status, ChatStatus::Active);
+    run(&mut chat, &bob(), &post("sure"));
+    assert_eq!(
+        refused(&chat, &cy(), &post("me too")),
+        ErrorCode::NotAParticipant
+    );
+    assert_eq!(refused(&chat, &cy(), &Command::Join), ErrorCode::Forbidden);
+    assert_eq!(refused(&chat, &cy(), &Command::Watch), ErrorCode::Forbidden);
+    assert_eq!(refused(&chat, &ann(), &Command::Kick), ErrorCode::Forbidden);
+    assert_eq!(
+        refused(&chat, &vera(), &post("hi")),
+        ErrorCode::ChatNotFound
+    );
+    run(&mut chat, &ann(), &Command::Leave);
+    assert_eq!(chat.status, ChatStatus::Active);
+    run(&mut chat, &bob(), &Command::Leave);
+    assert_eq!(chat.status, ChatStatus::Closed);
+}
+
+#[test]
+fn another_visitor_sees_no_such_chat() {
+    let chat = active();
+    let stranger = Actor::Visitor(VisitorId(Uuid::from_u128(2)));
+    for command in [post("x"), Command::EndVisit, Command::Accept] {
+        assert_eq!(refused(&chat, &stranger, &command), ErrorCode::ChatNotFound);
+    }
+}
+
+/// Every command any of the actors could send.
+fn all_commands() -> Vec<(Actor, Command)> {
+    let operators = [ann(), bob(), cy()];
+    let mut commands = vec![(vera(), post("v")), (vera(), Command::EndVisit)];
+    for actor in &operators {
+        let mut add = |command: Command| commands.push((actor.clone(), command));
+        add(Command::Accept);
+        add(Command::Join);
+        add(Command::Watch);
+        for other in &operators {
+            add(offer(OfferKind::Invite, other));
+            add(offer(OfferKind::Transfer, other));
+            add(Command::WithdrawOffer {
+                target: id_of(other),
+            });
+        }
+        for role in [
+            MemberRole::Participant,
+            MemberRole::Observer,
+            MemberRole::Watcher,
+        ] {
+            add(Command::AcceptInvite { role });
+            add(Command::SwitchRole { role });
+        }
+        add(Command::AssumeTransfer);
+        add(Command::DeclineOffer);
+        add(Command::Leave);
+        add(Command::Kick);
+        add(Command::Close);
+        add(Command::Hold { on: true });
+        add(Command::Hold { on: false });
+        add(post("o"));
+        add(note("n"));
+        add(Command::EndVisit);
+    }
+    commands
+}
+
+/// A reachable state with the events that led to it (with their visibility).
+#[derive(Clone)]
+struct Reached {
+    state: ChatState,
+    log: Vec<(EventKind, Visibility)>,
+}
+
+fn key(state: &ChatState) -> String {
+    format!("{state:?}")
+}
+
+/// Every state reachable from a new chat, breadth first, with one path to each.
+fn reachable() -> Vec<Reached> {
+    let (state, log) = ChatState::start(
+        ChatId(Uuid::from_u128(100)),
+        visitor(),
+        "Vera".into(),
+        body("hello"),
+        None,
+    );
+    let commands = all_commands();
+    let mut seen = HashSet::from([key(&state)]);
+    let mut queue = VecDeque::from([Reached { state, log }]);
+    let mut all = Vec::new();
+    while let Some(reached) = queue.pop_front() {
+        for (actor, command) in &commands {
+            let mut next = reached.clone();
+            if let Ok(events) = next.state.execute(actor, command) {
+                next.log.extend(events);
+                if seen.insert(key(&next.state)) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        all.push(reached);
+        assert!(all.len() < 200_000, "state space exploded");
+    }
+    all
+}
+
+fn check_invariants(state: &ChatState) {
+    let participants = state.participants().count();
+    match state.status {
+        ChatStatus::Waiting => {
+            assert_eq!(participants, 0, "{state:?}");
+            assert!(state.visitor_present && !state.on_hold, "{state:?}");
+        }
+        ChatStatus::Active => {
+            assert!(participants >= 1 && state.visitor_present, "{state:?}");
+        }
+        ChatStatus::Vacant => assert!(!state.visitor_present && !state.on_hold, "{state:?}"),
+        ChatStatus::Closed => assert!(state.offers.is_empty() && !state.on_hold, "{state:?}"),
+    }
+    let ids: HashSet<_> = state.members.iter().map(|m| m.id).collect();
+    assert_eq!(
+        ids.len(),
+        state.members.len(),
+        "one membership each: {state:?}"
+    );
+    let targets: HashSet<_> = state.offers.iter().map(|o| o.target).collect();
+    assert_eq!(
+        targets.len(),
+        state.offers.len(),
+        "one offer per target: {state:?}"
+    );
+    for offer in &state.offers {
+        assert!(!state.is_participant(offer.target), "{state:?}");
+    }
+    if state.visitor_kicked {
+        assert!(!state.visitor_present, "{state:?}");
+    }
+}
+
+#[test]
+fn exhaustive_walk_keeps_every_rule() {
+    let states = reachable();
+    assert!(states.len() > 500, "only {} states reached", states.len());
+    eprintln!("{} reachable states", states.len());
+    let commands = all_commands();
+    let mut kicked_paths = 0;
+    for reached in &states {
+        let state = &reached.state;
+        check_invariants(state);
+
+        // Replaying the log rebuilds the state exactly.
+        let mut replayed =
+            ChatState::start(state.id, visitor(), "Vera".into(), body("hello"), None).0;
+        for (event, _) in reached.log.iter().skip(2) {
+            replayed.apply(event);
+        }
+        assert_eq!(&replayed, state);
+
+        // The visitor never sees a watcher, an observer, a note, an offer, or anything after
+        // the kick.
+        let mut after_kick = false;
+        for (event, visibility) in &reached.log {
+            if visibility.admits(Viewer::Visitor) {
+                assert!(!after_kick, "visitor sees {event:?} after the kick");
+                match event {
+                    EventKind::OperatorJoined { role, .. }
+                    | EventKind::RoleChanged { role, .. } => {
+                        assert_eq!(*role, MemberRole::Participant, "{event:?}");
+                    }
+                    EventKind::MessagePosted { note, .. } => assert!(!note),
+                    EventKind::OfferMade { .. }
+                    | EventKind::OfferDeclined { .. }
+                    | EventKind::OfferWithdrawn { .. } => panic!("visitor sees {event:?}"),
+                    _ => {}
+                }
+            }
+            if let Visibility::Operator(only) = visibility {
+                // Only a watcher's own coming, going and role are private to one operator.
+                assert!(
+                    matches!(event.membership_of(), Some((who, _)) if who == *only),
+                    "{event:?}"
+                );
+            }
+            if matches!(event, EventKind::VisitorKicked { .. }) {
+                after_kick = true;
+                kicked_paths += 1;
+            }
+        }
+
+        for (actor, command) in &commands {
+            let before = state.clone();
+            let decided = state.decide(actor, command);
+            assert_eq!(state, &before, "decide changed the state");
+            let me = id_of(actor);
+            let my_role = state.member(me).map(|m| m.role);
+            match (command, &decided) {
+                // Only participants speak; observers and watchers are read-only.
+                (Command::PostMessage { .. }, Ok(_)) => {
+                    if let Actor::Operator { .. } = actor {
+                        assert_eq!(my_role, Some(MemberRole::Participant));
+                    }
+                }
+                (Command::AddNote { .. }, Ok(_)) => assert!(matches!(
+                    my_role,
+                    Some(MemberRole::Participant | MemberRole::Observer)
+                )),
+                (
+                    Command::Offer { .. } | Command::Kick | Command::Close | Command::Hold { .. },
+                    Ok(_),
+                ) => assert_eq!(my_role, Some(MemberRole::Participant)),
+                (
+                    Command::PostMessage { .. }
+                    | Command::Offer { .. }
+                    | Command::Kick
+                    | Command::Close
+                    | Command::Leave,
+                    Err(err),
+                ) if my_role.is_none()
+                    && matches!(actor, Actor::Operator { .. })
+                    && state.status != ChatStatus::Closed
+                    && err.code != ErrorCode::Forbidden =>
+                {
+                    assert_eq!(err.code, ErrorCode::NotAParticipant, "{command:?}");
+                }
+                (Command::AssumeTransfer, Ok(_)) => {
+                    // A transfer leaves exactly one of requester and target.
+                    let requester = state.offer_to(me).map(|o| o.from).unwrap_or(me);
+                    let mut after = state.clone();
+                    let _ = after.execute(actor, command);
+                    assert!(after.is_participant(me));
+                    assert!(requester == me || !after.has_operator(requester));
+                }
+                _ => {}
+            }
+            // Two operators answering the same offer, or answering while it is withdrawn:
+            // whichever is recorded first, the other is then refused.
+            if let (Command::AssumeTransfer | Command::AcceptInvite { .. }, Ok(_)) =
+                (command, &decided)
+            {
+                let mut after = state.clone();
+                let _ = after.execute(actor, command);
+                assert_eq!(
+                    after.decide(actor, command).err().map(|e| e.code),
+                    Some(ErrorCode::NoPendingOffer)
+                );
+                if let Some(offer) = state.offer_to(me) {
+                    let requester = op_named(&offer.from_name, offer.from);
+                    assert!(
+                        after
+                            .decide(&requester, &Command::WithdrawOffer { target: me })
+                            .is_err()
+                    );
+                }
+            }
+        }
+    }
+    assert!(kicked_paths > 0);
+}
+
+fn op_named(name: &str, id: OperatorId) -> Actor {
+    Actor::Operator {
+        id,
+        name: name.to_owned(),
+    }
+}
+
+#[test]
+fn visibility_round_trips_through_its_stored_form() {
+    for visibility in [
+        Visibility::Everyone,
+        Visibility::Operators,
+        Visibility::Operator(id_of(&bob())),
     ] {
-        log.extend(
-            live.execute(&actor, &command)
-                .unwrap_or_else(|e| panic!("{e}")),
+        assert_eq!(
+            Visibility::from_stored(&visibility.to_stored()),
+            Some(visibility)
         );
     }
-    let mut replayed = ChatState {
-        id: live.id,
-        visitor: live.visitor,
-        visitor_name: String::new(),
-        status: ChatStatus::Closed,
-        operators: vec![],
-        visitor_present: false,
-    };
-    for event in &log {
-        replayed.apply(event);
-    }
-    assert_eq!(replayed, live);
+    assert_eq!(Visibility::from_stored("nope"), None);
+    assert!(Visibility::Everyone.admits(Viewer::Visitor));
+    assert!(!Visibility::Operators.admits(Viewer::Visitor));
+    assert!(!Visibility::Operator(id_of(&bob())).admits(Viewer::Operator(id_of(&ann()))));
 }
 
 #[test]

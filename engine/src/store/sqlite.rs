@@ -4,14 +4,13 @@
 //! and never fail with SQLITE_BUSY; reads use a separate read-only pool and see the last
 //! committed state (WAL mode). `synchronous = FULL`: a committed message survives a crash.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use domain::console::{ChatSummary, Role};
+use domain::console::{Monitoring, Role};
 use domain::{
-    ChatEvent, ChatId, ChatState, ChatStatus, EventId, EventKind, OperatorId, Timestamp, VisitorId,
+    ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility, VisitorId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -20,8 +19,8 @@ use sqlx::{FromRow, Sqlite, Transaction};
 use uuid::Uuid;
 
 use super::{
-    LoggedEvent, OperatorRecord, SessionRecord, Store, StoreError, StoredChat, VisitorRecord,
-    author_key,
+    LoggedEvent, Membership, OperatorRecord, SessionRecord, Store, StoreError, StoredChat,
+    VisitorRecord, author_key,
 };
 
 /// The SQLite store.
@@ -42,19 +41,39 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        Self::migrate(options.clone()).await?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("../migrations/sqlite")
-            .run(&writer)
-            .await
-            .map_err(|err| StoreError::Database(err.into()))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self { writer, reader })
+    }
+
+    /// Brings the schema up to date on a connection of its own with foreign keys off, as
+    /// SQLite's table rebuilds require, then checks that every key still holds.
+    async fn migrate(options: SqliteConnectOptions) -> Result<(), StoreError> {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect_with(&options.foreign_keys(false)).await?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&mut conn)
+            .await
+            .map_err(|err| StoreError::Database(err.into()))?;
+        let broken: Vec<(String, i64)> =
+            sqlx::query_as("SELECT \"table\", rowid FROM pragma_foreign_key_check")
+                .fetch_all(&mut conn)
+                .await?;
+        conn.close().await?;
+        match broken.first() {
+            None => Ok(()),
+            Some((table, rowid)) => Err(StoreError::Corrupt(format!(
+                "{} rows break a foreign key after migrating (first: {table} row {rowid})",
+                broken.len()
+            ))),
+        }
     }
 
     /// Closes both pools, flushing the WAL.
@@ -66,10 +85,6 @@ impl SqliteStore {
 
 fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(text).map_err(|err| StoreError::Corrupt(format!("uuid {text:?}: {err}")))
-}
-
-fn parse_status(text: &str) -> Result<ChatStatus, StoreError> {
-    ChatStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("status {text:?}")))
 }
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
@@ -121,21 +136,55 @@ struct VisitorRow {
     referrer: Option<String>,
     fields: String,
     created_at: i64,
+    user_agent: Option<String>,
+    page_title: Option<String>,
+    last_seen_at: Option<i64>,
+}
+
+const VISITOR_COLUMNS: &str = "id, token_hash, name, email, language, page_url, referrer, \
+     fields, created_at, user_agent, page_title, last_seen_at";
+
+impl TryFrom<VisitorRow> for VisitorRecord {
+    type Error = StoreError;
+    fn try_from(row: VisitorRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: VisitorId(parse_uuid(&row.id)?),
+            token_hash: row.token_hash,
+            name: row.name,
+            email: row.email,
+            language: row.language,
+            page_url: row.page_url,
+            referrer: row.referrer,
+            fields_json: row.fields,
+            created_at: Timestamp(row.created_at),
+            user_agent: row.user_agent,
+            page_title: row.page_title,
+            last_seen_at: Timestamp(row.last_seen_at.unwrap_or(row.created_at)),
+        })
+    }
 }
 
 #[derive(FromRow)]
 struct ChatRow {
     id: String,
-    visitor_id: String,
-    visitor_name: String,
-    status: String,
-    visitor_present: bool,
+    state: String,
     version: i64,
     created_at: i64,
 }
 
-const CHAT_COLUMNS: &str =
-    "id, visitor_id, visitor_name, status, visitor_present, version, created_at";
+const CHAT_COLUMNS: &str = "id, state, version, created_at";
+
+impl TryFrom<ChatRow> for StoredChat {
+    type Error = StoreError;
+    fn try_from(row: ChatRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            state: serde_json::from_str(&row.state)
+                .map_err(|err| StoreError::Corrupt(format!("chat {}: {err}", row.id)))?,
+            version: row.version,
+            created_at: Timestamp(row.created_at),
+        })
+    }
+}
 
 #[derive(FromRow)]
 struct EventRow {
@@ -158,49 +207,48 @@ impl TryFrom<EventRow> for ChatEvent {
     }
 }
 
+/// An event row with its chat's visitor, as the streams need it.
 #[derive(FromRow)]
-struct MemberRow {
-    chat_id: String,
-    operator_id: String,
-    name: String,
-    chat_name: String,
+struct LoggedRow {
+    #[sqlx(flatten)]
+    event: EventRow,
+    visibility: String,
+    visitor_id: Option<String>,
+}
+
+const LOGGED_COLUMNS: &str = "e.id, e.chat_id, e.at, e.payload, e.visibility, c.visitor_id";
+
+impl TryFrom<LoggedRow> for LoggedEvent {
+    type Error = StoreError;
+    fn try_from(row: LoggedRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            visitor: row
+                .visitor_id
+                .as_deref()
+                .map(parse_uuid)
+                .transpose()?
+                .map(VisitorId),
+            visibility: Visibility::from_stored(&row.visibility)
+                .ok_or_else(|| StoreError::Corrupt(format!("visibility {:?}", row.visibility)))?,
+            event: ChatEvent::try_from(row.event)?,
+        })
+    }
+}
+
+fn state_json(chat: &ChatState) -> Result<String, StoreError> {
+    serde_json::to_string(chat).map_err(|err| StoreError::Corrupt(format!("chat state: {err}")))
 }
 
 impl SqliteStore {
-    async fn chat_from_row(&self, row: ChatRow) -> Result<StoredChat, StoreError> {
-        let operators: Vec<(String,)> = sqlx::query_as(
-            "SELECT operator_id FROM participants WHERE chat_id = ? ORDER BY joined_at, rowid",
-        )
-        .bind(&row.id)
-        .fetch_all(&self.reader)
-        .await?;
-        let operators = operators
-            .iter()
-            .map(|(id,)| parse_uuid(id).map(OperatorId))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(StoredChat {
-            state: ChatState {
-                id: ChatId(parse_uuid(&row.id)?),
-                visitor: VisitorId(parse_uuid(&row.visitor_id)?),
-                visitor_name: row.visitor_name,
-                status: parse_status(&row.status)?,
-                operators,
-                visitor_present: row.visitor_present,
-            },
-            version: row.version,
-            created_at: Timestamp(row.created_at),
-        })
-    }
-
     /// Appends events inside a transaction, answering them with their ids.
     async fn append_events(
         tx: &mut Transaction<'_, Sqlite>,
         chat: &ChatState,
-        events: &[EventKind],
+        events: &[(EventKind, Visibility)],
         at: Timestamp,
-    ) -> Result<Vec<ChatEvent>, StoreError> {
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
         let mut stored = Vec::with_capacity(events.len());
-        for kind in events {
+        for (kind, visibility) in events {
             let payload = serde_json::to_string(kind)
                 .map_err(|err| StoreError::Corrupt(format!("event payload: {err}")))?;
             let (author, client_id) = match kind {
@@ -210,8 +258,8 @@ impl SqliteStore {
                 _ => (None, None),
             };
             let id: (i64,) = sqlx::query_as(
-                "INSERT INTO events (chat_id, at, kind, payload, author_key, client_id) \
-                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                "INSERT INTO events (chat_id, at, kind, payload, author_key, client_id, \
+                 visibility) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(chat.id.to_string())
             .bind(at.0)
@@ -219,6 +267,7 @@ impl SqliteStore {
             .bind(payload)
             .bind(author)
             .bind(client_id)
+            .bind(visibility.to_stored())
             .fetch_one(&mut **tx)
             .await
             .map_err(|err| {
@@ -228,32 +277,53 @@ impl SqliteStore {
                     StoreError::Database(err)
                 }
             })?;
-            stored.push(ChatEvent {
-                id: EventId(id.0),
-                chat_id: chat.id,
-                at,
-                kind: kind.clone(),
+            stored.push(LoggedEvent {
+                event: ChatEvent {
+                    id: EventId(id.0),
+                    chat_id: chat.id,
+                    at,
+                    kind: kind.clone(),
+                },
+                visitor: chat.visitor,
+                visibility: *visibility,
             });
         }
         Ok(stored)
     }
 
+    /// Mirrors the state's members into `participants`, which indexes who is in which chat.
     async fn sync_participants(
         tx: &mut Transaction<'_, Sqlite>,
         chat: &ChatState,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        for operator in &chat.operators {
+        let id = chat.id.to_string();
+        for member in &chat.members {
             sqlx::query(
-                "INSERT OR IGNORE INTO participants (chat_id, operator_id, joined_at) \
-                 VALUES (?, ?, ?)",
+                "INSERT INTO participants (chat_id, operator_id, joined_at, role, present) \
+                 VALUES (?, ?, ?, ?, 1) ON CONFLICT (chat_id, operator_id) \
+                 DO UPDATE SET role = excluded.role, present = 1, joined_at = \
+                 CASE WHEN participants.present = 1 THEN participants.joined_at \
+                 ELSE excluded.joined_at END",
             )
-            .bind(chat.id.to_string())
-            .bind(operator.to_string())
+            .bind(&id)
+            .bind(member.id.to_string())
             .bind(at.0)
+            .bind(member.role.as_str())
             .execute(&mut **tx)
             .await?;
         }
+        let present: Vec<String> = chat.members.iter().map(|m| m.id.to_string()).collect();
+        let present = serde_json::to_string(&present)
+            .map_err(|err| StoreError::Corrupt(format!("members: {err}")))?;
+        sqlx::query(
+            "UPDATE participants SET present = 0 WHERE chat_id = ? AND present = 1 \
+             AND operator_id NOT IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&id)
+        .bind(present)
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 }
@@ -403,7 +473,8 @@ impl Store for SqliteStore {
     async fn insert_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO visitors (id, token_hash, name, email, language, page_url, referrer, \
-             fields, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             fields, created_at, user_agent, page_title, last_seen_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(visitor.id.to_string())
         .bind(&visitor.token_hash)
@@ -414,6 +485,9 @@ impl Store for SqliteStore {
         .bind(&visitor.referrer)
         .bind(&visitor.fields_json)
         .bind(visitor.created_at.0)
+        .bind(&visitor.user_agent)
+        .bind(&visitor.page_title)
+        .bind(visitor.last_seen_at.0)
         .execute(&self.writer)
         .await?;
         Ok(())
@@ -423,27 +497,51 @@ impl Store for SqliteStore {
         &self,
         token_hash: &str,
     ) -> Result<Option<VisitorRecord>, StoreError> {
-        let row: Option<VisitorRow> = sqlx::query_as(
-            "SELECT id, token_hash, name, email, language, page_url, referrer, fields, \
-             created_at FROM visitors WHERE token_hash = ?",
-        )
+        let row: Option<VisitorRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS} FROM visitors WHERE token_hash = ?"
+        ))
         .bind(token_hash)
         .fetch_optional(&self.reader)
         .await?;
-        row.map(|row| {
-            Ok(VisitorRecord {
-                id: VisitorId(parse_uuid(&row.id)?),
-                token_hash: row.token_hash,
-                name: row.name,
-                email: row.email,
-                language: row.language,
-                page_url: row.page_url,
-                referrer: row.referrer,
-                fields_json: row.fields,
-                created_at: Timestamp(row.created_at),
-            })
-        })
-        .transpose()
+        row.map(VisitorRecord::try_from).transpose()
+    }
+
+    async fn visitor_by_id(&self, id: VisitorId) -> Result<Option<VisitorRecord>, StoreError> {
+        let row: Option<VisitorRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS} FROM visitors WHERE id = ?"
+        ))
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(VisitorRecord::try_from).transpose()
+    }
+
+    async fn visitor_page(
+        &self,
+        id: VisitorId,
+        url: &str,
+        title: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE visitors SET page_url = ?, page_title = ?, last_seen_at = ? WHERE id = ?",
+        )
+        .bind(url)
+        .bind(title)
+        .bind(at.0)
+        .bind(id.to_string())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError> {
+        let rows: Vec<OperatorRow> = sqlx::query_as(&format!(
+            "SELECT {OPERATOR_COLUMNS} FROM operators ORDER BY name COLLATE NOCASE, email"
+        ))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(OperatorRecord::try_from).collect()
     }
 
     async fn chat(&self, id: ChatId) -> Result<Option<StoredChat>, StoreError> {
@@ -452,10 +550,7 @@ impl Store for SqliteStore {
                 .bind(id.to_string())
                 .fetch_optional(&self.reader)
                 .await?;
-        match row {
-            Some(row) => Ok(Some(self.chat_from_row(row).await?)),
-            None => Ok(None),
-        }
+        row.map(StoredChat::try_from).transpose()
     }
 
     async fn latest_chat_of_visitor(
@@ -469,28 +564,24 @@ impl Store for SqliteStore {
         .bind(visitor.to_string())
         .fetch_optional(&self.reader)
         .await?;
-        match row {
-            Some(row) => Ok(Some(self.chat_from_row(row).await?)),
-            None => Ok(None),
-        }
+        row.map(StoredChat::try_from).transpose()
     }
 
     async fn create_chat(
         &self,
         chat: &ChatState,
-        events: &[EventKind],
+        events: &[(EventKind, Visibility)],
         at: Timestamp,
-    ) -> Result<Vec<ChatEvent>, StoreError> {
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
-            "INSERT INTO chats (id, visitor_id, visitor_name, status, visitor_present, version, \
-             created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+            "INSERT INTO chats (id, visitor_id, status, state, version, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, 1, ?, ?)",
         )
         .bind(chat.id.to_string())
-        .bind(chat.visitor.to_string())
-        .bind(&chat.visitor_name)
+        .bind(chat.visitor.map(|v| v.to_string()))
         .bind(chat.status.as_str())
-        .bind(chat.visitor_present)
+        .bind(state_json(chat)?)
         .bind(at.0)
         .bind(at.0)
         .execute(&mut *tx)
@@ -505,16 +596,16 @@ impl Store for SqliteStore {
         &self,
         chat: &ChatState,
         expected_version: i64,
-        events: &[EventKind],
+        events: &[(EventKind, Visibility)],
         at: Timestamp,
-    ) -> Result<Vec<ChatEvent>, StoreError> {
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
-            "UPDATE chats SET status = ?, visitor_present = ?, version = version + 1, \
-             updated_at = ? WHERE id = ? AND version = ?",
+            "UPDATE chats SET status = ?, state = ?, version = version + 1, updated_at = ? \
+             WHERE id = ? AND version = ?",
         )
         .bind(chat.status.as_str())
-        .bind(chat.visitor_present)
+        .bind(state_json(chat)?)
         .bind(at.0)
         .bind(chat.id.to_string())
         .bind(expected_version)
@@ -547,29 +638,30 @@ impl Store for SqliteStore {
         row.map(ChatEvent::try_from).transpose()
     }
 
-    async fn chat_events(&self, chat: ChatId) -> Result<Vec<ChatEvent>, StoreError> {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT id, chat_id, at, payload FROM events WHERE chat_id = ? ORDER BY id",
-        )
+    async fn chat_events(&self, chat: ChatId) -> Result<Vec<LoggedEvent>, StoreError> {
+        let rows: Vec<LoggedRow> = sqlx::query_as(&format!(
+            "SELECT {LOGGED_COLUMNS} FROM events e JOIN chats c ON c.id = e.chat_id \
+             WHERE e.chat_id = ? ORDER BY e.id"
+        ))
         .bind(chat.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.into_iter().map(ChatEvent::try_from).collect()
+        rows.into_iter().map(LoggedEvent::try_from).collect()
     }
 
     async fn events_of_operator_chats(
         &self,
         operator: OperatorId,
-    ) -> Result<Vec<ChatEvent>, StoreError> {
-        let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT e.id, e.chat_id, e.at, e.payload FROM events e \
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        let rows: Vec<LoggedRow> = sqlx::query_as(&format!(
+            "SELECT {LOGGED_COLUMNS} FROM events e \
              JOIN participants p ON p.chat_id = e.chat_id JOIN chats c ON c.id = e.chat_id \
-             WHERE p.operator_id = ? AND c.status <> 'closed' ORDER BY e.id",
-        )
+             WHERE p.operator_id = ? AND p.present = 1 AND c.status <> 'closed' ORDER BY e.id"
+        ))
         .bind(operator.to_string())
         .fetch_all(&self.reader)
         .await?;
-        rows.into_iter().map(ChatEvent::try_from).collect()
+        rows.into_iter().map(LoggedEvent::try_from).collect()
     }
 
     async fn events_after(
@@ -577,28 +669,15 @@ impl Store for SqliteStore {
         after: EventId,
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, StoreError> {
-        #[derive(FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            event: EventRow,
-            visitor_id: String,
-        }
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT e.id, e.chat_id, e.at, e.payload, c.visitor_id FROM events e \
-             JOIN chats c ON c.id = e.chat_id WHERE e.id > ? ORDER BY e.id LIMIT ?",
-        )
+        let rows: Vec<LoggedRow> = sqlx::query_as(&format!(
+            "SELECT {LOGGED_COLUMNS} FROM events e JOIN chats c ON c.id = e.chat_id \
+             WHERE e.id > ? ORDER BY e.id LIMIT ?"
+        ))
         .bind(after.0)
         .bind(limit)
         .fetch_all(&self.reader)
         .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(LoggedEvent {
-                    visitor: VisitorId(parse_uuid(&row.visitor_id)?),
-                    event: ChatEvent::try_from(row.event)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(LoggedEvent::try_from).collect()
     }
 
     async fn last_event_id(&self) -> Result<EventId, StoreError> {
@@ -608,72 +687,59 @@ impl Store for SqliteStore {
         Ok(EventId(id.unwrap_or_default()))
     }
 
-    async fn open_chats(&self) -> Result<Vec<ChatSummary>, StoreError> {
-        let chats: Vec<ChatRow> = sqlx::query_as(&format!(
-            "SELECT {CHAT_COLUMNS} FROM chats WHERE status <> 'closed' ORDER BY created_at, rowid"
+    async fn open_chats(&self) -> Result<Vec<StoredChat>, StoreError> {
+        let rows: Vec<ChatRow> = sqlx::query_as(&format!(
+            "SELECT {CHAT_COLUMNS} FROM chats WHERE status <> 'closed' \
+             AND visitor_id IS NOT NULL ORDER BY created_at, rowid"
         ))
         .fetch_all(&self.reader)
         .await?;
-        let members: Vec<MemberRow> = sqlx::query_as(
-            "SELECT p.chat_id, p.operator_id, o.name, o.chat_name FROM participants p \
-             JOIN chats c ON c.id = p.chat_id JOIN operators o ON o.id = p.operator_id \
-             WHERE c.status <> 'closed' ORDER BY p.joined_at, p.rowid",
+        rows.into_iter().map(StoredChat::try_from).collect()
+    }
+
+    async fn chats_of_operator(&self, operator: OperatorId) -> Result<Vec<Membership>, StoreError> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            chat: ChatRow,
+            read_up_to: i64,
+            monitoring: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT c.id, c.state, c.version, c.created_at, p.read_up_to, p.monitoring \
+             FROM participants p JOIN chats c ON c.id = p.chat_id \
+             WHERE p.operator_id = ? AND p.present = 1 AND c.status <> 'closed' \
+             ORDER BY p.joined_at, p.rowid",
         )
+        .bind(operator.to_string())
         .fetch_all(&self.reader)
         .await?;
-        let mut by_chat: HashMap<String, Vec<MemberRow>> = HashMap::new();
-        for member in members {
-            by_chat
-                .entry(member.chat_id.clone())
-                .or_default()
-                .push(member);
-        }
-        chats
-            .into_iter()
+        rows.into_iter()
             .map(|row| {
-                let mut summary = ChatSummary::new(
-                    ChatId(parse_uuid(&row.id)?),
-                    row.visitor_name,
-                    Timestamp(row.created_at),
-                );
-                summary.status = parse_status(&row.status)?;
-                for member in by_chat.remove(&row.id).unwrap_or_default() {
-                    summary
-                        .operator_ids
-                        .push(OperatorId(parse_uuid(&member.operator_id)?));
-                    summary
-                        .operators
-                        .push(if member.chat_name.trim().is_empty() {
-                            member.name
-                        } else {
-                            member.chat_name
-                        });
-                }
-                Ok(summary)
+                Ok(Membership {
+                    monitoring: Monitoring::parse(&row.monitoring).ok_or_else(|| {
+                        StoreError::Corrupt(format!("monitoring {:?}", row.monitoring))
+                    })?,
+                    read_up_to: EventId(row.read_up_to),
+                    chat: StoredChat::try_from(row.chat)?,
+                })
             })
             .collect()
     }
 
-    async fn chats_of_operator(
+    async fn set_monitoring(
         &self,
+        chat: ChatId,
         operator: OperatorId,
-    ) -> Result<Vec<(ChatSummary, EventId)>, StoreError> {
-        let markers: Vec<(String, i64)> =
-            sqlx::query_as("SELECT chat_id, read_up_to FROM participants WHERE operator_id = ?")
-                .bind(operator.to_string())
-                .fetch_all(&self.reader)
-                .await?;
-        let markers: HashMap<String, i64> = markers.into_iter().collect();
-        Ok(self
-            .open_chats()
-            .await?
-            .into_iter()
-            .filter_map(|summary| {
-                markers
-                    .get(&summary.id.to_string())
-                    .map(|read| (summary, EventId(*read)))
-            })
-            .collect())
+        monitoring: Monitoring,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE participants SET monitoring = ? WHERE chat_id = ? AND operator_id = ?")
+            .bind(monitoring.as_str())
+            .bind(chat.to_string())
+            .bind(operator.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     async fn mark_read(

@@ -1,0 +1,143 @@
+//! Signals: what is happening right now (typing, viewing, who is online) rather than what
+//! happened. They are never stored and carry no event id, so a reconnecting client does not
+//! replay them; it learns the current picture from the next signals (they repeat while true).
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::Author;
+use crate::ids::{ChatId, OperatorId};
+
+/// How long a "typing" or "viewing" signal holds without being repeated, in milliseconds.
+pub const SIGNAL_TTL_MS: i64 = 6_000;
+/// How often a client repeats a signal that still holds, in milliseconds.
+pub const SIGNAL_REPEAT_MS: i64 = 3_000;
+
+/// A passing state of someone in a chat, or of an operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Signal {
+    /// Someone is (or stopped) typing in a chat.
+    Typing {
+        /// The chat.
+        chat_id: ChatId,
+        /// Who.
+        author: Author,
+        /// Their name as shown in the chat.
+        name: String,
+        /// Typing now?
+        active: bool,
+        /// Typing a private note (never shown to the visitor).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        note: bool,
+    },
+    /// An operator has (or no longer has) a chat open in front of them.
+    Viewing {
+        /// The chat.
+        chat_id: ChatId,
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        name: String,
+        /// Viewing now?
+        active: bool,
+    },
+    /// An operator's console came online or went away.
+    Presence {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        name: String,
+        /// Online now?
+        online: bool,
+    },
+    /// The visitor of a chat moved to another page of the site.
+    VisitorPage {
+        /// The chat.
+        chat_id: ChatId,
+        /// The page's address.
+        url: String,
+    },
+}
+
+impl Signal {
+    /// The SSE `event:` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Typing { .. } => "typing",
+            Self::Viewing { .. } => "viewing",
+            Self::Presence { .. } => "presence",
+            Self::VisitorPage { .. } => "visitor_page",
+        }
+    }
+
+    /// Every signal name, for clients that subscribe to each SSE event type.
+    pub const NAMES: [&'static str; 4] = ["typing", "viewing", "presence", "visitor_page"];
+
+    /// The chat it is about, if any.
+    pub fn chat(&self) -> Option<ChatId> {
+        match self {
+            Self::Typing { chat_id, .. }
+            | Self::Viewing { chat_id, .. }
+            | Self::VisitorPage { chat_id, .. } => Some(*chat_id),
+            Self::Presence { .. } => None,
+        }
+    }
+
+    /// Whether the chat's visitor may receive it: only participants typing a message.
+    pub fn for_visitor(&self) -> bool {
+        matches!(
+            self,
+            Self::Typing {
+                author: Author::Operator { .. },
+                note: false,
+                ..
+            }
+        )
+    }
+
+    /// Whether `operator` sent it (nobody is told about themselves).
+    pub fn from_operator(&self, operator: OperatorId) -> bool {
+        match self {
+            Self::Typing {
+                author: Author::Operator { id },
+                ..
+            } => *id == operator,
+            Self::Viewing { operator: who, .. } | Self::Presence { operator: who, .. } => {
+                *who == operator
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn visitors_only_hear_operators_typing_messages() {
+        let chat_id = ChatId(Uuid::nil());
+        let op = OperatorId(Uuid::from_u128(1));
+        let typing = |author, note| Signal::Typing {
+            chat_id,
+            author,
+            name: "x".into(),
+            active: true,
+            note,
+        };
+        assert!(typing(Author::Operator { id: op }, false).for_visitor());
+        assert!(!typing(Author::Operator { id: op }, true).for_visitor());
+        assert!(!typing(Author::Visitor, false).for_visitor());
+        let viewing = Signal::Viewing {
+            chat_id,
+            operator: op,
+            name: "x".into(),
+            active: true,
+        };
+        assert!(!viewing.for_visitor());
+        assert!(viewing.from_operator(op));
+        let json = serde_json::to_value(&viewing).unwrap_or_default();
+        assert_eq!(json["type"], viewing.name());
+    }
+}

@@ -1,0 +1,379 @@
+//! Operators working together: who is online, invitations and transfers to them, private
+//! chats between them, the signals (typing, viewing, page views) that are never stored, and
+//! the visitor details the chat sidebar shows.
+//!
+//! Who may do what in a chat is decided in `domain`; this module adds what only the server
+//! knows: whether the chosen operator exists, is enabled and is online.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use domain::api::PageView;
+use domain::chat::{MessageBody, parse_client_id};
+use domain::console::{MyChat, OnlineOperator, VisitorInfo};
+use domain::{
+    Author, ChatId, ChatState, Command, Error, ErrorCode, Member, MemberRole, OfferKind,
+    OperatorId, Signal,
+};
+use uuid::Uuid;
+
+use crate::operators::Session;
+use crate::store::{OperatorRecord, VisitorRecord};
+use crate::{Engine, internal, now};
+
+/// Longest page address or title kept for a visitor.
+const MAX_PAGE_BYTES: usize = 2048;
+
+/// Consoles with an open live stream, per operator: who is online.
+#[derive(Debug, Default)]
+pub(crate) struct Presence {
+    online: Mutex<HashMap<OperatorId, (usize, OnlineOperator)>>,
+}
+
+impl Presence {
+    /// Counts one more open console; answers whether the operator just came online.
+    fn arrive(&self, operator: OnlineOperator) -> bool {
+        let mut online = self.online.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = online.entry(operator.id).or_insert((0, operator));
+        entry.0 += 1;
+        entry.0 == 1
+    }
+
+    /// Counts one console less; answers whether the operator just went offline.
+    fn depart(&self, operator: OperatorId) -> bool {
+        let mut online = self.online.lock().unwrap_or_else(PoisonError::into_inner);
+        match online.get_mut(&operator) {
+            Some(entry) if entry.0 > 1 => {
+                entry.0 -= 1;
+                false
+            }
+            Some(_) => {
+                online.remove(&operator);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn is_online(&self, operator: OperatorId) -> bool {
+        self.online
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(&operator)
+    }
+
+    fn list(&self) -> Vec<OnlineOperator> {
+        let mut list: Vec<OnlineOperator> = self
+            .online
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .map(|(_, operator)| operator.clone())
+            .collect();
+        list.sort_by_key(|operator| operator.name.to_lowercase());
+        list
+    }
+}
+
+/// Held by an operator's live stream: the operator is online while any of these lives.
+#[derive(Debug)]
+pub struct OnlineGuard {
+    engine: Engine,
+    operator: OperatorId,
+    name: String,
+}
+
+impl Drop for OnlineGuard {
+    fn drop(&mut self) {
+        if self.engine.presence.depart(self.operator) {
+            self.engine.bus.signal(
+                Signal::Presence {
+                    operator: self.operator,
+                    name: std::mem::take(&mut self.name),
+                    online: false,
+                },
+                None,
+            );
+        }
+    }
+}
+
+fn unavailable() -> Error {
+    Error::new(
+        ErrorCode::OperatorUnavailable,
+        "That operator is not online any more.",
+    )
+}
+
+fn cut(text: &str) -> String {
+    let mut end = text.len().min(MAX_PAGE_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
+
+impl Engine {
+    /// Marks the session's operator online until the guard is dropped.
+    pub fn go_online(&self, session: &Session) -> OnlineGuard {
+        let operator = OnlineOperator {
+            id: session.operator.id,
+            name: session.operator.display_name().to_owned(),
+            role: session.operator.role,
+        };
+        let name = operator.name.clone();
+        if self.presence.arrive(operator) {
+            self.bus.signal(
+                Signal::Presence {
+                    operator: session.operator.id,
+                    name: name.clone(),
+                    online: true,
+                },
+                None,
+            );
+        }
+        OnlineGuard {
+            engine: self.clone(),
+            operator: session.operator.id,
+            name,
+        }
+    }
+
+    /// Operators online now, other than the caller.
+    pub async fn online_operators(&self, session: &Session) -> Result<Vec<OnlineOperator>, Error> {
+        session.require_ready()?;
+        Ok(self
+            .presence
+            .list()
+            .into_iter()
+            .filter(|o| o.id != session.operator.id)
+            .collect())
+    }
+
+    /// An enabled operator who is online now, other than the caller.
+    async fn reachable_operator(
+        &self,
+        session: &Session,
+        target: OperatorId,
+    ) -> Result<OperatorRecord, Error> {
+        if target == session.operator.id {
+            return Err(Error::new(
+                ErrorCode::InvalidField,
+                "Pick another operator.",
+            ));
+        }
+        let record = self
+            .store
+            .operator_by_id(target)
+            .await
+            .map_err(internal)?
+            .filter(|o| !o.disabled)
+            .ok_or_else(unavailable)?;
+        if !self.presence.is_online(target) {
+            return Err(unavailable());
+        }
+        Ok(record)
+    }
+
+    /// Invites an online operator into a chat, or offers it to them.
+    pub async fn offer_chat(
+        &self,
+        session: &Session,
+        chat: ChatId,
+        kind: OfferKind,
+        target: OperatorId,
+    ) -> Result<(), Error> {
+        session.require_ready()?;
+        // Non-members learn nothing about the target (not even whether they are online).
+        self.require_member(session, chat).await?;
+        let target = self.reachable_operator(session, target).await?;
+        let command = Command::Offer {
+            kind,
+            target: target.id,
+            target_name: target.display_name().to_owned(),
+        };
+        self.operator_command(session, chat, &command).await?;
+        Ok(())
+    }
+
+    /// Starts a private chat with an online operator, with a first message.
+    pub async fn start_private_chat(
+        &self,
+        session: &Session,
+        with: OperatorId,
+        message: &str,
+        client_id: Option<&str>,
+    ) -> Result<MyChat, Error> {
+        session.require_ready()?;
+        let body = MessageBody::parse(message)?;
+        let client_id = parse_client_id(client_id)?;
+        let other = self.reachable_operator(session, with).await?;
+        let member = |record: &OperatorRecord| Member {
+            id: record.id,
+            name: record.display_name().to_owned(),
+            role: MemberRole::Participant,
+        };
+        let (state, recorded) = ChatState::start_private(
+            ChatId(Uuid::now_v7()),
+            member(&session.operator),
+            member(&other),
+            body,
+            client_id,
+        )?;
+        let _commit = self.commit_lock.lock().await;
+        let logged = self
+            .store
+            .create_chat(&state, &recorded, now())
+            .await
+            .map_err(internal)?;
+        self.bus.publish(logged);
+        drop(_commit);
+        self.my_chat(session, state.id).await
+    }
+
+    /// An operator in a chat is typing (a message, or a note) or has it in front of them.
+    /// Watchers stay invisible: their signals are dropped, and observers never "type" to the
+    /// visitor.
+    pub async fn operator_signal(
+        &self,
+        session: &Session,
+        chat: ChatId,
+        typing: Option<(bool, bool)>,
+        viewing: Option<bool>,
+    ) -> Result<(), Error> {
+        session.require_ready()?;
+        let stored = self.require_member(session, chat).await?;
+        let me = session.operator.id;
+        let role = stored.state.member(me).map(|m| m.role);
+        if role == Some(MemberRole::Watcher) {
+            return Ok(());
+        }
+        let name = session.operator.display_name().to_owned();
+        if let Some((active, note)) = typing
+            && (note || role == Some(MemberRole::Participant))
+        {
+            self.bus.signal(
+                Signal::Typing {
+                    chat_id: chat,
+                    author: Author::Operator { id: me },
+                    name: name.clone(),
+                    active,
+                    note,
+                },
+                stored.state.visitor,
+            );
+        }
+        if let Some(active) = viewing {
+            self.bus.signal(
+                Signal::Viewing {
+                    chat_id: chat,
+                    operator: me,
+                    name,
+                    active,
+                },
+                stored.state.visitor,
+            );
+        }
+        Ok(())
+    }
+
+    /// The visitor is typing in their open chat (or stopped).
+    pub async fn visitor_typing(
+        &self,
+        visitor: &VisitorRecord,
+        chat: ChatId,
+        active: bool,
+    ) -> Result<(), Error> {
+        let stored = self.load(chat).await?;
+        if stored.state.visitor != Some(visitor.id) {
+            return Err(Error::new(ErrorCode::ChatNotFound, "No such chat."));
+        }
+        if !stored.state.open_for_visitor() {
+            return Err(Error::new(ErrorCode::ChatClosed, "This chat has ended."));
+        }
+        self.bus.signal(
+            Signal::Typing {
+                chat_id: chat,
+                author: Author::Visitor,
+                name: stored.state.visitor_name.clone(),
+                active,
+                note: false,
+            },
+            Some(visitor.id),
+        );
+        Ok(())
+    }
+
+    /// The visitor opened a page of the site: kept for the sidebar, and told to the operators
+    /// of their open chat.
+    pub async fn visitor_page(&self, visitor: &VisitorRecord, page: PageView) -> Result<(), Error> {
+        let url = page.url.trim();
+        if url.is_empty() || url.len() > MAX_PAGE_BYTES {
+            return Err(Error::new(
+                ErrorCode::InvalidField,
+                format!("url must be 1 to {MAX_PAGE_BYTES} bytes."),
+            ));
+        }
+        let title = page.title.as_deref().map(str::trim).map(cut);
+        self.store
+            .visitor_page(visitor.id, url, title.as_deref(), now())
+            .await
+            .map_err(internal)?;
+        let latest = self
+            .store
+            .latest_chat_of_visitor(visitor.id)
+            .await
+            .map_err(internal)?;
+        if let Some(stored) = latest.filter(|c| c.state.open_for_visitor()) {
+            self.bus.signal(
+                Signal::VisitorPage {
+                    chat_id: stored.state.id,
+                    url: url.to_owned(),
+                },
+                None,
+            );
+        }
+        Ok(())
+    }
+
+    /// What the sidebar shows about a chat's visitor; only for operators in the chat.
+    pub async fn visitor_info(
+        &self,
+        session: &Session,
+        chat: ChatId,
+    ) -> Result<VisitorInfo, Error> {
+        session.require_ready()?;
+        let stored = self.require_member(session, chat).await?;
+        let Some(visitor) = stored.state.visitor else {
+            return Err(Error::new(
+                ErrorCode::ChatNotFound,
+                "This chat has no visitor.",
+            ));
+        };
+        let record = self
+            .store
+            .visitor_by_id(visitor)
+            .await
+            .map_err(internal)?
+            .ok_or_else(Error::internal)?;
+        let fields: BTreeMap<String, String> =
+            serde_json::from_str(&record.fields_json).unwrap_or_default();
+        Ok(VisitorInfo {
+            name: stored.state.visitor_name,
+            email: record.email,
+            language: record.language,
+            user_agent: record.user_agent,
+            page_url: record.page_url,
+            page_title: record.page_title,
+            referrer: record.referrer,
+            first_seen: record.created_at,
+            last_seen: record.last_seen_at,
+            fields,
+        })
+    }
+}
+
+/// The presence registry, shared by every clone of an engine.
+pub(crate) fn new_presence() -> Arc<Presence> {
+    Arc::new(Presence::default())
+}

@@ -1,0 +1,675 @@
+//! Operators working together, on a real SQLite file: invitations, transfers, watching, leaving,
+//! kicking, private chats and signals — who may do what, and who sees what, live and on replay.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat};
+use domain::console::{ChatAction, Role};
+use domain::{
+    Author, ChatEvent, ChatId, ChatStatus, ErrorCode, EventId, EventKind, MemberRole, OfferKind,
+    Signal,
+};
+use engine::store::VisitorRecord;
+use engine::store::sqlite::SqliteStore;
+use engine::stream::{Audience, StreamItem};
+use engine::{Engine, EngineConfig, NewOperator, Session};
+use tokio::sync::mpsc::Receiver;
+
+struct Setup {
+    engine: Engine,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    Setup {
+        engine: Engine::new(Arc::new(store), EngineConfig::default()),
+        _dir: dir,
+    }
+}
+
+impl Setup {
+    async fn operator(&self, name: &str) -> Session {
+        let email = format!("{}@example.com", name.to_lowercase());
+        self.engine
+            .create_operator(NewOperator {
+                email: email.clone(),
+                name: name.into(),
+                role: Role::Operator,
+            })
+            .await
+            .unwrap();
+        let login = self.engine.login(&email, "password").await.unwrap();
+        let session = self.engine.authenticate(&login.token).await.unwrap();
+        self.engine
+            .change_password(&session, "password", "s3cret-pass")
+            .await
+            .unwrap();
+        let login = self.engine.login(&email, "s3cret-pass").await.unwrap();
+        self.engine.authenticate(&login.token).await.unwrap()
+    }
+
+    /// An operator with their console open (online), and its stream from now on.
+    async fn online(&self, name: &str) -> (Session, Receiver<StreamItem>) {
+        let session = self.operator(name).await;
+        let audience = self.engine.operator_audience(&session).await.unwrap();
+        let after = self.engine.store().last_event_id().await.unwrap();
+        (session, self.engine.open_stream(audience, after))
+    }
+
+    async fn visitor_chat(&self) -> (VisitorRecord, VisitorChat) {
+        let created = self
+            .engine
+            .create_visitor(
+                NewVisitor::default(),
+                Some("Mozilla/5.0 Firefox/133.0".into()),
+            )
+            .await
+            .unwrap();
+        let visitor = self
+            .engine
+            .authenticate_visitor(&created.token)
+            .await
+            .unwrap();
+        let chat = self
+            .engine
+            .start_chat(
+                &visitor,
+                StartChat {
+                    name: Some("Vera".into()),
+                    message: "Hello".into(),
+                    client_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        (visitor, chat)
+    }
+
+    async fn act(&self, who: &Session, chat: ChatId, action: ChatAction) -> Vec<ChatEvent> {
+        self.engine
+            .operator_command(who, chat, &action.command())
+            .await
+            .unwrap_or_else(|e| panic!("{action:?}: {e}"))
+    }
+
+    async fn say(&self, who: &Session, chat: ChatId, text: &str) {
+        self.engine
+            .operator_post(who, chat, text, None, false)
+            .await
+            .unwrap();
+    }
+
+    async fn event_count(&self) -> usize {
+        self.engine
+            .store()
+            .events_after(EventId(0), 100_000)
+            .await
+            .unwrap()
+            .len()
+    }
+
+    /// Everything the visitor's stream replays from the beginning, until it goes quiet.
+    async fn visitor_replay(&self, visitor: &VisitorRecord) -> Vec<EventKind> {
+        let mut rx = self
+            .engine
+            .open_stream(Audience::Visitor(visitor.id), EventId(0));
+        drain(&mut rx).await.into_iter().map(|e| e.kind).collect()
+    }
+}
+
+/// Events a stream delivers until it stays quiet for a moment (signals skipped).
+async fn drain(rx: &mut Receiver<StreamItem>) -> Vec<ChatEvent> {
+    let mut events = Vec::new();
+    while let Ok(Some(item)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
+        if let StreamItem::Event(event) = item {
+            events.push(event);
+        }
+    }
+    events
+}
+
+/// Signals a stream delivers until it stays quiet for a moment.
+async fn signals(rx: &mut Receiver<StreamItem>) -> Vec<Signal> {
+    let mut signals = Vec::new();
+    while let Ok(Some(item)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
+        if let StreamItem::Signal(signal) = item {
+            signals.push(signal);
+        }
+    }
+    signals
+}
+
+fn names(events: &[ChatEvent]) -> Vec<&'static str> {
+    events.iter().map(|e| e.kind.name()).collect()
+}
+
+#[tokio::test]
+async fn invite_as_observer_then_participant_then_transfer_and_assume() {
+    let s = setup().await;
+    let (ann, _ann_rx) = s.online("Ann").await;
+    let (bob, _bob_rx) = s.online("Bob").await;
+    let (cy, _cy_rx) = s.online("Cy").await;
+    let (visitor, chat) = s.visitor_chat().await;
+    let mut visitor_rx = s
+        .engine
+        .open_stream(Audience::Visitor(visitor.id), chat.events[1].id);
+    s.engine.accept_chat(&ann, chat.id).await.unwrap();
+
+    s.engine
+        .offer_chat(&ann, chat.id, OfferKind::Invite, bob.operator.id)
+        .await
+        .unwrap();
+    s.act(&bob, chat.id, ChatAction::AcceptInviteAsObserver)
+        .await;
+    let bob_chat = s.engine.my_chat(&bob, chat.id).await.unwrap();
+    assert_eq!(
+        bob_chat
+            .summary
+            .chat
+            .member(bob.operator.id)
+            .map(|m| m.role),
+        Some(MemberRole::Observer)
+    );
+    let err = s
+        .engine
+        .operator_post(&bob, chat.id, "can I talk?", None, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ReadOnly);
+    s.engine
+        .operator_post(&bob, chat.id, "psst: try a reset", None, true)
+        .await
+        .unwrap();
+    // The visitor saw Ann join, and nothing of Bob, his invitation or his note.
+    assert_eq!(
+        names(&drain(&mut visitor_rx).await),
+        vec!["operator_accepted", "status_changed"]
+    );
+
+    s.act(&bob, chat.id, ChatAction::BecomeParticipant).await;
+    s.say(&bob, chat.id, "Hi, Bob here").await;
+    let seen = drain(&mut visitor_rx).await;
+    assert_eq!(names(&seen), vec!["role_changed", "message_posted"]);
+
+    // Ann hands the chat to Cy; Cy assumes it; Ann is out, the visitor is told.
+    s.engine
+        .offer_chat(&ann, chat.id, OfferKind::Transfer, cy.operator.id)
+        .await
+        .unwrap();
+    s.act(&cy, chat.id, ChatAction::Assume).await;
+    let stored = s.engine.store().chat(chat.id).await.unwrap().unwrap();
+    assert!(!stored.state.has_operator(ann.operator.id));
+    assert!(stored.state.is_participant(cy.operator.id));
+    assert!(stored.state.is_participant(bob.operator.id));
+    let seen = drain(&mut visitor_rx).await;
+    assert!(seen.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::OperatorLeft { operator_name, transferred_to: Some(to), .. }
+            if operator_name == "Ann" && to == "Cy"
+    )));
+    assert_eq!(
+        s.engine.my_chat(&ann, chat.id).await.unwrap_err().code,
+        ErrorCode::NotAParticipant
+    );
+}
+
+#[tokio::test]
+async fn offers_go_only_to_online_enabled_operators_and_can_be_withdrawn() {
+    let s = setup().await;
+    let (ann, _ann_rx) = s.online("Ann").await;
+    let offline = s.operator("Olga").await;
+    let (_visitor, chat) = s.visitor_chat().await;
+    s.engine.accept_chat(&ann, chat.id).await.unwrap();
+    let before = s.event_count().await;
+    let err = s
+        .engine
+        .offer_chat(&ann, chat.id, OfferKind::Invite, offline.operator.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::OperatorUnavailable);
+    assert_eq!(s.event_count().await, before, "nothing written");
+
+    let (bob, bob_rx) = s.online("Bob").await;
+    s.engine
+        .offer_chat(&ann, chat.id, OfferKind::Transfer, bob.operator.id)
+        .await
+        .unwrap();
+    s.engine
+        .operator_command(
+            &ann,
+            chat.id,
+            &domain::Command::WithdrawOffer {
+                target: bob.operator.id,
+            },
+        )
+        .await
+        .unwrap();
+    let err = s
+        .engine
+        .operator_command(&bob, chat.id, &ChatAction::Assume.command())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NoPendingOffer);
+    // Once Bob's console closes he is offline again.
+    drop(bob_rx);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let online = s.engine.online_operators(&ann).await.unwrap();
+    assert!(online.iter().all(|o| o.id != bob.operator.id));
+}
+
+#[tokio::test]
+async fn an_operator_outside_a_chat_can_neither_read_nor_act_in_it() {
+    let s = setup().await;
+    let (ann, _ann_rx) = s.online("Ann").await;
+    let (eve, _eve_rx) = s.online("Eve").await;
+    let (_visitor, chat) = s.visitor_chat().await;
+    s.engine.accept_chat(&ann, chat.id).await.unwrap();
+    let before = s.event_count().await;
+    let refused = |result: Result<(), domain::Error>| {
+        assert_eq!(result.unwrap_err().code, ErrorCode::NotAParticipant);
+    };
+    refused(s.engine.my_chat(&eve, chat.id).await.map(|_| ()));
+    refused(s.engine.visitor_info(&eve, chat.id).await.map(|_| ()));
+    refused(
+        s.engine
+            .operator_post(&eve, chat.id, "hi", None, false)
+            .await
+            .map(|_| ()),
+    );
+    refused(
+        s.engine
+            .operator_post(&eve, chat.id, "note", None, true)
+            .await
+            .map(|_| ()),
+    );
+    refused(
+        s.engine
+            .offer_chat(&eve, chat.id, OfferKind::Invite, ann.operator.id)
+            .await,
+    );
+    refused(
+        s.engine
+            .offer_chat(&eve, chat.id, OfferKind::Transfer, ann.operator.id)
+            .await,
+    );
+    for action in [
+        ChatAction::Kick,
+        ChatAction::Close,
+        ChatAction::Leave,
+        ChatAction::Hold,
+    ] {
+        refused(
+            s.engine
+                .operator_command(&eve, chat.id, &action.command())
+                .await
+                .map(|_| ()),
+        );
+    }
+    refused(s.engine.mark_read(&eve, chat.id, EventId(1)).await);
+    refused(
+        s.engine
+            .operator_signal(&eve, chat.id, Some((true, false)), None)
+            .await,
+    );
+    assert_eq!(s.event_count().await, before, "nothing written");
+}
+
+#[tokio::test]
+async fn a_kicked_visitor_sees_the_kick_and_nothing_after_live_on_replay_and_on_reload() {
+    let s = setup().await;
+    let (ann, _ann_rx) = s.online("Ann").await;
+    let (visitor, chat) = s.visitor_chat().await;
+    let mut visitor_rx = s
+        .engine
+        .open_stream(Audience::Visitor(visitor.id), chat.events[1].id);
+    s.engine.accept_chat(&ann, chat.id).await.unwrap();
+    s.say(&ann, chat.id, "Goodbye").await;
+    s.act(&ann, chat.id, ChatAction::Kick).await;
+    s.say(&ann, chat.id, "for the file: the visitor was rude")
+        .await;
+    s.act(&ann, chat.id, ChatAction::Leave).await;
+
+    let live = drain(&mut visitor_rx).await;
+    assert_eq!(live.last().map(|e| e.kind.name()), Some("visitor_kicked"));
+    let replayed = s.visitor_replay(&visitor).await;
+    assert!(matches!(
+        replayed.last(),
+        Some(EventKind::VisitorKicked { .. })
+    ));
+    let reloaded = s.engine.visitor_view(&visitor).await.unwrap().chat.unwrap();
+    assert!(!reloaded.open);
+    assert!(matches!(
+        reloaded.events.last().map(|e| &e.kind),
+        Some(EventKind::VisitorKicked { .. })
+    ));
+    let err = s
+        .engine
+        .visitor_post(
+            &visitor,
+            chat.id,
+            PostMessage {
+                body: "wait".into(),
+                client_id: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ChatClosed);
+    // Ann was the last one in the vacant chat: it is over.
+    let stored = s.engine.store().chat(chat.id).await.unwrap().unwrap();
+    assert_eq!(stored.state.status, ChatStatus::Closed);
+}
+
+#[tokio::test]
+async fn a_watcher_is_invisible_to_everyone_but_reads_everything() {
+    let s = setup().await;
+    let (ann, mut ann_rx) = s.online("Ann").await;
+    let (sue, mut sue_rx) = s.online("Sue").await;
+    let (visitor, chat) = s.visitor_chat().await;
+    s.engine.accept_chat(&ann, chat.id).await.unwrap();
+    drain(&mut ann_rx).await;
+    drain(&mut sue_rx).await;
+
+    s.act(&sue, chat.id, ChatAction::Watch).await;
+    assert!(drain(&mut ann_rx).await.is_empty(), "Ann is not told");
+    assert_eq!(names(&drain(&mut sue_rx).await), vec!["operator_joined"]);
+    let err = s
+        .engine
+        .operator_post(&sue, chat.id, "boo", None, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ReadOnly);
+
+    s.say(&ann, chat.id, "How can I help?").await;
+    assert_eq!(names(&drain(&mut sue_rx).await), vec!["message_posted"]);
+    // Nobody else's view of the chat has the watcher: not Ann's chat, not the dashboard,
+    // not the visitor's history.
+    let anns = s.engine.my_chat(&ann, chat.id).await.unwrap();
+    assert!(!anns.summary.chat.has_operator(sue.operator.id));
+    assert!(
+        anns.events
+            .iter()
+            .all(|e| e.kind.membership_of().map(|m| m.0) != Some(sue.operator.id))
+    );
+    let snapshot = s.engine.console_snapshot(&ann).await.unwrap();
+    assert!(
+        snapshot
+            .dashboard
+            .iter()
+            .all(|c| !c.chat.has_operator(sue.operator.id))
+    );
+    let sues = s.engine.console_snapshot(&sue).await.unwrap();
+    assert_eq!(sues.my_chats.len(), 1);
+    assert!(
+        s.visitor_replay(&visitor)
+            .await
+            .iter()
+            .all(|e| e.membership_of().map(|m| m.0) != Some(sue.operator.id))
+    );
+    // Her typing and viewing are never signalled.
+    s.engine
+        .operator_signal(&sue, chat.id, Some((true, false)), Some(true))
+        .await
+        .unwrap();
+    assert!(signals(&mut ann_rx).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_last_participant_leaving_puts_the_chat_back_in_the_queue() {
+    let s = setup().await;
+    let (ann, _ann_rx) = s.online("Ann").await;
+    let (bob, _bob_rx) = s.online("Bob").await;
+    let (_visitor, chat) = s.visitor_chat().await;
+    s.engine.accept_chat(&ann, chat.id).await.unwrap();
+    s.act(&bob, chat.id, ChatAction::Join).await;
+    s.act(&ann, chat.id, ChatAction::Leave).await;
+    let status = |s: &Setup| {
+        let engine = s.engine.clone();
+        async move {
+            engine
+                .store()
+                .chat(chat.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .state
+                .status
+        }
+    };
+    assert_eq!(status(&s).await, ChatStatus::Active);
+    s.act(&bob, chat.id, ChatAction::Leave).await;
+    assert_eq!(status(&s).await, ChatStatus::Waiting);
+    let snapshot = s.engine.console_snapshot(&ann).await.unwrap();
+    assert!(snapshot.my_chats.is_empty());
+    assert_eq!(snapshot.dashboard[0].status(), ChatStatus::Waiting);
+    s.engine.accept_chat(&ann, chat.id).await.unwrap();
+    // Hold and resume, told to the visitor; holding twice changes nothing.
+    let held = s.act(&ann, chat.id, ChatAction::Hold).await;
+    assert_eq!(held.len(), 1);
+    assert!(s.act(&ann, chat.id, ChatAction::Hold).await.is_empty());
+    s.act(&ann, chat.id, ChatAction::Resume).await;
+    s.act(&ann, chat.id, ChatAction::Close).await;
+    assert_eq!(status(&s).await, ChatStatus::Closed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_answers_to_one_offer_settle_to_one_outcome() {
+    let s = setup().await;
+    let (ann, _ann_rx) = s.online("Ann").await;
+    let (bob, _bob_rx) = s.online("Bob").await;
+    for round in 0..5 {
+        let (_visitor, chat) = s.visitor_chat().await;
+        s.engine.accept_chat(&ann, chat.id).await.unwrap();
+        s.engine
+            .offer_chat(&ann, chat.id, OfferKind::Transfer, bob.operator.id)
+            .await
+            .unwrap();
+        let withdraw = domain::Command::WithdrawOffer {
+            target: bob.operator.id,
+        };
+        let assume = ChatAction::Assume.command();
+        let (e1, e2) = (s.engine.clone(), s.engine.clone());
+        let (a, b) = (ann.clone(), bob.clone());
+        let (withdrawn, assumed, assumed_again) = tokio::join!(
+            tokio::spawn(async move { e1.operator_command(&a, chat.id, &withdraw).await }),
+            tokio::spawn({
+                let (e, b, c) = (e2.clone(), b.clone(), assume.clone());
+                async move { e.operator_command(&b, chat.id, &c).await }
+            }),
+            tokio::spawn(async move { e2.operator_command(&b, chat.id, &assume).await }),
+        );
+        let outcomes = [withdrawn.unwrap(), assumed.unwrap(), assumed_again.unwrap()];
+        let wins = outcomes.iter().filter(|o| o.is_ok()).count();
+        assert_eq!(wins, 1, "round {round}: {outcomes:?}");
+        for lost in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+            assert_eq!(lost.code, ErrorCode::NoPendingOffer, "round {round}");
+        }
+        let state = s.engine.store().chat(chat.id).await.unwrap().unwrap().state;
+        // Exactly one of requester and target is in the chat.
+        assert_ne!(
+            state.has_operator(ann.operator.id),
+            state.has_operator(bob.operator.id),
+            "round {round}"
+        );
+        assert!(state.offers.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn private_chats_reach_their_two_operators_only() {
+    let s = setup().await;
+    let (ann, mut ann_rx) = s.online("Ann").await;
+    let (bob, mut bob_rx) = s.online("Bob").await;
+    let (cy, mut cy_rx) = s.online("Cy").await;
+    let mine = s
+        .engine
+        .start_private_chat(&ann, bob.operator.id, "Got a minute?", Some("p1"))
+        .await
+        .unwrap();
+    assert_eq!(mine.summary.title(ann.operator.id), "Bob");
+    assert_eq!(
+        names(&drain(&mut bob_rx).await),
+        vec!["private_chat_started", "message_posted"]
+    );
+    assert_eq!(drain(&mut ann_rx).await.len(), 2);
+    assert!(drain(&mut cy_rx).await.is_empty());
+    s.say(&bob, mine.summary.id(), "Sure").await;
+    assert_eq!(names(&drain(&mut ann_rx).await), vec!["message_posted"]);
+    assert!(
+        s.engine
+            .console_snapshot(&cy)
+            .await
+            .unwrap()
+            .dashboard
+            .is_empty()
+    );
+    let bobs = s.engine.console_snapshot(&bob).await.unwrap();
+    assert_eq!(bobs.my_chats.len(), 1);
+    let err = s
+        .engine
+        .start_private_chat(&ann, ann.operator.id, "me?", None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidField);
+    let err = s
+        .engine
+        .operator_command(&cy, mine.summary.id(), &ChatAction::Watch.command())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+}
+
+#[tokio::test]
+async fn typing_and_viewing_reach_the_chat_s_members_and_never_the_log() {
+    let s = setup().await;
+    let (ann, mut ann_rx) = s.online("Ann").await;
+    let (_cy, mut cy_rx) = s.online("Cy").await;
+    let (visitor, chat) = s.visitor_chat().await;
+    let mut visitor_rx = s
+        .engine
+        .open_stream(Audience::Visitor(visitor.id), chat.events[1].id);
+    s.engine.accept_chat(&ann, chat.id).await.unwrap();
+    drain(&mut ann_rx).await;
+    drain(&mut cy_rx).await;
+    drain(&mut visitor_rx).await;
+    let before = s.event_count().await;
+
+    s.engine
+        .visitor_typing(&visitor, chat.id, true)
+        .await
+        .unwrap();
+    let heard = signals(&mut ann_rx).await;
+    assert!(matches!(
+        heard.as_slice(),
+        [Signal::Typing {
+            author: Author::Visitor,
+            active: true,
+            ..
+        }]
+    ));
+    assert!(
+        signals(&mut cy_rx)
+            .await
+            .iter()
+            .all(|s| s.chat() != Some(chat.id))
+    );
+
+    s.engine
+        .operator_signal(&ann, chat.id, Some((true, false)), Some(true))
+        .await
+        .unwrap();
+    let heard = signals(&mut visitor_rx).await;
+    assert!(matches!(
+        heard.as_slice(),
+        [Signal::Typing { note: false, .. }]
+    ));
+    s.engine
+        .operator_signal(&ann, chat.id, Some((true, true)), None)
+        .await
+        .unwrap();
+    assert!(
+        signals(&mut visitor_rx).await.is_empty(),
+        "notes are not typed to visitors"
+    );
+
+    s.engine
+        .visitor_page(
+            &visitor,
+            domain::api::PageView {
+                url: "https://shop.example/pricing".into(),
+                title: Some("Pricing".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let heard = signals(&mut ann_rx).await;
+    assert!(
+        heard
+            .iter()
+            .any(|s| matches!(s, Signal::VisitorPage { url, .. } if url.ends_with("/pricing")))
+    );
+    let info = s.engine.visitor_info(&ann, chat.id).await.unwrap();
+    assert_eq!(info.page_title.as_deref(), Some("Pricing"));
+    assert_eq!(
+        info.user_agent.as_deref(),
+        Some("Mozilla/5.0 Firefox/133.0")
+    );
+    assert_eq!(s.event_count().await, before, "signals are never stored");
+}
+
+#[tokio::test]
+async fn a_database_from_before_collaboration_is_upgraded_without_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    {
+        use sqlx::Connection;
+        use std::str::FromStr;
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
+            .unwrap()
+            .create_if_missing(true);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .unwrap();
+        let mut migrator = sqlx::migrate!("../migrations/sqlite");
+        let first: Vec<_> = migrator.migrations.iter().take(1).cloned().collect();
+        migrator.migrations = first.into();
+        migrator.run(&mut conn).await.unwrap();
+        for sql in [
+            "INSERT INTO operators (id, email, name, chat_name, role, password_hash, created_at) \
+             VALUES ('0195f000-0000-7000-8000-000000000001', 'ann@example.com', 'Ann', '', \
+             'operator', 'x', 1)",
+            "INSERT INTO visitors (id, token_hash, name, created_at) \
+             VALUES ('0195f000-0000-7000-8000-000000000002', 'h', 'Vera', 1)",
+            "INSERT INTO chats (id, visitor_id, visitor_name, status, visitor_present, version, \
+             created_at, updated_at) VALUES ('0195f000-0000-7000-8000-000000000003', \
+             '0195f000-0000-7000-8000-000000000002', 'Vera', 'active', 1, 3, 1, 1)",
+            "INSERT INTO participants (chat_id, operator_id, joined_at) \
+             VALUES ('0195f000-0000-7000-8000-000000000003', \
+             '0195f000-0000-7000-8000-000000000001', 2)",
+            "INSERT INTO events (chat_id, at, kind, payload) VALUES \
+             ('0195f000-0000-7000-8000-000000000003', 1, 'chat_started', \
+             '{\"type\":\"chat_started\",\"visitor_name\":\"Vera\"}')",
+        ] {
+            sqlx::query(sql).execute(&mut conn).await.unwrap();
+        }
+        conn.close().await.unwrap();
+    }
+    let store = SqliteStore::connect(&url).await.unwrap();
+    let chat: ChatId = "0195f000-0000-7000-8000-000000000003".parse().unwrap();
+    let stored = engine::Store::chat(&store, chat).await.unwrap().unwrap();
+    assert_eq!(stored.state.status, ChatStatus::Active);
+    assert_eq!(stored.version, 3);
+    assert!(stored.state.visitor_present);
+    assert_eq!(stored.state.members.len(), 1);
+    assert_eq!(stored.state.members[0].name, "Ann");
+    assert_eq!(stored.state.members[0].role, MemberRole::Participant);
+    let events = engine::Store::chat_events(&store, chat).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].visibility, domain::Visibility::Everyone);
+    store.close().await;
+}
