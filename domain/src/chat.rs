@@ -450,7 +450,8 @@ impl ChatState {
         Ok((state, recorded))
     }
 
-    fn empty(id: ChatId, visitor: Option<VisitorId>) -> Self {
+    /// A chat known by id only, before its first event is folded in.
+    pub fn empty(id: ChatId, visitor: Option<VisitorId>) -> Self {
         Self {
             id,
             visitor,

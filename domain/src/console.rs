@@ -115,17 +115,7 @@ impl ChatSummary {
     /// A summary of a chat known only by id so far (its first event fills it in).
     pub fn new(id: ChatId, started_at: Timestamp) -> Self {
         Self {
-            chat: ChatState {
-                id,
-                visitor: None,
-                visitor_name: String::new(),
-                status: ChatStatus::Waiting,
-                members: Vec::new(),
-                offers: Vec::new(),
-                visitor_present: false,
-                on_hold: false,
-                visitor_kicked: false,
-            },
+            chat: ChatState::empty(id, None),
             started_at,
         }
     }

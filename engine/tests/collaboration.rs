@@ -2,11 +2,13 @@
 //! kicking, private chats and signals — who may do what, and who sees what, live and on replay.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat};
-use domain::console::{ChatAction, Role};
+use domain::console::ChatAction;
 use domain::{
     Author, ChatEvent, ChatId, ChatStatus, ErrorCode, EventId, EventKind, MemberRole, OfferKind,
     Signal,
@@ -14,7 +16,7 @@ use domain::{
 use engine::store::VisitorRecord;
 use engine::store::sqlite::SqliteStore;
 use engine::stream::{Audience, StreamItem};
-use engine::{Engine, EngineConfig, NewOperator, Session};
+use engine::{Engine, EngineConfig, Session};
 use tokio::sync::mpsc::Receiver;
 
 struct Setup {
@@ -34,23 +36,7 @@ async fn setup() -> Setup {
 
 impl Setup {
     async fn operator(&self, name: &str) -> Session {
-        let email = format!("{}@example.com", name.to_lowercase());
-        self.engine
-            .create_operator(NewOperator {
-                email: email.clone(),
-                name: name.into(),
-                role: Role::Operator,
-            })
-            .await
-            .unwrap();
-        let login = self.engine.login(&email, "password").await.unwrap();
-        let session = self.engine.authenticate(&login.token).await.unwrap();
-        self.engine
-            .change_password(&session, "password", "s3cret-pass")
-            .await
-            .unwrap();
-        let login = self.engine.login(&email, "s3cret-pass").await.unwrap();
-        self.engine.authenticate(&login.token).await.unwrap()
+        common::ready_operator(&self.engine, name).await
     }
 
     /// An operator with their console open (online), and its stream from now on.

@@ -1,6 +1,8 @@
 //! The engine on a real SQLite file: chat commands, races, idempotency, sessions, streams.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,23 +60,7 @@ impl TestEngine {
 
     /// An operator who has already replaced the default password, logged in.
     async fn operator(&self, name: &str) -> Session {
-        let email = format!("{}@example.com", name.to_lowercase());
-        self.engine
-            .create_operator(NewOperator {
-                email: email.clone(),
-                name: name.into(),
-                role: Role::Operator,
-            })
-            .await
-            .unwrap();
-        let login = self.engine.login(&email, "password").await.unwrap();
-        let session = self.engine.authenticate(&login.token).await.unwrap();
-        self.engine
-            .change_password(&session, "password", "s3cret-pass")
-            .await
-            .unwrap();
-        let login = self.engine.login(&email, "s3cret-pass").await.unwrap();
-        self.engine.authenticate(&login.token).await.unwrap()
+        common::ready_operator(&self.engine, name).await
     }
 
     async fn visitor(&self) -> (VisitorRecord, String) {
