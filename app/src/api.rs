@@ -135,7 +135,11 @@ pub async fn withdraw_offer(chat_id: ChatId, target: OperatorId) -> Result<(), C
     let (context, session) = ssr::session().await?;
     context
         .engine
-        .operator_command(&session, chat_id, &domain::Command::WithdrawOffer { target })
+        .operator_command(
+            &session,
+            chat_id,
+            &domain::Command::WithdrawOffer { target },
+        )
         .await?;
     Ok(())
 }

@@ -1,5 +1,17 @@
 //! Pieces shared by several pages.
 
+pub mod alert_popups;
 pub mod badge;
+pub mod chat_panel;
+pub mod chat_sidebar;
+pub mod desktop_notifications;
+pub mod dock;
+pub mod entry_bar;
+pub mod event_line;
+pub mod loaded_console;
+pub mod notice;
+pub mod online_operators;
+pub mod operator_picker;
 pub mod password_form;
 pub mod time;
+pub mod visitor_tree;

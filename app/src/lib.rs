@@ -3,11 +3,16 @@
 //! Pages live in `routes/`, shared pieces in `components/`, and the server functions the console
 //! calls in `api/`. Server functions are thin: authenticate, call one engine service, return
 //! its answer or its error. The live state of the console is `domain::console::ConsoleModel`,
-//! kept in [`state::Console`] and fed by the console's event stream.
+//! kept in [`state::Console`] and fed by the console's event stream; what signals say (typing,
+//! viewing, who is online) is kept in `presence`.
+#![recursion_limit = "256"]
 
 pub mod api;
+#[cfg(feature = "hydrate")]
+mod browser;
 mod components;
 pub mod error;
+mod presence;
 mod routes;
 mod state;
 
@@ -20,6 +25,14 @@ pub use error::ConsoleError;
 
 /// Console pages that need a logged-in operator who has changed the default password.
 pub const CONSOLE_PAGES: [&str; 3] = ["/", "/chats", "/profile"];
+
+/// Where a chat opens in a window of its own (`/window/<chat id>`).
+pub const CHAT_WINDOW_PREFIX: &str = "/window/";
+
+/// Whether a path is a console page (behind the login).
+pub fn is_console_page(path: &str) -> bool {
+    CONSOLE_PAGES.contains(&path) || path.starts_with(CHAT_WINDOW_PREFIX)
+}
 
 /// Name of the cookie that carries the console session token.
 pub const SESSION_COOKIE: &str = "switchboard_session";
@@ -54,6 +67,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=routes::not_found::NotFound>
                 <Route path=path!("/login") view=routes::login::LoginPage />
                 <Route path=path!("/password") view=routes::password::ForcedPasswordPage />
+                <Route path=path!("/window/:chat_id") view=routes::chat_window::ChatWindowPage />
                 <ParentRoute path=path!("") view=routes::layout::ConsoleLayout>
                     <Route path=path!("") view=routes::dashboard::DashboardPage />
                     <Route path=path!("chats") view=routes::my_chats::MyChatsPage />

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod chat_window;
 pub mod dashboard;
 pub mod layout;
 pub mod login;

@@ -1,9 +1,14 @@
-//! The console's live state: the `ConsoleModel` in a signal, the open tab, and (in the browser)
-//! the event stream that keeps the model current.
+//! The console's live state: the `ConsoleModel` in a signal, the open tab, what signals say
+//! (typing, viewing, who is online), the pop-ups waiting for an answer and (in the browser) the
+//! event stream that keeps all of it current.
 
-use domain::ChatId;
-use domain::console::{ConsoleModel, ConsoleSnapshot, Me};
+use domain::console::{Alert, ChatAction, ConsoleModel, ConsoleSnapshot, Me};
+use domain::{ChatId, OperatorId, Timestamp};
 use leptos::prelude::*;
+
+use crate::api;
+use crate::error::ConsoleError;
+use crate::presence::{ChatActivity, Roster};
 
 /// Shared by every page of the console through context.
 #[derive(Clone, Copy, Debug)]
@@ -20,11 +25,41 @@ pub struct Console {
     pub notice: RwSignal<Option<String>>,
     /// Whether the browser tab is visible (unread messages are marked read only then).
     pub visible: RwSignal<bool>,
+    /// Alerts that ask for an answer (new chat, invitation, transfer, private chat), shown as
+    /// pop-ups until answered, dismissed or out of date.
+    pub alerts: RwSignal<Vec<Alert>>,
+    /// Who is typing or viewing in my chats.
+    pub activity: RwSignal<ChatActivity>,
+    /// The other operators online now.
+    pub roster: RwSignal<Roster>,
+    /// The chat whose visitor last moved to another page: its sidebar reloads their details.
+    pub visitor_moved: RwSignal<Option<ChatId>>,
+    /// The time, ticking every second in the browser: signals expire and time on site grows.
+    pub now: RwSignal<Timestamp>,
+    /// A console page to switch to, asked for from outside the router (a desktop
+    /// notification's click); the layout follows it.
+    pub go_to: RwSignal<Option<&'static str>>,
+    /// Whether this console announces alerts. The main console does; a chat's own window
+    /// leaves that to it, so nothing rings twice.
+    #[cfg_attr(
+        not(feature = "hydrate"),
+        expect(dead_code, reason = "read by the browser's event stream only")
+    )]
+    pub announces: bool,
+}
+
+/// How I come into a chat from the dashboard or a pop-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// Accept a waiting chat (the first operator wins).
+    Accept,
+    /// Join, watch, answer an invitation or assume a transfer.
+    Action(ChatAction),
 }
 
 impl Console {
-    /// An empty console.
-    pub fn new() -> Self {
+    /// An empty console; `announces` says whether it rings and pops up alerts.
+    pub fn new(announces: bool) -> Self {
         Self {
             me: RwSignal::new(None),
             model: RwSignal::new(ConsoleModel::default()),
@@ -32,6 +67,13 @@ impl Console {
             live: RwSignal::new(false),
             notice: RwSignal::new(None),
             visible: RwSignal::new(true),
+            alerts: RwSignal::new(Vec::new()),
+            activity: RwSignal::new(ChatActivity::default()),
+            roster: RwSignal::new(Roster::default()),
+            visitor_moved: RwSignal::new(None),
+            now: RwSignal::new(now()),
+            go_to: RwSignal::new(None),
+            announces,
         }
     }
 
@@ -45,29 +87,105 @@ impl Console {
     pub fn open(&self, chat: ChatId) {
         self.open_tab.set(Some(chat));
     }
+
+    /// The operator's id (tracked).
+    pub fn me_id(&self) -> Option<OperatorId> {
+        self.me.with(|me| me.as_ref().map(|me| me.id))
+    }
+
+    /// Comes into a chat, then makes sure its tab exists (the stream may not have told yet)
+    /// and selects it. The caller goes to My Chats.
+    pub async fn enter(self, chat: ChatId, entry: Entry) -> Result<(), ConsoleError> {
+        let loaded = match entry {
+            Entry::Accept => Some(api::accept_chat(chat).await?),
+            Entry::Action(action) => {
+                api::run_chat_action(chat, action).await?;
+                None
+            }
+        };
+        let mine = match loaded {
+            Some(mine) => mine,
+            None if self.is_in(chat) => {
+                self.open(chat);
+                return Ok(());
+            }
+            None => api::load_chat(chat).await?,
+        };
+        self.model.update(|m| m.add_my_chat(mine));
+        self.open(chat);
+        Ok(())
+    }
+
+    /// Whether I am (still) in a chat (untracked).
+    pub fn is_in(&self, chat: ChatId) -> bool {
+        self.model
+            .try_with_untracked(|m| m.my_chats.iter().any(|c| c.summary.id() == chat))
+            .unwrap_or(false)
+    }
+
+    /// Shows an action's failure to the operator.
+    pub fn report(&self, err: &ConsoleError) {
+        self.notice.set(Some(err.message().to_owned()));
+    }
+}
+
+/// The time now.
+pub fn now() -> Timestamp {
+    #[cfg(feature = "hydrate")]
+    {
+        // Milliseconds since the epoch fit an i64 exactly.
+        Timestamp(js_sys::Date::now() as i64)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp(i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX))
+    }
 }
 
 #[cfg(feature = "hydrate")]
 pub mod live {
     //! The console's event stream. `EventSource` reconnects by itself and sends `Last-Event-ID`,
     //! so the server replays exactly what was missed; the model ignores anything it already has.
+    //! Signals arrive on the same stream without an id and are never replayed.
 
     use std::cell::RefCell;
+    use std::time::Duration;
 
-    use domain::console::Followup;
-    use domain::{ChatEvent, ErrorCode, EventKind};
+    use domain::console::{Alert, AlertKind};
+    use domain::{ChatEvent, ErrorCode, EventKind, Signal};
     use leptos::prelude::*;
     use leptos::task::spawn_local;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     use web_sys::{EventSource, MessageEvent};
 
-    use super::Console;
-    use crate::api;
+    use super::{Console, now};
+    use crate::presence::Roster;
+    use crate::{api, browser};
 
     thread_local! {
         /// The open stream, closed when a new one replaces it.
         static STREAM: RefCell<Option<EventSource>> = const { RefCell::new(None) };
+    }
+
+    /// How often the console's clock ticks.
+    const TICK: Duration = Duration::from_secs(1);
+
+    /// Starts everything that keeps a loaded console current: the stream, the visibility of
+    /// the window and the clock. Stopped when the calling component goes away.
+    pub fn start(console: Console) {
+        connect(console);
+        watch_visibility(console);
+        let clock = set_interval_with_handle(move || console.now.set(now()), TICK).ok();
+        on_cleanup(move || {
+            disconnect();
+            if let Some(clock) = clock {
+                clock.clear();
+            }
+        });
     }
 
     /// Connects (or reconnects) the console's stream from the model's position.
@@ -92,7 +210,29 @@ pub mod live {
         }
         on_event.forget();
 
-        let on_open = Closure::<dyn FnMut()>::new(move || console.live.set(true));
+        let on_signal = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
+            let Some(data) = message.data().as_string() else {
+                return;
+            };
+            if let Ok(signal) = serde_json::from_str::<Signal>(&data) {
+                hear(console, &signal);
+            }
+        });
+        for name in Signal::NAMES {
+            let _ =
+                source.add_event_listener_with_callback(name, on_signal.as_ref().unchecked_ref());
+        }
+        on_signal.forget();
+
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            console.live.set(true);
+            // Presence signals missed while disconnected are not replayed: ask afresh.
+            spawn_local(async move {
+                if let Ok(online) = api::online_operators().await {
+                    console.roster.set(Roster::from_online(online));
+                }
+            });
+        });
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         on_open.forget();
 
@@ -129,19 +269,61 @@ pub mod live {
     }
 
     fn receive(console: Console, event: &ChatEvent) {
-        let mut followup = Followup::None;
-        console.model.update(|model| followup = model.apply(event));
-        if let Followup::LoadChat(chat) = followup {
+        let followup = console
+            .model
+            .try_update(|model| model.apply(event))
+            .unwrap_or_default();
+        if let Some(chat) = followup.load {
             spawn_local(async move {
-                if let Ok(mine) = api::load_chat(chat).await {
-                    console.model.update(|model| model.add_my_chat(mine));
+                match api::load_chat(chat).await {
+                    Ok(mine) => console.model.update(|model| model.add_my_chat(mine)),
+                    Err(err) => console.report(&err),
                 }
+            });
+        }
+        if let Some(alert) = followup.alert
+            && console.announces
+        {
+            announce(console, alert);
+        }
+    }
+
+    fn hear(console: Console, signal: &Signal) {
+        match signal {
+            Signal::Presence { .. } => console.roster.update(|r| r.hear(signal)),
+            Signal::VisitorPage { chat_id, .. } => console.visitor_moved.set(Some(*chat_id)),
+            Signal::Typing { .. } | Signal::Viewing { .. } => {
+                console.activity.update(|a| a.hear(signal, now()));
+            }
+        }
+    }
+
+    /// Rings, pops up what asks for an answer, and shows a desktop notification when the
+    /// operator may not be looking (always for a new chat).
+    fn announce(console: Console, alert: Alert) {
+        browser::beep();
+        let hidden = !console.visible.get_untracked();
+        if hidden || alert.kind == AlertKind::NewChat {
+            let chat = alert.chat;
+            let page = match alert.kind {
+                AlertKind::NewChat | AlertKind::Invite | AlertKind::Transfer => "/",
+                AlertKind::PrivateChat | AlertKind::Activity => "/chats",
+            };
+            browser::notify(&alert.title, &alert.body, &chat.to_string(), move || {
+                console.open(chat);
+                console.go_to.set(Some(page));
+            });
+        }
+        if alert.kind != AlertKind::Activity {
+            console.alerts.update(|alerts| {
+                alerts.retain(|a| a.chat != alert.chat);
+                alerts.push(alert);
             });
         }
     }
 
     async fn recover(console: Console) {
-        gloo_timeout(2_000).await;
+        sleep(2_000).await;
         match api::load_console().await {
             Ok(snapshot) => {
                 console.load(&snapshot);
@@ -160,11 +342,29 @@ pub mod live {
     }
 
     /// Sleeps in the browser.
-    async fn gloo_timeout(millis: i32) {
+    async fn sleep(millis: i32) {
         let promise = js_sys::Promise::new(&mut |resolve, _| {
             let _ =
                 window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
         });
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+
+    fn watch_visibility(console: Console) {
+        let document = document();
+        let read = document.clone();
+        console
+            .visible
+            .set(read.visibility_state() == web_sys::VisibilityState::Visible);
+        let on_change = Closure::<dyn FnMut()>::new(move || {
+            console
+                .visible
+                .set(read.visibility_state() == web_sys::VisibilityState::Visible);
+        });
+        let _ = document.add_event_listener_with_callback(
+            "visibilitychange",
+            on_change.as_ref().unchecked_ref(),
+        );
+        on_change.forget();
     }
 }

@@ -684,6 +684,15 @@ impl ConsoleModel {
         }
     }
 
+    /// My chats as tabs: each chat's id and what it is called for me.
+    pub fn my_chat_titles(&self) -> Vec<(ChatId, String)> {
+        let me = self.me.unwrap_or_default();
+        self.my_chats
+            .iter()
+            .map(|c| (c.summary.id(), c.summary.title(me)))
+            .collect()
+    }
+
     /// Number of chats waiting for an operator (the Dashboard badge).
     pub fn waiting_count(&self) -> usize {
         self.dashboard

@@ -1,6 +1,6 @@
-import { Browser, BrowserContext, Page } from "@playwright/test";
+import { Browser, Page } from "@playwright/test";
 import * as path from "node:path";
-import { expect, startServer, test, Server } from "./server";
+import { browse, Browsing, expect, startServer, test, Server } from "./server";
 
 // A visitor on the demo site and an operator in the console talk both ways; the waiting badge
 // and the unread badges follow. Screenshots for the README are taken along the way.
@@ -15,15 +15,8 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-async function context(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-  const context = await browser.newContext({ baseURL: server.baseURL, viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && !msg.text().includes("favicon")) errors.push(msg.text());
-  });
-  return { context, page, errors };
+function context(browser: Browser): Promise<Browsing> {
+  return browse(browser, server.baseURL);
 }
 
 async function operatorLogsIn(page: Page) {

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test as base } from "@playwright/test";
+import { Browser, BrowserContext, Page, test as base } from "@playwright/test";
 
 /** A running Switchboard server on a fresh SQLite database. */
 export interface Server {
@@ -120,6 +120,24 @@ export function startServer(): Promise<Server> {
       fail(`the server exited before it was ready (code ${code}, signal ${signal})`),
     );
   });
+}
+
+/** A browser context on the server, with the page's errors collected (favicon misses aside). */
+export interface Browsing {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+
+export async function browse(browser: Browser, baseURL: string): Promise<Browsing> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  page.on("console", (msg) => {
+    if (msg.type() === "error" && !msg.text().includes("favicon")) errors.push(msg.text());
+  });
+  return { context, page, errors };
 }
 
 /**

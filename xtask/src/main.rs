@@ -158,7 +158,10 @@ pub struct Workspace {
 
 impl Workspace {
     fn locate() -> Result<Self> {
-        let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // `cargo run` says where xtask's manifest is now; the path compiled in is only a
+        // fallback, since a binary reused from a shared target dir may come from another clone.
+        let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
         let root = manifest_dir
             .parent()
             .ok_or_else(|| {

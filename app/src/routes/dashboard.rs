@@ -1,135 +1,189 @@
-//! The dashboard: chats by status, live. Waiting chats can be accepted; the first operator to
-//! accept wins, and a late accept is told the chat is already taken.
+//! The dashboard: one list per category (waiting, invitations and transfers to me, active,
+//! vacant), live. Each row offers what I can do with that chat: accept, watch, join, answer an
+//! invitation or a transfer, or open it when I am already in it. The first operator to accept
+//! a waiting chat wins; a late accept is told the chat is already taken.
 
-use domain::ChatStatus;
-use domain::console::ChatSummary;
+use domain::console::{Category, ChatAction, ChatSummary};
+use domain::{ChatId, OfferKind, OperatorId};
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
+use leptos::task::spawn_local;
 
-use crate::api::AcceptChat;
+use crate::api;
 use crate::components::time::clock;
-use crate::state::Console;
+use crate::state::{Console, Entry};
 
 /// The dashboard page.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let console = expect_context::<Console>();
-    let accept = ServerAction::<AcceptChat>::new();
-    let navigate = use_navigate();
-    Effect::new(move |_| match accept.value().get() {
-        Some(Ok(mine)) => {
-            let id = mine.summary.id;
-            console.model.update(|m| m.add_my_chat(mine));
-            console.open(id);
-            navigate("/chats", Default::default());
-        }
-        Some(Err(err)) => console.notice.set(Some(err.message().to_owned())),
-        None => {}
-    });
-    let chats = move |status: ChatStatus| {
-        console.model.with(|m| {
-            m.dashboard
-                .iter()
-                .filter(|c| c.status == status)
-                .cloned()
-                .collect::<Vec<_>>()
-        })
-    };
-    let mine = move |summary: &ChatSummary| {
-        console.me.with(|me| {
-            me.as_ref()
-                .is_some_and(|me| summary.operator_ids.contains(&me.id))
-        })
-    };
+    let me = console
+        .me
+        .with_untracked(|me| me.as_ref().map(|me| me.id))
+        .unwrap_or_default();
     view! {
         <section class="page dashboard">
             <h1>"Dashboard"</h1>
-            <section class="panel" data-testid="waiting-list">
-                <h2>"Waiting"</h2>
-                <ChatRows
-                    chats=Signal::derive(move || chats(ChatStatus::Waiting))
-                    empty="No visitors are waiting."
-                    action=move |summary: ChatSummary| {
-                        view! {
-                            <button
-                                class="primary"
-                                data-testid="accept"
-                                disabled=move || accept.pending().get()
-                                on:click=move |_| {
-                                    accept.dispatch(AcceptChat { chat_id: summary.id });
-                                }
-                            >
-                                "Accept"
-                            </button>
-                        }
-                        .into_any()
-                    }
-                />
-            </section>
-            <section class="panel" data-testid="active-list">
-                <h2>"Active"</h2>
-                <ChatRows
-                    chats=Signal::derive(move || chats(ChatStatus::Active))
-                    empty="No chats in progress."
-                    action=move |summary: ChatSummary| open_link(console, &summary, mine(&summary))
-                />
-            </section>
-            <section class="panel" data-testid="vacant-list">
-                <h2>"Vacant"</h2>
-                <ChatRows
-                    chats=Signal::derive(move || chats(ChatStatus::Vacant))
-                    empty="No vacant chats."
-                    action=move |summary: ChatSummary| open_link(console, &summary, mine(&summary))
-                />
-            </section>
+            {Category::ALL
+                .into_iter()
+                .map(|category| view! { <ChatList category me /> })
+                .collect_view()}
         </section>
     }
 }
 
-fn open_link(console: Console, summary: &ChatSummary, mine: bool) -> AnyView {
-    let id = summary.id;
-    if mine {
-        view! {
-            <a href="/chats" class="button" on:click=move |_| console.open(id)>
-                "Open"
-            </a>
-        }
-        .into_any()
-    } else {
-        ().into_any()
+fn empty_text(category: Category) -> &'static str {
+    match category {
+        Category::Waiting => "No visitors are waiting.",
+        Category::Invite => "Nobody has invited you.",
+        Category::Transfer => "Nobody is handing you a chat.",
+        Category::Active => "No chats in progress.",
+        Category::Vacant => "No vacant chats.",
     }
 }
 
 #[component]
-fn ChatRows<F>(chats: Signal<Vec<ChatSummary>>, empty: &'static str, action: F) -> impl IntoView
-where
-    F: Fn(ChatSummary) -> AnyView + Clone + Send + Sync + 'static,
-{
+fn ChatList(category: Category, me: OperatorId) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let chats = Memo::new(move |_| {
+        console.model.with(|m| {
+            m.dashboard
+                .iter()
+                .filter(|c| c.category(me) == category)
+                .map(ChatSummary::id)
+                .collect::<Vec<_>>()
+        })
+    });
     view! {
-        <Show
-            when=move || !chats.with(Vec::is_empty)
-            fallback=move || view! { <p class="empty">{empty}</p> }
-        >
-            <ul class="rows">
-                <For
-                    each=move || chats.get()
-                    key=|c| (c.id, c.operators.len())
-                    children={
-                        let action = action.clone();
-                        move |summary: ChatSummary| {
-                            let operators = summary.operators.join(", ");
-                            view! {
-                                <li class="row" data-testid="chat-row" data-chat-id=summary.id.to_string()>
-                                    <span class="who">{summary.visitor_name.clone()}</span>
-                                    <span class="since">"since " {clock(summary.started_at)}</span>
-                                    <span class="operators">{operators}</span>
-                                    {action(summary.clone())}
-                                </li>
-                            }
-                        }
-                    }
-                />
-            </ul>
-        </Show>
+        <section class="panel" data-testid=format!("{}-list", category.as_str())>
+            <h2>{category.title()}</h2>
+            <Show
+                when=move || !chats.with(Vec::is_empty)
+                fallback=move || view! { <p class="empty">{empty_text(category)}</p> }
+            >
+                <ul class="rows">
+                    <For
+                        each=move || chats.get()
+                        key=|id| *id
+                        children=move |chat| view! { <ChatRow chat category me /> }
+                    />
+                </ul>
+            </Show>
+        </section>
     }
+}
+
+#[component]
+fn ChatRow(chat: ChatId, category: Category, me: OperatorId) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let summary = Memo::new(move |_| {
+        console
+            .model
+            .with(|m| m.dashboard.iter().find(|c| c.id() == chat).cloned())
+    });
+    let title = move || summary.with(|s| s.as_ref().map(|s| s.title(me)));
+    let since = move || summary.with(|s| s.as_ref().map(|s| clock(s.started_at)));
+    let operators = move || summary.with(|s| s.as_ref().map(|s| s.participant_names().join(", ")));
+    let on_hold = move || summary.with(|s| s.as_ref().is_some_and(|s| s.chat.on_hold));
+    let offered_by = move || {
+        summary.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.chat.offer_to(me))
+                .map(|offer| match offer.kind {
+                    OfferKind::Invite => format!("invited by {}", offer.from_name),
+                    OfferKind::Transfer => format!("offered by {}", offer.from_name),
+                })
+        })
+    };
+    view! {
+        <li class="row" data-testid="chat-row" data-chat-id=chat.to_string()>
+            <span class="who">
+                {title}
+                {move || on_hold().then(|| view! { <span class="tag hold" data-testid="on-hold">"on hold"</span> })}
+                {move || offered_by().map(|text| view! { <span class="offered-by" data-testid="offered-by">{text}</span> })}
+            </span>
+            <span class="since">"since " {since}</span>
+            <span class="operators" data-testid="participants">{operators}</span>
+            <RowActions chat category me summary />
+        </li>
+    }
+}
+
+#[component]
+fn RowActions(
+    chat: ChatId,
+    category: Category,
+    me: OperatorId,
+    summary: Memo<Option<ChatSummary>>,
+) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let busy = RwSignal::new(false);
+    let mine =
+        Memo::new(move |_| summary.with(|s| s.as_ref().is_some_and(|s| s.chat.has_operator(me))));
+    let enter = move |entry: Entry| {
+        busy.set(true);
+        spawn_local(async move {
+            match console.enter(chat, entry).await {
+                Ok(()) => console.go_to.set(Some("/chats")),
+                Err(err) => console.report(&err),
+            }
+            busy.try_set(false);
+        });
+    };
+    let decline = move || {
+        busy.set(true);
+        spawn_local(async move {
+            if let Err(err) = api::run_chat_action(chat, ChatAction::Decline).await {
+                console.report(&err);
+            }
+            busy.try_set(false);
+        });
+    };
+    let act = move |testid: &'static str, label: &'static str, primary: bool, entry: Entry| {
+        view! {
+            <button
+                class:primary=primary
+                data-testid=testid
+                disabled=move || busy.get()
+                on:click=move |_| enter(entry)
+            >
+                {label}
+            </button>
+        }
+    };
+    let open = move || {
+        view! {
+            <a href="/chats" class="button" data-testid="open" on:click=move |_| console.open(chat)>
+                "Open"
+            </a>
+        }
+    };
+    let watch = Entry::Action(ChatAction::Watch);
+    let actions = move || {
+        match category {
+        Category::Waiting => view! {
+            {act("accept", "Accept", true, Entry::Accept)}
+            {if mine.get() { open().into_any() } else { act("watch", "Watch", false, watch).into_any() }}
+        }
+        .into_any(),
+        Category::Invite => view! {
+            {act("accept-invite", "Accept", true, Entry::Action(ChatAction::AcceptInvite))}
+            {act("accept-observer", "Accept as observer", false, Entry::Action(ChatAction::AcceptInviteAsObserver))}
+            <button data-testid="decline" disabled=move || busy.get() on:click=move |_| decline()>"Decline"</button>
+        }
+        .into_any(),
+        Category::Transfer => view! {
+            {act("assume", "Assume", true, Entry::Action(ChatAction::Assume))}
+            <button data-testid="decline" disabled=move || busy.get() on:click=move |_| decline()>"Decline"</button>
+        }
+        .into_any(),
+        Category::Active if !mine.get() => view! {
+            {act("join", "Join", true, Entry::Action(ChatAction::Join))}
+            {act("watch", "Watch", false, watch)}
+        }
+        .into_any(),
+        Category::Vacant if !mine.get() => act("watch", "Watch", false, watch).into_any(),
+        Category::Active | Category::Vacant => open().into_any(),
+    }
+    };
+    view! { <span class="actions">{actions}</span> }
 }

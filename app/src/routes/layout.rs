@@ -1,54 +1,44 @@
-//! The console frame: sidebar with badges, the live-connection dot, and the page outlet. It loads
-//! the console snapshot and (in the browser) connects the live stream.
+//! The console frame: sidebar with badges, the live-connection dot, desktop notifications and
+//! the online operators; the notice line and the page outlet; and, over every page, the alert
+//! pop-ups and the docked strip.
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::use_navigate;
 
-use crate::api::{Logout, load_console};
+use crate::api::Logout;
+use crate::components::alert_popups::AlertPopups;
 use crate::components::badge::Badge;
+use crate::components::desktop_notifications::EnableNotifications;
+use crate::components::dock::Dock;
+use crate::components::loaded_console::LoadedConsole;
+use crate::components::notice::Notice;
+use crate::components::online_operators::OnlineOperators;
 use crate::state::Console;
 
 /// The console frame.
 #[component]
 pub fn ConsoleLayout() -> impl IntoView {
-    let console = Console::new();
-    provide_context(console);
-    let snapshot = Resource::new(|| (), |()| load_console());
     view! {
-        <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
-            {move || Suspend::new(async move {
-                match snapshot.await {
-                    Ok(snapshot) => {
-                        console.load(&snapshot);
-                        view! { <Frame console /> }.into_any()
-                    }
-                    Err(err) => view! {
-                        <main class="centered">
-                            <div class="card">
-                                <p class="error">{err.message().to_owned()}</p>
-                                <p><a href="/login">"Log in again"</a></p>
-                            </div>
-                        </main>
-                    }
-                    .into_any(),
-                }
-            })}
-        </Suspense>
+        <LoadedConsole announces=true>
+            <Frame />
+        </LoadedConsole>
     }
 }
 
 #[component]
-fn Frame(console: Console) -> impl IntoView {
+fn Frame() -> impl IntoView {
+    let console = expect_context::<Console>();
     let logout = ServerAction::<Logout>::new();
     let waiting = Signal::derive(move || console.model.with(|m| m.waiting_count()));
     let unread = Signal::derive(move || console.model.with(|m| m.total_unread()));
-
-    #[cfg(feature = "hydrate")]
-    {
-        crate::state::live::connect(console);
-        watch_visibility(console);
-        on_cleanup(crate::state::live::disconnect);
-    }
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(page) = console.go_to.get() {
+            console.go_to.set(None);
+            navigate(page, Default::default());
+        }
+    });
 
     view! {
         <div class="console">
@@ -65,7 +55,9 @@ fn Frame(console: Console) -> impl IntoView {
                 <A href="/profile" attr:data-testid="nav-profile">
                     <span>"My profile"</span>
                 </A>
+                <OnlineOperators />
                 <div class="spacer"></div>
+                <EnableNotifications />
                 <div class="me">
                     <span
                         class=move || if console.live.get() { "dot live" } else { "dot" }
@@ -73,41 +65,20 @@ fn Frame(console: Console) -> impl IntoView {
                         data-live=move || console.live.get().to_string()
                         title=move || if console.live.get() { "Connected" } else { "Reconnecting…" }
                     ></span>
-                    <span>{move || console.me.get().map(|m| m.chat_name)}</span>
+                    <span data-testid="me-name">{move || console.me.get().map(|m| m.chat_name)}</span>
                 </div>
                 <ActionForm action=logout>
                     <button type="submit" class="link" data-testid="logout">"Log out"</button>
                 </ActionForm>
             </nav>
             <main class="content">
-                {move || console.notice.get().map(|notice| view! {
-                    <div class="notice" role="alert" data-testid="notice">
-                        <span>{notice}</span>
-                        <button class="link" on:click=move |_| console.notice.set(None)>"Dismiss"</button>
-                    </div>
-                })}
+                <Notice />
                 <Outlet />
             </main>
+            <div class="corner">
+                <AlertPopups />
+                <Dock />
+            </div>
         </div>
     }
-}
-
-#[cfg(feature = "hydrate")]
-fn watch_visibility(console: Console) {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen::closure::Closure;
-
-    let document = document();
-    let read = document.clone();
-    console
-        .visible
-        .set(read.visibility_state() == web_sys::VisibilityState::Visible);
-    let on_change = Closure::<dyn FnMut()>::new(move || {
-        console
-            .visible
-            .set(read.visibility_state() == web_sys::VisibilityState::Visible);
-    });
-    let _ = document
-        .add_event_listener_with_callback("visibilitychange", on_change.as_ref().unchecked_ref());
-    on_change.forget();
 }

@@ -1,0 +1,150 @@
+//! The message entry bar: Enter sends, Shift+Enter adds a line. Participants choose between a
+//! message and a note (operators only); observers write notes. While the operator types, the
+//! chat's other members are told, at most every `SIGNAL_REPEAT_MS`.
+
+use domain::signal::SIGNAL_REPEAT_MS;
+use domain::{ChatId, MemberRole, Timestamp};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::state::{Console, now};
+
+/// The entry bar of a chat; `role` is mine in it, `notes` whether notes exist there (visitor
+/// chats).
+#[component]
+pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let text = RwSignal::new(String::new());
+    let sending = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let note_chosen = RwSignal::new(false);
+    let as_note = Signal::derive(move || {
+        notes && (role.get() == Some(MemberRole::Observer) || note_chosen.get())
+    });
+    // When the others were last told I am typing; `None` while I am not.
+    let typing_since = StoredValue::new(None::<Timestamp>);
+
+    let tell_typing = move |active: bool, note: bool| {
+        spawn_local(async move {
+            // Best effort: a lost signal expires on its own.
+            let _ = api::chat_signal(chat, Some(active), Some(note), None).await;
+        });
+    };
+    let stop_typing = move || {
+        if let Some(Some(_)) = typing_since.try_get_value() {
+            typing_since.set_value(None);
+            if console.is_in(chat) {
+                tell_typing(false, as_note.get_untracked());
+            }
+        }
+    };
+    let on_input = move |value: String| {
+        let typed = !value.trim().is_empty();
+        text.set(value);
+        if !typed {
+            stop_typing();
+            return;
+        }
+        let at = now();
+        let due = typing_since
+            .get_value()
+            .is_none_or(|last| at.millis_since(last) >= SIGNAL_REPEAT_MS);
+        if due {
+            typing_since.set_value(Some(at));
+            tell_typing(true, as_note.get_untracked());
+        }
+    };
+    let send = move || {
+        let body = text.get_untracked();
+        if body.trim().is_empty() || sending.get_untracked() {
+            return;
+        }
+        let note = as_note.get_untracked();
+        stop_typing();
+        sending.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match api::post_message(chat, body, Some(new_client_id()), Some(note)).await {
+                Ok(event) => {
+                    console.model.update(|m| m.record(&event));
+                    text.set(String::new());
+                }
+                Err(err) => error.set(Some(err.message().to_owned())),
+            }
+            sending.set(false);
+        });
+    };
+    on_cleanup(stop_typing);
+
+    let toggle = move || {
+        (notes && role.get() == Some(MemberRole::Participant)).then(|| {
+            view! {
+                <button
+                    type="button"
+                    class="note-toggle"
+                    data-testid="note-toggle"
+                    aria-pressed=move || note_chosen.get().to_string()
+                    title="A note is seen by operators only"
+                    on:click=move |_| {
+                        stop_typing();
+                        note_chosen.update(|n| *n = !*n);
+                    }
+                >
+                    {move || if note_chosen.get() { "Note" } else { "Message" }}
+                </button>
+            }
+        })
+    };
+    let placeholder = move || {
+        if as_note.get() {
+            "Write a note only operators see — Enter adds it"
+        } else {
+            "Type a message — Enter sends, Shift+Enter adds a line"
+        }
+    };
+    view! {
+        <form
+            class="entry"
+            class:as-note=move || as_note.get()
+            on:submit=move |ev| {
+                ev.prevent_default();
+                send();
+            }
+        >
+            {toggle}
+            <textarea
+                data-testid="entry"
+                placeholder=placeholder
+                rows="2"
+                prop:value=move || text.get()
+                on:input=move |ev| on_input(event_target_value(&ev))
+                on:keydown=move |ev| {
+                    if ev.key() == "Enter" && !ev.shift_key() {
+                        ev.prevent_default();
+                        send();
+                    }
+                }
+            ></textarea>
+            <button type="submit" class="primary" data-testid="send" disabled=move || sending.get()>
+                {move || if as_note.get() { "Add note" } else { "Send" }}
+            </button>
+            {move || error.get().map(|message| view! { <p class="error">{message}</p> })}
+        </form>
+    }
+}
+
+/// An idempotency key for one message, so a retried send is stored once.
+pub fn new_client_id() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        // Random 32-bit halves; truncating the float is the point.
+        let a = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        let b = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+        format!("{:x}-{a:08x}{b:08x}", now().0)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        format!("{:x}", now().0)
+    }
+}
