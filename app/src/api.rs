@@ -1,16 +1,22 @@
 //! The console's server functions. Each authenticates the caller from the session cookie,
 //! calls one engine service and answers its result; the engine decides everything.
 
+use domain::admin::OperatorAccount;
+use domain::canned::CannedMessage;
+use domain::console::Role;
 use domain::console::{
     ChatAction, ConsoleSnapshot, Monitoring, MyChat, OnlineOperator, VisitorInfo,
 };
-use domain::{ChatEvent, ChatId, EventId, OfferKind, OperatorId};
+use domain::{CannedId, ChatEvent, ChatId, EventId, OfferKind, OperatorId};
 use leptos::prelude::*;
 
 use crate::error::ConsoleError;
 
 #[cfg(feature = "ssr")]
 pub mod ssr;
+
+#[cfg(feature = "ssr")]
+use engine::NewOperator;
 
 /// Logs in with email and password; sets the session cookie and sends the operator on to the
 /// dashboard, or to the password change while the default password is in use.
@@ -204,4 +210,105 @@ pub async fn load_visitor_info(chat_id: ChatId) -> Result<VisitorInfo, ConsoleEr
 pub async fn mark_read(chat_id: ChatId, up_to: EventId) -> Result<(), ConsoleError> {
     let (context, session) = ssr::session().await?;
     Ok(context.engine.mark_read(&session, chat_id, up_to).await?)
+}
+
+/// Every operator account (admins only).
+#[server(endpoint = "list_operators")]
+pub async fn list_operators() -> Result<Vec<OperatorAccount>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.list_operators(&session).await?)
+}
+
+/// Creates an operator with the default password, changed at first login (admins only).
+#[server(endpoint = "add_operator")]
+pub async fn add_operator(
+    email: String,
+    name: String,
+    role: Role,
+) -> Result<OperatorAccount, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .add_operator(&session, NewOperator { email, name, role })
+        .await?)
+}
+
+/// Changes an operator's email, name and role (admins only).
+#[server(endpoint = "edit_operator")]
+pub async fn edit_operator(
+    id: OperatorId,
+    email: String,
+    name: String,
+    role: Role,
+) -> Result<OperatorAccount, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .edit_operator(&session, id, NewOperator { email, name, role })
+        .await?)
+}
+
+/// Disables an operator (their sessions and streams end at once) or enables them again
+/// (admins only).
+#[server(endpoint = "set_operator_disabled")]
+pub async fn set_operator_disabled(
+    id: OperatorId,
+    disabled: bool,
+) -> Result<OperatorAccount, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .set_operator_disabled(&session, id, disabled)
+        .await?)
+}
+
+/// The operator's own account, for My profile.
+#[server(endpoint = "load_profile")]
+pub async fn load_profile() -> Result<OperatorAccount, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.profile(&session).await?)
+}
+
+/// Saves the online chat name, chat languages and invitation name.
+#[server(endpoint = "save_profile")]
+pub async fn save_profile(
+    chat_name: String,
+    languages: String,
+    invitation_name: String,
+) -> Result<OperatorAccount, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .save_profile(&session, &chat_name, &languages, &invitation_name)
+        .await?)
+}
+
+/// The shared canned messages and the operator's own.
+#[server(endpoint = "list_canned")]
+pub async fn list_canned() -> Result<Vec<CannedMessage>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.canned_messages(&session).await?)
+}
+
+/// Creates (no `id`) or changes a canned message; `shared` ones are for supervisors and admins.
+#[server(endpoint = "save_canned")]
+pub async fn save_canned(
+    id: Option<CannedId>,
+    shared: bool,
+    title: String,
+    shortcut: String,
+    body: String,
+) -> Result<CannedMessage, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .save_canned(&session, id, shared, &title, &shortcut, &body)
+        .await?)
+}
+
+/// Deletes a canned message.
+#[server(endpoint = "delete_canned")]
+pub async fn delete_canned(id: CannedId) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.delete_canned(&session, id).await?)
 }

@@ -2,6 +2,7 @@
 
 pub mod alert_popups;
 pub mod badge;
+pub mod canned_picker;
 pub mod chat_panel;
 pub mod chat_sidebar;
 pub mod desktop_notifications;

@@ -24,7 +24,7 @@ use leptos_router::path;
 pub use error::ConsoleError;
 
 /// Console pages that need a logged-in operator who has changed the default password.
-pub const CONSOLE_PAGES: [&str; 3] = ["/", "/chats", "/profile"];
+pub const CONSOLE_PAGES: [&str; 5] = ["/", "/chats", "/profile", "/canned", "/admin/operators"];
 
 /// Where a chat opens in a window of its own (`/window/<chat id>`).
 pub const CHAT_WINDOW_PREFIX: &str = "/window/";
@@ -72,6 +72,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=routes::dashboard::DashboardPage />
                     <Route path=path!("chats") view=routes::my_chats::MyChatsPage />
                     <Route path=path!("profile") view=routes::profile::ProfilePage />
+                    <Route path=path!("canned") view=routes::canned::CannedPage />
+                    <Route path=path!("admin/operators") view=routes::admin_operators::AdminOperatorsPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -1,5 +1,7 @@
 //! One module per page.
 
+pub mod admin_operators;
+pub mod canned;
 pub mod chat_window;
 pub mod dashboard;
 pub mod layout;

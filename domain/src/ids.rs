@@ -47,6 +47,10 @@ uuid_id!(
     /// Someone on a customer's website, known by the token in their bubble.
     VisitorId
 );
+uuid_id!(
+    /// A canned message.
+    CannedId
+);
 
 /// Position of an event in the global event log. Strictly increasing in commit order, so it
 /// doubles as the SSE `id` a reconnecting client resumes from.

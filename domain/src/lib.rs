@@ -4,7 +4,9 @@
 //! change (`event`), the error codes that cross the wire (`error`) and the public API's wire
 //! types (`api`). No I/O, so every rule can be tested exhaustively without a database.
 
+pub mod admin;
 pub mod api;
+pub mod canned;
 pub mod chat;
 pub mod console;
 pub mod error;
@@ -18,6 +20,6 @@ pub use chat::{
 };
 pub use error::{Error, ErrorCode};
 pub use event::{Author, ChatEvent, EventKind};
-pub use ids::{ChatId, EventId, OperatorId, VisitorId};
+pub use ids::{CannedId, ChatId, EventId, OperatorId, VisitorId};
 pub use signal::Signal;
 pub use time::Timestamp;

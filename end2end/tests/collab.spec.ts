@@ -1,5 +1,5 @@
 import { Browser, Page } from "@playwright/test";
-import { browse, Browsing, expect, startServer, test, Server } from "./server";
+import { browse, Browsing, expect, firstLogIn, startServer, test, Server } from "./server";
 
 // Operators working together on one visitor's chat: invitations (as observer, then
 // participant), transfers, watching, kicking, and chats between operators. Three browsers: the
@@ -22,21 +22,7 @@ function actor(browser: Browser, server: Server): Promise<Actor> {
   return browse(browser, server.baseURL);
 }
 
-/** Logs in with the default password, chooses a new one, and answers the chat name shown. */
-async function logIn(page: Page, email: string): Promise<string> {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill("password");
-  await page.getByRole("button", { name: "Log in" }).click();
-  await expect(page).toHaveURL(/\/password$/);
-  await page.getByLabel("Current password").fill("password");
-  await page.getByLabel("New password", { exact: true }).fill("operator-secret-1");
-  await page.getByLabel("Repeat the new password").fill("operator-secret-1");
-  await page.getByRole("button", { name: "Change password" }).click();
-  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
-  await expect(page.getByTestId("live-dot")).toHaveAttribute("data-live", "true");
-  return (await page.getByTestId("me-name").innerText()).trim();
-}
+const logIn = firstLogIn;
 
 /** A server, A and B logged in and online, and a visitor on the demo site. */
 async function setUp(browser: Browser): Promise<Cast> {

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Browser, BrowserContext, Page, test as base } from "@playwright/test";
+import { Browser, BrowserContext, Page, expect, test as base } from "@playwright/test";
 
 /** A running Switchboard server on a fresh SQLite database. */
 export interface Server {
@@ -138,6 +138,25 @@ export async function browse(browser: Browser, baseURL: string): Promise<Browsin
     if (msg.type() === "error" && !msg.text().includes("favicon")) errors.push(msg.text());
   });
   return { context, page, errors };
+}
+
+/**
+ * Logs in for the first time with the default password, chooses a new one, waits for the live
+ * console, and answers the chat name it shows.
+ */
+export async function firstLogIn(page: Page, email: string): Promise<string> {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill("password");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL(/\/password$/);
+  await page.getByLabel("Current password").fill("password");
+  await page.getByLabel("New password", { exact: true }).fill("operator-secret-1");
+  await page.getByLabel("Repeat the new password").fill("operator-secret-1");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  await expect(page.getByTestId("live-dot")).toHaveAttribute("data-live", "true");
+  return (await page.getByTestId("me-name").innerText()).trim();
 }
 
 /**

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use domain::{Signal, VisitorId};
+use domain::{OperatorId, Signal, VisitorId};
 use tokio::sync::broadcast;
 
 use crate::store::LoggedEvent;
@@ -39,6 +39,8 @@ pub struct EventBus {
     sender: broadcast::Sender<PublishedEvent>,
     /// Signals, best effort.
     signals: broadcast::Sender<Arc<RoutedSignal>>,
+    /// Operators whose access just ended (disabled): their open streams close.
+    revoked: broadcast::Sender<OperatorId>,
 }
 
 impl EventBus {
@@ -46,7 +48,12 @@ impl EventBus {
     pub fn new(capacity: usize) -> Self {
         let (sender, _) = broadcast::channel(capacity);
         let (signals, _) = broadcast::channel(SIGNAL_CAPACITY);
-        Self { sender, signals }
+        let (revoked, _) = broadcast::channel(SIGNAL_CAPACITY);
+        Self {
+            sender,
+            signals,
+            revoked,
+        }
     }
 
     /// Publishes committed events, in order. Having no subscribers is fine.
@@ -71,6 +78,16 @@ impl EventBus {
     /// A receiver of every signal published from now on.
     pub fn subscribe_signals(&self) -> broadcast::Receiver<Arc<RoutedSignal>> {
         self.signals.subscribe()
+    }
+
+    /// Ends every open stream of an operator.
+    pub fn revoke(&self, operator: OperatorId) {
+        let _ = self.revoked.send(operator);
+    }
+
+    /// A receiver of revocations from now on.
+    pub fn subscribe_revoked(&self) -> broadcast::Receiver<OperatorId> {
+        self.revoked.subscribe()
     }
 
     /// Number of live subscribers (open streams).

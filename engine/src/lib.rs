@@ -5,8 +5,10 @@
 //! command is legal, writes the change and its events in one transaction through the [`Store`],
 //! and publishes the committed events on the [`EventBus`] for the live streams.
 
+mod admin;
 pub mod auth;
 pub mod bus;
+mod canned;
 mod chats;
 mod collab;
 mod operators;

@@ -89,7 +89,7 @@ fn invalid_credentials() -> Error {
     Error::new(ErrorCode::InvalidCredentials, "Wrong email or password.")
 }
 
-fn normalise_email(email: &str) -> Result<String, Error> {
+pub(crate) fn normalise_email(email: &str) -> Result<String, Error> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
         && email
@@ -151,6 +151,8 @@ impl Engine {
             must_change_password: true,
             disabled: false,
             created_at: now(),
+            languages: Vec::new(),
+            invitation_name: String::new(),
         };
         match self.store.insert_operator(&record).await {
             Ok(()) => Ok(record),

@@ -7,9 +7,11 @@
 pub mod sqlite;
 
 use async_trait::async_trait;
+use domain::canned::CannedMessage;
 use domain::console::{Monitoring, Role};
 use domain::{
-    ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility, VisitorId,
+    CannedId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility,
+    VisitorId,
 };
 
 /// Why a storage call failed.
@@ -50,6 +52,10 @@ pub struct OperatorRecord {
     pub disabled: bool,
     /// Created.
     pub created_at: Timestamp,
+    /// Languages they chat in.
+    pub languages: Vec<String>,
+    /// Name used in invitation texts; empty means the chat name.
+    pub invitation_name: String,
 }
 
 impl OperatorRecord {
@@ -149,6 +155,19 @@ pub trait Store: Send + Sync + 'static {
     async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError>;
     /// Looks an operator up by id.
     async fn operator_by_id(&self, id: OperatorId) -> Result<Option<OperatorRecord>, StoreError>;
+    /// Every operator's account details (not the password) from `operator`; `Conflict` if the
+    /// email is taken by someone else.
+    async fn update_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError>;
+    /// Shared canned messages and the operator's own, by title.
+    async fn canned_for(&self, operator: OperatorId) -> Result<Vec<CannedMessage>, StoreError>;
+    /// One canned message.
+    async fn canned(&self, id: CannedId) -> Result<Option<CannedMessage>, StoreError>;
+    /// Creates or replaces a canned message; `Conflict` if its owner already has the shortcut.
+    async fn save_canned(&self, message: &CannedMessage, at: Timestamp) -> Result<(), StoreError>;
+    /// Deletes a canned message.
+    async fn delete_canned(&self, id: CannedId) -> Result<(), StoreError>;
+    /// Ends every session of an operator.
+    async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError>;
     /// Replaces an operator's password and ends every other session of theirs.
     async fn set_password(
         &self,

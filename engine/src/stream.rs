@@ -126,11 +126,26 @@ impl Engine {
         // Subscribing here, before the task reads any history, is what makes replay gap-free.
         let live = self.bus.subscribe();
         let signals = self.bus.subscribe_signals();
+        let mut revoked = self.bus.subscribe_revoked();
+        let operator = match &audience {
+            Audience::Operator { id, .. } => Some(*id),
+            Audience::Visitor(_) => None,
+        };
         let engine = self.clone();
         tokio::spawn(async move {
+            let ended = async {
+                loop {
+                    match revoked.recv().await {
+                        Ok(who) if Some(who) == operator => return,
+                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+                    }
+                }
+            };
             tokio::select! {
                 () = engine.pump(audience, after, live, signals, &sender) => {}
                 () = sender.closed() => {}
+                () = ended => {}
             }
         });
         receiver

@@ -86,12 +86,17 @@ impl TestServer {
     /// An operator, created with the default password, logged in over HTTP and past the forced
     /// password change.
     async fn operator(&self, name: &str) -> String {
+        self.account(name, Role::Operator).await
+    }
+
+    /// Like [`TestServer::operator`], with a role.
+    async fn account(&self, name: &str, role: Role) -> String {
         let email = format!("{}@example.com", name.to_lowercase());
         self.engine
             .create_operator(NewOperator {
                 email: email.clone(),
                 name: name.into(),
-                role: Role::Operator,
+                role,
             })
             .await
             .unwrap();
@@ -1119,4 +1124,87 @@ async fn a_kicked_visitor_s_stream_ends_with_the_kick_even_on_replay() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_functions_answer_403_to_non_admins_and_change_nothing() {
+    let server = TestServer::start().await;
+    let admin = server.account("Ada", Role::Admin).await;
+    let (_, admin_snapshot) = server.console(Some(&admin), "load_console", &[]).await;
+    let admin_id = operator_id(&admin_snapshot);
+    let (status, listed) = server.console(Some(&admin), "list_operators", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    for role in [Role::Operator, Role::Supervisor] {
+        let caller = server.account(role.as_str(), role).await;
+        let calls: [(&str, Vec<(&str, &str)>); 4] = [
+            ("list_operators", vec![]),
+            (
+                "add_operator",
+                vec![("email", "x@example.com"), ("name", "X"), ("role", "admin")],
+            ),
+            (
+                "edit_operator",
+                vec![
+                    ("id", &admin_id),
+                    ("email", "x@example.com"),
+                    ("name", "X"),
+                    ("role", "operator"),
+                ],
+            ),
+            (
+                "set_operator_disabled",
+                vec![("id", &admin_id), ("disabled", "true")],
+            ),
+        ];
+        for (function, form) in &calls {
+            let (status, body) = server.console(Some(&caller), function, form).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {function}: {body}");
+            assert_eq!(body["code"], "forbidden", "{role:?} {function}: {body}");
+        }
+    }
+    // Shared canned messages are kept by supervisors and admins only.
+    let operator = server.operator("Olga").await;
+    let shared = [
+        ("shared", "true"),
+        ("title", "Greeting"),
+        ("shortcut", "hello"),
+        ("body", "Hello! I'm %name%."),
+    ];
+    let (status, body) = server
+        .console(Some(&operator), "save_canned", &shared)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["code"], "forbidden");
+    let (_, listed_canned) = server.console(Some(&operator), "list_canned", &[]).await;
+    assert_eq!(listed_canned, json!([]));
+    let (status, saved) = server.console(Some(&admin), "save_canned", &shared).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let (_, listed_canned) = server.console(Some(&operator), "list_canned", &[]).await;
+    assert_eq!(listed_canned[0]["shortcut"], "hello");
+    let id = saved["id"].as_str().unwrap();
+    let (status, _) = server
+        .console(Some(&operator), "delete_canned", &[("id", id)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (_, after) = server.console(Some(&admin), "list_operators", &[]).await;
+    let emails = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(!emails(&after).contains(&"x@example.com".to_owned()));
+    assert_eq!(emails(&listed).len() + 3, emails(&after).len());
+    assert!(
+        after
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["disabled"] == false)
+    );
+    // Without a session: 401.
+    let (status, _) = server.console(None, "list_operators", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -1,13 +1,19 @@
 //! The message entry bar: Enter sends, Shift+Enter adds a line. Participants choose between a
 //! message and a note (operators only); observers write notes. While the operator types, the
-//! chat's other members are told, at most every `SIGNAL_REPEAT_MS`.
+//! chat's other members are told, at most every `SIGNAL_REPEAT_MS`. Canned messages come in
+//! through the picker, or by typing a whole `/shortcut` and pressing Tab or Enter.
 
+use domain::canned::{CannedMessage, expand};
 use domain::signal::SIGNAL_REPEAT_MS;
 use domain::{ChatId, MemberRole, Timestamp};
+use leptos::html;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::canned_picker::{
+    CannedList, CannedPicker, chat_variables, expand_shortcut, insert_canned,
+};
 use crate::state::{Console, now};
 
 /// The entry bar of a chat; `role` is mine in it, `notes` whether notes exist there (visitor
@@ -77,6 +83,58 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
     };
     on_cleanup(stop_typing);
 
+    let canned = CannedList::from_context();
+    // In the browser only: the server renders the bar without the list.
+    Effect::new(move |_| canned.ensure_loaded());
+    let picking = RwSignal::new(false);
+    let entry = NodeRef::<html::Textarea>::new();
+    let variables = move || {
+        let name = console
+            .me
+            .with_untracked(|me| me.as_ref().map(|me| me.chat_name.clone()))
+            .unwrap_or_default();
+        let visitor = console
+            .model
+            .with_untracked(|m| {
+                m.my_chats
+                    .iter()
+                    .find(|c| c.summary.id() == chat)
+                    .map(|c| c.summary.chat.visitor_name.clone())
+            })
+            .unwrap_or_default();
+        chat_variables(&name, &visitor)
+    };
+    let focus_entry = move || {
+        if let Some(entry) = entry.get_untracked() {
+            // Focus is a convenience; a browser that refuses it changes nothing else.
+            let _ = entry.focus();
+        }
+    };
+    let on_pick = Callback::new(move |message: CannedMessage| {
+        let expanded = expand(&message.body, &variables());
+        on_input(insert_canned(&text.get_untracked(), &expanded));
+        picking.set(false);
+        focus_entry();
+    });
+    let on_close = Callback::new(move |()| {
+        picking.set(false);
+        focus_entry();
+    });
+    // The entry is exactly a known `/shortcut`: it becomes the message's text instead of being
+    // sent. Answers whether it did.
+    let expand_typed = move || {
+        let typed = text.get_untracked();
+        let expanded =
+            canned.with_untracked(|messages| expand_shortcut(&typed, messages, &variables()));
+        match expanded {
+            Some(expanded) => {
+                on_input(expanded);
+                true
+            }
+            None => false,
+        }
+    };
+
     let toggle = move || {
         (notes && role.get() == Some(MemberRole::Participant)).then(|| {
             view! {
@@ -117,15 +175,42 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
                 data-testid="entry"
                 placeholder=placeholder
                 rows="2"
+                node_ref=entry
                 prop:value=move || text.get()
                 on:input=move |ev| on_input(event_target_value(&ev))
                 on:keydown=move |ev| {
-                    if ev.key() == "Enter" && !ev.shift_key() {
-                        ev.prevent_default();
-                        send();
+                    let plain = !ev.shift_key() && !ev.ctrl_key() && !ev.alt_key() && !ev.meta_key();
+                    match ev.key().as_str() {
+                        "Tab" if plain && expand_typed() => ev.prevent_default(),
+                        "Enter" if !ev.shift_key() => {
+                            ev.prevent_default();
+                            if !expand_typed() {
+                                send();
+                            }
+                        }
+                        _ => {}
                     }
                 }
             ></textarea>
+            <button
+                type="button"
+                class="canned-button"
+                data-testid="canned-button"
+                title="Canned messages"
+                aria-label="Canned messages"
+                aria-haspopup="dialog"
+                aria-expanded=move || picking.get().to_string()
+                on:click=move |_| {
+                    let open = !picking.get_untracked();
+                    if open {
+                        canned.refresh();
+                    }
+                    picking.set(open);
+                }
+            >
+                "Canned"
+            </button>
+            {move || picking.get().then(|| view! { <CannedPicker list=canned on_pick on_close /> })}
             <button type="submit" class="primary" data-testid="send" disabled=move || sending.get()>
                 {move || if as_note.get() { "Add note" } else { "Send" }}
             </button>

@@ -14,6 +14,7 @@ use crate::components::dock::Dock;
 use crate::components::loaded_console::LoadedConsole;
 use crate::components::notice::Notice;
 use crate::components::online_operators::OnlineOperators;
+use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
 /// The console frame.
@@ -32,6 +33,7 @@ fn Frame() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let waiting = Signal::derive(move || console.model.with(|m| m.waiting_count()));
     let unread = Signal::derive(move || console.model.with(|m| m.total_unread()));
+    let admin = move || is_admin(console);
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(page) = console.go_to.get() {
@@ -52,9 +54,17 @@ fn Frame() -> impl IntoView {
                     <span>"My Chats"</span>
                     <Badge count=unread testid="badge-unread" />
                 </A>
+                <A href="/canned" attr:data-testid="nav-canned">
+                    <span>"Canned messages"</span>
+                </A>
                 <A href="/profile" attr:data-testid="nav-profile">
                     <span>"My profile"</span>
                 </A>
+                <Show when=admin>
+                    <A href="/admin/operators" attr:data-testid="nav-operators">
+                        <span>"Operators"</span>
+                    </A>
+                </Show>
                 <OnlineOperators />
                 <div class="spacer"></div>
                 <EnableNotifications />

@@ -8,9 +8,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use domain::canned::CannedMessage;
 use domain::console::{Monitoring, Role};
 use domain::{
-    ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility, VisitorId,
+    CannedId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility,
+    VisitorId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -102,6 +104,8 @@ struct OperatorRow {
     must_change_password: bool,
     disabled: bool,
     created_at: i64,
+    languages: String,
+    invitation_name: String,
 }
 
 impl TryFrom<OperatorRow> for OperatorRecord {
@@ -118,12 +122,19 @@ impl TryFrom<OperatorRow> for OperatorRecord {
             must_change_password: row.must_change_password,
             disabled: row.disabled,
             created_at: Timestamp(row.created_at),
+            languages: row
+                .languages
+                .split(',')
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            invitation_name: row.invitation_name,
         })
     }
 }
 
 const OPERATOR_COLUMNS: &str = "id, email, name, chat_name, role, password_hash, \
-     must_change_password, disabled, created_at";
+     must_change_password, disabled, created_at, languages, invitation_name";
 
 #[derive(FromRow)]
 struct VisitorRow {
@@ -235,6 +246,33 @@ impl TryFrom<LoggedRow> for LoggedEvent {
     }
 }
 
+#[derive(FromRow)]
+struct CannedRow {
+    id: String,
+    owner_id: Option<String>,
+    title: String,
+    shortcut: String,
+    body: String,
+}
+
+impl TryFrom<CannedRow> for CannedMessage {
+    type Error = StoreError;
+    fn try_from(row: CannedRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: CannedId(parse_uuid(&row.id)?),
+            owner: row
+                .owner_id
+                .as_deref()
+                .map(parse_uuid)
+                .transpose()?
+                .map(OperatorId),
+            title: row.title,
+            shortcut: row.shortcut,
+            body: row.body,
+        })
+    }
+}
+
 fn state_json(chat: &ChatState) -> Result<String, StoreError> {
     serde_json::to_string(chat).map_err(|err| StoreError::Corrupt(format!("chat state: {err}")))
 }
@@ -333,7 +371,8 @@ impl Store for SqliteStore {
     async fn insert_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO operators (id, email, name, chat_name, role, password_hash, \
-             must_change_password, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             must_change_password, disabled, created_at, languages, invitation_name) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(operator.id.to_string())
         .bind(&operator.email)
@@ -344,6 +383,8 @@ impl Store for SqliteStore {
         .bind(operator.must_change_password)
         .bind(operator.disabled)
         .bind(operator.created_at.0)
+        .bind(operator.languages.join(","))
+        .bind(&operator.invitation_name)
         .execute(&self.writer)
         .await
         .map_err(|err| {
@@ -381,6 +422,97 @@ impl Store for SqliteStore {
         .fetch_optional(&self.reader)
         .await?;
         row.map(OperatorRecord::try_from).transpose()
+    }
+
+    async fn update_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE operators SET email = ?, name = ?, chat_name = ?, role = ?, disabled = ?, \
+             languages = ?, invitation_name = ? WHERE id = ?",
+        )
+        .bind(&operator.email)
+        .bind(&operator.name)
+        .bind(&operator.chat_name)
+        .bind(operator.role.as_str())
+        .bind(operator.disabled)
+        .bind(operator.languages.join(","))
+        .bind(&operator.invitation_name)
+        .bind(operator.id.to_string())
+        .execute(&self.writer)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                StoreError::Conflict
+            } else {
+                StoreError::Database(err)
+            }
+        })?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn canned_for(&self, operator: OperatorId) -> Result<Vec<CannedMessage>, StoreError> {
+        let rows: Vec<CannedRow> = sqlx::query_as(
+            "SELECT id, owner_id, title, shortcut, body FROM canned_messages \
+             WHERE owner_id IS NULL OR owner_id = ? ORDER BY title COLLATE NOCASE, id",
+        )
+        .bind(operator.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(CannedMessage::try_from).collect()
+    }
+
+    async fn canned(&self, id: CannedId) -> Result<Option<CannedMessage>, StoreError> {
+        let row: Option<CannedRow> = sqlx::query_as(
+            "SELECT id, owner_id, title, shortcut, body FROM canned_messages WHERE id = ?",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.reader)
+        .await?;
+        row.map(CannedMessage::try_from).transpose()
+    }
+
+    async fn save_canned(&self, message: &CannedMessage, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO canned_messages (id, owner_id, title, shortcut, body, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET \
+             title = excluded.title, shortcut = excluded.shortcut, body = excluded.body, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(message.id.to_string())
+        .bind(message.owner.map(|o| o.to_string()))
+        .bind(&message.title)
+        .bind(&message.shortcut)
+        .bind(&message.body)
+        .bind(at.0)
+        .bind(at.0)
+        .execute(&self.writer)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                StoreError::Conflict
+            } else {
+                StoreError::Database(err)
+            }
+        })?;
+        Ok(())
+    }
+
+    async fn delete_canned(&self, id: CannedId) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM canned_messages WHERE id = ?")
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
+            .bind(operator.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     async fn set_password(

@@ -1,0 +1,259 @@
+//! Operator accounts on a real SQLite file: only admins manage them, disabling ends sessions and
+//! streams at once, and every operator edits their own profile.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::console::Role;
+use domain::{ErrorCode, OperatorId};
+use engine::store::sqlite::SqliteStore;
+use engine::stream::StreamItem;
+use engine::{Engine, EngineConfig, NewOperator};
+
+async fn engine() -> (Engine, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    (Engine::new(Arc::new(store), EngineConfig::default()), dir)
+}
+
+fn olga() -> NewOperator {
+    NewOperator {
+        email: "Olga@Example.com".into(),
+        name: "Olga".into(),
+        role: Role::Operator,
+    }
+}
+
+#[tokio::test]
+async fn only_admins_manage_operators_and_refusals_change_nothing() {
+    let (engine, _dir) = engine().await;
+    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    for role in [Role::Operator, Role::Supervisor] {
+        let caller = common::ready_with_role(&engine, role.as_str(), role).await;
+        let before = engine.list_operators(&admin).await.unwrap();
+        let forbidden = |result: Result<(), domain::Error>| {
+            assert_eq!(result.unwrap_err().code, ErrorCode::Forbidden, "{role:?}");
+        };
+        forbidden(engine.list_operators(&caller).await.map(|_| ()));
+        forbidden(engine.add_operator(&caller, olga()).await.map(|_| ()));
+        forbidden(
+            engine
+                .edit_operator(&caller, admin.operator.id, olga())
+                .await
+                .map(|_| ()),
+        );
+        forbidden(
+            engine
+                .set_operator_disabled(&caller, admin.operator.id, true)
+                .await
+                .map(|_| ()),
+        );
+        assert_eq!(engine.list_operators(&admin).await.unwrap(), before);
+    }
+}
+
+#[tokio::test]
+async fn admins_create_and_edit_operators_with_unique_valid_emails() {
+    let (engine, _dir) = engine().await;
+    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let created = engine.add_operator(&admin, olga()).await.unwrap();
+    assert_eq!(created.email, "olga@example.com");
+    assert!(created.must_change_password && !created.disabled);
+    let again = engine.add_operator(&admin, olga()).await.unwrap_err();
+    assert_eq!(again.code, ErrorCode::InvalidField);
+    let bad = NewOperator {
+        email: "not an email".into(),
+        ..olga()
+    };
+    assert_eq!(
+        engine.add_operator(&admin, bad).await.unwrap_err().code,
+        ErrorCode::InvalidField
+    );
+    let edited = engine
+        .edit_operator(
+            &admin,
+            created.id,
+            NewOperator {
+                email: "olga.o@example.com".into(),
+                name: "Olga Orlova".into(),
+                role: Role::Supervisor,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.email.as_str(), edited.name.as_str(), edited.role),
+        ("olga.o@example.com", "Olga Orlova", Role::Supervisor)
+    );
+    let taken = NewOperator {
+        email: admin.operator.email.clone(),
+        ..olga()
+    };
+    assert_eq!(
+        engine
+            .edit_operator(&admin, created.id, taken)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidField
+    );
+    // An admin cannot lock themselves out.
+    let demote = NewOperator {
+        email: admin.operator.email.clone(),
+        name: "Ada".into(),
+        role: Role::Operator,
+    };
+    assert_eq!(
+        engine
+            .edit_operator(&admin, admin.operator.id, demote)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    assert_eq!(
+        engine
+            .set_operator_disabled(&admin, admin.operator.id, true)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::Forbidden
+    );
+    let unknown = OperatorId(uuid::Uuid::nil());
+    assert!(
+        engine
+            .set_operator_disabled(&admin, unknown, true)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn disabling_ends_sessions_and_streams_at_once_and_enabling_lets_them_back() {
+    let (engine, _dir) = engine().await;
+    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let olga = common::ready_operator(&engine, "Olga").await;
+    let token_hash = olga.token_hash.clone();
+    let audience = engine.operator_audience(&olga).await.unwrap();
+    let mut stream = engine.open_stream(audience, domain::EventId(0));
+
+    engine
+        .set_operator_disabled(&admin, olga.operator.id, true)
+        .await
+        .unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(item) = stream.recv().await {
+            assert!(!matches!(item, StreamItem::Lagged));
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the disabled operator's stream must close");
+    assert!(engine.store().session(&token_hash).await.unwrap().is_none());
+    let login = engine.login("olga@example.com", "s3cret-pass").await;
+    assert_eq!(login.unwrap_err().code, ErrorCode::InvalidCredentials);
+    let online = engine.online_operators(&admin).await.unwrap();
+    assert!(online.iter().all(|o| o.id != olga.operator.id));
+
+    engine
+        .set_operator_disabled(&admin, olga.operator.id, false)
+        .await
+        .unwrap();
+    engine
+        .login("olga@example.com", "s3cret-pass")
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn operators_edit_their_own_profile() {
+    let (engine, _dir) = engine().await;
+    let olga = common::ready_operator(&engine, "Olga").await;
+    let saved = engine
+        .save_profile(&olga, " Olga O. ", "en, de-AT", "Olga from Support")
+        .await
+        .unwrap();
+    assert_eq!(saved.chat_name, "Olga O.");
+    assert_eq!(saved.languages, vec!["en", "de-AT"]);
+    assert_eq!(saved.invitation_name, "Olga from Support");
+    assert_eq!(engine.profile(&olga).await.unwrap(), saved);
+    // The chat name is what visitors see from now on.
+    let (_, record) = engine
+        .store()
+        .session(&olga.token_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.display_name(), "Olga O.");
+    let bad = engine.save_profile(&olga, "x", "english!", "").await;
+    assert_eq!(bad.unwrap_err().code, ErrorCode::InvalidField);
+    let long = "x".repeat(81);
+    let bad = engine.save_profile(&olga, &long, "", "").await;
+    assert_eq!(bad.unwrap_err().code, ErrorCode::InvalidField);
+    assert_eq!(
+        engine.profile(&olga).await.unwrap(),
+        saved,
+        "refusals change nothing"
+    );
+    // Blank names fall back to the full name.
+    let cleared = engine.save_profile(&olga, "", "", "").await.unwrap();
+    assert_eq!(cleared.shown_name(), "Olga");
+}
+
+#[tokio::test]
+async fn canned_messages_are_shared_by_supervisors_or_kept_by_each_operator() {
+    let (engine, _dir) = engine().await;
+    let sue = common::ready_with_role(&engine, "Sue", Role::Supervisor).await;
+    let olga = common::ready_operator(&engine, "Olga").await;
+    let paul = common::ready_operator(&engine, "Paul").await;
+    let shared = engine
+        .save_canned(&sue, None, true, "Greeting", "/hello", "Hello! I'm %name%.")
+        .await
+        .unwrap();
+    assert_eq!(shared.shortcut, "hello");
+    let refused = engine
+        .save_canned(&olga, None, true, "Mine", "mine", "x")
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+    let own = engine
+        .save_canned(&olga, None, false, "My hello", "hello", "Hi %visitor%!")
+        .await
+        .unwrap();
+    let duplicate = engine
+        .save_canned(&olga, None, false, "Again", "HELLO", "x")
+        .await
+        .unwrap_err();
+    assert_eq!(duplicate.code, ErrorCode::InvalidField);
+    // Each sees the shared ones and their own, never someone else's.
+    let olgas = engine.canned_messages(&olga).await.unwrap();
+    assert_eq!(olgas.len(), 2);
+    let pauls = engine.canned_messages(&paul).await.unwrap();
+    assert_eq!(pauls, vec![shared.clone()]);
+    for (who, id) in [(&paul, own.id), (&olga, shared.id)] {
+        let err = engine
+            .save_canned(who, Some(id), false, "t", "s", "b")
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        let err = engine.delete_canned(who, id).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+    }
+    let edited = engine
+        .save_canned(
+            &sue,
+            Some(shared.id),
+            true,
+            "Greeting",
+            "hi",
+            "Hello, I'm %name%.",
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.id, shared.id);
+    engine.delete_canned(&olga, own.id).await.unwrap();
+    assert_eq!(engine.canned_messages(&olga).await.unwrap(), vec![edited]);
+}
