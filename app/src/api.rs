@@ -7,6 +7,7 @@ use domain::console::Role;
 use domain::console::{
     ChatAction, ConsoleSnapshot, Monitoring, MyChat, OnlineOperator, VisitorInfo,
 };
+use domain::log::ActionPage;
 use domain::{CannedId, ChatEvent, ChatId, EventId, OfferKind, OperatorId};
 use leptos::prelude::*;
 
@@ -311,4 +312,27 @@ pub async fn save_canned(
 pub async fn delete_canned(id: CannedId) -> Result<(), ConsoleError> {
     let (context, session) = ssr::session().await?;
     Ok(context.engine.delete_canned(&session, id).await?)
+}
+
+/// A page of the action log, newest first, filtered (supervisors and admins). Times are UTC
+/// milliseconds; `before` is the previous page's `next_before`.
+#[server(endpoint = "action_log")]
+pub async fn action_log(
+    operator: Option<OperatorId>,
+    chat: Option<ChatId>,
+    action: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    before: Option<i64>,
+) -> Result<ActionPage, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    let filter = domain::log::ActionFilter {
+        operator,
+        chat,
+        action: action.filter(|a| !a.is_empty()),
+        from: from.map(domain::Timestamp),
+        to: to.map(domain::Timestamp),
+        before,
+    };
+    Ok(context.engine.action_log(&session, &filter).await?)
 }

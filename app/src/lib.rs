@@ -24,7 +24,14 @@ use leptos_router::path;
 pub use error::ConsoleError;
 
 /// Console pages that need a logged-in operator who has changed the default password.
-pub const CONSOLE_PAGES: [&str; 5] = ["/", "/chats", "/profile", "/canned", "/admin/operators"];
+pub const CONSOLE_PAGES: [&str; 6] = [
+    "/",
+    "/chats",
+    "/profile",
+    "/canned",
+    "/admin/operators",
+    "/admin/log",
+];
 
 /// Where a chat opens in a window of its own (`/window/<chat id>`).
 pub const CHAT_WINDOW_PREFIX: &str = "/window/";
@@ -74,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile") view=routes::profile::ProfilePage />
                     <Route path=path!("canned") view=routes::canned::CannedPage />
                     <Route path=path!("admin/operators") view=routes::admin_operators::AdminOperatorsPage />
+                    <Route path=path!("admin/log") view=routes::action_log::ActionLogPage />
                 </ParentRoute>
             </Routes>
         </Router>

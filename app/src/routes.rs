@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod action_log;
 pub mod admin_operators;
 pub mod canned;
 pub mod chat_window;

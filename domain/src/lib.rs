@@ -12,6 +12,7 @@ pub mod console;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod log;
 pub mod signal;
 pub mod time;
 

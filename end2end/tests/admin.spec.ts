@@ -63,6 +63,10 @@ function row(page: Page, email: string) {
   return page.locator(`[data-testid="operator-row"][data-email="${email}"]`);
 }
 
+function logRow(page: Page, action: string) {
+  return page.locator(`[data-testid="log-row"][data-action="${action}"]`);
+}
+
 test("an admin adds an operator, disables her (ending her session) and enables her again", async ({
   browser,
 }) => {
@@ -131,6 +135,55 @@ test("an admin adds an operator, disables her (ending her session) and enables h
     await submitLogin(olga.page, OLGA.email, OLGA.password);
     await expectLiveDashboard(olga.page);
     await expect(olga.page.getByTestId("me-name")).toHaveText("Olga O.");
+
+    // The action log says what the admin did to Olga's account, and from where.
+    await page.getByTestId("nav-log").click();
+    await expect(page).toHaveURL(/\/admin\/log$/);
+    await expect(page.getByRole("heading", { name: "Action log" })).toBeVisible();
+    for (const [action, label] of [
+      ["add_operator", "add operator"],
+      ["disable_operator", "disable operator"],
+      ["enable_operator", "enable operator"],
+    ]) {
+      const entry = logRow(page, action);
+      await expect(entry).toHaveCount(1);
+      const cells = entry.locator("td");
+      await expect(cells.nth(2)).toHaveText(label);
+      await expect(cells.nth(4)).toHaveText(OLGA.email);
+      await expect(cells.nth(5)).toHaveText("127.0.0.1");
+    }
+    await expect(page.getByTestId("log-older")).toHaveCount(0);
+
+    // Filtering by action leaves only that action.
+    await page.getByTestId("log-action").selectOption("disable_operator");
+    await page.getByTestId("log-apply").click();
+    await expect(page.getByTestId("log-row")).toHaveCount(1);
+    await expect(logRow(page, "disable_operator")).toHaveCount(1);
+    // The admin may pick any operator: Olga has done nothing the log records.
+    await page.getByTestId("log-action").selectOption("");
+    await page.getByTestId("log-operator").selectOption({ label: `${OLGA.name} (${OLGA.email})` });
+    await page.getByTestId("log-apply").click();
+    await expect(page.getByTestId("log-empty")).toBeVisible();
+    await expect(page.getByTestId("log-row")).toHaveCount(0);
+
+    // A chat id that is not one is refused before asking the server; Reset shows everything.
+    await page.getByTestId("log-chat").fill("not-a-chat");
+    await page.getByTestId("log-apply").click();
+    await expect(page.getByTestId("log-error")).toContainText("chat id");
+    await page.getByTestId("log-reset").click();
+    await expect(page.getByTestId("log-error")).toHaveCount(0);
+    await expect(page.getByTestId("log-chat")).toHaveValue("");
+    await expect(page.getByTestId("log-operator")).toHaveValue("");
+    await expect(page.getByTestId("log-action")).toHaveValue("");
+    await expect(logRow(page, "add_operator")).toHaveCount(1);
+
+    // Olga is an operator: no link, and the page says it is not for her.
+    await olga.page.goto("/admin/log");
+    await expect(olga.page.getByTestId("log-forbidden")).toHaveText(
+      "Only supervisors and admins can read the action log.",
+    );
+    await expect(olga.page.getByTestId("log-table")).toHaveCount(0);
+    await expect(olga.page.getByTestId("nav-log")).toHaveCount(0);
 
     expect(admin.errors, "console errors in the admin's console").toEqual([]);
   } finally {

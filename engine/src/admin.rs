@@ -70,7 +70,10 @@ impl Engine {
         input: NewOperator,
     ) -> Result<OperatorAccount, Error> {
         session.require_role(Role::Admin)?;
-        self.create_operator(input).await.map(account)
+        let created = self.create_operator(input).await?;
+        self.record(session, "add_operator", None, Some(created.email.clone()))
+            .await;
+        Ok(account(created))
     }
 
     /// Changes an operator's email, name and role (admins only). Admins cannot demote
@@ -96,6 +99,8 @@ impl Engine {
             .update_operator(&record)
             .await
             .map_err(email_taken)?;
+        self.record(session, "edit_operator", None, Some(record.email.clone()))
+            .await;
         Ok(account(record))
     }
 
@@ -124,6 +129,13 @@ impl Engine {
             self.store.delete_sessions_of(id).await.map_err(internal)?;
             self.bus.revoke(id);
         }
+        let action = if disabled {
+            "disable_operator"
+        } else {
+            "enable_operator"
+        };
+        self.record(session, action, None, Some(record.email.clone()))
+            .await;
         Ok(account(record))
     }
 

@@ -77,7 +77,16 @@ impl Engine {
             body: input.body,
         };
         match self.store.save_canned(&message, now()).await {
-            Ok(()) => Ok(message),
+            Ok(()) => {
+                self.record(
+                    session,
+                    "save_canned",
+                    None,
+                    Some(format!("/{}", message.shortcut)),
+                )
+                .await;
+                Ok(message)
+            }
             Err(StoreError::Conflict) => Err(Error::new(
                 ErrorCode::InvalidField,
                 format!("The shortcut /{} is already in use.", message.shortcut),
@@ -98,6 +107,14 @@ impl Engine {
         if !Self::may_keep(session, existing.owner.is_none(), existing.owner) {
             return Err(not_yours());
         }
-        self.store.delete_canned(id).await.map_err(internal)
+        self.store.delete_canned(id).await.map_err(internal)?;
+        self.record(
+            session,
+            "delete_canned",
+            None,
+            Some(format!("/{}", existing.shortcut)),
+        )
+        .await;
+        Ok(())
     }
 }

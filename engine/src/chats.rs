@@ -331,7 +331,16 @@ impl Engine {
         command: &Command,
     ) -> Result<Vec<ChatEvent>, Error> {
         session.require_ready()?;
-        self.execute(chat, &session.actor(), command).await
+        let events = self.execute(chat, &session.actor(), command).await?;
+        if let (Some(action), false) = (command.action_name(), events.is_empty()) {
+            let object = match command {
+                Command::Offer { target_name, .. } => Some(target_name.clone()),
+                Command::WithdrawOffer { target } => Some(target.to_string()),
+                _ => None,
+            };
+            self.record(session, action, Some(chat), object).await;
+        }
+        Ok(events)
     }
 
     /// One chat the operator is in, with the events they may see and their read marker.

@@ -228,6 +228,13 @@ impl Engine {
             .map_err(internal)?;
         self.bus.publish(logged);
         drop(_commit);
+        self.record(
+            session,
+            "private_chat",
+            Some(state.id),
+            Some(other.email.clone()),
+        )
+        .await;
         self.my_chat(session, state.id).await
     }
 

@@ -11,6 +11,7 @@ pub mod bus;
 mod canned;
 mod chats;
 mod collab;
+mod log;
 mod operators;
 pub mod store;
 pub mod stream;

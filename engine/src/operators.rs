@@ -19,6 +19,8 @@ pub struct Session {
     pub token_hash: String,
     /// The operator, as stored.
     pub operator: OperatorRecord,
+    /// The address the request came from, for the action log.
+    pub ip: Option<String>,
 }
 
 impl Session {
@@ -236,6 +238,7 @@ impl Engine {
         Ok(Session {
             token_hash,
             operator,
+            ip: None,
         })
     }
 

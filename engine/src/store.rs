@@ -9,6 +9,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use domain::canned::CannedMessage;
 use domain::console::{Monitoring, Role};
+use domain::log::{ActionEntry, ActionFilter};
 use domain::{
     CannedId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility,
     VisitorId,
@@ -166,6 +167,14 @@ pub trait Store: Send + Sync + 'static {
     async fn save_canned(&self, message: &CannedMessage, at: Timestamp) -> Result<(), StoreError>;
     /// Deletes a canned message.
     async fn delete_canned(&self, id: CannedId) -> Result<(), StoreError>;
+    /// Appends an entry to the action log (its `id` is ignored and assigned).
+    async fn insert_action(&self, entry: &ActionEntry) -> Result<(), StoreError>;
+    /// Up to `limit` log entries matching `filter`, newest first.
+    async fn actions(
+        &self,
+        filter: &ActionFilter,
+        limit: i64,
+    ) -> Result<Vec<ActionEntry>, StoreError>;
     /// Ends every session of an operator.
     async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError>;
     /// Replaces an operator's password and ends every other session of theirs.

@@ -257,3 +257,160 @@ async fn canned_messages_are_shared_by_supervisors_or_kept_by_each_operator() {
     engine.delete_canned(&olga, own.id).await.unwrap();
     assert_eq!(engine.canned_messages(&olga).await.unwrap(), vec![edited]);
 }
+
+#[tokio::test]
+async fn the_action_log_records_chat_controls_and_admin_changes_and_filters_them() {
+    use domain::api::{NewVisitor, StartChat};
+    use domain::console::ChatAction;
+    use domain::log::{ActionFilter, PAGE_SIZE};
+
+    let (engine, _dir) = engine().await;
+    let mut admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    admin.ip = Some("203.0.113.7".into());
+    let created = engine.add_operator(&admin, olga()).await.unwrap();
+    engine
+        .set_operator_disabled(&admin, created.id, true)
+        .await
+        .unwrap();
+    engine
+        .set_operator_disabled(&admin, created.id, false)
+        .await
+        .unwrap();
+
+    let visitor = engine
+        .create_visitor(NewVisitor::default(), None)
+        .await
+        .unwrap();
+    let visitor = engine.authenticate_visitor(&visitor.token).await.unwrap();
+    let chat = engine
+        .start_chat(
+            &visitor,
+            StartChat {
+                name: Some("Vera".into()),
+                message: "hi".into(),
+                client_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    engine.accept_chat(&admin, chat.id).await.unwrap();
+    engine
+        .operator_post(&admin, chat.id, "hello", None, false)
+        .await
+        .unwrap();
+    for action in [
+        ChatAction::Hold,
+        ChatAction::Hold,
+        ChatAction::Resume,
+        ChatAction::Kick,
+    ] {
+        engine
+            .operator_command(&admin, chat.id, &action.command())
+            .await
+            .unwrap();
+    }
+
+    let all = engine
+        .action_log(&admin, &ActionFilter::default())
+        .await
+        .unwrap();
+    let actions: Vec<&str> = all.entries.iter().map(|e| e.action.as_str()).collect();
+    // Newest first; messages are not actions; holding a held chat changed nothing.
+    assert_eq!(
+        actions,
+        [
+            "kick",
+            "resume",
+            "hold",
+            "accept",
+            "enable_operator",
+            "disable_operator",
+            "add_operator"
+        ]
+    );
+    assert!(
+        all.entries
+            .iter()
+            .all(|e| e.ip.as_deref() == Some("203.0.113.7"))
+    );
+    assert_eq!(all.entries[6].object.as_deref(), Some("olga@example.com"));
+    assert_eq!(all.entries[0].chat, Some(chat.id));
+    assert_eq!(all.next_before, None);
+
+    let in_chat = ActionFilter {
+        chat: Some(chat.id),
+        ..ActionFilter::default()
+    };
+    assert_eq!(
+        engine
+            .action_log(&admin, &in_chat)
+            .await
+            .unwrap()
+            .entries
+            .len(),
+        4
+    );
+    let kicks = ActionFilter {
+        action: Some("kick".into()),
+        ..ActionFilter::default()
+    };
+    assert_eq!(
+        engine
+            .action_log(&admin, &kicks)
+            .await
+            .unwrap()
+            .entries
+            .len(),
+        1
+    );
+    let nobody = ActionFilter {
+        operator: Some(created.id),
+        ..ActionFilter::default()
+    };
+    assert!(
+        engine
+            .action_log(&admin, &nobody)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
+    let later = ActionFilter {
+        from: Some(domain::Timestamp(all.entries[0].at.0 + 1)),
+        ..ActionFilter::default()
+    };
+    assert!(
+        engine
+            .action_log(&admin, &later)
+            .await
+            .unwrap()
+            .entries
+            .is_empty()
+    );
+
+    // Pages of PAGE_SIZE, newest first, with no entry twice.
+    for i in 0..PAGE_SIZE {
+        engine
+            .save_canned(&admin, None, true, "t", &format!("s{i}"), "b")
+            .await
+            .unwrap();
+    }
+    let first = engine
+        .action_log(&admin, &ActionFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(i64::try_from(first.entries.len()).unwrap(), PAGE_SIZE);
+    let next = ActionFilter {
+        before: first.next_before,
+        ..ActionFilter::default()
+    };
+    let second = engine.action_log(&admin, &next).await.unwrap();
+    assert_eq!(second.entries.len(), 7);
+    assert_eq!(second.next_before, None);
+    assert!(second.entries[0].id < first.entries.last().unwrap().id);
+
+    // Operators may not read it.
+    let olga = common::ready_operator(&engine, "Paula").await;
+    let refused = engine.action_log(&olga, &ActionFilter::default()).await;
+    assert_eq!(refused.unwrap_err().code, ErrorCode::Forbidden);
+}

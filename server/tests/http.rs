@@ -1204,6 +1204,18 @@ async fn admin_functions_answer_403_to_non_admins_and_change_nothing() {
             .iter()
             .all(|o| o["disabled"] == false)
     );
+    // The action log: refused to operators; for the admin it holds the saved canned message,
+    // with the address the request came from.
+    let (status, body) = server.console(Some(&operator), "action_log", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, log) = server
+        .console(Some(&admin), "action_log", &[("action", "save_canned")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{log}");
+    assert_eq!(entries[0]["object"], "/hello");
+    assert_eq!(entries[0]["ip"], "127.0.0.1");
     // Without a session: 401.
     let (status, _) = server.console(None, "list_operators", &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

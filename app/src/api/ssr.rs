@@ -46,7 +46,13 @@ pub async fn session() -> Result<(ConsoleContext, Session), ConsoleError> {
     let token = use_context::<Parts>()
         .and_then(|parts| token_from_cookies(parts.headers.get(COOKIE)))
         .ok_or_else(|| ConsoleError(domain::Error::unauthorized()))?;
-    let session = context.engine.authenticate(&token).await?;
+    let mut session = context.engine.authenticate(&token).await?;
+    session.ip = use_context::<Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+    });
     Ok((context, session))
 }
 

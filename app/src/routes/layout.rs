@@ -14,6 +14,7 @@ use crate::components::dock::Dock;
 use crate::components::loaded_console::LoadedConsole;
 use crate::components::notice::Notice;
 use crate::components::online_operators::OnlineOperators;
+use crate::routes::action_log::reads_log;
 use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
@@ -34,6 +35,7 @@ fn Frame() -> impl IntoView {
     let waiting = Signal::derive(move || console.model.with(|m| m.waiting_count()));
     let unread = Signal::derive(move || console.model.with(|m| m.total_unread()));
     let admin = move || is_admin(console);
+    let reads_log = move || reads_log(console);
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(page) = console.go_to.get() {
@@ -63,6 +65,11 @@ fn Frame() -> impl IntoView {
                 <Show when=admin>
                     <A href="/admin/operators" attr:data-testid="nav-operators">
                         <span>"Operators"</span>
+                    </A>
+                </Show>
+                <Show when=reads_log>
+                    <A href="/admin/log" attr:data-testid="nav-log">
+                        <span>"Action log"</span>
                     </A>
                 </Show>
                 <OnlineOperators />

@@ -10,6 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use domain::canned::CannedMessage;
 use domain::console::{Monitoring, Role};
+use domain::log::{ActionEntry, ActionFilter};
 use domain::{
     CannedId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility,
     VisitorId,
@@ -273,6 +274,39 @@ impl TryFrom<CannedRow> for CannedMessage {
     }
 }
 
+#[derive(FromRow)]
+struct ActionRow {
+    id: i64,
+    at: i64,
+    operator_id: String,
+    operator_name: String,
+    action: String,
+    chat_id: Option<String>,
+    object: Option<String>,
+    ip: Option<String>,
+}
+
+impl TryFrom<ActionRow> for ActionEntry {
+    type Error = StoreError;
+    fn try_from(row: ActionRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: row.id,
+            at: Timestamp(row.at),
+            operator: OperatorId(parse_uuid(&row.operator_id)?),
+            operator_name: row.operator_name,
+            action: row.action,
+            chat: row
+                .chat_id
+                .as_deref()
+                .map(parse_uuid)
+                .transpose()?
+                .map(ChatId),
+            object: row.object,
+            ip: row.ip,
+        })
+    }
+}
+
 fn state_json(chat: &ChatState) -> Result<String, StoreError> {
     serde_json::to_string(chat).map_err(|err| StoreError::Corrupt(format!("chat state: {err}")))
 }
@@ -505,6 +539,57 @@ impl Store for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    async fn insert_action(&self, entry: &ActionEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO action_log (at, operator_id, operator_name, action, chat_id, object, ip) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(entry.at.0)
+        .bind(entry.operator.to_string())
+        .bind(&entry.operator_name)
+        .bind(&entry.action)
+        .bind(entry.chat.map(|c| c.to_string()))
+        .bind(&entry.object)
+        .bind(&entry.ip)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn actions(
+        &self,
+        filter: &ActionFilter,
+        limit: i64,
+    ) -> Result<Vec<ActionEntry>, StoreError> {
+        let mut query = sqlx::QueryBuilder::<Sqlite>::new(
+            "SELECT id, at, operator_id, operator_name, action, chat_id, object, ip \
+             FROM action_log WHERE 1 = 1",
+        );
+        if let Some(operator) = filter.operator {
+            query
+                .push(" AND operator_id = ")
+                .push_bind(operator.to_string());
+        }
+        if let Some(chat) = filter.chat {
+            query.push(" AND chat_id = ").push_bind(chat.to_string());
+        }
+        if let Some(action) = &filter.action {
+            query.push(" AND action = ").push_bind(action.clone());
+        }
+        if let Some(from) = filter.from {
+            query.push(" AND at >= ").push_bind(from.0);
+        }
+        if let Some(to) = filter.to {
+            query.push(" AND at < ").push_bind(to.0);
+        }
+        if let Some(before) = filter.before {
+            query.push(" AND id < ").push_bind(before);
+        }
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
+        let rows: Vec<ActionRow> = query.build_query_as().fetch_all(&self.reader).await?;
+        rows.into_iter().map(ActionEntry::try_from).collect()
     }
 
     async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError> {
