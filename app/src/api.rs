@@ -2,6 +2,7 @@
 //! calls one engine service and answers its result; the engine decides everything.
 
 use domain::admin::OperatorAccount;
+use domain::bubble::BubbleSettings;
 use domain::canned::CannedMessage;
 use domain::console::Role;
 use domain::console::{
@@ -335,4 +336,27 @@ pub async fn action_log(
         before,
     };
     Ok(context.engine.action_log(&session, &filter).await?)
+}
+
+/// The bubble's saved settings and the code to paste into a site (admins only).
+#[server(endpoint = "load_bubble")]
+pub async fn load_bubble() -> Result<(BubbleSettings, String), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    let settings = context.engine.bubble_settings_for(&session).await?;
+    Ok((settings, domain::bubble::snippet(&ssr::origin())))
+}
+
+/// Saves the bubble's texts and colour (admins only); a bad field is named in the error.
+#[server(endpoint = "save_bubble")]
+pub async fn save_bubble(
+    title: String,
+    greeting: String,
+    color: String,
+    launcher_label: String,
+) -> Result<BubbleSettings, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .save_bubble_settings(&session, &title, &greeting, &color, &launcher_label)
+        .await?)
 }

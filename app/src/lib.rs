@@ -24,13 +24,14 @@ use leptos_router::path;
 pub use error::ConsoleError;
 
 /// Console pages that need a logged-in operator who has changed the default password.
-pub const CONSOLE_PAGES: [&str; 6] = [
+pub const CONSOLE_PAGES: [&str; 7] = [
     "/",
     "/chats",
     "/profile",
     "/canned",
     "/admin/operators",
     "/admin/log",
+    "/admin/bubble",
 ];
 
 /// Where a chat opens in a window of its own (`/window/<chat id>`).
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("profile") view=routes::profile::ProfilePage />
                     <Route path=path!("canned") view=routes::canned::CannedPage />
                     <Route path=path!("admin/operators") view=routes::admin_operators::AdminOperatorsPage />
+                    <Route path=path!("admin/bubble") view=routes::admin_bubble::AdminBubblePage />
                     <Route path=path!("admin/log") view=routes::action_log::ActionLogPage />
                 </ParentRoute>
             </Routes>

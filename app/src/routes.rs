@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod action_log;
+pub mod admin_bubble;
 pub mod admin_operators;
 pub mod canned;
 pub mod chat_window;

@@ -108,6 +108,20 @@ pub struct WidgetConfig {
     pub title: String,
     /// Greeting above the start form.
     pub greeting: String,
+    /// The bubble's accent colour, `#rrggbb`.
+    #[serde(default = "default_color")]
+    pub color: String,
+    /// The launcher button's label.
+    #[serde(default = "default_launcher_label")]
+    pub launcher_label: String,
+}
+
+fn default_color() -> String {
+    crate::bubble::BubbleSettings::default().color
+}
+
+fn default_launcher_label() -> String {
+    crate::bubble::BubbleSettings::default().launcher_label
 }
 
 /// `POST /api/v1/visitor/chats/{chat_id}/typing`: the visitor is typing (repeat every

@@ -130,6 +130,9 @@ pub struct Error {
     pub code: ErrorCode,
     /// Human-readable explanation, safe to show.
     pub message: String,
+    /// The form field at fault, when a single field failed validation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 impl fmt::Display for Error {
@@ -144,6 +147,15 @@ impl Error {
         Self {
             code,
             message: message.into(),
+            field: None,
+        }
+    }
+
+    /// An `invalid_field` error about one named form field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            ..Self::new(ErrorCode::InvalidField, message)
         }
     }
 

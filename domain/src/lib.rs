@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod bubble;
 pub mod canned;
 pub mod chat;
 pub mod console;

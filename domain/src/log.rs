@@ -58,7 +58,7 @@ pub struct ActionPage {
 }
 
 /// Every action name the log records, for the filter's choices.
-pub const ACTIONS: [&str; 24] = [
+pub const ACTIONS: [&str; 25] = [
     "accept",
     "join",
     "watch",
@@ -83,6 +83,7 @@ pub const ACTIONS: [&str; 24] = [
     "enable_operator",
     "save_canned",
     "delete_canned",
+    "save_bubble",
 ];
 
 impl Command {

@@ -7,6 +7,7 @@
 
 mod admin;
 pub mod auth;
+mod bubble;
 pub mod bus;
 mod canned;
 mod chats;

@@ -175,6 +175,10 @@ pub trait Store: Send + Sync + 'static {
         filter: &ActionFilter,
         limit: i64,
     ) -> Result<Vec<ActionEntry>, StoreError>;
+    /// A stored setting's JSON document.
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Stores a setting's JSON document.
+    async fn save_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<(), StoreError>;
     /// Ends every session of an operator.
     async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError>;
     /// Replaces an operator's password and ends every other session of theirs.

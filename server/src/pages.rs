@@ -2,7 +2,7 @@
 //! that embeds the bubble exactly as a customer would, and the JSON 404.
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::{Query, Request, State};
 use axum::http::header::{COOKIE, HOST};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -76,18 +76,63 @@ fn origin(headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
-async fn demo_home(headers: HeaderMap) -> Html<String> {
+/// Bubble settings a preview passes in the query (`/demo?title=…&color=…`), handed to the
+/// snippet as `data-*` overrides, so the snippet generator previews unsaved settings with the
+/// real bubble.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Preview {
+    title: Option<String>,
+    greeting: Option<String>,
+    color: Option<String>,
+    launcher_label: Option<String>,
+}
+
+impl Preview {
+    fn attributes(&self) -> String {
+        [
+            ("data-title", &self.title),
+            ("data-greeting", &self.greeting),
+            ("data-color", &self.color),
+            ("data-launcher-label", &self.launcher_label),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let value = value.as_deref()?.trim();
+            (!value.is_empty()).then(|| format!(" {name}=\"{}\"", escape_attribute(value)))
+        })
+        .collect()
+    }
+}
+
+fn escape_attribute(value: &str) -> String {
+    value
+        .chars()
+        .take(300)
+        .map(|c| match c {
+            '&' => "&amp;".to_owned(),
+            '"' => "&quot;".to_owned(),
+            '<' => "&lt;".to_owned(),
+            '>' => "&gt;".to_owned(),
+            c if c.is_control() => " ".to_owned(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+async fn demo_home(headers: HeaderMap, Query(preview): Query<Preview>) -> Html<String> {
     demo_page(
         &origin(&headers),
+        &preview,
         "Acme Widgets",
         "Widgets for every workshop. Questions? Our team is one click away — try the chat bubble \
          in the corner.",
     )
 }
 
-async fn demo_pricing(headers: HeaderMap) -> Html<String> {
+async fn demo_pricing(headers: HeaderMap, Query(preview): Query<Preview>) -> Html<String> {
     demo_page(
         &origin(&headers),
+        &preview,
         "Pricing",
         "Starter €9, Pro €29, Enterprise: ask us in the chat. Your conversation follows you from \
          page to page.",
@@ -95,7 +140,8 @@ async fn demo_pricing(headers: HeaderMap) -> Html<String> {
 }
 
 /// A customer's page with the snippet from the integration guide, nothing else of ours.
-fn demo_page(origin: &str, title: &str, text: &str) -> Html<String> {
+fn demo_page(origin: &str, preview: &Preview, title: &str, text: &str) -> Html<String> {
+    let overrides = preview.attributes();
     Html(format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -117,7 +163,7 @@ main {{ max-width: 48rem; margin: 3rem auto; padding: 0 2rem; line-height: 1.6; 
 <p>{text}</p>
 </main>
 <!-- Switchboard chat bubble -->
-<script src="{origin}/widget/loader.js" async data-switchboard data-field-plan="Pro"></script>
+<script src="{origin}/widget/loader.js" async data-switchboard data-field-plan="Pro"{overrides}></script>
 </body>
 </html>
 "#

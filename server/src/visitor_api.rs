@@ -107,12 +107,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ChatPath {
     }
 }
 
-async fn widget_config(State(state): State<AppState>) -> Json<WidgetConfig> {
-    Json(WidgetConfig {
-        name_required: state.engine.config().visitor_name_required,
-        title: "Chat with us".to_owned(),
-        greeting: "Hi! How can we help you today?".to_owned(),
-    })
+async fn widget_config(State(state): State<AppState>) -> Result<Json<WidgetConfig>, ApiError> {
+    Ok(Json(state.engine.widget_config().await?))
 }
 
 async fn create_visitor(

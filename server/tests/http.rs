@@ -1220,3 +1220,54 @@ async fn admin_functions_answer_403_to_non_admins_and_change_nothing() {
     let (status, _) = server.console(None, "list_operators", &[]).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bubble_settings_are_saved_by_admins_and_served_to_every_bubble() {
+    let server = TestServer::start().await;
+    let admin = server.account("Ada", Role::Admin).await;
+    let operator = server.operator("Olga").await;
+    let (_, config) = server.visitor("", "/api/v1/widget/config", None).await;
+    assert_eq!(config["title"], "Chat with us");
+    assert_eq!(config["color"], "#2563eb");
+    let form = [
+        ("title", "Talk to Acme"),
+        ("greeting", "Hello there"),
+        ("color", "#16A34A"),
+        ("launcher_label", "Help"),
+    ];
+    let (status, body) = server.console(Some(&operator), "save_bubble", &form).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = server.console(Some(&operator), "load_bubble", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let bad = [
+        ("title", "Talk to Acme"),
+        ("greeting", "Hello there"),
+        ("color", "green"),
+        ("launcher_label", "Help"),
+    ];
+    let (status, body) = server.console(Some(&admin), "save_bubble", &bad).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "invalid_field");
+    assert_eq!(body["field"], "color");
+    let (status, _) = server.console(Some(&admin), "save_bubble", &form).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, config) = server.visitor("", "/api/v1/widget/config", None).await;
+    assert_eq!(config["title"], "Talk to Acme");
+    assert_eq!(config["color"], "#16a34a");
+    assert_eq!(config["launcher_label"], "Help");
+    let (status, loaded) = server.console(Some(&admin), "load_bubble", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(loaded[1].as_str().unwrap().contains("/widget/loader.js"));
+    // The demo page hands preview settings to the snippet, escaped.
+    let page = server
+        .client
+        .get(server.url("/demo?title=A%22%3Cb%3E&color=%23ff0000"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"data-title="A&quot;&lt;b&gt;""#), "{page}");
+    assert!(page.contains(r##"data-color="#ff0000""##));
+}

@@ -1,7 +1,10 @@
 /* Switchboard chat bubble loader.
  * Snippet: <script src="https://HOST/widget/loader.js" async data-switchboard
  *            data-name="…" data-email="…" data-field-plan="pro"></script>
- * Draws the launcher only; the panel's CSS, JS and WebAssembly are fetched on first open.
+ * Optional overrides of the bubble settings (previews, per-page tweaks): data-title,
+ * data-greeting, data-color="#rrggbb", data-launcher-label.
+ * Draws the launcher only (label and colour from GET /api/v1/widget/config); the panel's CSS,
+ * JS and WebAssembly are fetched on first open.
  * A returning visitor's page views are reported (POST /api/v1/visitor/page). */
 (function () {
   "use strict";
@@ -12,11 +15,22 @@
   if (!script || !script.src) return;
   var base = new URL(script.src, location.href).origin;
 
+  function hex(c) {
+    return typeof c === "string" && /^#[0-9a-fA-F]{6}$/.test(c.trim()) ? c.trim() : null;
+  }
+
   var options = { fields: {} };
+  var label = null; // launcher label and colour: snippet override, else the server's
+  var color = null;
   for (var i = 0; i < script.attributes.length; i++) {
     var attr = script.attributes[i];
-    if (attr.name === "data-name" && attr.value) options.name = attr.value;
-    else if (attr.name === "data-email" && attr.value) options.email = attr.value;
+    var value = attr.value.trim();
+    if (attr.name === "data-name" && value) options.name = value;
+    else if (attr.name === "data-email" && value) options.email = value;
+    else if (attr.name === "data-title" && value) options.title = value;
+    else if (attr.name === "data-greeting" && value) options.greeting = value;
+    else if (attr.name === "data-color" && hex(value)) color = options.color = hex(value);
+    else if (attr.name === "data-launcher-label" && value) label = value;
     else if (attr.name.indexOf("data-field-") === 0 && attr.name.length > 11)
       options.fields[attr.name.slice(11)] = attr.value;
   }
@@ -50,25 +64,27 @@
     launcher = document.createElement("button");
     launcher.type = "button";
     launcher.setAttribute("data-testid", "sb-launcher");
-    launcher.setAttribute("aria-label", "Chat with us");
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "switchboard-panel");
-    launcher.innerHTML = ICON_CHAT;
     launcher.style.cssText = [
       "position:fixed",
       "right:20px",
       "bottom:20px",
       "width:56px",
+      "max-width:calc(100vw - 40px)",
       "height:56px",
       "margin:0",
       "padding:0",
       "border:0",
-      "border-radius:50%",
+      "border-radius:28px",
       "background:#2563eb",
       "color:#fff",
       "display:flex",
+      "gap:8px",
       "align-items:center",
       "justify-content:center",
+      "font:600 15px/1 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif",
+      "white-space:nowrap",
       "cursor:pointer",
       "box-shadow:0 6px 20px rgba(15,23,42,.28)",
       "z-index:2147483000",
@@ -81,6 +97,7 @@
       launcher.style.transform = "";
     });
     launcher.addEventListener("click", toggle);
+    draw();
 
     container = document.createElement("div");
     container.id = "switchboard-panel";
@@ -122,10 +139,43 @@
     return loading;
   }
 
+  // Closed: chat icon and the label (a pill); open: a round close button.
+  function draw() {
+    var wide = label && !isOpen;
+    launcher.innerHTML = isOpen ? ICON_CLOSE : ICON_CHAT;
+    if (wide) {
+      var text = document.createElement("span");
+      text.style.cssText = "overflow:hidden;text-overflow:ellipsis";
+      text.textContent = label;
+      launcher.appendChild(text);
+    }
+    launcher.style.width = wide ? "auto" : "56px";
+    launcher.style.padding = wide ? "0 22px 0 16px" : "0";
+    launcher.style.background = color || "#2563eb";
+    launcher.setAttribute("aria-label", label || "Chat with us");
+  }
+
+  // Fire and forget: on failure the launcher keeps its default look.
+  function fetchLook() {
+    if ((label && color) || !window.fetch) return;
+    fetch(base + "/api/v1/widget/config")
+      .then(function (r) {
+        return r.ok ? r.json() : null;
+      })
+      .then(function (config) {
+        if (!config) return;
+        if (!label && typeof config.launcher_label === "string")
+          label = config.launcher_label.trim() || null;
+        color = color || hex(config.color);
+        if (launcher) draw();
+      })
+      .catch(function () {});
+  }
+
   function setOpen(open) {
     isOpen = open;
     launcher.setAttribute("aria-expanded", open ? "true" : "false");
-    launcher.innerHTML = open ? ICON_CLOSE : ICON_CHAT;
+    draw();
   }
 
   function open() {
@@ -178,6 +228,7 @@
 
   function start() {
     build();
+    fetchLook();
     trackPage();
     if (wasOpen()) open();
   }

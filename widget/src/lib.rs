@@ -13,10 +13,12 @@ use std::collections::BTreeMap;
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::state::Options;
+use crate::state::{Options, accent};
 
 /// Renders the panel inside `root`. `base` is the Switchboard origin (`https://host`);
-/// `options` is `{fields: {k: v}, name?, email?}` from the snippet's data attributes.
+/// `options` is `{fields: {k: v}, name?, email?, title?, greeting?, color?}` from the snippet's
+/// data attributes; `title`, `greeting` and `color` (`#rrggbb`, else ignored) override the
+/// server's config.
 #[wasm_bindgen]
 pub fn mount(root: web_sys::HtmlElement, base: String, options: JsValue) {
     console_error_panic_hook::set_once();
@@ -52,5 +54,8 @@ fn parse_options(options: &JsValue) -> Options {
         fields,
         name: string_field(options, "name"),
         email: string_field(options, "email"),
+        title: string_field(options, "title"),
+        greeting: string_field(options, "greeting"),
+        color: string_field(options, "color").and_then(|c| accent(&c)),
     }
 }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use domain::api::{
     NewVisitor, PostMessage, StartChat, Typing, VisitorChat, VisitorView, WidgetConfig,
 };
+use domain::bubble::BubbleSettings;
 use domain::signal::SIGNAL_TTL_MS;
 use domain::{ChatEvent, ChatId, EventKind, Signal};
 use js_sys::{Reflect, Uint8Array};
@@ -41,6 +42,38 @@ pub struct Options {
     pub name: Option<String>,
     /// `data-email`.
     pub email: Option<String>,
+    /// `data-title`: replaces the configured panel title.
+    pub title: Option<String>,
+    /// `data-greeting`: replaces the configured greeting.
+    pub greeting: Option<String>,
+    /// `data-color`: replaces the configured accent colour (already checked by [`accent`]).
+    pub color: Option<String>,
+}
+
+impl Options {
+    /// The server's config with the snippet's overrides applied, and the colour checked.
+    pub fn apply(&self, mut config: WidgetConfig) -> WidgetConfig {
+        if let Some(title) = &self.title {
+            title.clone_into(&mut config.title);
+        }
+        if let Some(greeting) = &self.greeting {
+            greeting.clone_into(&mut config.greeting);
+        }
+        config.color = self
+            .color
+            .clone()
+            .or_else(|| accent(&config.color))
+            .unwrap_or_else(|| BubbleSettings::default().color);
+        config
+    }
+}
+
+/// `value` as a `#rrggbb` colour (lowercased), or `None` if it is not one.
+pub fn accent(value: &str) -> Option<String> {
+    let value = value.trim();
+    let hex = value.strip_prefix('#')?;
+    (hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| value.to_ascii_lowercase())
 }
 
 /// Which screen the panel shows.
@@ -176,17 +209,16 @@ impl Ctx {
     /// Loads the config, then restores the visitor's chat. Runs once per page.
     pub async fn init(self) {
         let base = base();
-        match self.settle(|| api::config(&base)).await {
-            Ok(config) => self.config.set(Some(config)),
+        let config = match self.settle(|| api::config(&base)).await {
+            Ok(config) => config,
             Err(e) => {
                 self.error.set(Some(e.message()));
-                self.config.set(Some(WidgetConfig {
-                    name_required: true,
-                    title: "Chat with us".to_owned(),
-                    greeting: String::new(),
-                }));
+                let mut config = BubbleSettings::default().config(true);
+                config.greeting.clear();
+                config
             }
-        }
+        };
+        self.config.set(Some(rt(|r| r.options.apply(config))));
         self.restore().await;
     }
 
@@ -683,4 +715,43 @@ fn report_typing(chat_id: ChatId, active: bool) {
     spawn_local(async move {
         let _ = api::typing(&base, &token, chat_id, &Typing { active }).await;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accent_accepts_only_rrggbb() {
+        assert_eq!(accent(" #A1b2C3 ").as_deref(), Some("#a1b2c3"));
+        for bad in [
+            "", "#fff", "a1b2c3", "#a1b2c3d", "#ggg000", "red", "#12345é",
+        ] {
+            assert_eq!(accent(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn overrides_replace_the_server_config() {
+        let server = BubbleSettings::default().config(false);
+        let none = Options::default().apply(server.clone());
+        assert_eq!(none, server);
+
+        let options = Options {
+            title: Some("Help".into()),
+            greeting: Some("Hello".into()),
+            color: Some("#112233".into()),
+            ..Options::default()
+        };
+        let applied = options.apply(server.clone());
+        assert_eq!(applied.title, "Help");
+        assert_eq!(applied.greeting, "Hello");
+        assert_eq!(applied.color, "#112233");
+        assert_eq!(applied.launcher_label, server.launcher_label);
+        assert!(!applied.name_required);
+
+        let mut bad = server;
+        bad.color = "url(x)".into();
+        assert_eq!(Options::default().apply(bad).color, "#2563eb");
+    }
 }

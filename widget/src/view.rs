@@ -19,8 +19,16 @@ pub fn panel(base: String, options: Options) -> impl IntoView {
                 .map_or_else(|| "Chat".to_owned(), |c| c.title.clone())
         })
     };
+    // Checked as `#rrggbb` when the config was loaded; until then the stylesheet's default.
+    let accent = move || {
+        ctx.config.with(|c| {
+            c.as_ref()
+                .map(|c| format!("--sb-accent: {}", c.color))
+                .unwrap_or_default()
+        })
+    };
     view! {
-        <div class="sb-panel" data-testid="sb-panel" role="dialog" aria-label=title>
+        <div class="sb-panel" data-testid="sb-panel" role="dialog" aria-label=title style=accent>
             <header class="sb-header">
                 <div class="sb-title">{title}</div>
                 <Show when=move || ctx.chat_open()>

@@ -84,3 +84,22 @@ pub fn set_session_cookie(context: &ConsoleContext, token: &str) {
 pub fn clear_session_cookie(context: &ConsoleContext) {
     set_cookie(context, "", 0);
 }
+
+/// The console's origin as the browser reached it (`http(s)://host`), for code to paste into
+/// customer sites.
+pub fn origin() -> String {
+    let parts = use_context::<Parts>();
+    let header = |name: &str| {
+        parts
+            .as_ref()
+            .and_then(|p| p.headers.get(name))
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let host = header("host").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+    let scheme = match header("x-forwarded-proto").as_deref() {
+        Some("https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}")
+}

@@ -66,6 +66,9 @@ fn Frame() -> impl IntoView {
                     <A href="/admin/operators" attr:data-testid="nav-operators">
                         <span>"Operators"</span>
                     </A>
+                    <A href="/admin/bubble" attr:data-testid="nav-bubble">
+                        <span>"Chat bubble"</span>
+                    </A>
                 </Show>
                 <Show when=reads_log>
                     <A href="/admin/log" attr:data-testid="nav-log">

@@ -592,6 +592,28 @@ impl Store for SqliteStore {
         rows.into_iter().map(ActionEntry::try_from).collect()
     }
 
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.map(|(value,)| value))
+    }
+
+    async fn save_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(at.0)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
     async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
             .bind(operator.to_string())
