@@ -14,5 +14,6 @@ pub mod notice;
 pub mod online_operators;
 pub mod operator_picker;
 pub mod password_form;
+pub mod text_field;
 pub mod time;
 pub mod visitor_tree;

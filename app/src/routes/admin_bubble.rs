@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::text_field::TextField;
 use crate::error::ConsoleError;
 use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
@@ -194,16 +195,7 @@ fn Configuration(form: Form) -> impl IntoView {
             }
         >
             <h2>"Configuration"</h2>
-            <label>
-                "Title"
-                <input
-                    type="text"
-                    autocomplete="off"
-                    data-testid="bubble-title"
-                    prop:value=move || form.title.get()
-                    on:input=move |ev| form.title.set(event_target_value(&ev))
-                />
-            </label>
+            <TextField label="Title" value=form.title testid="bubble-title" />
             {form.field_error("title")}
             <label>
                 "Greeting"
@@ -228,16 +220,7 @@ fn Configuration(form: Form) -> impl IntoView {
                 </span>
             </label>
             {form.field_error("color")}
-            <label>
-                "Launcher label"
-                <input
-                    type="text"
-                    autocomplete="off"
-                    data-testid="bubble-launcher-label"
-                    prop:value=move || form.launcher_label.get()
-                    on:input=move |ev| form.launcher_label.set(event_target_value(&ev))
-                />
-            </label>
+            <TextField label="Launcher label" value=form.launcher_label testid="bubble-launcher-label" />
             {form.field_error("launcher_label")}
             <div class="actions">
                 <button

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::canned_picker::CannedList;
+use crate::components::text_field::TextField;
 use crate::state::Console;
 
 /// What the page shares between its sections and the form: the list, the message being
@@ -274,27 +275,13 @@ fn CannedForm(page: Page) -> impl IntoView {
         >
             <h2>{move || if editing() { "Edit canned message" } else { "New canned message" }}</h2>
             <div class="fields">
-                <label>
-                    "Title"
-                    <input
-                        type="text"
-                        autocomplete="off"
-                        data-testid="canned-title"
-                        prop:value=move || page.title.get()
-                        on:input=move |ev| page.title.set(event_target_value(&ev))
-                    />
-                </label>
-                <label>
-                    "Shortcut"
-                    <input
-                        type="text"
-                        autocomplete="off"
-                        placeholder="/hello"
-                        data-testid="canned-shortcut"
-                        prop:value=move || page.shortcut.get()
-                        on:input=move |ev| page.shortcut.set(event_target_value(&ev))
-                    />
-                </label>
+                <TextField label="Title" value=page.title testid="canned-title" />
+                <TextField
+                    label="Shortcut"
+                    value=page.shortcut
+                    testid="canned-shortcut"
+                    placeholder="/hello"
+                />
             </div>
             <label>
                 "Text"
