@@ -4,12 +4,14 @@
 use domain::admin::OperatorAccount;
 use domain::bubble::BubbleSettings;
 use domain::canned::CannedMessage;
+use domain::channel::Channel;
 use domain::console::Role;
 use domain::console::{
     ChatAction, ConsoleSnapshot, Monitoring, MyChat, OnlineOperator, VisitorInfo,
 };
 use domain::log::ActionPage;
-use domain::{CannedId, ChatEvent, ChatId, EventId, OfferKind, OperatorId};
+use domain::settings::Settings;
+use domain::{CannedId, ChannelId, ChatEvent, ChatId, EventId, OfferKind, OperatorId};
 use leptos::prelude::*;
 
 use crate::error::ConsoleError;
@@ -338,12 +340,12 @@ pub async fn action_log(
     Ok(context.engine.action_log(&session, &filter).await?)
 }
 
-/// The bubble's saved settings and the code to paste into a site (admins only).
+/// The bubble's saved settings and the server's address the snippet points at (admins only).
 #[server(endpoint = "load_bubble")]
 pub async fn load_bubble() -> Result<(BubbleSettings, String), ConsoleError> {
     let (context, session) = ssr::session().await?;
     let settings = context.engine.bubble_settings_for(&session).await?;
-    Ok((settings, domain::bubble::snippet(&ssr::origin())))
+    Ok((settings, ssr::origin()))
 }
 
 /// Saves the bubble's texts and colour (admins only); a bad field is named in the error.
@@ -359,4 +361,105 @@ pub async fn save_bubble(
         .engine
         .save_bubble_settings(&session, &title, &greeting, &color, &launcher_label)
         .await?)
+}
+
+/// Every channel with who serves it (archived ones too).
+#[server(endpoint = "list_channels")]
+pub async fn list_channels() -> Result<Vec<Channel>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.channels(&session).await?)
+}
+
+/// Creates (no `id`) or changes a channel: name, archived, and its own settings (admins only).
+#[server(endpoint = "save_channel")]
+pub async fn save_channel(
+    id: Option<ChannelId>,
+    name: String,
+    archived: Option<bool>,
+    name_required: String,
+    invitation_text: String,
+) -> Result<Channel, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    let form = engine::ChannelForm {
+        id,
+        name,
+        archived: archived.unwrap_or(false),
+        name_required,
+        invitation_text,
+    };
+    Ok(context.engine.save_channel(&session, form).await?)
+}
+
+/// Sets who serves a channel; `operators` is a comma-separated list of ids (admins only).
+#[server(endpoint = "set_channel_operators")]
+pub async fn set_channel_operators(
+    channel: ChannelId,
+    operators: String,
+) -> Result<Channel, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    let operators = operators
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse()
+                .map_err(|_| domain::Error::invalid("operators", "That is not an operator id."))
+        })
+        .collect::<Result<Vec<OperatorId>, _>>()?;
+    Ok(context
+        .engine
+        .set_channel_operators(&session, channel, operators)
+        .await?)
+}
+
+/// The operator joins a channel or leaves it; answers every channel.
+#[server(endpoint = "join_channel")]
+pub async fn join_channel(channel: ChannelId, join: bool) -> Result<Vec<Channel>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.join_channel(&session, channel, join).await?)
+}
+
+/// Moves a chat to another channel.
+#[server(endpoint = "move_chat")]
+pub async fn move_chat(chat_id: ChatId, channel: ChannelId) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    context.engine.move_chat(&session, chat_id, channel).await?;
+    Ok(())
+}
+
+/// The general settings (admins only).
+#[server(endpoint = "load_settings")]
+pub async fn load_settings() -> Result<Settings, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.settings_for(&session).await?)
+}
+
+/// Saves the general settings (admins only); the first invalid field is named in the error.
+#[server(endpoint = "save_settings")]
+pub async fn save_settings(
+    invitation_text: String,
+    away_after_minutes: String,
+    inactivity_timeout_minutes: String,
+    max_chats_per_operator: String,
+    visitor_name_required: Option<bool>,
+) -> Result<Settings, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .save_settings(
+            &session,
+            &invitation_text,
+            &away_after_minutes,
+            &inactivity_timeout_minutes,
+            &max_chats_per_operator,
+            visitor_name_required.unwrap_or(false),
+        )
+        .await?)
+}
+
+/// The invitation the operator starts from, in a channel or in none.
+#[server(endpoint = "invitation_text")]
+pub async fn load_invitation(channel: Option<ChannelId>) -> Result<String, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.invitation_text(&session, channel).await?)
 }

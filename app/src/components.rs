@@ -3,12 +3,14 @@
 pub mod alert_popups;
 pub mod badge;
 pub mod canned_picker;
+pub mod channel_move;
 pub mod chat_panel;
 pub mod chat_sidebar;
 pub mod desktop_notifications;
 pub mod dock;
 pub mod entry_bar;
 pub mod event_line;
+pub mod form_failure;
 pub mod loaded_console;
 pub mod notice;
 pub mod online_operators;

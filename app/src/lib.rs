@@ -24,12 +24,14 @@ use leptos_router::path;
 pub use error::ConsoleError;
 
 /// Console pages that need a logged-in operator who has changed the default password.
-pub const CONSOLE_PAGES: [&str; 7] = [
+pub const CONSOLE_PAGES: [&str; 9] = [
     "/",
     "/chats",
     "/profile",
     "/canned",
+    "/channels",
     "/admin/operators",
+    "/admin/settings",
     "/admin/log",
     "/admin/bubble",
 ];
@@ -81,6 +83,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("chats") view=routes::my_chats::MyChatsPage />
                     <Route path=path!("profile") view=routes::profile::ProfilePage />
                     <Route path=path!("canned") view=routes::canned::CannedPage />
+                    <Route path=path!("channels") view=routes::channels::ChannelsPage />
+                    <Route path=path!("admin/settings") view=routes::admin_settings::AdminSettingsPage />
                     <Route path=path!("admin/operators") view=routes::admin_operators::AdminOperatorsPage />
                     <Route path=path!("admin/bubble") view=routes::admin_bubble::AdminBubblePage />
                     <Route path=path!("admin/log") view=routes::action_log::ActionLogPage />

@@ -145,6 +145,8 @@ pub struct Colleague {
     pub id: OperatorId,
     /// Their chat name.
     pub name: String,
+    /// Idle past the away threshold (as of the last listing).
+    pub away: bool,
 }
 
 /// The other operators online now, sorted by name.
@@ -166,6 +168,7 @@ impl Roster {
                 .map(|o| Colleague {
                     id: o.id,
                     name: o.name,
+                    away: o.away,
                 })
                 .collect(),
         };
@@ -192,6 +195,7 @@ impl Roster {
             self.colleagues.push(Colleague {
                 id: *operator,
                 name: name.clone(),
+                away: false,
             });
             self.sort();
         }
@@ -308,7 +312,9 @@ mod tests {
             id: BOB,
             name: "bob".into(),
             role: Role::Operator,
+            away: true,
         }]);
+        assert!(roster.colleagues()[0].away);
         let presence = |operator, name: &str, online| Signal::Presence {
             operator,
             name: name.into(),
@@ -327,7 +333,8 @@ mod tests {
             roster.colleagues(),
             [Colleague {
                 id: ann,
-                name: "Ann".into()
+                name: "Ann".into(),
+                away: false,
             }]
         );
     }

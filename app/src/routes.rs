@@ -3,7 +3,9 @@
 pub mod action_log;
 pub mod admin_bubble;
 pub mod admin_operators;
+pub mod admin_settings;
 pub mod canned;
+pub mod channels;
 pub mod chat_window;
 pub mod dashboard;
 pub mod layout;

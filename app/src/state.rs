@@ -2,6 +2,7 @@
 //! (typing, viewing, who is online), the pop-ups waiting for an answer and (in the browser) the
 //! event stream that keeps all of it current.
 
+use domain::channel::ChannelFilter;
 use domain::console::{Alert, ChatAction, ConsoleModel, ConsoleSnapshot, Me};
 use domain::{ChatId, OperatorId, Timestamp};
 use leptos::prelude::*;
@@ -19,6 +20,8 @@ pub struct Console {
     pub model: RwSignal<ConsoleModel>,
     /// The tab shown on My Chats.
     pub open_tab: RwSignal<Option<ChatId>>,
+    /// Which channels' chats the dashboard lists.
+    pub channel_filter: RwSignal<ChannelFilter>,
     /// Whether the live stream is connected.
     pub live: RwSignal<bool>,
     /// A message for the operator (e.g. "already taken"), shown until dismissed.
@@ -64,6 +67,7 @@ impl Console {
             me: RwSignal::new(None),
             model: RwSignal::new(ConsoleModel::default()),
             open_tab: RwSignal::new(None),
+            channel_filter: RwSignal::new(ChannelFilter::All),
             live: RwSignal::new(false),
             notice: RwSignal::new(None),
             visible: RwSignal::new(true),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chat::ChatStatus;
 use crate::event::ChatEvent;
-use crate::ids::{ChatId, EventId, VisitorId};
+use crate::ids::{ChannelId, ChatId, EventId, VisitorId};
 use crate::time::Timestamp;
 
 /// `POST /api/v1/visitors`: who the visitor is and where they are.
@@ -53,6 +53,10 @@ pub struct StartChat {
     /// Idempotency key of the first message.
     #[serde(default)]
     pub client_id: Option<String>,
+    /// The channel: the one the bubble is bound to, or the visitor's pick. None for the
+    /// general queue.
+    #[serde(default)]
+    pub channel: Option<ChannelId>,
 }
 
 /// `POST /api/v1/visitor/chats/{chat_id}/messages`.
@@ -114,6 +118,21 @@ pub struct WidgetConfig {
     /// The launcher button's label.
     #[serde(default = "default_launcher_label")]
     pub launcher_label: String,
+    /// The open channels, for a bubble bound to one (`data-channel`) or for the visitor to
+    /// pick from when it is not.
+    #[serde(default)]
+    pub channels: Vec<ChannelChoice>,
+}
+
+/// A channel a chat can be started in, as the bubble shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelChoice {
+    /// Id.
+    pub id: ChannelId,
+    /// Name shown to the visitor.
+    pub name: String,
+    /// Whether the start form requires a name in this channel.
+    pub name_required: bool,
 }
 
 fn default_color() -> String {

@@ -72,9 +72,14 @@ impl BubbleSettings {
     }
 
     /// What the bubble is told at start.
-    pub fn config(&self, name_required: bool) -> WidgetConfig {
+    pub fn config(
+        &self,
+        name_required: bool,
+        channels: Vec<crate::api::ChannelChoice>,
+    ) -> WidgetConfig {
         WidgetConfig {
             name_required,
+            channels,
             title: self.title.clone(),
             greeting: self.greeting.clone(),
             color: self.color.clone(),
@@ -83,10 +88,14 @@ impl BubbleSettings {
     }
 }
 
-/// The code a customer pastes before `</body>` on every page, for a server at `origin`.
-pub fn snippet(origin: &str) -> String {
+/// The code a customer pastes before `</body>` on every page, for a server at `origin`; with
+/// a channel, every chat from that site starts in it (otherwise the visitor picks one).
+pub fn snippet(origin: &str, channel: Option<crate::ChannelId>) -> String {
+    let channel = channel
+        .map(|id| format!(" data-channel=\"{id}\""))
+        .unwrap_or_default();
     format!(
-        "<!-- Switchboard chat bubble -->\n<script src=\"{}/widget/loader.js\" async data-switchboard></script>",
+        "<!-- Switchboard chat bubble -->\n<script src=\"{}/widget/loader.js\" async data-switchboard{channel}></script>",
         origin.trim_end_matches('/')
     )
 }
@@ -123,8 +132,14 @@ mod tests {
     #[test]
     fn the_snippet_points_at_the_server() {
         assert_eq!(
-            snippet("https://chat.example.com/"),
+            snippet("https://chat.example.com/", None),
             "<!-- Switchboard chat bubble -->\n<script src=\"https://chat.example.com/widget/loader.js\" async data-switchboard></script>"
+        );
+        let sales = crate::ChannelId(uuid::Uuid::from_u128(5));
+        assert!(
+            snippet("https://chat.example.com", Some(sales)).ends_with(&format!(
+                " data-switchboard data-channel=\"{sales}\"></script>"
+            ))
         );
     }
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode};
 use crate::event::{Author, EventKind};
-use crate::ids::{ChatId, OperatorId, VisitorId};
+use crate::ids::{ChannelId, ChatId, OperatorId, VisitorId};
 
 /// Largest message accepted, in bytes of UTF-8 text (4 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 4096;
@@ -331,6 +331,13 @@ pub enum Command {
     },
     /// The visitor ends their part ("End chat", or closing the bubble for good).
     EndVisit,
+    /// Moves the chat to another channel (the service checks the channel is open).
+    ChangeChannel {
+        /// The channel.
+        channel: ChannelId,
+        /// Its name, for the conversation's line.
+        channel_name: String,
+    },
 }
 
 /// A chat as the state machine sees it: what the rules need, nothing more.
@@ -358,6 +365,9 @@ pub struct ChatState {
     /// The visitor was kicked: from then on they see nothing.
     #[serde(default)]
     pub visitor_kicked: bool,
+    /// The channel whose queue the chat is in; `None` for everyone's queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<ChannelId>,
 }
 
 fn not_in_chat() -> Error {
@@ -395,6 +405,7 @@ impl ChatState {
         id: ChatId,
         visitor: VisitorId,
         visitor_name: String,
+        channel: Option<ChannelId>,
         first_message: MessageBody,
         client_id: Option<String>,
     ) -> (Self, Vec<(EventKind, Visibility)>) {
@@ -402,6 +413,7 @@ impl ChatState {
             EventKind::ChatStarted {
                 visitor: Some(visitor),
                 visitor_name: visitor_name.clone(),
+                channel,
             },
             EventKind::MessagePosted {
                 author: Author::Visitor,
@@ -462,6 +474,7 @@ impl ChatState {
             visitor_present: false,
             on_hold: false,
             visitor_kicked: false,
+            channel: None,
         }
     }
 
@@ -534,6 +547,7 @@ impl ChatState {
             EventKind::OfferMade { .. }
             | EventKind::OfferDeclined { .. }
             | EventKind::OfferWithdrawn { .. }
+            | EventKind::ChannelChanged { .. }
             | EventKind::MessagePosted { note: true, .. } => Visibility::Operators,
             EventKind::ChatStarted { .. }
             | EventKind::PrivateChatStarted { .. }
@@ -904,6 +918,26 @@ impl ChatState {
                 ErrorCode::Forbidden,
                 "Only the visitor can end their part of the chat.",
             )),
+            Command::ChangeChannel {
+                channel,
+                channel_name,
+            } => {
+                visitor_chat()?;
+                // A waiting chat belongs to nobody yet: any operator may send it where it
+                // belongs. Once taken, its participants decide.
+                if !(self.status == ChatStatus::Waiting && me.is_none()) {
+                    participant()?;
+                }
+                if self.channel == Some(*channel) {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![EventKind::ChannelChanged {
+                    channel: *channel,
+                    channel_name: channel_name.clone(),
+                    operator: id,
+                    operator_name: name.clone(),
+                }])
+            }
         }
     }
 
@@ -933,11 +967,13 @@ impl ChatState {
             EventKind::ChatStarted {
                 visitor,
                 visitor_name,
+                channel,
             } => {
                 if visitor.is_some() {
                     self.visitor = *visitor;
                 }
                 self.visitor_name.clone_from(visitor_name);
+                self.channel = *channel;
                 self.status = ChatStatus::Waiting;
                 self.visitor_present = true;
             }
@@ -992,6 +1028,7 @@ impl ChatState {
                 self.visitor_kicked = true;
             }
             EventKind::HoldChanged { on_hold, .. } => self.on_hold = *on_hold,
+            EventKind::ChannelChanged { channel, .. } => self.channel = Some(*channel),
             EventKind::VisitorLeft => self.visitor_present = false,
             EventKind::StatusChanged { status } => {
                 self.status = *status;

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::channel::{Channel, ChannelFilter, channels_of};
 use crate::chat::{ChatState, ChatStatus, Command, MemberRole, OfferKind, Viewer};
 use crate::event::{Author, ChatEvent, EventKind};
 use crate::ids::{ChatId, EventId, OperatorId};
@@ -246,6 +247,7 @@ fn caused_by(event: &EventKind, me: OperatorId) -> bool {
         | EventKind::RoleChanged { operator, .. }
         | EventKind::OperatorLeft { operator, .. }
         | EventKind::VisitorKicked { operator, .. }
+        | EventKind::ChannelChanged { operator, .. }
         | EventKind::ChatClosed { operator, .. } => *operator == me,
         EventKind::OfferMade { from, .. } => *from == me,
         EventKind::OfferDeclined { target, .. } => *target == me,
@@ -304,6 +306,9 @@ pub struct ConsoleSnapshot {
     pub my_chats: Vec<MyChat>,
     /// The newest event reflected in this snapshot.
     pub last_event_id: EventId,
+    /// Every channel, archived ones included (chats may still be in them).
+    #[serde(default)]
+    pub channels: Vec<Channel>,
 }
 
 /// The chat controls that need nothing but the chat: the console sends one of these and the
@@ -377,6 +382,9 @@ pub struct OnlineOperator {
     pub name: String,
     /// Their role.
     pub role: Role,
+    /// Idle for longer than the away threshold.
+    #[serde(default)]
+    pub away: bool,
 }
 
 /// What the chat sidebar shows about a visitor.
@@ -477,6 +485,9 @@ pub struct ConsoleModel {
     /// Chats being loaded, with the live events that arrived for them meanwhile.
     #[serde(skip)]
     pub loading: Vec<(ChatId, Vec<ChatEvent>)>,
+    /// Every channel, with who serves it.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
 }
 
 /// Something that should catch the operator's attention.
@@ -525,7 +536,20 @@ impl ConsoleModel {
             my_chats: snapshot.my_chats.clone(),
             last_event_id: snapshot.last_event_id,
             loading: Vec::new(),
+            channels: snapshot.channels.clone(),
         }
+    }
+
+    /// The dashboard's chats under a channel filter. Chats I am in, or that someone offers
+    /// me, are always listed: they are mine whatever their channel.
+    pub fn listed(&self, filter: ChannelFilter) -> impl Iterator<Item = &ChatSummary> {
+        let me = self.me.unwrap_or_default();
+        let mine = channels_of(&self.channels, me);
+        self.dashboard.iter().filter(move |summary| {
+            filter.admits(summary.chat.channel, &mine)
+                || summary.chat.has_operator(me)
+                || summary.chat.offer_to(me).is_some()
+        })
     }
 
     /// Folds one live event. Events at or before `last_event_id` were already folded and are
@@ -803,6 +827,7 @@ mod tests {
             EventKind::ChatStarted {
                 visitor: Some(crate::VisitorId(Uuid::from_u128(99))),
                 visitor_name: "Vera".into(),
+                channel: None,
             },
         )
     }

@@ -43,6 +43,10 @@ pub enum ErrorCode {
     ChatNotActive,
     /// The chosen operator is not online (or does not exist).
     OperatorUnavailable,
+    /// The operator already takes part in as many chats as the settings allow.
+    TooManyChats,
+    /// No open channel with that id.
+    UnknownChannel,
     /// No valid session or visitor token.
     Unauthorized,
     /// Authenticated, but not allowed to do this.
@@ -70,6 +74,7 @@ impl ErrorCode {
             | Self::MessageTooLong
             | Self::InvalidField
             | Self::NameRequired
+            | Self::UnknownChannel
             | Self::WeakPassword => 400,
             Self::PayloadTooLarge => 413,
             Self::Unauthorized | Self::InvalidCredentials => 401,
@@ -85,7 +90,8 @@ impl ErrorCode {
             | Self::NoPendingOffer
             | Self::OfferPending
             | Self::ChatNotActive
-            | Self::OperatorUnavailable => 409,
+            | Self::OperatorUnavailable
+            | Self::TooManyChats => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
         }
@@ -111,6 +117,8 @@ impl ErrorCode {
             Self::OfferPending => "offer_pending",
             Self::ChatNotActive => "chat_not_active",
             Self::OperatorUnavailable => "operator_unavailable",
+            Self::TooManyChats => "too_many_chats",
+            Self::UnknownChannel => "unknown_channel",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
             Self::PasswordChangeRequired => "password_change_required",

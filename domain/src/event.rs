@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::chat::{ChatStatus, MemberRole, OfferKind};
-use crate::ids::{ChatId, EventId, OperatorId, VisitorId};
+use crate::ids::{ChannelId, ChatId, EventId, OperatorId, VisitorId};
 use crate::time::Timestamp;
 
 /// Who wrote a message.
@@ -31,6 +31,9 @@ pub enum EventKind {
         visitor: Option<VisitorId>,
         /// The name the visitor gave.
         visitor_name: String,
+        /// The channel the visitor chose or the bubble is bound to.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<ChannelId>,
     },
     /// An operator started a private chat with another.
     PrivateChatStarted {
@@ -145,6 +148,17 @@ pub enum EventKind {
         /// Who.
         operator_name: String,
     },
+    /// An operator moved the chat to another channel.
+    ChannelChanged {
+        /// The channel.
+        channel: ChannelId,
+        /// Its name then.
+        channel_name: String,
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+    },
     /// The visitor ended their part of the chat.
     VisitorLeft,
     /// The chat's status changed.
@@ -159,7 +173,7 @@ pub const KICKED_MESSAGE: &str = "The operator has ended the chat";
 
 impl EventKind {
     /// Every event name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 15] = [
+    pub const NAMES: [&'static str; 16] = [
         "chat_started",
         "private_chat_started",
         "message_posted",
@@ -173,6 +187,7 @@ impl EventKind {
         "visitor_kicked",
         "chat_closed",
         "hold_changed",
+        "channel_changed",
         "visitor_left",
         "status_changed",
     ];
@@ -193,6 +208,7 @@ impl EventKind {
             Self::VisitorKicked { .. } => "visitor_kicked",
             Self::ChatClosed { .. } => "chat_closed",
             Self::HoldChanged { .. } => "hold_changed",
+            Self::ChannelChanged { .. } => "channel_changed",
             Self::VisitorLeft => "visitor_left",
             Self::StatusChanged { .. } => "status_changed",
         }
@@ -312,6 +328,11 @@ impl EventKind {
                     format!("{operator_name} resumed the chat")
                 }
             }
+            Self::ChannelChanged {
+                channel_name,
+                operator_name,
+                ..
+            } => format!("{operator_name} moved the chat to {channel_name}"),
             Self::VisitorLeft => {
                 if to_visitor {
                     "You ended the chat".to_owned()

@@ -51,6 +51,10 @@ uuid_id!(
     /// A canned message.
     CannedId
 );
+uuid_id!(
+    /// A channel (department): a queue of chats and the operators who serve it.
+    ChannelId
+);
 
 /// Position of an event in the global event log. Strictly increasing in commit order, so it
 /// doubles as the SSE `id` a reconnecting client resumes from.

@@ -8,12 +8,14 @@ pub mod admin;
 pub mod api;
 pub mod bubble;
 pub mod canned;
+pub mod channel;
 pub mod chat;
 pub mod console;
 pub mod error;
 pub mod event;
 pub mod ids;
 pub mod log;
+pub mod settings;
 pub mod signal;
 pub mod time;
 
@@ -22,6 +24,6 @@ pub use chat::{
 };
 pub use error::{Error, ErrorCode};
 pub use event::{Author, ChatEvent, EventKind};
-pub use ids::{CannedId, ChatId, EventId, OperatorId, VisitorId};
+pub use ids::{CannedId, ChannelId, ChatId, EventId, OperatorId, VisitorId};
 pub use signal::Signal;
 pub use time::Timestamp;

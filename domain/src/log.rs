@@ -58,7 +58,7 @@ pub struct ActionPage {
 }
 
 /// Every action name the log records, for the filter's choices.
-pub const ACTIONS: [&str; 25] = [
+pub const ACTIONS: [&str; 32] = [
     "accept",
     "join",
     "watch",
@@ -84,6 +84,13 @@ pub const ACTIONS: [&str; 25] = [
     "save_canned",
     "delete_canned",
     "save_bubble",
+    "change_channel",
+    "create_channel",
+    "edit_channel",
+    "set_channel_operators",
+    "join_channel",
+    "leave_channel",
+    "save_settings",
 ];
 
 impl Command {
@@ -119,6 +126,7 @@ impl Command {
             Self::Close => "close",
             Self::Hold { on: true } => "hold",
             Self::Hold { on: false } => "resume",
+            Self::ChangeChannel { .. } => "change_channel",
             Self::PostMessage { .. } | Self::AddNote { .. } | Self::EndVisit => return None,
         })
     }

@@ -100,6 +100,8 @@ test("an admin adds an operator, disables her (ending her session) and enables h
     await profile.getByTestId("save-profile").click();
     await expect(profile.getByTestId("profile-saved")).toBeVisible();
     await expect(olga.page.getByTestId("me-name")).toHaveText("Olga O.");
+    // Her invitation, as the default text and her chat name make it.
+    await expect(profile.getByTestId("invitation-preview")).toContainText("Hello! I'm Olga O.. If you have any questions");
     // Saved on the server, not only in this page.
     await olga.page.reload();
     await expect(olga.page.getByTestId("chat-name")).toHaveValue("Olga O.");

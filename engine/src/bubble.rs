@@ -2,25 +2,19 @@
 //! admins.
 
 use domain::Error;
-use domain::api::WidgetConfig;
+use domain::api::{ChannelChoice, WidgetConfig};
 use domain::bubble::BubbleSettings;
 use domain::console::Role;
 
+use crate::Engine;
 use crate::operators::Session;
-use crate::{Engine, internal, now};
 
 const KEY: &str = "bubble";
 
 impl Engine {
     /// The saved bubble settings, or the defaults.
     pub async fn bubble_settings(&self) -> Result<BubbleSettings, Error> {
-        match self.store.setting(KEY).await.map_err(internal)? {
-            Some(json) => serde_json::from_str(&json).map_err(|err| {
-                tracing::error!(error = %err, "stored bubble settings");
-                Error::internal()
-            }),
-            None => Ok(BubbleSettings::default()),
-        }
+        Ok(self.load_document(KEY).await?.unwrap_or_default())
     }
 
     /// The saved bubble settings for the snippet generator (admins only).
@@ -29,12 +23,24 @@ impl Engine {
         self.bubble_settings().await
     }
 
-    /// What every bubble is told at start.
+    /// What every bubble is told at start: its look, whether a name is required, and the open
+    /// channels (with their own name rule).
     pub async fn widget_config(&self) -> Result<WidgetConfig, Error> {
+        let settings = self.settings().await?;
+        let channels = self
+            .open_channels()
+            .await?
+            .into_iter()
+            .map(|channel| ChannelChoice {
+                name_required: settings.name_required(Some(&channel.settings)),
+                id: channel.id,
+                name: channel.name,
+            })
+            .collect();
         Ok(self
             .bubble_settings()
             .await?
-            .config(self.config.visitor_name_required))
+            .config(settings.name_required(None), channels))
     }
 
     /// Saves the bubble settings (admins only); invalid fields are named in the error.
@@ -48,14 +54,7 @@ impl Engine {
     ) -> Result<BubbleSettings, Error> {
         session.require_role(Role::Admin)?;
         let settings = BubbleSettings::parse(title, greeting, color, launcher_label)?;
-        let json = serde_json::to_string(&settings).map_err(|err| {
-            tracing::error!(error = %err, "bubble settings");
-            Error::internal()
-        })?;
-        self.store
-            .save_setting(KEY, &json, now())
-            .await
-            .map_err(internal)?;
+        self.save_document(KEY, &settings).await?;
         self.record(session, "save_bubble", None, None).await;
         Ok(settings)
     }

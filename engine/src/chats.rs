@@ -10,8 +10,8 @@ use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat, VisitorCreate
 use domain::chat::{MessageBody, parse_client_id, parse_display_name};
 use domain::console::{ChatSummary, ConsoleSnapshot, Monitoring, MyChat};
 use domain::{
-    Actor, ChatEvent, ChatId, ChatState, Command, Error, ErrorCode, EventId, EventKind, OperatorId,
-    Viewer, VisitorId,
+    Actor, ChatEvent, ChatId, ChatState, ChatStatus, Command, Error, ErrorCode, EventId, EventKind,
+    OperatorId, Viewer, VisitorId,
 };
 use uuid::Uuid;
 
@@ -175,8 +175,16 @@ impl Engine {
         visitor: &VisitorRecord,
         input: StartChat,
     ) -> Result<VisitorChat, Error> {
+        let channel = match input.channel {
+            Some(id) => Some(self.open_channel(id).await?),
+            None => None,
+        };
+        let name_required = self
+            .settings()
+            .await?
+            .name_required(channel.as_ref().map(|c| &c.settings));
         let given = input.name.as_deref().or(visitor.name.as_deref());
-        let name = parse_display_name(given, self.config.visitor_name_required)?
+        let name = parse_display_name(given, name_required)?
             .unwrap_or_else(|| domain::chat::ANONYMOUS_VISITOR.to_owned());
         let body = MessageBody::parse(&input.message)?;
         let client_id = parse_client_id(input.client_id.as_deref())?;
@@ -201,8 +209,14 @@ impl Engine {
                 "You already have an open chat.",
             ));
         }
-        let (state, recorded) =
-            ChatState::start(ChatId(Uuid::now_v7()), visitor.id, name, body, client_id);
+        let (state, recorded) = ChatState::start(
+            ChatId(Uuid::now_v7()),
+            visitor.id,
+            name,
+            channel.map(|c| c.id),
+            body,
+            client_id,
+        );
         let at = now();
         let logged = self
             .store
@@ -331,16 +345,58 @@ impl Engine {
         command: &Command,
     ) -> Result<Vec<ChatEvent>, Error> {
         session.require_ready()?;
+        self.check_capacity(session, chat, command).await?;
         let events = self.execute(chat, &session.actor(), command).await?;
         if let (Some(action), false) = (command.action_name(), events.is_empty()) {
             let object = match command {
                 Command::Offer { target_name, .. } => Some(target_name.clone()),
+                Command::ChangeChannel { channel_name, .. } => Some(channel_name.clone()),
                 Command::WithdrawOffer { target } => Some(target.to_string()),
                 _ => None,
             };
             self.record(session, action, Some(chat), object).await;
         }
         Ok(events)
+    }
+
+    /// Refuses a command that would make the operator a participant of one more visitor chat
+    /// than the settings allow (accept, join, an invitation or transfer taken, observer to
+    /// participant).
+    async fn check_capacity(
+        &self,
+        session: &Session,
+        chat: ChatId,
+        command: &Command,
+    ) -> Result<(), Error> {
+        let settings = self.settings().await?;
+        if settings.max_chats_per_operator == 0 {
+            return Ok(());
+        }
+        let me = session.operator.id;
+        let stored = self.load(chat).await?;
+        let mut after = stored.state.clone();
+        let takes_on = after.execute(&session.actor(), command).is_ok()
+            && !stored.state.is_private()
+            && !stored.state.is_participant(me)
+            && after.is_participant(me);
+        if !takes_on {
+            return Ok(());
+        }
+        let open = self
+            .store
+            .chats_of_operator(me)
+            .await
+            .map_err(internal)?
+            .iter()
+            .filter(|m| {
+                let state = &m.chat.state;
+                !state.is_private()
+                    && state.id != chat
+                    && state.is_participant(me)
+                    && matches!(state.status, ChatStatus::Waiting | ChatStatus::Active)
+            })
+            .count();
+        settings.admits_another_chat(open)
     }
 
     /// One chat the operator is in, with the events they may see and their read marker.
@@ -378,6 +434,7 @@ impl Engine {
             .await
             .map_err(internal)?;
         drop(_commit);
+        let channels = self.store.channels().await.map_err(internal)?;
         let dashboard = open.iter().map(|stored| summary_of(me, stored)).collect();
         let my_chats = mine
             .into_iter()
@@ -394,6 +451,7 @@ impl Engine {
             dashboard,
             my_chats,
             last_event_id,
+            channels,
         })
     }
 

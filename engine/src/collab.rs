@@ -8,9 +8,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use domain::Timestamp;
 use domain::api::PageView;
 use domain::chat::{MessageBody, parse_client_id};
 use domain::console::{MyChat, OnlineOperator, VisitorInfo};
+use domain::settings::Availability;
 use domain::{
     Author, ChatId, ChatState, Command, Error, ErrorCode, Member, MemberRole, OfferKind,
     OperatorId, Signal,
@@ -24,13 +26,32 @@ use crate::{Engine, internal, now};
 /// Longest page address or title kept for a visitor.
 const MAX_PAGE_BYTES: usize = 2048;
 
-/// Consoles with an open live stream, per operator: who is online.
+/// Consoles with an open live stream, per operator: who is online; and when each operator
+/// last did something, for away and gone (the settings' thresholds).
 #[derive(Debug, Default)]
 pub(crate) struct Presence {
     online: Mutex<HashMap<OperatorId, (usize, OnlineOperator)>>,
+    active_at: Mutex<HashMap<OperatorId, Timestamp>>,
 }
 
 impl Presence {
+    /// Records that the operator did something now.
+    fn touch(&self, operator: OperatorId, at: Timestamp) {
+        self.active_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(operator, at);
+    }
+
+    /// How long the operator has done nothing, in milliseconds.
+    fn idle_ms(&self, operator: OperatorId, now: Timestamp) -> i64 {
+        self.active_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&operator)
+            .map_or(i64::MAX, |at| now.0.saturating_sub(at.0))
+    }
+
     /// Counts one more open console; answers whether the operator just came online.
     fn arrive(&self, operator: OnlineOperator) -> bool {
         let mut online = self.online.lock().unwrap_or_else(PoisonError::into_inner);
@@ -120,8 +141,10 @@ impl Engine {
             id: session.operator.id,
             name: session.operator.display_name().to_owned(),
             role: session.operator.role,
+            away: false,
         };
         let name = operator.name.clone();
+        self.presence.touch(session.operator.id, now());
         if self.presence.arrive(operator) {
             self.bus.signal(
                 Signal::Presence {
@@ -139,14 +162,45 @@ impl Engine {
         }
     }
 
-    /// Operators online now, other than the caller.
+    /// Records that the session's operator did something (any console request but the live
+    /// stream, which stays open by itself).
+    pub fn note_activity(&self, session: &Session) {
+        self.note_activity_at(session, now());
+    }
+
+    /// Records that the session's operator last did something at `at`.
+    pub fn note_activity_at(&self, session: &Session, at: Timestamp) {
+        self.presence.touch(session.operator.id, at);
+    }
+
+    /// How present an operator is: `None` when no console of theirs is open.
+    async fn availability(&self, operator: OperatorId) -> Result<Option<Availability>, Error> {
+        if !self.presence.is_online(operator) {
+            return Ok(None);
+        }
+        let idle = self.presence.idle_ms(operator, now());
+        Ok(Some(self.settings().await?.availability(idle)))
+    }
+
+    /// Operators online now, other than the caller, each marked away when idle past the away
+    /// threshold; those idle past the inactivity timeout count as gone and are left out.
     pub async fn online_operators(&self, session: &Session) -> Result<Vec<OnlineOperator>, Error> {
         session.require_ready()?;
+        let settings = self.settings().await?;
+        let at = now();
         Ok(self
             .presence
             .list()
             .into_iter()
             .filter(|o| o.id != session.operator.id)
+            .filter_map(|mut o| {
+                match settings.availability(self.presence.idle_ms(o.id, at)) {
+                    Availability::Gone => return None,
+                    Availability::Away => o.away = true,
+                    Availability::Active => {}
+                }
+                Some(o)
+            })
             .collect())
     }
 
@@ -169,8 +223,9 @@ impl Engine {
             .map_err(internal)?
             .filter(|o| !o.disabled)
             .ok_or_else(unavailable)?;
-        if !self.presence.is_online(target) {
-            return Err(unavailable());
+        match self.availability(target).await? {
+            Some(Availability::Active | Availability::Away) => {}
+            Some(Availability::Gone) | None => return Err(unavailable()),
         }
         Ok(record)
     }

@@ -10,16 +10,19 @@ pub mod auth;
 mod bubble;
 pub mod bus;
 mod canned;
+mod channels;
 mod chats;
 mod collab;
 mod log;
 mod operators;
+mod settings;
 pub mod store;
 pub mod stream;
 
 use std::sync::Arc;
 
 pub use bus::{EventBus, PublishedEvent, RoutedSignal};
+pub use channels::ChannelForm;
 pub use collab::OnlineGuard;
 pub use operators::{LoginOutcome, NewOperator, Session};
 pub use store::{Store, StoreError};

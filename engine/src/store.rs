@@ -8,11 +8,12 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use domain::canned::CannedMessage;
+use domain::channel::Channel;
 use domain::console::{Monitoring, Role};
 use domain::log::{ActionEntry, ActionFilter};
 use domain::{
-    CannedId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility,
-    VisitorId,
+    CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp,
+    Visibility, VisitorId,
 };
 
 /// Why a storage call failed.
@@ -175,6 +176,24 @@ pub trait Store: Send + Sync + 'static {
         filter: &ActionFilter,
         limit: i64,
     ) -> Result<Vec<ActionEntry>, StoreError>;
+    /// Every channel with its operators, by name.
+    async fn channels(&self) -> Result<Vec<Channel>, StoreError>;
+    /// Creates or changes a channel's name, archived flag and settings (not its operators);
+    /// `Conflict` if another channel has the name.
+    async fn save_channel(&self, channel: &Channel, at: Timestamp) -> Result<(), StoreError>;
+    /// Replaces the operators of a channel.
+    async fn set_channel_operators(
+        &self,
+        channel: ChannelId,
+        operators: &[OperatorId],
+    ) -> Result<(), StoreError>;
+    /// Adds an operator to a channel (`serves`) or takes them out.
+    async fn set_channel_member(
+        &self,
+        channel: ChannelId,
+        operator: OperatorId,
+        serves: bool,
+    ) -> Result<(), StoreError>;
     /// A stored setting's JSON document.
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Stores a setting's JSON document.

@@ -289,6 +289,7 @@ async fn the_action_log_records_chat_controls_and_admin_changes_and_filters_them
                 name: Some("Vera".into()),
                 message: "hi".into(),
                 client_id: None,
+                channel: None,
             },
         )
         .await

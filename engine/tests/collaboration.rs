@@ -69,6 +69,7 @@ impl Setup {
                     name: Some("Vera".into()),
                     message: "Hello".into(),
                     client_id: None,
+                    channel: None,
                 },
             )
             .await

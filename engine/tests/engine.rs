@@ -92,6 +92,7 @@ fn start(message: &str) -> StartChat {
         name: Some("Vera".into()),
         message: message.into(),
         client_id: None,
+        channel: None,
     }
 }
 

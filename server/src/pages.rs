@@ -85,6 +85,7 @@ pub struct Preview {
     greeting: Option<String>,
     color: Option<String>,
     launcher_label: Option<String>,
+    channel: Option<String>,
 }
 
 impl Preview {
@@ -94,6 +95,7 @@ impl Preview {
             ("data-greeting", &self.greeting),
             ("data-color", &self.color),
             ("data-launcher-label", &self.launcher_label),
+            ("data-channel", &self.channel),
         ]
         .into_iter()
         .filter_map(|(name, value)| {

@@ -3,6 +3,8 @@
  *            data-name="…" data-email="…" data-field-plan="pro"></script>
  * Optional overrides of the bubble settings (previews, per-page tweaks): data-title,
  * data-greeting, data-color="#rrggbb", data-launcher-label.
+ * data-channel="<channel id>" starts every chat in that channel; without it, the visitor
+ * picks one when there are several.
  * Draws the launcher only (label and colour from GET /api/v1/widget/config); the panel's CSS,
  * JS and WebAssembly are fetched on first open.
  * A returning visitor's page views are reported (POST /api/v1/visitor/page). */
@@ -31,6 +33,7 @@
     else if (attr.name === "data-greeting" && value) options.greeting = value;
     else if (attr.name === "data-color" && hex(value)) color = options.color = hex(value);
     else if (attr.name === "data-launcher-label" && value) label = value;
+    else if (attr.name === "data-channel" && value) options.channel = value;
     else if (attr.name.indexOf("data-field-") === 0 && attr.name.length > 11)
       options.fields[attr.name.slice(11)] = attr.value;
   }

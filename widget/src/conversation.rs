@@ -181,7 +181,8 @@ impl Conversation {
             | EventKind::PrivateChatStarted { .. }
             | EventKind::OfferMade { .. }
             | EventKind::OfferDeclined { .. }
-            | EventKind::OfferWithdrawn { .. } => return false,
+            | EventKind::OfferWithdrawn { .. }
+            | EventKind::ChannelChanged { .. } => return false,
             EventKind::MessagePosted {
                 author: Author::Visitor,
                 body,

@@ -57,5 +57,6 @@ fn parse_options(options: &JsValue) -> Options {
         title: string_field(options, "title"),
         greeting: string_field(options, "greeting"),
         color: string_field(options, "color").and_then(|c| accent(&c)),
+        channel: string_field(options, "channel").and_then(|c| c.trim().parse().ok()),
     }
 }

@@ -14,7 +14,7 @@ use domain::api::{
 };
 use domain::bubble::BubbleSettings;
 use domain::signal::SIGNAL_TTL_MS;
-use domain::{ChatEvent, ChatId, EventKind, Signal};
+use domain::{ChannelId, ChatEvent, ChatId, EventKind, Signal};
 use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -48,6 +48,8 @@ pub struct Options {
     pub greeting: Option<String>,
     /// `data-color`: replaces the configured accent colour (already checked by [`accent`]).
     pub color: Option<String>,
+    /// `data-channel`: every chat starts in this channel (when it is open).
+    pub channel: Option<ChannelId>,
 }
 
 impl Options {
@@ -64,8 +66,31 @@ impl Options {
             .clone()
             .or_else(|| accent(&config.color))
             .unwrap_or_else(|| BubbleSettings::default().color);
+        // Bound to an open channel: that is the only choice. Bound to one that was archived
+        // since: the visitor picks, as on an unbound site, rather than being turned away.
+        if let Some(bound) = self.channel
+            && let Some(channel) = config.channels.iter().find(|c| c.id == bound).cloned()
+        {
+            config.channels = vec![channel];
+        }
         config
     }
+}
+
+/// The channel a chat starts in: the only one offered, or the visitor's pick among several
+/// (`None` while they have not picked; no channels at all means the general queue).
+pub fn chosen_channel(config: &WidgetConfig, picked: Option<ChannelId>) -> Option<ChannelId> {
+    match config.channels.as_slice() {
+        [only] => Some(only.id),
+        several => picked.filter(|id| several.iter().any(|c| c.id == *id)),
+    }
+}
+
+/// Whether the start form needs a name: the chosen channel's rule, else the general one.
+pub fn name_required(config: &WidgetConfig, channel: Option<ChannelId>) -> bool {
+    channel
+        .and_then(|id| config.channels.iter().find(|c| c.id == id))
+        .map_or(config.name_required, |c| c.name_required)
 }
 
 /// `value` as a `#rrggbb` colour (lowercased), or `None` if it is not one.
@@ -213,7 +238,7 @@ impl Ctx {
             Ok(config) => config,
             Err(e) => {
                 self.error.set(Some(e.message()));
-                let mut config = BubbleSettings::default().config(true);
+                let mut config = BubbleSettings::default().config(true, Vec::new());
                 config.greeting.clear();
                 config
             }
@@ -318,12 +343,25 @@ impl Ctx {
     }
 
     /// Submits the start form.
-    pub async fn start(self, name: String, message: String) {
+    pub async fn start(self, name: String, message: String, picked: Option<ChannelId>) {
         self.error.set(None);
         let name = non_blank(&name);
-        let required = self
-            .config
-            .with_untracked(|c| c.as_ref().is_none_or(|c| c.name_required));
+        let (channel, must_pick, required) = self.config.with_untracked(|c| match c {
+            Some(config) => {
+                let channel = chosen_channel(config, picked);
+                (
+                    channel,
+                    config.channels.len() > 1 && channel.is_none(),
+                    name_required(config, channel),
+                )
+            }
+            None => (None, false, true),
+        });
+        if must_pick {
+            self.error
+                .set(Some("Please choose a department.".to_owned()));
+            return;
+        }
         if required && name.is_none() {
             self.error.set(Some("Please enter your name.".to_owned()));
             return;
@@ -336,16 +374,17 @@ impl Ctx {
             return;
         }
         self.busy.set(true);
-        self.start_inner(name, message).await;
+        self.start_inner(name, message, channel).await;
         self.busy.set(false);
     }
 
-    async fn start_inner(self, name: Option<String>, message: String) {
+    async fn start_inner(self, name: Option<String>, message: String, channel: Option<ChannelId>) {
         let base = base();
         let request = StartChat {
             name: name.clone(),
             message,
             client_id: Some(browser::new_client_id()),
+            channel,
         };
         for attempt in 0..2 {
             let token = match token() {
@@ -733,7 +772,7 @@ mod tests {
 
     #[test]
     fn overrides_replace_the_server_config() {
-        let server = BubbleSettings::default().config(false);
+        let server = BubbleSettings::default().config(false, Vec::new());
         let none = Options::default().apply(server.clone());
         assert_eq!(none, server);
 
@@ -753,5 +792,56 @@ mod tests {
         let mut bad = server;
         bad.color = "url(x)".into();
         assert_eq!(Options::default().apply(bad).color, "#2563eb");
+    }
+
+    fn id(n: u128) -> ChannelId {
+        format!("{n:032x}").parse().unwrap_or_default()
+    }
+
+    fn channel(n: u128, name_required: bool) -> domain::api::ChannelChoice {
+        domain::api::ChannelChoice {
+            id: id(n),
+            name: format!("C{n}"),
+            name_required,
+        }
+    }
+
+    #[test]
+    fn a_bound_bubble_offers_its_channel_and_an_unbound_one_lets_the_visitor_pick() {
+        let server =
+            BubbleSettings::default().config(false, vec![channel(1, true), channel(2, false)]);
+        let (sales, support) = (server.channels[0].id, server.channels[1].id);
+
+        // Unbound: the visitor must pick; the pick decides whether a name is required.
+        let unbound = Options::default().apply(server.clone());
+        assert_eq!(chosen_channel(&unbound, None), None);
+        assert_eq!(chosen_channel(&unbound, Some(support)), Some(support));
+        assert!(name_required(&unbound, Some(sales)));
+        assert!(!name_required(&unbound, Some(support)));
+        assert!(!name_required(&unbound, None));
+
+        // Bound: only that channel, chosen without asking.
+        let bound = Options {
+            channel: Some(sales),
+            ..Options::default()
+        }
+        .apply(server.clone());
+        assert_eq!(bound.channels.len(), 1);
+        assert_eq!(chosen_channel(&bound, None), Some(sales));
+        assert_eq!(chosen_channel(&bound, Some(support)), Some(sales));
+
+        // Bound to a channel that is no longer open: the visitor picks instead.
+        let stale = Options {
+            channel: Some(id(9)),
+            ..Options::default()
+        }
+        .apply(server.clone());
+        assert_eq!(stale.channels.len(), 2);
+        assert_eq!(chosen_channel(&stale, Some(id(9))), None);
+
+        // No channels: the general queue.
+        let general = Options::default().apply(BubbleSettings::default().config(true, Vec::new()));
+        assert_eq!(chosen_channel(&general, None), None);
+        assert!(name_required(&general, None));
     }
 }

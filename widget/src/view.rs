@@ -7,7 +7,8 @@ use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::conversation::{Conversation, Line, LineKind};
-use crate::state::{Ctx, Options, Pending, Phase};
+use crate::state::{Ctx, Options, Pending, Phase, chosen_channel, name_required};
+use domain::ChannelId;
 
 /// The whole panel.
 pub fn panel(base: String, options: Options) -> impl IntoView {
@@ -85,9 +86,22 @@ fn error_line(ctx: Ctx) -> impl IntoView {
 fn start_form(ctx: Ctx) -> impl IntoView {
     let name = RwSignal::new(ctx.known_name().unwrap_or_default());
     let message = RwSignal::new(String::new());
+    let picked = RwSignal::new(None::<ChannelId>);
+    let chosen = move || {
+        ctx.config
+            .with(|c| c.as_ref().and_then(|c| chosen_channel(c, picked.get())))
+    };
     let required = move || {
         ctx.config
-            .with(|c| c.as_ref().is_none_or(|c| c.name_required))
+            .with(|c| c.as_ref().is_none_or(|c| name_required(c, chosen())))
+    };
+    // Several channels and no binding: the visitor picks one.
+    let choices = move || {
+        ctx.config.with(|c| {
+            c.as_ref()
+                .map(|c| c.channels.clone())
+                .filter(|channels| channels.len() > 1)
+        })
     };
     let greeting = move || {
         ctx.config
@@ -97,11 +111,46 @@ fn start_form(ctx: Ctx) -> impl IntoView {
         ev.prevent_default();
         // The form is gone once the chat starts, so its signals are read now, not after.
         let (name, message) = (name.get_untracked(), message.get_untracked());
-        spawn_local(ctx.start(name, message));
+        spawn_local(ctx.start(name, message, picked.get_untracked()));
     };
     view! {
         <form class="sb-form" novalidate=true on:submit=submit>
             <p class="sb-greeting">{greeting}</p>
+            {move || {
+                choices()
+                    .map(|channels| {
+                        view! {
+                            <label class="sb-field">
+                                <span class="sb-label">"Department"</span>
+                                <select
+                                    class="sb-text"
+                                    data-testid="sb-channel"
+                                    name="channel"
+                                    aria-required="true"
+                                    on:change=move |ev| picked.set(event_target_value(&ev).parse().ok())
+                                >
+                                    <option value="" selected=move || picked.get().is_none()>
+                                        "Choose…"
+                                    </option>
+                                    {channels
+                                        .into_iter()
+                                        .map(|c| {
+                                            let id = c.id;
+                                            view! {
+                                                <option
+                                                    value=id.to_string()
+                                                    selected=move || picked.get() == Some(id)
+                                                >
+                                                    {c.name}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            </label>
+                        }
+                    })
+            }}
             <label class="sb-field">
                 <span class="sb-label">
                     "Your name"

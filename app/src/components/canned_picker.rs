@@ -99,14 +99,14 @@ impl CannedList {
     }
 }
 
-/// The variables of a chat for me: my chat name and, in a visitor's chat, the visitor's name.
-/// Channels do not exist yet, so `%channel%` stays visible.
-pub fn chat_variables(my_name: &str, visitor_name: &str) -> Variables {
+/// The variables of a chat for me: my chat name and, in a visitor's chat, the visitor's name
+/// and the chat's channel. Whatever is unknown (no channel) stays visible.
+pub fn chat_variables(my_name: &str, visitor_name: &str, channel: Option<&str>) -> Variables {
     let known = |value: &str| (!value.trim().is_empty()).then(|| value.to_owned());
     Variables {
         name: known(my_name),
         visitor: known(visitor_name),
-        channel: None,
+        channel: channel.and_then(known),
     }
 }
 
@@ -315,7 +315,7 @@ mod tests {
     }
 
     fn vars() -> Variables {
-        chat_variables("Ann", "Vera")
+        chat_variables("Ann", "Vera", None)
     }
 
     #[test]
@@ -323,12 +323,16 @@ mod tests {
         assert_eq!(
             expand(
                 "Hi %visitor%, %name% here. %channel%",
-                &chat_variables("Ann", "")
+                &chat_variables("Ann", "", None)
             ),
             "Hi %visitor%, Ann here. %channel%"
         );
         assert_eq!(vars().visitor.as_deref(), Some("Vera"));
         assert_eq!(vars().channel, None);
+        assert_eq!(
+            expand("%channel%", &chat_variables("Ann", "Vera", Some("Sales"))),
+            "Sales"
+        );
     }
 
     #[test]

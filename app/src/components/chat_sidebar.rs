@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::channel_move::ChannelMove;
 use crate::components::chat_panel::PanelMode;
 use crate::components::operator_picker::OperatorPicker;
 use crate::components::time::clock;
@@ -26,6 +27,7 @@ pub fn ChatSidebar(
     let private = summary.with_untracked(|s| s.as_ref().is_some_and(|s| s.chat.is_private()));
     let status = move || summary.with(|s| s.as_ref().map(|s| s.status().as_str()));
     let started = move || summary.with(|s| s.as_ref().map(|s| clock(s.started_at)));
+    // Erased: the sidebar's full view type is too deep for the compiler inside My Chats.
     view! {
         <aside class="sidebar-info" data-testid="chat-sidebar">
             <dl class="facts">
@@ -33,6 +35,7 @@ pub fn ChatSidebar(
                 <dd data-testid="chat-status">{status}</dd>
                 <dt>"Started"</dt>
                 <dd>{started} " UTC"</dd>
+                {(!private).then(|| view! { <ChannelMove chat summary /> })}
             </dl>
             <Controls chat me summary role mode private />
             <People me summary />
@@ -40,6 +43,7 @@ pub fn ChatSidebar(
             {(!private).then(|| view! { <VisitorTree chat /> })}
         </aside>
     }
+    .into_any()
 }
 
 /// A control that asks before it acts.

@@ -93,16 +93,19 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
             .me
             .with_untracked(|me| me.as_ref().map(|me| me.chat_name.clone()))
             .unwrap_or_default();
-        let visitor = console
+        let (visitor, channel) = console
             .model
             .with_untracked(|m| {
-                m.my_chats
-                    .iter()
-                    .find(|c| c.summary.id() == chat)
-                    .map(|c| c.summary.chat.visitor_name.clone())
+                let summary = &m.my_chats.iter().find(|c| c.summary.id() == chat)?.summary;
+                let channel = summary
+                    .chat
+                    .channel
+                    .and_then(|id| domain::channel::name_of(&m.channels, id))
+                    .map(str::to_owned);
+                Some((summary.chat.visitor_name.clone(), channel))
             })
             .unwrap_or_default();
-        chat_variables(&name, &visitor)
+        chat_variables(&name, &visitor, channel.as_deref())
     };
     let focus_entry = move || {
         if let Some(entry) = entry.get_untracked() {

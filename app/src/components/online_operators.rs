@@ -8,7 +8,10 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::entry_bar::new_client_id;
-use crate::presence::Colleague;
+use crate::presence::{Colleague, Roster};
+
+/// How often the list is asked for afresh, so that away follows idle time.
+const ROSTER_REFRESH: std::time::Duration = std::time::Duration::from_secs(60);
 use crate::state::Console;
 
 /// The online operators list of the console's sidebar.
@@ -16,6 +19,19 @@ use crate::state::Console;
 pub fn OnlineOperators() -> impl IntoView {
     let console = expect_context::<Console>();
     let colleagues = Memo::new(move |_| console.roster.with(|r| r.colleagues().to_vec()));
+    // Who is away changes with time, not with signals: list afresh every minute.
+    Effect::new(move |_| {
+        let refresh = move || {
+            spawn_local(async move {
+                if let Ok(online) = api::online_operators().await {
+                    console.roster.set(Roster::from_online(online));
+                }
+            });
+        };
+        if let Ok(handle) = set_interval_with_handle(refresh, ROSTER_REFRESH) {
+            on_cleanup(move || handle.clear());
+        }
+    });
     // Whom I am writing a first message to.
     let writing_to = RwSignal::new(None::<OperatorId>);
     view! {
@@ -28,7 +44,7 @@ pub fn OnlineOperators() -> impl IntoView {
                 <ul>
                     <For
                         each=move || colleagues.get()
-                        key=|c| (c.id, c.name.clone())
+                        key=|c| (c.id, c.name.clone(), c.away)
                         children=move |colleague| view! { <OnlineOperator colleague writing_to /> }
                     />
                 </ul>
@@ -43,7 +59,12 @@ fn OnlineOperator(colleague: Colleague, writing_to: RwSignal<Option<OperatorId>>
     view! {
         <li data-testid="online-operator" data-operator-id=id.to_string()>
             <div class="online-line">
-                <span class="dot live"></span>
+                <span
+                    class=if colleague.away { "dot away" } else { "dot live" }
+                    data-testid="operator-availability"
+                    data-away=colleague.away.to_string()
+                    title=if colleague.away { "Away" } else { "Active" }
+                ></span>
                 <span class="name">{colleague.name}</span>
                 <button class="link" data-testid="start-private" on:click=move |_| writing_to.set(Some(id))>
                     "Chat"

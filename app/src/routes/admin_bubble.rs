@@ -5,14 +5,15 @@
 
 use std::time::Duration;
 
+use domain::ChannelId;
 use domain::ErrorCode;
-use domain::bubble::BubbleSettings;
+use domain::bubble::{BubbleSettings, snippet};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::form_failure::Failure;
 use crate::components::text_field::TextField;
-use crate::error::ConsoleError;
 use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
@@ -26,8 +27,8 @@ struct Form {
     greeting: RwSignal<String>,
     color: RwSignal<String>,
     launcher_label: RwSignal<String>,
-    /// The last save failed: the field at fault (if one) and the message.
-    failure: RwSignal<Option<(Option<String>, String)>>,
+    /// The last save's failure.
+    failure: Failure,
     saved: RwSignal<bool>,
     busy: RwSignal<bool>,
 }
@@ -39,7 +40,7 @@ impl Form {
             greeting: RwSignal::new(String::new()),
             color: RwSignal::new(String::new()),
             launcher_label: RwSignal::new(String::new()),
-            failure: RwSignal::new(None),
+            failure: Failure::new("bubble", &FIELDS),
             saved: RwSignal::new(false),
             busy: RwSignal::new(false),
         };
@@ -79,13 +80,9 @@ impl Form {
                 settings.launcher_label,
             )
             .await;
-            match answer {
-                Ok(saved) => {
-                    self.fill(&saved);
-                    self.failure.set(None);
-                    self.saved.set(true);
-                }
-                Err(ConsoleError(err)) => self.failure.set(Some((err.field, err.message))),
+            if let Some(saved) = self.failure.take(answer) {
+                self.fill(&saved);
+                self.saved.set(true);
             }
             self.busy.set(false);
         });
@@ -97,28 +94,6 @@ impl Form {
             greeting: self.greeting.get_untracked(),
             color: self.color.get_untracked(),
             launcher_label: self.launcher_label.get_untracked(),
-        }
-    }
-
-    /// The failure's message if it names `field` (`None`: the failures that name no field).
-    fn error_at(self, field: Option<&str>) -> Option<String> {
-        self.failure.with(|failure| {
-            let (at, message) = failure.as_ref()?;
-            let at = at.as_deref().filter(|at| FIELDS.contains(at));
-            (at == field).then(|| message.clone())
-        })
-    }
-
-    /// The error shown next to `field`.
-    fn field_error(self, field: &'static str) -> impl IntoView {
-        move || {
-            self.error_at(Some(field)).map(|message| {
-                view! {
-                    <p class="error field-error" role="alert" data-testid=format!("bubble-error-{field}")>
-                        {message}
-                    </p>
-                }
-            })
         }
     }
 }
@@ -158,13 +133,14 @@ fn BubbleEditor() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match loaded.await {
-                    Ok((settings, snippet)) => {
+                    Ok((settings, origin)) => {
                         let form = Form::new(&settings);
+                        let channel = RwSignal::new(None::<ChannelId>);
                         view! {
                             <div class="bubble-parts">
                                 <Configuration form />
-                                <IntegrationCode snippet />
-                                <Preview form initial=settings />
+                                <IntegrationCode origin channel />
+                                <Preview form initial=settings channel />
                             </div>
                         }
                             .into_any()
@@ -196,7 +172,7 @@ fn Configuration(form: Form) -> impl IntoView {
         >
             <h2>"Configuration"</h2>
             <TextField label="Title" value=form.title testid="bubble-title" />
-            {form.field_error("title")}
+            {form.failure.field("title")}
             <label>
                 "Greeting"
                 <textarea
@@ -206,7 +182,7 @@ fn Configuration(form: Form) -> impl IntoView {
                     on:input=move |ev| form.greeting.set(event_target_value(&ev))
                 ></textarea>
             </label>
-            {form.field_error("greeting")}
+            {form.failure.field("greeting")}
             <label>
                 "Colour"
                 <span class="color-pick">
@@ -219,9 +195,9 @@ fn Configuration(form: Form) -> impl IntoView {
                     <code data-testid="bubble-color-hex">{move || form.color.get()}</code>
                 </span>
             </label>
-            {form.field_error("color")}
+            {form.failure.field("color")}
             <TextField label="Launcher label" value=form.launcher_label testid="bubble-launcher-label" />
-            {form.field_error("launcher_label")}
+            {form.failure.field("launcher_label")}
             <div class="actions">
                 <button
                     type="submit"
@@ -236,23 +212,29 @@ fn Configuration(form: Form) -> impl IntoView {
                     </span>
                 </Show>
             </div>
-            {move || {
-                form.error_at(None)
-                    .map(|message| {
-                        view! { <p class="error" role="alert" data-testid="bubble-error">{message}</p> }
-                    })
-            }}
+            {form.failure.general()}
         </form>
     }
 }
 
+/// The code to paste, bound to a channel or letting visitors pick one.
 #[component]
-fn IntegrationCode(snippet: String) -> impl IntoView {
+fn IntegrationCode(origin: String, channel: RwSignal<Option<ChannelId>>) -> impl IntoView {
+    let console = expect_context::<Console>();
     let copied = RwSignal::new(None::<bool>);
-    let text = StoredValue::new(snippet.clone());
+    let snippet = Memo::new(move |_| snippet(&origin, channel.get()));
+    let open_channels = move || {
+        console.model.with(|m| {
+            m.channels
+                .iter()
+                .filter(|c| !c.archived)
+                .map(|c| (c.id, c.name.clone()))
+                .collect::<Vec<_>>()
+        })
+    };
     let copy = move |_| {
         copied.set(None);
-        let text = text.get_value();
+        let text = snippet.get_untracked();
         spawn_local(async move {
             copied.set(Some(copy_text(&text).await));
         });
@@ -263,7 +245,30 @@ fn IntegrationCode(snippet: String) -> impl IntoView {
             <p class="hint">
                 "Paste this into every page of your site, right before the closing </body> tag."
             </p>
-            <pre><code data-testid="bubble-snippet">{snippet}</code></pre>
+            <label>
+                "Channel"
+                <select
+                    data-testid="bubble-channel"
+                    on:change=move |ev| channel.set(event_target_value(&ev).parse().ok())
+                >
+                    <option value="" selected=move || channel.get().is_none()>
+                        "None: visitors pick a department"
+                    </option>
+                    {move || {
+                        open_channels()
+                            .into_iter()
+                            .map(|(id, name)| {
+                                view! {
+                                    <option value=id.to_string() selected=move || channel.get() == Some(id)>
+                                        {name}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </label>
+            <pre><code data-testid="bubble-snippet">{move || snippet.get()}</code></pre>
             <div class="actions">
                 <button type="button" data-testid="bubble-copy" on:click=copy>
                     "Copy"
@@ -289,7 +294,11 @@ fn IntegrationCode(snippet: String) -> impl IntoView {
 }
 
 #[component]
-fn Preview(form: Form, initial: BubbleSettings) -> impl IntoView {
+fn Preview(
+    form: Form,
+    initial: BubbleSettings,
+    channel: RwSignal<Option<ChannelId>>,
+) -> impl IntoView {
     let shown = RwSignal::new(initial);
     // In the browser: the preview follows the form once typing pauses.
     let pending = StoredValue::new(None::<TimeoutHandle>);
@@ -301,7 +310,10 @@ fn Preview(form: Form, initial: BubbleSettings) -> impl IntoView {
         let handle = set_timeout_with_handle(move || shown.set(next), PREVIEW_DELAY).ok();
         pending.set_value(handle);
     });
-    let src = move || shown.with(preview_url);
+    let src = move || {
+        let channel = channel.get();
+        shown.with(|settings| preview_url(settings, channel))
+    };
     view! {
         <section class="panel bubble-preview" data-testid="bubble-preview">
             <h2>"Preview"</h2>
@@ -313,10 +325,14 @@ fn Preview(form: Form, initial: BubbleSettings) -> impl IntoView {
     }
 }
 
-/// The demo page showing the bubble with `settings` instead of the saved ones.
-fn preview_url(settings: &BubbleSettings) -> String {
+/// The demo page showing the bubble with `settings` instead of the saved ones, bound to
+/// `channel` if one is chosen.
+fn preview_url(settings: &BubbleSettings, channel: Option<ChannelId>) -> String {
+    let channel = channel
+        .map(|id| format!("&channel={id}"))
+        .unwrap_or_default();
     format!(
-        "/demo?title={}&greeting={}&color={}&launcher_label={}",
+        "/demo?title={}&greeting={}&color={}&launcher_label={}{channel}",
         encode(&settings.title),
         encode(&settings.greeting),
         encode(&settings.color),
@@ -384,7 +400,7 @@ mod tests {
             launcher_label: "Help".to_owned(),
         };
         assert_eq!(
-            preview_url(&settings),
+            preview_url(&settings, None),
             "/demo?title=Talk%20to%20Acme%20%26%20co&greeting=Hi%21%20%C3%87a%20va%3F&color=%2316a34a&launcher_label=Help"
         );
     }

@@ -3,6 +3,7 @@
 //! invitation or a transfer, or open it when I am already in it. The first operator to accept
 //! a waiting chat wins; a late accept is told the chat is already taken.
 
+use domain::channel::ChannelFilter;
 use domain::console::{Category, ChatAction, ChatSummary};
 use domain::{ChatId, OfferKind, OperatorId};
 use leptos::prelude::*;
@@ -22,12 +23,43 @@ pub fn DashboardPage() -> impl IntoView {
         .unwrap_or_default();
     view! {
         <section class="page dashboard">
-            <h1>"Dashboard"</h1>
+            <header class="page-head">
+                <h1>"Dashboard"</h1>
+                <FilterSwitch />
+            </header>
             {Category::ALL
                 .into_iter()
                 .map(|category| view! { <ChatList category me /> })
                 .collect_view()}
         </section>
+    }
+}
+
+/// All channels / My channels (the channels I serve, and chats in none).
+#[component]
+fn FilterSwitch() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let has_channels = move || console.model.with(|m| !m.channels.is_empty());
+    let choice = move |filter: ChannelFilter, label: &'static str| {
+        view! {
+            <button
+                type="button"
+                class:primary=move || console.channel_filter.get() == filter
+                aria-pressed=move || (console.channel_filter.get() == filter).to_string()
+                data-testid=format!("filter-{}", filter.as_str())
+                on:click=move |_| console.channel_filter.set(filter)
+            >
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <Show when=has_channels>
+            <div class="segmented" role="group" aria-label="Channels" data-testid="channel-filter">
+                {choice(ChannelFilter::All, "All channels")}
+                {choice(ChannelFilter::Mine, "My channels")}
+            </div>
+        </Show>
     }
 }
 
@@ -45,9 +77,9 @@ fn empty_text(category: Category) -> &'static str {
 fn ChatList(category: Category, me: OperatorId) -> impl IntoView {
     let console = expect_context::<Console>();
     let chats = Memo::new(move |_| {
+        let filter = console.channel_filter.get();
         console.model.with(|m| {
-            m.dashboard
-                .iter()
+            m.listed(filter)
                 .filter(|c| c.category(me) == category)
                 .map(ChatSummary::id)
                 .collect::<Vec<_>>()
@@ -84,6 +116,12 @@ fn ChatRow(chat: ChatId, category: Category, me: OperatorId) -> impl IntoView {
     let since = move || summary.with(|s| s.as_ref().map(|s| clock(s.started_at)));
     let operators = move || summary.with(|s| s.as_ref().map(|s| s.participant_names().join(", ")));
     let on_hold = move || summary.with(|s| s.as_ref().is_some_and(|s| s.chat.on_hold));
+    let channel = move || {
+        let id = summary.with(|s| s.as_ref().and_then(|s| s.chat.channel))?;
+        console
+            .model
+            .with(|m| domain::channel::name_of(&m.channels, id).map(str::to_owned))
+    };
     let offered_by = move || {
         summary.with(|s| {
             s.as_ref()
@@ -98,6 +136,7 @@ fn ChatRow(chat: ChatId, category: Category, me: OperatorId) -> impl IntoView {
         <li class="row" data-testid="chat-row" data-chat-id=chat.to_string()>
             <span class="who">
                 {title}
+                {move || channel().map(|name| view! { <span class="tag channel" data-testid="chat-channel">{name}</span> })}
                 {move || on_hold().then(|| view! { <span class="tag hold" data-testid="on-hold">"on hold"</span> })}
                 {move || offered_by().map(|text| view! { <span class="offered-by" data-testid="offered-by">{text}</span> })}
             </span>

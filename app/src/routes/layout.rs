@@ -59,6 +59,9 @@ fn Frame() -> impl IntoView {
                 <A href="/canned" attr:data-testid="nav-canned">
                     <span>"Canned messages"</span>
                 </A>
+                <A href="/channels" attr:data-testid="nav-channels">
+                    <span>"Channels"</span>
+                </A>
                 <A href="/profile" attr:data-testid="nav-profile">
                     <span>"My profile"</span>
                 </A>
@@ -68,6 +71,9 @@ fn Frame() -> impl IntoView {
                     </A>
                     <A href="/admin/bubble" attr:data-testid="nav-bubble">
                         <span>"Chat bubble"</span>
+                    </A>
+                    <A href="/admin/settings" attr:data-testid="nav-settings">
+                        <span>"Settings"</span>
                     </A>
                 </Show>
                 <Show when=reads_log>

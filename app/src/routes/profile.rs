@@ -3,8 +3,9 @@
 
 use domain::admin::OperatorAccount;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-use crate::api::{SaveProfile, load_profile};
+use crate::api::{SaveProfile, load_invitation, load_profile};
 use crate::components::password_form::PasswordForm;
 use crate::error::failure_message;
 use crate::state::Console;
@@ -69,6 +70,18 @@ fn Preferences(account: OperatorAccount) -> impl IntoView {
     });
     let saved = move || save.value().with(|answer| matches!(answer, Some(Ok(_))));
     let error = move || failure_message(save.value().get());
+    // The invitation visitors get from me, as the settings and my name make it. Fetched in the
+    // browser only (after each save too), so the server-rendered form hydrates unchanged and
+    // nothing waits for it.
+    let invitation = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        save.version().track();
+        spawn_local(async move {
+            if let Ok(text) = load_invitation(None).await {
+                invitation.set(Some(text));
+            }
+        });
+    });
     view! {
         <ActionForm action=save attr:class="form profile-form" attr:data-testid="profile-form">
             <label>
@@ -105,6 +118,12 @@ fn Preferences(account: OperatorAccount) -> impl IntoView {
                     autocomplete="off"
                     data-testid="invitation-name"
                 />
+                <span class="hint">
+                    "Your invitation reads: "
+                    <q data-testid="invitation-preview">
+                        {move || invitation.get()}
+                    </q>
+                </span>
             </label>
             {move || error().map(|message| view! { <p class="error" role="alert" data-testid="profile-error">{message}</p> })}
             {move || saved().then(|| view! { <p class="success" data-testid="profile-saved">"Your profile has been saved."</p> })}

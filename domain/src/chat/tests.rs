@@ -75,11 +75,16 @@ fn offer(kind: OfferKind, to: &Actor) -> Command {
     }
 }
 
+fn sales() -> ChannelId {
+    ChannelId(Uuid::from_u128(500))
+}
+
 fn started() -> ChatState {
     ChatState::start(
         ChatId(Uuid::from_u128(100)),
         visitor(),
         "Vera".into(),
+        None,
         body("hello"),
         Some("c0".into()),
     )
@@ -115,6 +120,7 @@ fn start_records_chat_started_then_first_message_and_waits() {
         ChatId(Uuid::from_u128(100)),
         visitor(),
         "Vera".into(),
+        None,
         body("hello"),
         None,
     );
@@ -497,6 +503,10 @@ fn all_commands() -> Vec<(Actor, Command)> {
         add(post("o"));
         add(note("n"));
         add(Command::EndVisit);
+        add(Command::ChangeChannel {
+            channel: sales(),
+            channel_name: "Sales".into(),
+        });
     }
     commands
 }
@@ -518,6 +528,7 @@ fn reachable() -> Vec<Reached> {
         ChatId(Uuid::from_u128(100)),
         visitor(),
         "Vera".into(),
+        None,
         body("hello"),
         None,
     );
@@ -586,8 +597,15 @@ fn exhaustive_walk_keeps_every_rule() {
         check_invariants(state);
 
         // Replaying the log rebuilds the state exactly.
-        let mut replayed =
-            ChatState::start(state.id, visitor(), "Vera".into(), body("hello"), None).0;
+        let mut replayed = ChatState::start(
+            state.id,
+            visitor(),
+            "Vera".into(),
+            None,
+            body("hello"),
+            None,
+        )
+        .0;
         for (event, _) in reached.log.iter().skip(2) {
             replayed.apply(event);
         }
@@ -607,7 +625,8 @@ fn exhaustive_walk_keeps_every_rule() {
                     EventKind::MessagePosted { note, .. } => assert!(!note),
                     EventKind::OfferMade { .. }
                     | EventKind::OfferDeclined { .. }
-                    | EventKind::OfferWithdrawn { .. } => panic!("visitor sees {event:?}"),
+                    | EventKind::OfferWithdrawn { .. }
+                    | EventKind::ChannelChanged { .. } => panic!("visitor sees {event:?}"),
                     _ => {}
                 }
             }
@@ -658,6 +677,15 @@ fn exhaustive_walk_keeps_every_rule() {
                     && err.code != ErrorCode::Forbidden =>
                 {
                     assert_eq!(err.code, ErrorCode::NotAParticipant, "{command:?}");
+                }
+                // A waiting chat may be moved by anyone not in it; after that, by participants.
+                (Command::ChangeChannel { .. }, Ok(events)) if !events.is_empty() => {
+                    assert!(
+                        my_role == Some(MemberRole::Participant)
+                            || (my_role.is_none() && state.status == ChatStatus::Waiting),
+                        "{state:?}"
+                    );
+                    assert!(!state.is_private() && state.status != ChatStatus::Closed);
                 }
                 (Command::AssumeTransfer, Ok(_)) => {
                     // A transfer leaves exactly one of requester and target.
@@ -778,4 +806,38 @@ fn status_round_trips_through_its_stored_name() {
         assert_eq!(ChatStatus::parse(status.as_str()), Some(status));
     }
     assert_eq!(ChatStatus::parse("nope"), None);
+}
+
+#[test]
+fn channel_changes_by_anyone_while_waiting_then_by_participants_only() {
+    let move_to_sales = Command::ChangeChannel {
+        channel: sales(),
+        channel_name: "Sales".into(),
+    };
+    let mut chat = started();
+    let events = run(&mut chat, &bob(), &move_to_sales);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].1, Visibility::Operators);
+    assert_eq!(chat.channel, Some(sales()));
+    assert_eq!(
+        events[0]
+            .0
+            .describe(Viewer::Operator(id_of(&ann())))
+            .as_deref(),
+        Some("Bob moved the chat to Sales")
+    );
+    // Moving it where it already is records nothing.
+    assert!(run(&mut chat, &bob(), &move_to_sales).is_empty());
+
+    run(&mut chat, &ann(), &Command::Accept);
+    let support = Command::ChangeChannel {
+        channel: ChannelId(Uuid::from_u128(501)),
+        channel_name: "Support".into(),
+    };
+    assert_eq!(refused(&chat, &bob(), &support), ErrorCode::NotAParticipant);
+    run(&mut chat, &bob(), &Command::Watch);
+    assert_eq!(refused(&chat, &bob(), &support), ErrorCode::ReadOnly);
+    run(&mut chat, &ann(), &support);
+    assert_eq!(chat.channel, Some(ChannelId(Uuid::from_u128(501))));
+    assert_eq!(refused(&chat, &vera(), &support), ErrorCode::Forbidden);
 }

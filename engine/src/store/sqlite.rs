@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use domain::canned::CannedMessage;
+use domain::channel::{Channel, ChannelSettings};
 use domain::console::{Monitoring, Role};
 use domain::log::{ActionEntry, ActionFilter};
 use domain::{
-    CannedId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp, Visibility,
-    VisitorId,
+    CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp,
+    Visibility, VisitorId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -92,6 +93,15 @@ fn parse_uuid(text: &str) -> Result<Uuid, StoreError> {
 
 fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+/// A write refused because a unique key (email, shortcut, channel name) is taken.
+fn conflict_if_taken(err: sqlx::Error) -> StoreError {
+    if is_unique_violation(&err) {
+        StoreError::Conflict
+    } else {
+        StoreError::Database(err)
+    }
 }
 
 #[derive(FromRow)]
@@ -421,13 +431,7 @@ impl Store for SqliteStore {
         .bind(&operator.invitation_name)
         .execute(&self.writer)
         .await
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                StoreError::Conflict
-            } else {
-                StoreError::Database(err)
-            }
-        })?;
+        .map_err(conflict_if_taken)?;
         Ok(())
     }
 
@@ -473,13 +477,7 @@ impl Store for SqliteStore {
         .bind(operator.id.to_string())
         .execute(&self.writer)
         .await
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                StoreError::Conflict
-            } else {
-                StoreError::Database(err)
-            }
-        })?;
+        .map_err(conflict_if_taken)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -523,13 +521,7 @@ impl Store for SqliteStore {
         .bind(at.0)
         .execute(&self.writer)
         .await
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                StoreError::Conflict
-            } else {
-                StoreError::Database(err)
-            }
-        })?;
+        .map_err(conflict_if_taken)?;
         Ok(())
     }
 
@@ -590,6 +582,106 @@ impl Store for SqliteStore {
         query.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
         let rows: Vec<ActionRow> = query.build_query_as().fetch_all(&self.reader).await?;
         rows.into_iter().map(ActionEntry::try_from).collect()
+    }
+
+    async fn channels(&self) -> Result<Vec<Channel>, StoreError> {
+        #[derive(FromRow)]
+        struct Row {
+            id: String,
+            name: String,
+            archived: bool,
+            settings: String,
+        }
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, name, archived, settings FROM channels ORDER BY name COLLATE NOCASE, id",
+        )
+        .fetch_all(&self.reader)
+        .await?;
+        let members: Vec<(String, String)> =
+            sqlx::query_as("SELECT channel_id, operator_id FROM channel_operators")
+                .fetch_all(&self.reader)
+                .await?;
+        rows.into_iter()
+            .map(|row| {
+                let settings: ChannelSettings = serde_json::from_str(&row.settings)
+                    .map_err(|err| StoreError::Corrupt(format!("channel settings: {err}")))?;
+                let operators = members
+                    .iter()
+                    .filter(|(channel, _)| *channel == row.id)
+                    .map(|(_, operator)| parse_uuid(operator).map(OperatorId))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Channel {
+                    id: ChannelId(parse_uuid(&row.id)?),
+                    name: row.name,
+                    archived: row.archived,
+                    operators,
+                    settings,
+                })
+            })
+            .collect()
+    }
+
+    async fn save_channel(&self, channel: &Channel, at: Timestamp) -> Result<(), StoreError> {
+        let settings = serde_json::to_string(&channel.settings)
+            .map_err(|err| StoreError::Corrupt(format!("channel settings: {err}")))?;
+        sqlx::query(
+            "INSERT INTO channels (id, name, archived, settings, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
+             archived = excluded.archived, settings = excluded.settings, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(channel.id.to_string())
+        .bind(&channel.name)
+        .bind(channel.archived)
+        .bind(settings)
+        .bind(at.0)
+        .bind(at.0)
+        .execute(&self.writer)
+        .await
+        .map_err(conflict_if_taken)?;
+        Ok(())
+    }
+
+    async fn set_channel_operators(
+        &self,
+        channel: ChannelId,
+        operators: &[OperatorId],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("DELETE FROM channel_operators WHERE channel_id = ?")
+            .bind(channel.to_string())
+            .execute(&mut *tx)
+            .await?;
+        for operator in operators {
+            sqlx::query(
+                "INSERT OR IGNORE INTO channel_operators (channel_id, operator_id) VALUES (?, ?)",
+            )
+            .bind(channel.to_string())
+            .bind(operator.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_channel_member(
+        &self,
+        channel: ChannelId,
+        operator: OperatorId,
+        serves: bool,
+    ) -> Result<(), StoreError> {
+        let sql = if serves {
+            "INSERT OR IGNORE INTO channel_operators (channel_id, operator_id) VALUES (?, ?)"
+        } else {
+            "DELETE FROM channel_operators WHERE channel_id = ? AND operator_id = ?"
+        };
+        sqlx::query(sql)
+            .bind(channel.to_string())
+            .bind(operator.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {

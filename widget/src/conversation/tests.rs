@@ -83,6 +83,7 @@ fn active_chat() -> Conversation {
             EventKind::ChatStarted {
                 visitor: None,
                 visitor_name: "Vera".into(),
+                channel: None,
             },
         ),
         visitor_says(2, "Hello"),

@@ -1,0 +1,187 @@
+//! Settings (admins only, A5): the default invitation text, when an operator shows as away and
+//! counts as gone, how many chats an operator may take at once, and whether visitors must give
+//! their name. Channels may override the last and the invitation. The server validates and
+//! names the field at fault.
+
+use domain::ErrorCode;
+use domain::settings::Settings;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api;
+use crate::components::form_failure::Failure;
+use crate::routes::admin_operators::is_admin;
+use crate::state::Console;
+
+/// The fields the server may name.
+const FIELDS: [&str; 4] = [
+    "invitation_text",
+    "away_after_minutes",
+    "inactivity_timeout_minutes",
+    "max_chats_per_operator",
+];
+
+/// The Settings page.
+#[component]
+pub fn AdminSettingsPage() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let admin = move || is_admin(console);
+    let loaded = Resource::new(|| (), |()| api::load_settings());
+    view! {
+        <section class="page settings">
+            <h1>"Settings"</h1>
+            <Show when=admin fallback=AdminOnly>
+                <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match loaded.await {
+                            Ok(settings) => view! { <SettingsForm settings /> }.into_any(),
+                            Err(err) if err.code() == ErrorCode::Forbidden => {
+                                view! { <AdminOnly /> }.into_any()
+                            }
+                            Err(err) => view! {
+                                <p class="error" data-testid="settings-error">{err.message().to_owned()}</p>
+                            }
+                                .into_any(),
+                        }
+                    })}
+                </Suspense>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn AdminOnly() -> impl IntoView {
+    view! { <p class="empty" data-testid="settings-admin-only">"Only admins can change the settings."</p> }
+}
+
+#[component]
+fn NumberField(
+    label: &'static str,
+    hint: &'static str,
+    value: RwSignal<String>,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <input
+                type="number"
+                inputmode="numeric"
+                data-testid=testid
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            <span class="hint">{hint}</span>
+        </label>
+    }
+}
+
+#[component]
+fn SettingsForm(settings: Settings) -> impl IntoView {
+    let invitation = RwSignal::new(settings.invitation_text.clone());
+    let away = RwSignal::new(settings.away_after_minutes.to_string());
+    let inactivity = RwSignal::new(settings.inactivity_timeout_minutes.to_string());
+    let max_chats = RwSignal::new(settings.max_chats_per_operator.to_string());
+    let name_required = RwSignal::new(settings.visitor_name_required);
+    let failure = Failure::new("settings", &FIELDS);
+    let saved = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    // Until the page runs in the browser, Save would submit a plain form.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let fill = move |s: &Settings| {
+        invitation.set(s.invitation_text.clone());
+        away.set(s.away_after_minutes.to_string());
+        inactivity.set(s.inactivity_timeout_minutes.to_string());
+        max_chats.set(s.max_chats_per_operator.to_string());
+        name_required.set(s.visitor_name_required);
+    };
+    let save = move || {
+        busy.set(true);
+        saved.set(false);
+        spawn_local(async move {
+            let answer = api::save_settings(
+                invitation.get_untracked(),
+                away.get_untracked(),
+                inactivity.get_untracked(),
+                max_chats.get_untracked(),
+                Some(name_required.get_untracked()),
+            )
+            .await;
+            if let Some(settings) = failure.take(answer) {
+                fill(&settings);
+                saved.set(true);
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form
+            class="form panel settings-form"
+            data-testid="settings-form"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                save();
+            }
+        >
+            <label>
+                "Default invitation"
+                <textarea
+                    rows="4"
+                    data-testid="settings-invitation"
+                    prop:value=move || invitation.get()
+                    on:input=move |ev| invitation.set(event_target_value(&ev))
+                ></textarea>
+                <span class="hint">
+                    "%name% is the operator's name in invitations (My profile), %channel% the chat's channel."
+                </span>
+            </label>
+            {failure.field("invitation_text")}
+            <NumberField
+                label="Away after (minutes)"
+                hint="An operator who sent nothing to the server for this long shows as away."
+                value=away
+                testid="settings-away"
+            />
+            {failure.field("away_after_minutes")}
+            <NumberField
+                label="Inactivity timeout (minutes)"
+                hint="An operator inactive this long counts as gone. Longer than the away threshold."
+                value=inactivity
+                testid="settings-inactivity"
+            />
+            {failure.field("inactivity_timeout_minutes")}
+            <NumberField
+                label="Most chats per operator at once"
+                hint="Accepting, joining or taking over one more is refused. 0: no limit."
+                value=max_chats
+                testid="settings-max-chats"
+            />
+            {failure.field("max_chats_per_operator")}
+            <label class="check">
+                <input
+                    type="checkbox"
+                    data-testid="settings-name-required"
+                    prop:checked=move || name_required.get()
+                    on:change=move |ev| name_required.set(event_target_checked(&ev))
+                />
+                "Visitors must give their name (channels may differ)"
+            </label>
+            <div class="actions">
+                <button
+                    type="submit"
+                    class="primary"
+                    data-testid="settings-save"
+                    disabled=move || !hydrated.get() || busy.get()
+                >
+                    "Save"
+                </button>
+                <Show when=move || saved.get()>
+                    <span class="saved" role="status" data-testid="settings-saved">"Saved."</span>
+                </Show>
+            </div>
+            {failure.general()}
+        </form>
+    }
+}

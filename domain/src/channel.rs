@@ -1,0 +1,204 @@
+//! Channels (departments): each is a queue of chats and the set of operators who serve it.
+//! Admins keep them; operators join and leave them; the bubble may be bound to one or let the
+//! visitor pick; the dashboard can show only the chats of my channels.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::ids::{ChannelId, OperatorId};
+
+/// Longest channel name, in characters.
+pub const MAX_CHANNEL_NAME_CHARS: usize = 60;
+
+/// A channel as admins keep it and the console shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    /// Id (also what the snippet's `data-channel` names).
+    pub id: ChannelId,
+    /// Shown to operators and, in the bubble's picker, to visitors.
+    pub name: String,
+    /// Archived channels take no new chats and are offered to nobody.
+    pub archived: bool,
+    /// The operators who serve it.
+    pub operators: Vec<OperatorId>,
+    /// Where it differs from the general settings.
+    pub settings: ChannelSettings,
+}
+
+impl Channel {
+    /// Whether the operator serves this channel.
+    pub fn serves(&self, operator: OperatorId) -> bool {
+        self.operators.contains(&operator)
+    }
+}
+
+/// A channel's own settings; `None` means "as in the general settings".
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelSettings {
+    /// Whether visitors must give their name to start a chat in this channel.
+    #[serde(default)]
+    pub visitor_name_required: Option<bool>,
+    /// The invitation text operators of this channel start from.
+    #[serde(default)]
+    pub invitation_text: Option<String>,
+}
+
+impl ChannelSettings {
+    /// Validates the channel settings form: `name_required` is `inherit`, `yes` or `no`; a
+    /// blank invitation text means the general one.
+    pub fn parse(name_required: &str, invitation_text: &str) -> Result<Self, Error> {
+        let visitor_name_required = match name_required.trim() {
+            "" | "inherit" => None,
+            "yes" => Some(true),
+            "no" => Some(false),
+            _ => {
+                return Err(Error::invalid(
+                    "name_required",
+                    "Choose whether visitors must give their name.",
+                ));
+            }
+        };
+        let text = invitation_text.trim();
+        let invitation_text = if text.is_empty() {
+            None
+        } else {
+            Some(crate::settings::parse_invitation_text(text)?)
+        };
+        Ok(Self {
+            visitor_name_required,
+            invitation_text,
+        })
+    }
+}
+
+/// Validates a channel name: not blank, at most [`MAX_CHANNEL_NAME_CHARS`] printable
+/// characters. Whether it is unique is the store's answer.
+pub fn parse_name(name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::invalid("name", "Give the channel a name."));
+    }
+    if name.chars().count() > MAX_CHANNEL_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "name",
+            format!("Channel names are limited to {MAX_CHANNEL_NAME_CHARS} printable characters."),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Which chats the dashboard lists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelFilter {
+    /// Every channel's chats.
+    #[default]
+    All,
+    /// Chats of the channels I serve, and chats in no channel (everyone's).
+    Mine,
+}
+
+impl ChannelFilter {
+    /// The filter as sent and remembered.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Mine => "mine",
+        }
+    }
+
+    /// Parses a remembered filter.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::All, Self::Mine]
+            .into_iter()
+            .find(|f| f.as_str() == s)
+    }
+
+    /// Whether a chat in `channel` is listed for an operator who serves `mine`.
+    pub fn admits(self, channel: Option<ChannelId>, mine: &[ChannelId]) -> bool {
+        match (self, channel) {
+            (Self::All, _) | (Self::Mine, None) => true,
+            (Self::Mine, Some(channel)) => mine.contains(&channel),
+        }
+    }
+}
+
+/// The channels `operator` serves, archived ones left out.
+pub fn channels_of(channels: &[Channel], operator: OperatorId) -> Vec<ChannelId> {
+    channels
+        .iter()
+        .filter(|c| !c.archived && c.serves(operator))
+        .map(|c| c.id)
+        .collect()
+}
+
+/// A channel's name, for showing a chat's channel.
+pub fn name_of(channels: &[Channel], id: ChannelId) -> Option<&str> {
+    channels
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.name.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn channel(n: u128, archived: bool, operators: &[u128]) -> Channel {
+        Channel {
+            id: ChannelId(Uuid::from_u128(n)),
+            name: format!("C{n}"),
+            archived,
+            operators: operators
+                .iter()
+                .map(|o| OperatorId(Uuid::from_u128(*o)))
+                .collect(),
+            settings: ChannelSettings::default(),
+        }
+    }
+
+    #[test]
+    fn names_are_trimmed_and_bounded() {
+        assert_eq!(parse_name("  Sales ").ok().as_deref(), Some("Sales"));
+        for bad in ["", "   ", "a\u{7}b", &"x".repeat(61)] {
+            let err = parse_name(bad).err().unwrap_or_else(|| panic!("{bad:?}"));
+            assert_eq!(err.field.as_deref(), Some("name"));
+        }
+        assert!(parse_name(&"é".repeat(60)).is_ok());
+    }
+
+    #[test]
+    fn my_channels_filter_keeps_mine_and_unassigned_chats() {
+        let me = OperatorId(Uuid::from_u128(7));
+        let channels = [
+            channel(1, false, &[7, 8]),
+            channel(2, false, &[8]),
+            channel(3, true, &[7]),
+        ];
+        let mine = channels_of(&channels, me);
+        assert_eq!(mine, vec![ChannelId(Uuid::from_u128(1))]);
+        let sales = Some(ChannelId(Uuid::from_u128(1)));
+        let support = Some(ChannelId(Uuid::from_u128(2)));
+        assert!(ChannelFilter::Mine.admits(sales, &mine));
+        assert!(!ChannelFilter::Mine.admits(support, &mine));
+        assert!(ChannelFilter::Mine.admits(None, &mine));
+        assert!(ChannelFilter::All.admits(support, &mine));
+        assert_eq!(ChannelFilter::parse("mine"), Some(ChannelFilter::Mine));
+        assert_eq!(ChannelFilter::parse("other"), None);
+    }
+
+    #[test]
+    fn channel_settings_inherit_unless_set() {
+        let inherit = ChannelSettings::parse("inherit", "  ").unwrap_or_default();
+        assert_eq!(inherit, ChannelSettings::default());
+        let own = ChannelSettings::parse("no", "Hi, %name% from sales").unwrap_or_default();
+        assert_eq!(own.visitor_name_required, Some(false));
+        assert_eq!(
+            own.invitation_text.as_deref(),
+            Some("Hi, %name% from sales")
+        );
+        let err = ChannelSettings::parse("maybe", "").err();
+        assert_eq!(err.and_then(|e| e.field).as_deref(), Some("name_required"));
+    }
+}

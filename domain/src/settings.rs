@@ -1,0 +1,318 @@
+//! The general settings admins keep (A5), with the rules that read them: the invitation text,
+//! presence thresholds, how many chats an operator may take at once and whether visitors must
+//! give their name. A channel may override what makes sense per channel.
+
+use serde::{Deserialize, Serialize};
+
+use crate::canned::{Variables, expand};
+use crate::channel::ChannelSettings;
+use crate::error::{Error, ErrorCode};
+
+/// The invitation operators start from, as the product has always shipped it.
+pub const DEFAULT_INVITATION: &str = "Hello! I'm %name%. If you have any questions or requests I'm ready to help you. Just click \"Start Chat\" button to start a conversation.";
+/// Longest invitation text, in characters.
+pub const MAX_INVITATION_CHARS: usize = 1000;
+/// Bounds of the away threshold, in minutes.
+pub const AWAY_MINUTES: (u32, u32) = (1, 240);
+/// Bounds of the inactivity timeout, in minutes.
+pub const INACTIVITY_MINUTES: (u32, u32) = (2, 1440);
+/// Largest per-operator chat limit (0 means no limit).
+pub const MAX_CHATS_LIMIT: u32 = 100;
+
+/// How present an online operator is, from how long ago they last did something (O16, O17).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Availability {
+    /// Did something within the away threshold.
+    Active,
+    /// Online, but idle for longer than the away threshold.
+    Away,
+    /// Idle for longer than the inactivity timeout: counts as gone, offered nothing.
+    Gone,
+}
+
+/// The general settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The default invitation; `%name%` is the operator's invitation name.
+    pub invitation_text: String,
+    /// An operator who sent nothing to the server for this long shows as away.
+    pub away_after_minutes: u32,
+    /// An operator inactive this long counts as gone: no chats are offered to them.
+    pub inactivity_timeout_minutes: u32,
+    /// How many open chats an operator may take part in at once; 0 means no limit.
+    pub max_chats_per_operator: u32,
+    /// Whether visitors must give their name to start a chat.
+    pub visitor_name_required: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            invitation_text: DEFAULT_INVITATION.to_owned(),
+            away_after_minutes: 5,
+            inactivity_timeout_minutes: 30,
+            max_chats_per_operator: 0,
+            visitor_name_required: true,
+        }
+    }
+}
+
+/// Validates an invitation text: not blank, at most [`MAX_INVITATION_CHARS`].
+pub fn parse_invitation_text(text: &str) -> Result<String, Error> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::invalid(
+            "invitation_text",
+            "Write the invitation visitors receive.",
+        ));
+    }
+    if text.chars().count() > MAX_INVITATION_CHARS {
+        return Err(Error::invalid(
+            "invitation_text",
+            format!("Invitations are limited to {MAX_INVITATION_CHARS} characters."),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+fn minutes(field: &str, value: &str, (low, high): (u32, u32), what: &str) -> Result<u32, Error> {
+    match value.trim().parse::<u32>() {
+        Ok(n) if (low..=high).contains(&n) => Ok(n),
+        _ => Err(Error::invalid(
+            field,
+            format!("{what} must be a whole number of minutes from {low} to {high}."),
+        )),
+    }
+}
+
+impl Settings {
+    /// Validates the settings form, naming the first field at fault.
+    pub fn parse(
+        invitation_text: &str,
+        away_after_minutes: &str,
+        inactivity_timeout_minutes: &str,
+        max_chats_per_operator: &str,
+        visitor_name_required: bool,
+    ) -> Result<Self, Error> {
+        let invitation_text = parse_invitation_text(invitation_text)?;
+        let away = minutes(
+            "away_after_minutes",
+            away_after_minutes,
+            AWAY_MINUTES,
+            "The away threshold",
+        )?;
+        let inactivity = minutes(
+            "inactivity_timeout_minutes",
+            inactivity_timeout_minutes,
+            INACTIVITY_MINUTES,
+            "The inactivity timeout",
+        )?;
+        if inactivity <= away {
+            return Err(Error::invalid(
+                "inactivity_timeout_minutes",
+                "The inactivity timeout must be longer than the away threshold.",
+            ));
+        }
+        let max_chats = match max_chats_per_operator.trim() {
+            "" => 0,
+            text => match text.parse::<u32>() {
+                Ok(n) if n <= MAX_CHATS_LIMIT => n,
+                _ => {
+                    return Err(Error::invalid(
+                        "max_chats_per_operator",
+                        format!(
+                            "Give a number of chats from 1 to {MAX_CHATS_LIMIT}, or 0 for no limit."
+                        ),
+                    ));
+                }
+            },
+        };
+        Ok(Self {
+            invitation_text,
+            away_after_minutes: away,
+            inactivity_timeout_minutes: inactivity,
+            max_chats_per_operator: max_chats,
+            visitor_name_required,
+        })
+    }
+
+    /// Whether a visitor must give their name to start a chat in a channel with `channel`
+    /// settings (or in no channel).
+    pub fn name_required(&self, channel: Option<&ChannelSettings>) -> bool {
+        channel
+            .and_then(|c| c.visitor_name_required)
+            .unwrap_or(self.visitor_name_required)
+    }
+
+    /// The invitation an operator starts from: the channel's own text or the general one, with
+    /// `%name%` (the operator's invitation name) and `%channel%` filled in. Other variables
+    /// stay visible, so the operator sees them before sending.
+    pub fn invitation(
+        &self,
+        channel: Option<(&str, &ChannelSettings)>,
+        operator_name: &str,
+    ) -> String {
+        let text = channel
+            .and_then(|(_, settings)| settings.invitation_text.as_deref())
+            .unwrap_or(&self.invitation_text);
+        expand(
+            text,
+            &Variables {
+                name: Some(operator_name.to_owned()),
+                visitor: None,
+                channel: channel.map(|(name, _)| name.to_owned()),
+            },
+        )
+    }
+
+    /// An online operator's availability after `idle_ms` milliseconds without activity.
+    pub fn availability(&self, idle_ms: i64) -> Availability {
+        let minutes = |m: u32| i64::from(m) * 60_000;
+        if idle_ms > minutes(self.inactivity_timeout_minutes) {
+            Availability::Gone
+        } else if idle_ms > minutes(self.away_after_minutes) {
+            Availability::Away
+        } else {
+            Availability::Active
+        }
+    }
+
+    /// Whether an operator already in `open_chats` open chats may take on another.
+    pub fn admits_another_chat(&self, open_chats: usize) -> Result<(), Error> {
+        let limit = self.max_chats_per_operator;
+        if limit == 0 || open_chats < usize::try_from(limit).unwrap_or(usize::MAX) {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorCode::TooManyChats,
+            format!(
+                "You already take part in as many chats as allowed at once ({limit}). Finish one first."
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(result: Result<Settings, Error>) -> Option<String> {
+        result.err().and_then(|e| e.field)
+    }
+
+    #[test]
+    fn defaults_follow_the_product() {
+        let settings = Settings::default();
+        assert!(settings.invitation_text.starts_with("Hello! I'm %name%."));
+        assert_eq!(settings.inactivity_timeout_minutes, 30);
+        assert_eq!(settings.max_chats_per_operator, 0);
+    }
+
+    #[test]
+    fn each_invalid_field_is_named() {
+        let ok = Settings::parse("Hi, %name%", "5", "30", "4", false);
+        assert_eq!(
+            ok.ok()
+                .map(|s| (s.away_after_minutes, s.max_chats_per_operator)),
+            Some((5, 4))
+        );
+        assert_eq!(
+            field(Settings::parse(" ", "5", "30", "0", true)).as_deref(),
+            Some("invitation_text")
+        );
+        assert_eq!(
+            field(Settings::parse(&"x".repeat(1001), "5", "30", "0", true)).as_deref(),
+            Some("invitation_text")
+        );
+        for away in ["0", "241", "five", "-1", ""] {
+            assert_eq!(
+                field(Settings::parse("Hi", away, "300", "0", true)).as_deref(),
+                Some("away_after_minutes"),
+                "{away}"
+            );
+        }
+        for inactivity in ["1", "1441", "5", "4", "x"] {
+            assert_eq!(
+                field(Settings::parse("Hi", "5", inactivity, "0", true)).as_deref(),
+                Some("inactivity_timeout_minutes"),
+                "{inactivity}"
+            );
+        }
+        for max in ["101", "-1", "lots"] {
+            assert_eq!(
+                field(Settings::parse("Hi", "5", "30", max, true)).as_deref(),
+                Some("max_chats_per_operator"),
+                "{max}"
+            );
+        }
+        assert_eq!(
+            Settings::parse("Hi", "5", "30", "", true)
+                .ok()
+                .map(|s| s.max_chats_per_operator),
+            Some(0)
+        );
+    }
+
+    #[test]
+    fn invitation_fills_name_and_channel_and_keeps_unknown_variables() {
+        let settings = Settings::default();
+        assert!(
+            settings
+                .invitation(None, "Ann")
+                .starts_with("Hello! I'm Ann. If you have")
+        );
+        let sales = ChannelSettings {
+            invitation_text: Some("%name% from %channel%, %visitor%? %x%".into()),
+            visitor_name_required: None,
+        };
+        assert_eq!(
+            settings.invitation(Some(("Sales", &sales)), "Ann"),
+            "Ann from Sales, %visitor%? %x%"
+        );
+        let inherit = ChannelSettings::default();
+        assert!(
+            settings
+                .invitation(Some(("Sales", &inherit)), "Bo")
+                .starts_with("Hello! I'm Bo.")
+        );
+    }
+
+    #[test]
+    fn name_requirement_is_per_channel_where_set() {
+        let settings = Settings {
+            visitor_name_required: false,
+            ..Settings::default()
+        };
+        assert!(!settings.name_required(None));
+        let strict = ChannelSettings {
+            visitor_name_required: Some(true),
+            invitation_text: None,
+        };
+        assert!(settings.name_required(Some(&strict)));
+        assert!(!settings.name_required(Some(&ChannelSettings::default())));
+    }
+
+    #[test]
+    fn idle_operators_turn_away_then_gone() {
+        let settings = Settings::default();
+        assert_eq!(settings.availability(0), Availability::Active);
+        assert_eq!(settings.availability(5 * 60_000), Availability::Active);
+        assert_eq!(settings.availability(5 * 60_000 + 1), Availability::Away);
+        assert_eq!(settings.availability(30 * 60_000), Availability::Away);
+        assert_eq!(settings.availability(30 * 60_000 + 1), Availability::Gone);
+    }
+
+    #[test]
+    fn capacity_is_checked_only_with_a_limit() {
+        let unlimited = Settings::default();
+        assert!(unlimited.admits_another_chat(1000).is_ok());
+        let two = Settings {
+            max_chats_per_operator: 2,
+            ..Settings::default()
+        };
+        assert!(two.admits_another_chat(1).is_ok());
+        let err = two.admits_another_chat(2).err().map(|e| e.code);
+        assert_eq!(err, Some(ErrorCode::TooManyChats));
+    }
+}

@@ -1,0 +1,444 @@
+//! Channels and settings on a real SQLite file: only admins keep them, operators join and
+//! leave channels, chats start in and move between channels, the dashboard's My channels
+//! filter follows membership, and the settings change what visitors and operators may do.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use domain::api::{NewVisitor, StartChat, VisitorChat};
+use domain::channel::{Channel, ChannelFilter};
+use domain::console::{ChatAction, ConsoleModel, Role};
+use domain::{ChannelId, ChatId, ErrorCode, EventId, EventKind, Viewer};
+use engine::store::sqlite::SqliteStore;
+use engine::{ChannelForm, Engine, EngineConfig, Session};
+
+async fn engine() -> (Engine, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    let config = EngineConfig {
+        visitor_name_required: false,
+        ..EngineConfig::default()
+    };
+    (Engine::new(Arc::new(store), config), dir)
+}
+
+fn form(name: &str) -> ChannelForm {
+    ChannelForm {
+        name: name.into(),
+        name_required: "inherit".into(),
+        ..ChannelForm::default()
+    }
+}
+
+async fn create(engine: &Engine, admin: &Session, name: &str) -> Channel {
+    engine.save_channel(admin, form(name)).await.unwrap()
+}
+
+async fn visitor_chat(
+    engine: &Engine,
+    name: Option<&str>,
+    channel: Option<ChannelId>,
+) -> Result<VisitorChat, domain::Error> {
+    let created = engine
+        .create_visitor(NewVisitor::default(), None)
+        .await
+        .unwrap();
+    let visitor = engine.authenticate_visitor(&created.token).await.unwrap();
+    engine
+        .start_chat(
+            &visitor,
+            StartChat {
+                name: name.map(str::to_owned),
+                message: "Hello".into(),
+                client_id: None,
+                channel,
+            },
+        )
+        .await
+}
+
+/// The chats the operator's dashboard lists under `filter`.
+async fn listed(engine: &Engine, who: &Session, filter: ChannelFilter) -> Vec<ChatId> {
+    let snapshot = engine.console_snapshot(who).await.unwrap();
+    let model = ConsoleModel::from_snapshot(&snapshot);
+    model.listed(filter).map(|c| c.id()).collect()
+}
+
+async fn event_count(engine: &Engine) -> usize {
+    engine
+        .store()
+        .events_after(EventId(0), 10_000)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn only_admins_keep_channels_and_settings_and_refusals_change_nothing() {
+    let (engine, _dir) = engine().await;
+    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let sales = create(&engine, &admin, "Sales").await;
+    let settings_before = engine.settings().await.unwrap();
+    for role in [Role::Operator, Role::Supervisor] {
+        let caller = common::ready_with_role(&engine, role.as_str(), role).await;
+        let before = engine.channels(&admin).await.unwrap();
+        let forbidden = |result: Result<(), domain::Error>| {
+            assert_eq!(result.unwrap_err().code, ErrorCode::Forbidden, "{role:?}");
+        };
+        forbidden(engine.save_channel(&caller, form("Mine")).await.map(|_| ()));
+        forbidden(
+            engine
+                .save_channel(
+                    &caller,
+                    ChannelForm {
+                        id: Some(sales.id),
+                        archived: true,
+                        ..form("Renamed")
+                    },
+                )
+                .await
+                .map(|_| ()),
+        );
+        forbidden(
+            engine
+                .set_channel_operators(&caller, sales.id, vec![caller.operator.id])
+                .await
+                .map(|_| ()),
+        );
+        forbidden(engine.settings_for(&caller).await.map(|_| ()));
+        forbidden(
+            engine
+                .save_settings(&caller, "Hi", "5", "30", "1", true)
+                .await
+                .map(|_| ()),
+        );
+        assert_eq!(engine.channels(&admin).await.unwrap(), before);
+        assert_eq!(engine.settings().await.unwrap(), settings_before);
+    }
+}
+
+#[tokio::test]
+async fn admins_create_rename_and_archive_channels_with_unique_names() {
+    let (engine, _dir) = engine().await;
+    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let ann = common::ready_operator(&engine, "Ann").await;
+    let sales = create(&engine, &admin, "  Sales ").await;
+    assert_eq!(sales.name, "Sales");
+    let taken = engine
+        .save_channel(&admin, form("sALES"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (taken.code, taken.field.as_deref()),
+        (ErrorCode::InvalidField, Some("name"))
+    );
+    let blank = engine.save_channel(&admin, form(" ")).await.unwrap_err();
+    assert_eq!(blank.field.as_deref(), Some("name"));
+    let renamed = engine
+        .save_channel(
+            &admin,
+            ChannelForm {
+                id: Some(sales.id),
+                ..form("Sales EMEA")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.id, renamed.name.as_str()),
+        (sales.id, "Sales EMEA")
+    );
+    assert_eq!(engine.channels(&ann).await.unwrap().len(), 1);
+
+    engine.join_channel(&ann, sales.id, true).await.unwrap();
+    engine
+        .save_channel(
+            &admin,
+            ChannelForm {
+                id: Some(sales.id),
+                archived: true,
+                ..form("Sales EMEA")
+            },
+        )
+        .await
+        .unwrap();
+    // An archived channel takes no new chats and no new operators; leaving it still works.
+    let bob = common::ready_operator(&engine, "Bob").await;
+    let join = engine.join_channel(&bob, sales.id, true).await.unwrap_err();
+    assert_eq!(join.code, ErrorCode::UnknownChannel);
+    let start = visitor_chat(&engine, Some("Vera"), Some(sales.id))
+        .await
+        .unwrap_err();
+    assert_eq!(start.code, ErrorCode::UnknownChannel);
+    assert!(engine.widget_config().await.unwrap().channels.is_empty());
+    let after = engine.join_channel(&ann, sales.id, false).await.unwrap();
+    assert!(after[0].operators.is_empty() && after[0].archived);
+    assert_eq!(event_count(&engine).await, 0);
+}
+
+#[tokio::test]
+async fn membership_drives_the_my_channels_filter_and_chats_move_between_channels() {
+    let (engine, _dir) = engine().await;
+    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let ann = common::ready_operator(&engine, "Ann").await;
+    let bob = common::ready_operator(&engine, "Bob").await;
+    let sales = create(&engine, &admin, "Sales").await;
+    let support = create(&engine, &admin, "Support").await;
+    // The admin puts Ann in Sales; Bob joins Support himself.
+    let set = engine
+        .set_channel_operators(&admin, sales.id, vec![ann.operator.id, ann.operator.id])
+        .await
+        .unwrap();
+    assert_eq!(set.operators, vec![ann.operator.id]);
+    let stranger = engine
+        .set_channel_operators(
+            &admin,
+            sales.id,
+            vec![domain::OperatorId(uuid::Uuid::nil())],
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(stranger.field.as_deref(), Some("operators"));
+    let channels = engine.join_channel(&bob, support.id, true).await.unwrap();
+    assert!(
+        channels
+            .iter()
+            .any(|c| c.id == support.id && c.serves(bob.operator.id))
+    );
+
+    let in_sales = visitor_chat(&engine, Some("Sam"), Some(sales.id))
+        .await
+        .unwrap();
+    let in_support = visitor_chat(&engine, Some("Sue"), Some(support.id))
+        .await
+        .unwrap();
+    let general = visitor_chat(&engine, Some("Gil"), None).await.unwrap();
+    let unknown = visitor_chat(&engine, Some("Una"), Some(ChannelId(uuid::Uuid::nil())))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code, ErrorCode::UnknownChannel);
+    let stored = engine.store().chat(in_sales.id).await.unwrap().unwrap();
+    assert_eq!(stored.state.channel, Some(sales.id));
+
+    let all = vec![in_sales.id, in_support.id, general.id];
+    assert_eq!(listed(&engine, &ann, ChannelFilter::All).await, all);
+    assert_eq!(
+        listed(&engine, &ann, ChannelFilter::Mine).await,
+        vec![in_sales.id, general.id]
+    );
+    assert_eq!(
+        listed(&engine, &bob, ChannelFilter::Mine).await,
+        vec![in_support.id, general.id]
+    );
+
+    // Bob moves the waiting Sales chat to Support: it leaves Ann's channels for his.
+    let moved = engine
+        .move_chat(&bob, in_sales.id, support.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        moved[0].kind,
+        EventKind::ChannelChanged { ref channel_name, .. } if channel_name == "Support"
+    ));
+    assert_eq!(
+        listed(&engine, &ann, ChannelFilter::Mine).await,
+        vec![general.id]
+    );
+    assert_eq!(
+        listed(&engine, &bob, ChannelFilter::Mine).await,
+        vec![in_sales.id, in_support.id, general.id]
+    );
+    // Leaving the channel takes its chats off Bob's filtered dashboard, except chats he is in.
+    engine.accept_chat(&bob, in_support.id).await.unwrap();
+    engine.join_channel(&bob, support.id, false).await.unwrap();
+    assert_eq!(
+        listed(&engine, &bob, ChannelFilter::Mine).await,
+        vec![in_support.id, general.id]
+    );
+
+    // Once taken, only its participants move a chat; archived channels take none; the
+    // visitor never learns of it.
+    let err = engine
+        .move_chat(&ann, in_support.id, sales.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotAParticipant);
+    let archived = create(&engine, &admin, "Old").await;
+    engine
+        .save_channel(
+            &admin,
+            ChannelForm {
+                id: Some(archived.id),
+                archived: true,
+                ..form("Old")
+            },
+        )
+        .await
+        .unwrap();
+    let before = event_count(&engine).await;
+    let err = engine
+        .move_chat(&bob, in_support.id, archived.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::UnknownChannel);
+    assert_eq!(event_count(&engine).await, before);
+    engine
+        .move_chat(&bob, in_support.id, sales.id)
+        .await
+        .unwrap();
+    let events = engine.store().chat_events(in_support.id).await.unwrap();
+    let change = events
+        .iter()
+        .find(|l| matches!(l.event.kind, EventKind::ChannelChanged { .. }))
+        .unwrap();
+    assert!(!change.visibility.admits(Viewer::Visitor));
+    let log = engine
+        .action_log(&admin, &domain::log::ActionFilter::default())
+        .await
+        .unwrap();
+    assert!(log.entries.iter().any(|e| e.action == "change_channel"
+        && e.chat == Some(in_support.id)
+        && e.object.as_deref() == Some("Sales")));
+    assert!(log.entries.iter().any(|e| e.action == "join_channel"));
+    assert!(
+        log.entries
+            .iter()
+            .any(|e| e.action == "set_channel_operators")
+    );
+}
+
+#[tokio::test]
+async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
+    let (engine, _dir) = engine().await;
+    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let ann = common::ready_operator(&engine, "Ann").await;
+    let defaults = engine.settings_for(&admin).await.unwrap();
+    assert_eq!(defaults.inactivity_timeout_minutes, 30);
+    assert!(!defaults.visitor_name_required, "follows the server's flag");
+
+    let bad = engine
+        .save_settings(&admin, "Hi %name%", "10", "5", "0", false)
+        .await
+        .unwrap_err();
+    assert_eq!(bad.field.as_deref(), Some("inactivity_timeout_minutes"));
+    assert_eq!(engine.settings().await.unwrap(), defaults);
+
+    // Names: not required in general, required in Sales.
+    let sales = engine
+        .save_channel(
+            &admin,
+            ChannelForm {
+                name_required: "yes".into(),
+                invitation_text: "%name% from %channel% here.".into(),
+                ..form("Sales")
+            },
+        )
+        .await
+        .unwrap();
+    let config = engine.widget_config().await.unwrap();
+    assert!(!config.name_required);
+    assert_eq!(config.channels.len(), 1);
+    assert!(config.channels[0].name_required);
+    let nameless = visitor_chat(&engine, None, Some(sales.id))
+        .await
+        .unwrap_err();
+    assert_eq!(nameless.code, ErrorCode::NameRequired);
+    let first = visitor_chat(&engine, None, None).await.unwrap();
+    let second = visitor_chat(&engine, Some("Sam"), Some(sales.id))
+        .await
+        .unwrap();
+
+    // Capacity: one chat at a time.
+    engine
+        .save_settings(&admin, "Hello! I'm %name%.", "5", "30", "1", false)
+        .await
+        .unwrap();
+    engine.accept_chat(&ann, first.id).await.unwrap();
+    let before = event_count(&engine).await;
+    let full = engine.accept_chat(&ann, second.id).await.unwrap_err();
+    assert_eq!(full.code, ErrorCode::TooManyChats);
+    assert_eq!(event_count(&engine).await, before);
+    engine
+        .operator_command(&ann, first.id, &ChatAction::Close.command())
+        .await
+        .unwrap();
+    engine.accept_chat(&ann, second.id).await.unwrap();
+
+    // Invitations: the general text or the channel's, signed with the invitation name.
+    assert_eq!(
+        engine.invitation_text(&ann, None).await.unwrap(),
+        "Hello! I'm Ann."
+    );
+    engine
+        .save_profile(&ann, "", "", "Ann from Acme")
+        .await
+        .unwrap();
+    let ann = Session {
+        operator: engine
+            .store()
+            .operator_by_id(ann.operator.id)
+            .await
+            .unwrap()
+            .unwrap(),
+        ..ann
+    };
+    assert_eq!(
+        engine.invitation_text(&ann, Some(sales.id)).await.unwrap(),
+        "Ann from Acme from Sales here."
+    );
+}
+
+#[tokio::test]
+async fn idle_operators_show_as_away_and_then_count_as_gone() {
+    let (engine, _dir) = engine().await;
+    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let ann = common::ready_operator(&engine, "Ann").await;
+    let bob = common::ready_operator(&engine, "Bob").await;
+    let _ann_online = engine.go_online(&ann);
+    let _bob_online = engine.go_online(&bob);
+    let chat = visitor_chat(&engine, Some("Vera"), None).await.unwrap();
+    engine.accept_chat(&ann, chat.id).await.unwrap();
+    let away = |list: &[domain::console::OnlineOperator]| {
+        list.iter()
+            .find(|o| o.id == bob.operator.id)
+            .map(|o| o.away)
+    };
+
+    // Just arrived: active.
+    let listed = engine.online_operators(&ann).await.unwrap();
+    assert_eq!(away(&listed), Some(false));
+
+    // Idle past the away threshold (5 minutes by default): away, still offered chats.
+    let minutes_ago = |m: i64| domain::Timestamp(engine::now().0 - m * 60_000);
+    engine.note_activity_at(&bob, minutes_ago(6));
+    let listed = engine.online_operators(&ann).await.unwrap();
+    assert_eq!(away(&listed), Some(true));
+
+    // Idle past the inactivity timeout: gone, and nothing is offered to him.
+    engine
+        .save_settings(&admin, "Hello! I'm %name%.", "5", "20", "0", true)
+        .await
+        .unwrap();
+    engine.note_activity_at(&bob, minutes_ago(21));
+    let listed = engine.online_operators(&ann).await.unwrap();
+    assert_eq!(away(&listed), None);
+    let before = event_count(&engine).await;
+    let err = engine
+        .offer_chat(&ann, chat.id, domain::OfferKind::Invite, bob.operator.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::OperatorUnavailable);
+    assert_eq!(event_count(&engine).await, before);
+
+    // Back at work: active again.
+    engine.note_activity(&bob);
+    let listed = engine.online_operators(&ann).await.unwrap();
+    assert_eq!(away(&listed), Some(false));
+    engine
+        .offer_chat(&ann, chat.id, domain::OfferKind::Invite, bob.operator.id)
+        .await
+        .unwrap();
+}
