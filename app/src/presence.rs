@@ -79,7 +79,9 @@ impl ChatActivity {
                 Doing::Viewing,
                 *active,
             ),
-            Signal::Presence { .. } | Signal::VisitorPage { .. } => return,
+            Signal::Presence { .. } | Signal::VisitorPage { .. } | Signal::ChannelsChanged => {
+                return;
+            }
         };
         self.entries.retain(|e| {
             e.until > now && !(e.chat == chat && e.who == who && e.doing.same_kind(doing))

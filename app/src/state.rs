@@ -296,6 +296,11 @@ pub mod live {
         match signal {
             Signal::Presence { .. } => console.roster.update(|r| r.hear(signal)),
             Signal::VisitorPage { chat_id, .. } => console.visitor_moved.set(Some(*chat_id)),
+            Signal::ChannelsChanged => spawn_local(async move {
+                if let Ok(channels) = api::list_channels().await {
+                    console.model.update(|m| m.channels = channels);
+                }
+            }),
             Signal::Typing { .. } | Signal::Viewing { .. } => {
                 console.activity.update(|a| a.hear(signal, now()));
             }

@@ -50,6 +50,8 @@ pub enum Signal {
         /// Online now?
         online: bool,
     },
+    /// Channels or who serves them changed: consoles list them afresh.
+    ChannelsChanged,
     /// The visitor of a chat moved to another page of the site.
     VisitorPage {
         /// The chat.
@@ -67,11 +69,18 @@ impl Signal {
             Self::Viewing { .. } => "viewing",
             Self::Presence { .. } => "presence",
             Self::VisitorPage { .. } => "visitor_page",
+            Self::ChannelsChanged => "channels_changed",
         }
     }
 
     /// Every signal name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 4] = ["typing", "viewing", "presence", "visitor_page"];
+    pub const NAMES: [&'static str; 5] = [
+        "typing",
+        "viewing",
+        "presence",
+        "visitor_page",
+        "channels_changed",
+    ];
 
     /// The chat it is about, if any.
     pub fn chat(&self) -> Option<ChatId> {
@@ -79,7 +88,7 @@ impl Signal {
             Self::Typing { chat_id, .. }
             | Self::Viewing { chat_id, .. }
             | Self::VisitorPage { chat_id, .. } => Some(*chat_id),
-            Self::Presence { .. } => None,
+            Self::Presence { .. } | Self::ChannelsChanged => None,
         }
     }
 

@@ -4,7 +4,8 @@ import { browse, expect, firstLogIn, startServer, test } from "./server";
 // Channels and settings (A4 A5 O3 O18 O24 V1): the admin creates channels and puts an operator
 // in one, binds the snippet to it and limits operators to one chat at a time; a bubble bound to
 // the channel starts its chats there, an unbound one lets the visitor pick; the operator's
-// dashboard filters to My channels, moves a chat to another channel and is refused a second.
+// dashboard filters to My channels (following the admin's changes live), moves a chat to
+// another channel and is refused a second.
 
 const OLGA = { email: "olga@example.com", name: "Olga" };
 
@@ -104,6 +105,15 @@ test("channels route chats, filter the dashboard and the settings limit operator
     await expect(waiting).toHaveCount(1);
     await expect(waiting).toContainText("Visitor");
     await expect(waiting.getByTestId("chat-channel")).toHaveText("Sales");
+
+    // The admin puts Olga in Support too: her My channels list follows without a reload.
+    await open(admin.page, "/channels");
+    const supportRow = admin.page.locator(`[data-testid="channel-row"][data-channel-id="${support}"]`);
+    await supportRow.getByTestId("channel-edit").click();
+    await supportRow.locator(`[data-testid="channel-operator"][data-email="${OLGA.email}"]`).check();
+    await supportRow.getByTestId("channel-save").click();
+    await expect(supportRow).toContainText("1 operator");
+    await expect(waiting).toHaveCount(2);
     await olga.page.getByTestId("filter-all").click();
     await expect(waiting).toHaveCount(2);
     await expect(waiting.filter({ hasText: "Bea" }).getByTestId("chat-channel")).toHaveText("Support");

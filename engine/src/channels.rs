@@ -1,10 +1,11 @@
 //! Channels (A4, O18, O24): admins create, rename and archive them and set their operators;
 //! operators join and leave them and move chats between them. Archived channels keep their
-//! chats but take no new ones, and nobody joins them.
+//! chats but take no new ones, and nobody joins them. Every change is signalled to the open
+//! consoles, so their My channels filter follows at once.
 
 use domain::channel::{Channel, ChannelSettings, parse_name};
 use domain::console::Role;
-use domain::{ChannelId, ChatEvent, ChatId, Command, Error, ErrorCode, OperatorId};
+use domain::{ChannelId, ChatEvent, ChatId, Command, Error, ErrorCode, OperatorId, Signal};
 use uuid::Uuid;
 
 use crate::operators::Session;
@@ -109,6 +110,7 @@ impl Engine {
         }
         self.record(session, action, None, Some(channel.name.clone()))
             .await;
+        self.bus.signal(Signal::ChannelsChanged, None);
         Ok(channel)
     }
 
@@ -149,6 +151,7 @@ impl Engine {
             Some(existing.name.clone()),
         )
         .await;
+        self.bus.signal(Signal::ChannelsChanged, None);
         Ok(Channel {
             operators,
             ..existing
@@ -180,6 +183,7 @@ impl Engine {
                 "leave_channel"
             };
             self.record(session, action, None, Some(target.name)).await;
+            self.bus.signal(Signal::ChannelsChanged, None);
         }
         self.store.channels().await.map_err(internal)
     }
