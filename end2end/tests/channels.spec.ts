@@ -79,6 +79,9 @@ test("channels route chats, filter the dashboard and the settings limit operator
     await olga.page.getByTestId("nav-dashboard").click();
     await olga.page.getByTestId("filter-mine").click();
     await expect(olga.page.getByTestId("filter-mine")).toHaveAttribute("aria-pressed", "true");
+    // The browser remembers the choice.
+    await open(olga.page, "/");
+    await expect(olga.page.getByTestId("filter-mine")).toHaveAttribute("aria-pressed", "true");
 
     // Vera's site is bound to Sales: no department to pick, no name needed.
     await vera.page.goto(`/demo?channel=${sales}`);

@@ -35,11 +35,32 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
+/// Where the browser keeps the dashboard's channel filter.
+#[cfg_attr(
+    not(feature = "hydrate"),
+    allow(dead_code, reason = "remembered in the browser only")
+)]
+const FILTER_KEY: &str = "switchboard:channel-filter";
+
 /// All channels / My channels (the channels I serve, and chats in none).
 #[component]
 fn FilterSwitch() -> impl IntoView {
     let console = expect_context::<Console>();
     let has_channels = move || console.model.with(|m| !m.channels.is_empty());
+    // The dashboard opens as this browser left it (after hydration, so the page matches).
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(filter) =
+            crate::browser::remembered(FILTER_KEY).and_then(|f| ChannelFilter::parse(&f))
+        {
+            console.channel_filter.set(filter);
+        }
+    });
+    let choose = move |filter: ChannelFilter| {
+        console.channel_filter.set(filter);
+        #[cfg(feature = "hydrate")]
+        crate::browser::remember(FILTER_KEY, filter.as_str());
+    };
     let choice = move |filter: ChannelFilter, label: &'static str| {
         view! {
             <button
@@ -47,7 +68,7 @@ fn FilterSwitch() -> impl IntoView {
                 class:primary=move || console.channel_filter.get() == filter
                 aria-pressed=move || (console.channel_filter.get() == filter).to_string()
                 data-testid=format!("filter-{}", filter.as_str())
-                on:click=move |_| console.channel_filter.set(filter)
+                on:click=move |_| choose(filter)
             >
                 {label}
             </button>
