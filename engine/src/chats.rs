@@ -9,6 +9,7 @@
 use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat, VisitorCreated, VisitorView};
 use domain::chat::{MessageBody, parse_client_id, parse_display_name};
 use domain::console::{ChatSummary, ConsoleSnapshot, Monitoring, MyChat};
+use domain::settings::Settings;
 use domain::{
     Actor, ChatEvent, ChatId, ChatState, ChatStatus, Command, Error, ErrorCode, EventId, EventKind,
     OperatorId, Viewer, VisitorId,
@@ -308,7 +309,7 @@ impl Engine {
                     }
                 }
             }
-            match self.attempt(stored, actor, command).await? {
+            match self.attempt(stored, actor, command, None).await? {
                 Attempt::Done(events) => {
                     return events
                         .into_iter()
@@ -345,8 +346,11 @@ impl Engine {
         command: &Command,
     ) -> Result<Vec<ChatEvent>, Error> {
         session.require_ready()?;
-        self.check_capacity(session, chat, command).await?;
-        let events = self.execute(chat, &session.actor(), command).await?;
+        let settings = self.settings().await?;
+        let limit = (settings.max_chats_per_operator > 0).then_some(&settings);
+        let events = self
+            .execute_limited(chat, &session.actor(), command, limit)
+            .await?;
         if let (Some(action), false) = (command.action_name(), events.is_empty()) {
             let object = match command {
                 Command::Offer { target_name, .. } => Some(target_name.clone()),
@@ -359,27 +363,22 @@ impl Engine {
         Ok(events)
     }
 
-    /// Refuses a command that would make the operator a participant of one more visitor chat
-    /// than the settings allow (accept, join, an invitation or transfer taken, observer to
-    /// participant).
+    /// Refuses `decided` if it makes the operator a participant of one more visitor chat than
+    /// `settings` allow (accept, join, an invitation or transfer taken, observer to
+    /// participant). Called with the commit lock held, so two such commands of one operator
+    /// cannot both pass on the same count.
     async fn check_capacity(
         &self,
-        session: &Session,
-        chat: ChatId,
-        command: &Command,
+        before: &ChatState,
+        decided: &ChatState,
+        actor: &Actor,
+        settings: &Settings,
     ) -> Result<(), Error> {
-        let settings = self.settings().await?;
-        if settings.max_chats_per_operator == 0 {
+        let Actor::Operator { id: me, .. } = actor else {
             return Ok(());
-        }
-        let me = session.operator.id;
-        let stored = self.load(chat).await?;
-        let mut after = stored.state.clone();
-        let takes_on = after.execute(&session.actor(), command).is_ok()
-            && !stored.state.is_private()
-            && !stored.state.is_participant(me)
-            && after.is_participant(me);
-        if !takes_on {
+        };
+        let me = *me;
+        if before.is_private() || before.is_participant(me) || !decided.is_participant(me) {
             return Ok(());
         }
         let open = self
@@ -391,7 +390,7 @@ impl Engine {
             .filter(|m| {
                 let state = &m.chat.state;
                 !state.is_private()
-                    && state.id != chat
+                    && state.id != before.id
                     && state.is_participant(me)
                     && matches!(state.status, ChatStatus::Waiting | ChatStatus::Active)
             })
@@ -514,9 +513,21 @@ impl Engine {
         actor: &Actor,
         command: &Command,
     ) -> Result<Vec<ChatEvent>, Error> {
+        self.execute_limited(chat, actor, command, None).await
+    }
+
+    /// Like [`Engine::execute`], refusing a command that takes the operator past the per-operator
+    /// chat limit of `limit`.
+    async fn execute_limited(
+        &self,
+        chat: ChatId,
+        actor: &Actor,
+        command: &Command,
+        limit: Option<&Settings>,
+    ) -> Result<Vec<ChatEvent>, Error> {
         for _ in 0..MAX_ATTEMPTS {
             let stored = self.load(chat).await?;
-            if let Attempt::Done(events) = self.attempt(stored, actor, command).await? {
+            if let Attempt::Done(events) = self.attempt(stored, actor, command, limit).await? {
                 return Ok(events);
             }
         }
@@ -529,13 +540,18 @@ impl Engine {
         stored: StoredChat,
         actor: &Actor,
         command: &Command,
+        limit: Option<&Settings>,
     ) -> Result<Attempt, Error> {
+        let before = limit.map(|settings| (stored.state.clone(), settings));
         let mut state = stored.state;
         let recorded = state.execute(actor, command)?;
         if recorded.is_empty() {
             return Ok(Attempt::Done(Vec::new()));
         }
         let _commit = self.commit_lock.lock().await;
+        if let Some((before, settings)) = &before {
+            self.check_capacity(before, &state, actor, settings).await?;
+        }
         match self
             .store
             .commit(&state, stored.version, &recorded, now())

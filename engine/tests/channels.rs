@@ -372,7 +372,19 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
         .operator_command(&ann, first.id, &ChatAction::Close.command())
         .await
         .unwrap();
-    engine.accept_chat(&ann, second.id).await.unwrap();
+    // Two accepts at once cannot both pass on the same count: exactly one wins.
+    let third = visitor_chat(&engine, Some("Tom"), None).await.unwrap();
+    let (a, b) = tokio::join!(
+        engine.accept_chat(&ann, second.id),
+        engine.accept_chat(&ann, third.id)
+    );
+    assert_eq!(
+        usize::from(a.is_ok()) + usize::from(b.is_ok()),
+        1,
+        "{a:?} {b:?}"
+    );
+    let refused = a.err().or(b.err()).unwrap();
+    assert_eq!(refused.code, ErrorCode::TooManyChats);
 
     // Invitations: the general text or the channel's, signed with the invitation name.
     assert_eq!(
