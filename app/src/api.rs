@@ -378,6 +378,7 @@ pub async fn save_channel(
     archived: Option<bool>,
     name_required: String,
     invitation_text: String,
+    invitation_name: Option<String>,
 ) -> Result<Channel, ConsoleError> {
     let (context, session) = ssr::session().await?;
     let form = engine::ChannelForm {
@@ -386,6 +387,7 @@ pub async fn save_channel(
         archived: archived.unwrap_or(false),
         name_required,
         invitation_text,
+        invitation_name: invitation_name.unwrap_or_default(),
     };
     Ok(context.engine.save_channel(&session, form).await?)
 }

@@ -41,12 +41,20 @@ pub struct ChannelSettings {
     /// The invitation text operators of this channel start from.
     #[serde(default)]
     pub invitation_text: Option<String>,
+    /// The name every operator of this channel signs invitations with (`%name%`), e.g. "Acme
+    /// Sales"; `None`: each operator's own.
+    #[serde(default)]
+    pub invitation_name: Option<String>,
 }
 
 impl ChannelSettings {
     /// Validates the channel settings form: `name_required` is `inherit`, `yes` or `no`; a
-    /// blank invitation text means the general one.
-    pub fn parse(name_required: &str, invitation_text: &str) -> Result<Self, Error> {
+    /// blank invitation text means the general one, a blank invitation name each operator's.
+    pub fn parse(
+        name_required: &str,
+        invitation_text: &str,
+        invitation_name: &str,
+    ) -> Result<Self, Error> {
         let visitor_name_required = match name_required.trim() {
             "" | "inherit" => None,
             "yes" => Some(true),
@@ -64,9 +72,25 @@ impl ChannelSettings {
         } else {
             Some(crate::settings::parse_invitation_text(text)?)
         };
+        let invitation_name = match invitation_name.trim() {
+            "" => None,
+            name if name.chars().count() > crate::chat::MAX_NAME_CHARS
+                || name.chars().any(char::is_control) =>
+            {
+                return Err(Error::invalid(
+                    "invitation_name",
+                    format!(
+                        "The name in invitations is limited to {} printable characters.",
+                        crate::chat::MAX_NAME_CHARS
+                    ),
+                ));
+            }
+            name => Some(name.to_owned()),
+        };
         Ok(Self {
             visitor_name_required,
             invitation_text,
+            invitation_name,
         })
     }
 }
@@ -190,15 +214,22 @@ mod tests {
 
     #[test]
     fn channel_settings_inherit_unless_set() {
-        let inherit = ChannelSettings::parse("inherit", "  ").unwrap_or_default();
+        let inherit = ChannelSettings::parse("inherit", "  ", " ").unwrap_or_default();
         assert_eq!(inherit, ChannelSettings::default());
-        let own = ChannelSettings::parse("no", "Hi, %name% from sales").unwrap_or_default();
+        let own = ChannelSettings::parse("no", "Hi, %name% from sales", " Acme Sales ")
+            .unwrap_or_default();
         assert_eq!(own.visitor_name_required, Some(false));
         assert_eq!(
             own.invitation_text.as_deref(),
             Some("Hi, %name% from sales")
         );
-        let err = ChannelSettings::parse("maybe", "").err();
+        assert_eq!(own.invitation_name.as_deref(), Some("Acme Sales"));
+        let err = ChannelSettings::parse("maybe", "", "").err();
         assert_eq!(err.and_then(|e| e.field).as_deref(), Some("name_required"));
+        let err = ChannelSettings::parse("yes", "", &"n".repeat(81)).err();
+        assert_eq!(
+            err.and_then(|e| e.field).as_deref(),
+            Some("invitation_name")
+        );
     }
 }

@@ -146,8 +146,8 @@ impl Settings {
     }
 
     /// The invitation an operator starts from: the channel's own text or the general one, with
-    /// `%name%` (the operator's invitation name) and `%channel%` filled in. Other variables
-    /// stay visible, so the operator sees them before sending.
+    /// `%name%` (the channel's invitation name, else the operator's) and `%channel%` filled in.
+    /// Other variables stay visible, so the operator sees them before sending.
     pub fn invitation(
         &self,
         channel: Option<(&str, &ChannelSettings)>,
@@ -156,10 +156,13 @@ impl Settings {
         let text = channel
             .and_then(|(_, settings)| settings.invitation_text.as_deref())
             .unwrap_or(&self.invitation_text);
+        let name = channel
+            .and_then(|(_, settings)| settings.invitation_name.as_deref())
+            .unwrap_or(operator_name);
         expand(
             text,
             &Variables {
-                name: Some(operator_name.to_owned()),
+                name: Some(name.to_owned()),
                 visitor: None,
                 channel: channel.map(|(name, _)| name.to_owned()),
             },
@@ -264,11 +267,20 @@ mod tests {
         );
         let sales = ChannelSettings {
             invitation_text: Some("%name% from %channel%, %visitor%? %x%".into()),
-            visitor_name_required: None,
+            ..ChannelSettings::default()
         };
         assert_eq!(
             settings.invitation(Some(("Sales", &sales)), "Ann"),
             "Ann from Sales, %visitor%? %x%"
+        );
+        let signed = ChannelSettings {
+            invitation_name: Some("Acme Sales".into()),
+            ..ChannelSettings::default()
+        };
+        assert!(
+            settings
+                .invitation(Some(("Sales", &signed)), "Ann")
+                .starts_with("Hello! I'm Acme Sales.")
         );
         let inherit = ChannelSettings::default();
         assert!(
@@ -287,7 +299,7 @@ mod tests {
         assert!(!settings.name_required(None));
         let strict = ChannelSettings {
             visitor_name_required: Some(true),
-            invitation_text: None,
+            ..ChannelSettings::default()
         };
         assert!(settings.name_required(Some(&strict)));
         assert!(!settings.name_required(Some(&ChannelSettings::default())));

@@ -29,6 +29,8 @@ pub struct ChannelForm {
     pub name_required: String,
     /// Blank: the general invitation.
     pub invitation_text: String,
+    /// Blank: each operator signs with their own name.
+    pub invitation_name: String,
 }
 
 impl Engine {
@@ -73,7 +75,11 @@ impl Engine {
     ) -> Result<Channel, Error> {
         session.require_role(Role::Admin)?;
         let name = parse_name(&form.name)?;
-        let settings = ChannelSettings::parse(&form.name_required, &form.invitation_text)?;
+        let settings = ChannelSettings::parse(
+            &form.name_required,
+            &form.invitation_text,
+            &form.invitation_name,
+        )?;
         let (channel, action) = match form.id {
             Some(id) => {
                 let existing = self.channel(id).await?;

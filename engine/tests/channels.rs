@@ -340,6 +340,7 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
             ChannelForm {
                 name_required: "yes".into(),
                 invitation_text: "%name% from %channel% here.".into(),
+                invitation_name: "Acme".into(),
                 ..form("Sales")
             },
         )
@@ -386,7 +387,8 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
     let refused = a.err().or(b.err()).unwrap();
     assert_eq!(refused.code, ErrorCode::TooManyChats);
 
-    // Invitations: the general text or the channel's, signed with the invitation name.
+    // Invitations: the general text or the channel's, signed with the operator's invitation
+    // name or the channel's.
     assert_eq!(
         engine.invitation_text(&ann, None).await.unwrap(),
         "Hello! I'm Ann."
@@ -405,8 +407,13 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
         ..ann
     };
     assert_eq!(
+        engine.invitation_text(&ann, None).await.unwrap(),
+        "Hello! I'm Ann from Acme."
+    );
+    // Sales signs its invitations with its own name, whoever sends them.
+    assert_eq!(
         engine.invitation_text(&ann, Some(sales.id)).await.unwrap(),
-        "Ann from Acme from Sales here."
+        "Acme from Sales here."
     );
 }
 

@@ -16,7 +16,13 @@ use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
 /// The fields the server may name in a channel form.
-const FIELDS: [&str; 4] = ["name", "name_required", "invitation_text", "operators"];
+const FIELDS: [&str; 5] = [
+    "name",
+    "name_required",
+    "invitation_text",
+    "invitation_name",
+    "operators",
+];
 
 /// The Channels page.
 #[component]
@@ -103,6 +109,7 @@ fn NewChannel() -> impl IntoView {
                 None,
                 "inherit".to_owned(),
                 String::new(),
+                None,
             )
             .await;
             if let Some(saved) = failure.take(answer) {
@@ -223,6 +230,7 @@ fn ChannelEditor(
         .to_owned(),
     );
     let invitation = RwSignal::new(channel.settings.invitation_text.clone().unwrap_or_default());
+    let signed_by = RwSignal::new(channel.settings.invitation_name.clone().unwrap_or_default());
     let members = RwSignal::new(channel.operators.clone());
     let failure = Failure::new("channel", &FIELDS);
     let busy = RwSignal::new(false);
@@ -235,6 +243,7 @@ fn ChannelEditor(
                 Some(archived.get_untracked()),
                 name_required.get_untracked(),
                 invitation.get_untracked(),
+                Some(signed_by.get_untracked()),
             )
             .await;
             let saved = match saved {
@@ -312,6 +321,13 @@ fn ChannelEditor(
                 ></textarea>
             </label>
             {failure.field("invitation_text")}
+            <TextField
+                label="Name in invitations (blank: each operator's own)"
+                value=signed_by
+                testid="channel-invitation-name"
+                placeholder="e.g. Acme Sales"
+            />
+            {failure.field("invitation_name")}
             <fieldset data-testid="channel-operators">
                 <legend>"Operators"</legend>
                 {move || {
