@@ -159,10 +159,6 @@ pub struct Roster {
 
 impl Roster {
     /// The roster as the server listed it.
-    #[cfg_attr(
-        not(feature = "hydrate"),
-        allow(dead_code, reason = "signals reach the browser's console only")
-    )]
     pub fn from_online(online: Vec<OnlineOperator>) -> Self {
         let mut roster = Self {
             colleagues: online

@@ -48,6 +48,16 @@ pub struct ChannelSettings {
 }
 
 impl ChannelSettings {
+    /// The name rule as the form offers it: `inherit`, `yes` or `no` (what [`Self::parse`]
+    /// reads back).
+    pub fn name_required_choice(&self) -> &'static str {
+        match self.visitor_name_required {
+            None => "inherit",
+            Some(true) => "yes",
+            Some(false) => "no",
+        }
+    }
+
     /// Validates the channel settings form: `name_required` is `inherit`, `yes` or `no`; a
     /// blank invitation text means the general one, a blank invitation name each operator's.
     pub fn parse(
@@ -218,6 +228,12 @@ mod tests {
         assert_eq!(inherit, ChannelSettings::default());
         let own = ChannelSettings::parse("no", "Hi, %name% from sales", " Acme Sales ")
             .unwrap_or_default();
+        // The form's choice reads back as what was parsed.
+        for settings in [&inherit, &own] {
+            let again =
+                ChannelSettings::parse(settings.name_required_choice(), "", "").unwrap_or_default();
+            assert_eq!(again.visitor_name_required, settings.visitor_name_required);
+        }
         assert_eq!(own.visitor_name_required, Some(false));
         assert_eq!(
             own.invitation_text.as_deref(),

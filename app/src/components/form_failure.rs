@@ -2,6 +2,7 @@
 //! or none (shown under the form). Shared by the console's admin forms.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::error::ConsoleError;
 
@@ -35,9 +36,29 @@ impl Failure {
         self.last.set(None);
     }
 
+    /// Runs a form's save once at a time: `busy` while it is under way; then the saved value
+    /// goes to `saved`, or the failure is kept for the form to show.
+    pub fn submit<T: 'static>(
+        self,
+        busy: RwSignal<bool>,
+        request: impl Future<Output = Result<T, ConsoleError>> + 'static,
+        saved: impl FnOnce(T) + 'static,
+    ) {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            if let Some(value) = self.take(request.await) {
+                saved(value);
+            }
+            busy.try_set(false);
+        });
+    }
+
     /// Takes a save's answer: on success the failure is forgotten and the value handed on;
     /// otherwise the failure is kept for the form to show.
-    pub fn take<T>(self, answer: Result<T, ConsoleError>) -> Option<T> {
+    fn take<T>(self, answer: Result<T, ConsoleError>) -> Option<T> {
         match answer {
             Ok(value) => {
                 self.clear();

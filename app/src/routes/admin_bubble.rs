@@ -66,25 +66,17 @@ impl Form {
     }
 
     fn save(self) {
-        if self.busy.get_untracked() {
-            return;
-        }
-        self.busy.set(true);
         self.saved.set(false);
         let settings = self.current_untracked();
-        spawn_local(async move {
-            let answer = api::save_bubble(
-                settings.title,
-                settings.greeting,
-                settings.color,
-                settings.launcher_label,
-            )
-            .await;
-            if let Some(saved) = self.failure.take(answer) {
-                self.fill(&saved);
-                self.saved.set(true);
-            }
-            self.busy.set(false);
+        let request = api::save_bubble(
+            settings.title,
+            settings.greeting,
+            settings.color,
+            settings.launcher_label,
+        );
+        self.failure.submit(self.busy, request, move |saved| {
+            self.fill(&saved);
+            self.saved.set(true);
         });
     }
 

@@ -6,7 +6,6 @@
 use domain::ErrorCode;
 use domain::settings::Settings;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use crate::api;
 use crate::components::form_failure::Failure;
@@ -98,22 +97,17 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
         name_required.set(s.visitor_name_required);
     };
     let save = move || {
-        busy.set(true);
         saved.set(false);
-        spawn_local(async move {
-            let answer = api::save_settings(
-                invitation.get_untracked(),
-                away.get_untracked(),
-                inactivity.get_untracked(),
-                max_chats.get_untracked(),
-                Some(name_required.get_untracked()),
-            )
-            .await;
-            if let Some(settings) = failure.take(answer) {
-                fill(&settings);
-                saved.set(true);
-            }
-            busy.set(false);
+        let request = api::save_settings(
+            invitation.get_untracked(),
+            away.get_untracked(),
+            inactivity.get_untracked(),
+            max_chats.get_untracked(),
+            Some(name_required.get_untracked()),
+        );
+        failure.submit(busy, request, move |settings| {
+            fill(&settings);
+            saved.set(true);
         });
     };
     view! {

@@ -5,7 +5,7 @@
 
 use domain::ChannelId;
 use domain::admin::OperatorAccount;
-use domain::channel::Channel;
+use domain::channel::{Channel, ChannelSettings};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -14,6 +14,13 @@ use crate::components::form_failure::Failure;
 use crate::components::text_field::TextField;
 use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
+
+/// The choices of the visitor's name rule, with their labels.
+const NAME_RULES: [(&str, &str); 3] = [
+    ("inherit", "As in the general settings"),
+    ("yes", "Required"),
+    ("no", "Optional"),
+];
 
 /// The fields the server may name in a channel form.
 const FIELDS: [&str; 5] = [
@@ -101,22 +108,17 @@ fn NewChannel() -> impl IntoView {
     let failure = Failure::new("channel-new", &FIELDS);
     let busy = RwSignal::new(false);
     let create = move || {
-        busy.set(true);
-        spawn_local(async move {
-            let answer = api::save_channel(
-                None,
-                name.get_untracked(),
-                None,
-                "inherit".to_owned(),
-                String::new(),
-                None,
-            )
-            .await;
-            if let Some(saved) = failure.take(answer) {
-                name.set(String::new());
-                remember(console, saved);
-            }
-            busy.set(false);
+        let request = api::save_channel(
+            None,
+            name.get_untracked(),
+            None,
+            ChannelSettings::default().name_required_choice().to_owned(),
+            String::new(),
+            None,
+        );
+        failure.submit(busy, request, move |saved| {
+            name.set(String::new());
+            remember(console, saved);
         });
     };
     view! {
@@ -221,47 +223,35 @@ fn ChannelEditor(
     let id = channel.id;
     let name = RwSignal::new(channel.name.clone());
     let archived = RwSignal::new(channel.archived);
-    let name_required = RwSignal::new(
-        match channel.settings.visitor_name_required {
-            None => "inherit",
-            Some(true) => "yes",
-            Some(false) => "no",
-        }
-        .to_owned(),
-    );
+    let name_required = RwSignal::new(channel.settings.name_required_choice().to_owned());
     let invitation = RwSignal::new(channel.settings.invitation_text.clone().unwrap_or_default());
     let signed_by = RwSignal::new(channel.settings.invitation_name.clone().unwrap_or_default());
     let members = RwSignal::new(channel.operators.clone());
     let failure = Failure::new("channel", &FIELDS);
     let busy = RwSignal::new(false);
     let save = move || {
-        busy.set(true);
-        spawn_local(async move {
-            let saved = api::save_channel(
-                Some(id),
-                name.get_untracked(),
-                Some(archived.get_untracked()),
-                name_required.get_untracked(),
-                invitation.get_untracked(),
-                Some(signed_by.get_untracked()),
-            )
-            .await;
-            let saved = match saved {
-                Ok(_) => {
-                    let ids: Vec<String> = members
-                        .get_untracked()
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect();
-                    api::set_channel_operators(id, ids.join(",")).await
-                }
-                Err(err) => Err(err),
-            };
-            if let Some(saved) = failure.take(saved) {
-                remember(console, saved);
-                editing.set(false);
-            }
-            busy.set(false);
+        let settings = api::save_channel(
+            Some(id),
+            name.get_untracked(),
+            Some(archived.get_untracked()),
+            name_required.get_untracked(),
+            invitation.get_untracked(),
+            Some(signed_by.get_untracked()),
+        );
+        let operators = members.with_untracked(|list| {
+            list.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        // The operators are set only once the rest is saved.
+        let request = async move {
+            settings.await?;
+            api::set_channel_operators(id, operators).await
+        };
+        failure.submit(busy, request, move |saved| {
+            remember(console, saved);
+            editing.set(false);
         });
     };
     let toggle = move |operator: domain::OperatorId, on: bool| {
@@ -298,7 +288,7 @@ fn ChannelEditor(
                     data-testid="channel-name-required"
                     on:change=move |ev| name_required.set(event_target_value(&ev))
                 >
-                    {[("inherit", "As in the general settings"), ("yes", "Required"), ("no", "Optional")]
+                    {NAME_RULES
                         .into_iter()
                         .map(|(value, label)| {
                             view! {
