@@ -504,6 +504,13 @@ impl ChatState {
             .is_some_and(|m| m.role == MemberRole::Participant)
     }
 
+    /// Whether going from `self` to `after` makes the operator a participant of one more
+    /// visitor chat (accept, join, an invitation or transfer taken, observer to participant):
+    /// what the per-operator chat limit counts.
+    pub fn adds_participation(&self, after: &ChatState, operator: OperatorId) -> bool {
+        !self.is_private() && !self.is_participant(operator) && after.is_participant(operator)
+    }
+
     /// The participants, in the order they came.
     pub fn participants(&self) -> impl Iterator<Item = &Member> {
         self.members

@@ -63,6 +63,8 @@ pub enum ErrorCode {
     OriginNotAllowed,
     /// Something failed on the server; the cause is in the server log.
     Internal,
+    /// The database cannot be reached right now; nothing was written. Retry shortly.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -94,6 +96,7 @@ impl ErrorCode {
             | Self::TooManyChats => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
+            Self::Unavailable => 503,
         }
     }
 
@@ -127,6 +130,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::Internal => "internal",
+            Self::Unavailable => "unavailable",
         }
     }
 }
@@ -172,6 +176,14 @@ impl Error {
         Self::new(ErrorCode::Internal, "Something went wrong on the server.")
     }
 
+    /// The database is out of reach; the cause must already have been logged.
+    pub fn unavailable() -> Self {
+        Self::new(
+            ErrorCode::Unavailable,
+            "The service is briefly unavailable; please try again.",
+        )
+    }
+
     /// No valid credentials.
     pub fn unauthorized() -> Self {
         Self::new(ErrorCode::Unauthorized, "Please log in.")
@@ -196,6 +208,7 @@ mod tests {
             ErrorCode::ChatNotWaiting,
             ErrorCode::PasswordChangeRequired,
             ErrorCode::Internal,
+            ErrorCode::Unavailable,
         ] {
             let json = serde_json::to_string(&code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
@@ -207,5 +220,6 @@ mod tests {
         assert_eq!(ErrorCode::ChatNotWaiting.http_status(), 409);
         assert_eq!(ErrorCode::Unauthorized.http_status(), 401);
         assert_eq!(ErrorCode::Internal.http_status(), 500);
+        assert_eq!(ErrorCode::Unavailable.http_status(), 503);
     }
 }

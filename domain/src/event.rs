@@ -217,10 +217,7 @@ impl EventKind {
     /// Whether this event changes what the dashboard shows for a visitor chat, so that every
     /// operator (not only the chat's members) receives it when its visibility allows.
     pub fn concerns_dashboard(&self) -> bool {
-        !matches!(
-            self,
-            Self::MessagePosted { .. } | Self::PrivateChatStarted { .. }
-        )
+        !crate::reach::CHAT_ONLY_KINDS.contains(&self.name())
     }
 
     /// The operator this event is about, if it brings them into the chat or takes them out.

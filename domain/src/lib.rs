@@ -15,6 +15,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod log;
+pub mod reach;
 pub mod settings;
 pub mod signal;
 pub mod time;

@@ -187,12 +187,18 @@ impl Settings {
         if limit == 0 || open_chats < usize::try_from(limit).unwrap_or(usize::MAX) {
             return Ok(());
         }
-        Err(Error::new(
+        Err(self.chat_limit_reached())
+    }
+
+    /// The refusal of one chat more than the per-operator limit.
+    pub fn chat_limit_reached(&self) -> Error {
+        let limit = self.max_chats_per_operator;
+        Error::new(
             ErrorCode::TooManyChats,
             format!(
                 "You already take part in as many chats as allowed at once ({limit}). Finish one first."
             ),
-        ))
+        )
     }
 }
 

@@ -5,6 +5,7 @@
 
 use domain::channel::{Channel, ChannelSettings, parse_name};
 use domain::console::Role;
+use domain::reach::SignalReach;
 use domain::{ChannelId, ChatEvent, ChatId, Command, Error, ErrorCode, OperatorId, Signal};
 use uuid::Uuid;
 
@@ -116,7 +117,8 @@ impl Engine {
         }
         self.record(session, action, None, Some(channel.name.clone()))
             .await;
-        self.bus.signal(Signal::ChannelsChanged, None);
+        self.bus
+            .signal(Signal::ChannelsChanged, &SignalReach::all_operators(None));
         Ok(channel)
     }
 
@@ -157,7 +159,8 @@ impl Engine {
             Some(existing.name.clone()),
         )
         .await;
-        self.bus.signal(Signal::ChannelsChanged, None);
+        self.bus
+            .signal(Signal::ChannelsChanged, &SignalReach::all_operators(None));
         Ok(Channel {
             operators,
             ..existing
@@ -189,7 +192,8 @@ impl Engine {
                 "leave_channel"
             };
             self.record(session, action, None, Some(target.name)).await;
-            self.bus.signal(Signal::ChannelsChanged, None);
+            self.bus
+                .signal(Signal::ChannelsChanged, &SignalReach::all_operators(None));
         }
         self.store.channels().await.map_err(internal)
     }

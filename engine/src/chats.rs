@@ -2,22 +2,27 @@
 //! ways, the console's snapshot and read markers.
 //!
 //! Every command follows one path ([`Engine::execute`]): load the chat, let `domain` decide,
-//! commit state and events in one transaction at the version decided on, publish. A lost race
-//! (stale version) is decided again on fresh state, so exactly one of two concurrent accepts
-//! wins and the other gets `chat_not_waiting`.
+//! hand state and events to the writer, which commits them at the version decided on (with
+//! whatever else is waiting) and publishes them. A lost race (stale version) is decided again
+//! on fresh state, so exactly one of two concurrent accepts wins and the other gets
+//! `chat_not_waiting`. The other invariants — one open chat per visitor, the per-operator
+//! limit — are held by the database, so they hold across processes too.
 
 use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat, VisitorCreated, VisitorView};
 use domain::chat::{MessageBody, parse_client_id, parse_display_name};
 use domain::console::{ChatSummary, ConsoleSnapshot, Monitoring, MyChat};
 use domain::settings::Settings;
 use domain::{
-    Actor, ChatEvent, ChatId, ChatState, ChatStatus, Command, Error, ErrorCode, EventId, EventKind,
-    OperatorId, Viewer, VisitorId,
+    Actor, ChatEvent, ChatId, ChatState, Command, Error, ErrorCode, EventId, EventKind, OperatorId,
+    Viewer, VisitorId,
 };
 use uuid::Uuid;
 
 use crate::operators::Session;
-use crate::store::{LoggedEvent, Membership, StoreError, StoredChat, VisitorRecord, author_key};
+use crate::store::{
+    Capacity, ChatWrite, LoggedEvent, Membership, NewEvent, StoreError, StoredChat, VisitorRecord,
+    author_key,
+};
 use crate::{Engine, auth, internal, now};
 
 /// How often a command is decided again after losing a race before giving up.
@@ -121,23 +126,17 @@ impl Engine {
             .ok_or_else(|| Error::new(ErrorCode::Unauthorized, "Unknown visitor token."))
     }
 
-    /// The visitor and their open chat, with where to resume their event stream.
+    /// The visitor and their latest chat, with where to resume their event stream: one
+    /// consistent cut, so the stream from there brings the bubble up to date.
     pub async fn visitor_view(&self, visitor: &VisitorRecord) -> Result<VisitorView, Error> {
-        let last_event_id = self.store.last_event_id().await.map_err(internal)?;
-        let latest = self
-            .store
-            .latest_chat_of_visitor(visitor.id)
-            .await
-            .map_err(internal)?;
-        let chat = match latest {
-            Some(stored) => Some(self.visitor_chat(&stored).await?),
-            None => None,
-        };
+        let cut = self.store.visitor_cut(visitor.id).await.map_err(internal)?;
         Ok(VisitorView {
             visitor_id: visitor.id,
             name: visitor.name.clone(),
-            chat,
-            last_event_id,
+            chat: cut
+                .latest
+                .map(|(stored, events)| visitor_chat_of(&stored, events)),
+            last_event_id: cut.last_event_id,
         })
     }
 
@@ -156,18 +155,7 @@ impl Engine {
             .chat_events(stored.state.id)
             .await
             .map_err(internal)?;
-        Ok(VisitorChat {
-            id: stored.state.id,
-            status: stored.state.status,
-            open: stored.state.open_for_visitor(),
-            on_hold: stored.state.on_hold,
-            started_at: stored.created_at,
-            events: events
-                .into_iter()
-                .filter(|logged| logged.visibility.admits(Viewer::Visitor))
-                .map(|logged| logged.event)
-                .collect(),
-        })
+        Ok(visitor_chat_of(stored, events))
     }
 
     /// A visitor starts a chat with their first message; it waits for an operator.
@@ -189,52 +177,64 @@ impl Engine {
             .unwrap_or_else(|| domain::chat::ANONYMOUS_VISITOR.to_owned());
         let body = MessageBody::parse(&input.message)?;
         let client_id = parse_client_id(input.client_id.as_deref())?;
-        let _commit = self.commit_lock.lock().await;
-        if let Some(open) = self.open_chat_of(visitor.id).await? {
-            // A retried start (same first-message key) answers the chat it already created.
-            if let Some(key) = &client_id {
-                let key_of_visitor = author_key(&domain::Author::Visitor, Some(visitor.id));
-                if self
-                    .store
-                    .message_by_client_id(open.state.id, &key_of_visitor, key)
-                    .await
-                    .map_err(internal)?
-                    .is_some()
-                {
-                    drop(_commit);
-                    return self.visitor_chat(&open).await;
-                }
-            }
-            return Err(Error::new(
-                ErrorCode::ChatAlreadyOpen,
-                "You already have an open chat.",
-            ));
+        if let Some(existing) = self.retried_start(visitor, client_id.as_deref()).await? {
+            return Ok(existing);
         }
+        let id = ChatId(Uuid::now_v7());
         let (state, recorded) = ChatState::start(
-            ChatId(Uuid::now_v7()),
+            id,
             visitor.id,
             name,
             channel.map(|c| c.id),
             body,
-            client_id,
+            client_id.clone(),
         );
-        let at = now();
-        let logged = self
-            .store
-            .create_chat(&state, &recorded, at)
-            .await
-            .map_err(internal)?;
-        let events = logged.iter().map(|l| l.event.clone()).collect();
-        self.bus.publish(logged);
-        drop(_commit);
-        Ok(VisitorChat {
-            id: state.id,
-            status: state.status,
-            open: true,
-            on_hold: false,
-            started_at: at,
+        let events = NewEvent::from_recorded(&ChatState::empty(id, Some(visitor.id)), recorded);
+        let write = ChatWrite::Create {
+            chat: state.clone(),
             events,
-        })
+        };
+        match self.writer.commit(write).await {
+            Ok(logged) => Ok(VisitorChat {
+                id: state.id,
+                status: state.status,
+                open: true,
+                on_hold: false,
+                started_at: logged.first().map(|l| l.event.at).unwrap_or_else(now),
+                events: logged.into_iter().map(|l| l.event).collect(),
+            }),
+            // Another start of this visitor's won: it may be this very start, retried.
+            Err(StoreError::AlreadyOpen) => self
+                .retried_start(visitor, client_id.as_deref())
+                .await?
+                .ok_or_else(already_open),
+            Err(err) => Err(internal(err)),
+        }
+    }
+
+    /// The chat a start with this first-message key already created, when the visitor's open
+    /// chat is that one; `chat_already_open` when they have another open chat.
+    async fn retried_start(
+        &self,
+        visitor: &VisitorRecord,
+        client_id: Option<&str>,
+    ) -> Result<Option<VisitorChat>, Error> {
+        let Some(open) = self.open_chat_of(visitor.id).await? else {
+            return Ok(None);
+        };
+        if let Some(key) = client_id {
+            let key_of_visitor = author_key(&domain::Author::Visitor, Some(visitor.id));
+            if self
+                .store
+                .message_by_client_id(open.state.id, &key_of_visitor, key)
+                .await
+                .map_err(internal)?
+                .is_some()
+            {
+                return self.visitor_chat(&open).await.map(Some);
+            }
+        }
+        Err(already_open())
     }
 
     /// A visitor posts in their chat. A retry with the same `client_id` answers the first result.
@@ -363,57 +363,17 @@ impl Engine {
         Ok(events)
     }
 
-    /// Refuses `decided` if it makes the operator a participant of one more visitor chat than
-    /// `settings` allow (accept, join, an invitation or transfer taken, observer to
-    /// participant). Called with the commit lock held, so two such commands of one operator
-    /// cannot both pass on the same count.
-    async fn check_capacity(
-        &self,
-        before: &ChatState,
-        decided: &ChatState,
-        actor: &Actor,
-        settings: &Settings,
-    ) -> Result<(), Error> {
-        let Actor::Operator { id: me, .. } = actor else {
-            return Ok(());
-        };
-        let me = *me;
-        if before.is_private() || before.is_participant(me) || !decided.is_participant(me) {
-            return Ok(());
-        }
-        let open = self
-            .store
-            .chats_of_operator(me)
-            .await
-            .map_err(internal)?
-            .iter()
-            .filter(|m| {
-                let state = &m.chat.state;
-                !state.is_private()
-                    && state.id != before.id
-                    && state.is_participant(me)
-                    && matches!(state.status, ChatStatus::Waiting | ChatStatus::Active)
-            })
-            .count();
-        settings.admits_another_chat(open)
-    }
-
     /// One chat the operator is in, with the events they may see and their read marker.
     pub async fn my_chat(&self, session: &Session, chat: ChatId) -> Result<MyChat, Error> {
         session.require_ready()?;
         let me = session.operator.id;
         // One consistent cut: the state and the events it was folded from.
-        let _commit = self.commit_lock.lock().await;
-        let membership = self
+        let (membership, events) = self
             .store
-            .chats_of_operator(me)
+            .member_chat(me, chat)
             .await
             .map_err(internal)?
-            .into_iter()
-            .find(|m| m.chat.state.id == chat)
             .ok_or_else(not_in_chat)?;
-        let events = self.store.chat_events(chat).await.map_err(internal)?;
-        drop(_commit);
         Ok(my_chat_of(me, membership, events))
     }
 
@@ -422,17 +382,10 @@ impl Engine {
     pub async fn console_snapshot(&self, session: &Session) -> Result<ConsoleSnapshot, Error> {
         session.require_ready()?;
         let me = session.operator.id;
-        // Holding the commit lock makes the reads below one consistent cut of the log.
-        let _commit = self.commit_lock.lock().await;
-        let last_event_id = self.store.last_event_id().await.map_err(internal)?;
-        let open = self.store.open_chats().await.map_err(internal)?;
-        let mine = self.store.chats_of_operator(me).await.map_err(internal)?;
-        let mut events = self
-            .store
-            .events_of_operator_chats(me)
-            .await
-            .map_err(internal)?;
-        drop(_commit);
+        // One consistent cut of the log: replaying from its last id misses nothing.
+        let view = self.store.operator_view(me).await.map_err(internal)?;
+        let (last_event_id, open, mine, mut events) =
+            (view.last_event_id, view.open, view.mine, view.events);
         let channels = self.store.channels().await.map_err(internal)?;
         let dashboard = open.iter().map(|stored| summary_of(me, stored)).collect();
         let my_chats = mine
@@ -542,29 +495,57 @@ impl Engine {
         command: &Command,
         limit: Option<&Settings>,
     ) -> Result<Attempt, Error> {
-        let before = limit.map(|settings| (stored.state.clone(), settings));
-        let mut state = stored.state;
+        let before = stored.state;
+        let mut state = before.clone();
         let recorded = state.execute(actor, command)?;
         if recorded.is_empty() {
             return Ok(Attempt::Done(Vec::new()));
         }
-        let _commit = self.commit_lock.lock().await;
-        if let Some((before, settings)) = &before {
-            self.check_capacity(before, &state, actor, settings).await?;
-        }
-        match self
-            .store
-            .commit(&state, stored.version, &recorded, now())
-            .await
-        {
-            Ok(logged) => {
-                let events = logged.iter().map(|l| l.event.clone()).collect();
-                self.bus.publish(logged);
-                Ok(Attempt::Done(events))
+        let capacity = match (actor, limit) {
+            (Actor::Operator { id, .. }, Some(settings))
+                if settings.max_chats_per_operator > 0
+                    && before.adds_participation(&state, *id) =>
+            {
+                Some(Capacity {
+                    operator: *id,
+                    max: settings.max_chats_per_operator,
+                })
             }
+            _ => None,
+        };
+        let write = ChatWrite::Update {
+            events: NewEvent::from_recorded(&before, recorded),
+            chat: state,
+            expected_version: stored.version,
+            capacity,
+        };
+        match self.writer.commit(write).await {
+            Ok(logged) => Ok(Attempt::Done(logged.into_iter().map(|l| l.event).collect())),
             Err(StoreError::Conflict) => Ok(Attempt::LostRace),
+            Err(StoreError::AtCapacity) => Err(limit
+                .map(Settings::chat_limit_reached)
+                .unwrap_or_else(Error::internal)),
             Err(err) => Err(internal(err)),
         }
+    }
+}
+
+fn already_open() -> Error {
+    Error::new(ErrorCode::ChatAlreadyOpen, "You already have an open chat.")
+}
+
+fn visitor_chat_of(stored: &StoredChat, events: Vec<LoggedEvent>) -> VisitorChat {
+    VisitorChat {
+        id: stored.state.id,
+        status: stored.state.status,
+        open: stored.state.open_for_visitor(),
+        on_hold: stored.state.on_hold,
+        started_at: stored.created_at,
+        events: events
+            .into_iter()
+            .filter(|logged| logged.visibility.admits(Viewer::Visitor))
+            .map(|logged| logged.event)
+            .collect(),
     }
 }
 

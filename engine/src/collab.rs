@@ -12,15 +12,15 @@ use domain::Timestamp;
 use domain::api::PageView;
 use domain::chat::{MessageBody, parse_client_id};
 use domain::console::{MyChat, OnlineOperator, VisitorInfo};
+use domain::reach::SignalReach;
 use domain::settings::Availability;
 use domain::{
-    Author, ChatId, ChatState, Command, Error, ErrorCode, Member, MemberRole, OfferKind,
-    OperatorId, Signal,
+    ChatId, ChatState, Command, Error, ErrorCode, Member, MemberRole, OfferKind, OperatorId, Signal,
 };
 use uuid::Uuid;
 
 use crate::operators::Session;
-use crate::store::{OperatorRecord, VisitorRecord};
+use crate::store::{ChatWrite, NewEvent, OperatorRecord, VisitorRecord};
 use crate::{Engine, internal, now};
 
 /// Longest page address or title kept for a visitor.
@@ -113,7 +113,7 @@ impl Drop for OnlineGuard {
                     name: std::mem::take(&mut self.name),
                     online: false,
                 },
-                None,
+                &SignalReach::all_operators(Some(self.operator)),
             );
         }
     }
@@ -152,7 +152,7 @@ impl Engine {
                     name: name.clone(),
                     online: true,
                 },
-                None,
+                &SignalReach::all_operators(Some(session.operator.id)),
             );
         }
         OnlineGuard {
@@ -275,14 +275,14 @@ impl Engine {
             body,
             client_id,
         )?;
-        let _commit = self.commit_lock.lock().await;
-        let logged = self
-            .store
-            .create_chat(&state, &recorded, now())
+        let events = NewEvent::from_recorded(&ChatState::empty(state.id, None), recorded);
+        self.writer
+            .commit(ChatWrite::Create {
+                chat: state.clone(),
+                events,
+            })
             .await
             .map_err(internal)?;
-        self.bus.publish(logged);
-        drop(_commit);
         self.record(
             session,
             "private_chat",
@@ -306,35 +306,16 @@ impl Engine {
         session.require_ready()?;
         let stored = self.require_member(session, chat).await?;
         let me = session.operator.id;
-        let role = stored.state.member(me).map(|m| m.role);
-        if role == Some(MemberRole::Watcher) {
-            return Ok(());
-        }
-        let name = session.operator.display_name().to_owned();
+        let name = session.operator.display_name();
         if let Some((active, note)) = typing
-            && (note || role == Some(MemberRole::Participant))
+            && let Some((signal, reach)) = stored.state.operator_typing(me, name, active, note)
         {
-            self.bus.signal(
-                Signal::Typing {
-                    chat_id: chat,
-                    author: Author::Operator { id: me },
-                    name: name.clone(),
-                    active,
-                    note,
-                },
-                stored.state.visitor,
-            );
+            self.bus.signal(signal, &reach);
         }
-        if let Some(active) = viewing {
-            self.bus.signal(
-                Signal::Viewing {
-                    chat_id: chat,
-                    operator: me,
-                    name,
-                    active,
-                },
-                stored.state.visitor,
-            );
+        if let Some(active) = viewing
+            && let Some((signal, reach)) = stored.state.operator_viewing(me, name, active)
+        {
+            self.bus.signal(signal, &reach);
         }
         Ok(())
     }
@@ -350,19 +331,11 @@ impl Engine {
         if stored.state.visitor != Some(visitor.id) {
             return Err(Error::new(ErrorCode::ChatNotFound, "No such chat."));
         }
-        if !stored.state.open_for_visitor() {
-            return Err(Error::new(ErrorCode::ChatClosed, "This chat has ended."));
-        }
-        self.bus.signal(
-            Signal::Typing {
-                chat_id: chat,
-                author: Author::Visitor,
-                name: stored.state.visitor_name.clone(),
-                active,
-                note: false,
-            },
-            Some(visitor.id),
-        );
+        let (signal, reach) = stored
+            .state
+            .visitor_typing(active)
+            .ok_or_else(|| Error::new(ErrorCode::ChatClosed, "This chat has ended."))?;
+        self.bus.signal(signal, &reach);
         Ok(())
     }
 
@@ -386,14 +359,8 @@ impl Engine {
             .latest_chat_of_visitor(visitor.id)
             .await
             .map_err(internal)?;
-        if let Some(stored) = latest.filter(|c| c.state.open_for_visitor()) {
-            self.bus.signal(
-                Signal::VisitorPage {
-                    chat_id: stored.state.id,
-                    url: url.to_owned(),
-                },
-                None,
-            );
+        if let Some((signal, reach)) = latest.and_then(|c| c.state.visitor_moved(url)) {
+            self.bus.signal(signal, &reach);
         }
         Ok(())
     }

@@ -2,8 +2,9 @@
 //!
 //! The [`Engine`] is the service layer: the console's server functions and the public API call
 //! its methods and nothing else. A method authorises the caller, asks `domain` whether the
-//! command is legal, writes the change and its events in one transaction through the [`Store`],
-//! and publishes the committed events on the [`EventBus`] for the live streams.
+//! command is legal, and hands the change and its events to the writer, which commits waiting
+//! changes together through the [`Store`] and publishes the committed events on the
+//! [`EventBus`] to the streams they reach.
 
 mod admin;
 pub mod auth;
@@ -18,14 +19,16 @@ mod operators;
 mod settings;
 pub mod store;
 pub mod stream;
+mod writer;
 
 use std::sync::Arc;
 
-pub use bus::{EventBus, PublishedEvent, RoutedSignal};
+pub use bus::{EventBus, PublishedEvent};
 pub use channels::ChannelForm;
 pub use collab::OnlineGuard;
 pub use operators::{LoginOutcome, NewOperator, Session};
 pub use store::{Store, StoreError};
+pub use writer::BatchStats;
 
 use domain::Timestamp;
 
@@ -38,7 +41,7 @@ pub struct EngineConfig {
     pub session_idle_ms: i64,
     /// A session ends this long after login, used or not (milliseconds).
     pub session_absolute_ms: i64,
-    /// How many events a live stream may fall behind before it is ended (and replays).
+    /// How many items a live stream may have waiting before it is ended (and replays).
     pub bus_capacity: usize,
 }
 
@@ -53,17 +56,19 @@ impl Default for EngineConfig {
     }
 }
 
-/// The service layer. Cheap to clone; every clone shares the store, the bus and the commit lock.
+/// The service layer. Cheap to clone; every clone shares the store, the bus and the writer.
 #[derive(Clone)]
 pub struct Engine {
     /// Where chats, events, operators and sessions are kept.
     store: Arc<dyn Store>,
-    /// Fan-out of committed events to live streams.
+    /// Fan-out of committed events and signals to the live streams they reach.
     bus: EventBus,
-    /// Held from a command's commit until its events are published, so that events reach the
-    /// bus in id order and a stream never sees a later id before an earlier one.
-    commit_lock: Arc<tokio::sync::Mutex<()>>,
-    /// Settings.
+    /// The one path chat changes are committed through, in batches; it publishes them in
+    /// commit order, so a stream never sees a later id before an earlier one.
+    writer: writer::Writer,
+    /// What group commit has done, for metrics and tests.
+    batches: Arc<BatchStats>,
+    /// Flags and limits from the command line.
     config: Arc<EngineConfig>,
     /// Operators with a console open.
     presence: Arc<collab::Presence>,
@@ -78,15 +83,26 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// An engine over a store, with a fresh event bus.
+    /// An engine over a store, with a fresh event bus and its writer. Must be called inside
+    /// a Tokio runtime: the writer is a task.
     pub fn new(store: Arc<dyn Store>, config: EngineConfig) -> Self {
+        let bus = EventBus::new(config.bus_capacity);
+        let batches = Arc::new(BatchStats::default());
+        let writer = writer::Writer::start(Arc::clone(&store), bus.clone(), Arc::clone(&batches));
+        writer::watch(Arc::downgrade(&store), bus.clone());
         Self {
             store,
-            bus: EventBus::new(config.bus_capacity),
-            commit_lock: Arc::new(tokio::sync::Mutex::new(())),
+            bus,
+            writer,
+            batches,
             config: Arc::new(config),
             presence: collab::new_presence(),
         }
+    }
+
+    /// What group commit has done since start.
+    pub fn batch_stats(&self) -> &BatchStats {
+        &self.batches
     }
 
     /// The event bus, for streams.
@@ -114,8 +130,14 @@ pub fn now() -> Timestamp {
     Timestamp(millis)
 }
 
-/// Maps a storage failure to the error a client sees, logging the cause once, here.
+/// Maps a storage failure to the error a client sees, logging the cause once, here: an
+/// unreachable database is `unavailable` (503, retry), anything else `internal`.
 pub(crate) fn internal(err: StoreError) -> domain::Error {
-    tracing::error!(error = %err, "storage failure");
-    domain::Error::internal()
+    if err.is_unavailable() {
+        tracing::warn!(error = %err, "database unavailable");
+        domain::Error::unavailable()
+    } else {
+        tracing::error!(error = %err, "storage failure");
+        domain::Error::internal()
+    }
 }

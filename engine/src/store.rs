@@ -11,6 +11,7 @@ use domain::canned::CannedMessage;
 use domain::channel::Channel;
 use domain::console::{Monitoring, Role};
 use domain::log::{ActionEntry, ActionFilter};
+use domain::reach::Recipient;
 use domain::{
     CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp,
     Visibility, VisitorId,
@@ -31,6 +32,47 @@ pub enum StoreError {
     /// Stored data could not be read back.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// The visitor already has an open chat (held by a unique index).
+    #[error("the visitor already has an open chat")]
+    AlreadyOpen,
+    /// The operator would take part in more chats than the limit allows.
+    #[error("the operator is at the chat limit")]
+    AtCapacity,
+    /// The database is out of reach; nothing was written.
+    #[error("the database is unavailable")]
+    Unavailable,
+    /// The write was in a transaction that could not commit (the cause is logged once).
+    #[error("the transaction could not commit")]
+    NotCommitted,
+}
+
+impl StoreError {
+    /// Whether the database is out of reach (connection lost, pool closed, disk failing), as
+    /// opposed to a query the database refused: the client is told to retry, not that the
+    /// server is broken.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Unavailable => true,
+            Self::Database(err) => match err {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed
+                | sqlx::Error::Protocol(_) => true,
+                sqlx::Error::Database(db) => {
+                    // SQLite: busy, locked, I/O error, disk full, cannot open.
+                    matches!(db.code().as_deref(), Some("5" | "6" | "10" | "13" | "14"))
+                        // PostgreSQL: connection exceptions, shutdown, too many connections.
+                        || db.code().is_some_and(|code| {
+                            code.starts_with("08") || code.starts_with("57P") || code == "53300"
+                        })
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 /// An operator account as stored.
@@ -124,7 +166,8 @@ pub struct StoredChat {
     pub created_at: Timestamp,
 }
 
-/// A committed event with what the streams filter on: its chat's visitor and who may see it.
+/// A committed event with its reach: its chat's visitor, who may see it, and the operators
+/// who were in the chat around it (see `domain::reach`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoggedEvent {
     /// The event.
@@ -133,6 +176,110 @@ pub struct LoggedEvent {
     pub visitor: Option<VisitorId>,
     /// Who may see it, decided when it was recorded.
     pub visibility: Visibility,
+    /// The operators in the chat just before or just after it.
+    pub members: Vec<OperatorId>,
+}
+
+impl LoggedEvent {
+    /// Whether the event reaches `recipient`'s streams.
+    pub fn reaches(&self, recipient: Recipient) -> bool {
+        domain::reach::event_reaches(
+            recipient,
+            &self.event.kind,
+            self.visitor,
+            self.visibility,
+            &self.members,
+        )
+    }
+
+    /// Whether every operator's dashboard shows it.
+    pub fn on_dashboard(&self) -> bool {
+        domain::reach::on_dashboard(&self.event.kind, self.visitor)
+    }
+}
+
+/// An event to record, with its reach.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    /// What happened.
+    pub kind: EventKind,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// The operators in the chat just before or just after it.
+    pub members: Vec<OperatorId>,
+}
+
+impl NewEvent {
+    /// The events a command recorded on `before`, each with its reach.
+    pub fn from_recorded(before: &ChatState, recorded: Vec<(EventKind, Visibility)>) -> Vec<Self> {
+        let members = domain::reach::members_around(before, &recorded);
+        recorded
+            .into_iter()
+            .zip(members)
+            .map(|((kind, visibility), members)| Self {
+                kind,
+                visibility,
+                members,
+            })
+            .collect()
+    }
+}
+
+/// A per-operator chat limit a write must respect: after it, `operator` may take part in at
+/// most `max` open visitor chats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capacity {
+    /// Who.
+    pub operator: OperatorId,
+    /// The most open visitor chats they may take part in.
+    pub max: u32,
+}
+
+/// One chat's change, committed with others in one transaction but succeeding or failing on
+/// its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatWrite {
+    /// A new chat with its first events. `AlreadyOpen` if its visitor has an open chat.
+    Create {
+        /// The chat as its first events left it.
+        chat: ChatState,
+        /// Its first events.
+        events: Vec<NewEvent>,
+    },
+    /// A chat's new state with the events that led there, only if the chat is still at
+    /// `expected_version` (else `Conflict`), and within `capacity` (else `AtCapacity`).
+    Update {
+        /// The state after the events.
+        chat: ChatState,
+        /// The version the command was decided on.
+        expected_version: i64,
+        /// What happened.
+        events: Vec<NewEvent>,
+        /// The limit the acting operator must stay within, if the command adds to their chats.
+        capacity: Option<Capacity>,
+    },
+}
+
+/// What an operator's console loads, read in one consistent cut of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OperatorView {
+    /// The newest event in the cut; the console's stream resumes after it.
+    pub last_event_id: EventId,
+    /// Every open visitor chat.
+    pub open: Vec<StoredChat>,
+    /// The open chats the operator is in.
+    pub mine: Vec<Membership>,
+    /// The events of those chats, oldest first (unfiltered).
+    pub events: Vec<LoggedEvent>,
+}
+
+/// What a visitor's bubble loads, read in one consistent cut of the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VisitorCut {
+    /// The newest event in the cut; the bubble's stream resumes after it.
+    pub last_event_id: EventId,
+    /// The visitor's latest chat with its events (unfiltered).
+    pub latest: Option<(StoredChat, Vec<LoggedEvent>)>,
 }
 
 /// An open chat an operator is in, with their own settings for it.
@@ -248,22 +395,14 @@ pub trait Store: Send + Sync + 'static {
         &self,
         visitor: VisitorId,
     ) -> Result<Option<StoredChat>, StoreError>;
-    /// Creates a chat with its first events, in one transaction.
-    async fn create_chat(
+    /// Commits chat writes together: one transaction, one flush to disk. Each write succeeds
+    /// or fails on its own (a refused one writes nothing and leaves the others alone); the
+    /// answers are in the order of `writes`. The outer error means nothing was committed.
+    async fn commit_chats(
         &self,
-        chat: &ChatState,
-        events: &[(EventKind, Visibility)],
+        writes: &[ChatWrite],
         at: Timestamp,
-    ) -> Result<Vec<LoggedEvent>, StoreError>;
-    /// Writes a chat's new state and appends its events, in one transaction, only if the chat
-    /// is still at `expected_version`; otherwise `Conflict` and nothing is written.
-    async fn commit(
-        &self,
-        chat: &ChatState,
-        expected_version: i64,
-        events: &[(EventKind, Visibility)],
-        at: Timestamp,
-    ) -> Result<Vec<LoggedEvent>, StoreError>;
+    ) -> Result<Vec<Result<Vec<LoggedEvent>, StoreError>>, StoreError>;
     /// The message an author already posted in a chat under an idempotency key.
     async fn message_by_client_id(
         &self,
@@ -273,19 +412,42 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<ChatEvent>, StoreError>;
     /// A chat's events, oldest first (the caller filters by visibility).
     async fn chat_events(&self, chat: ChatId) -> Result<Vec<LoggedEvent>, StoreError>;
-    /// Events of every open chat the operator is in, oldest first (unfiltered).
-    async fn events_of_operator_chats(
+    /// Up to `limit` events after `after` that may reach the visitor, oldest first.
+    async fn events_for_visitor(
+        &self,
+        visitor: VisitorId,
+        after: EventId,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, StoreError>;
+    /// Up to `limit` events after `after` that may reach the operator (dashboard changes and
+    /// the events of chats they have been in), oldest first; the caller applies the reach.
+    async fn events_for_operator(
         &self,
         operator: OperatorId,
+        after: EventId,
+        limit: i64,
     ) -> Result<Vec<LoggedEvent>, StoreError>;
-    /// Up to `limit` events after `after`, oldest first, across all chats.
+    /// Up to `limit` events after `after`, oldest first, across all chats: the log as a node
+    /// follows it.
     async fn events_after(
         &self,
         after: EventId,
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, StoreError>;
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
     /// The newest event id (0 when the log is empty).
     async fn last_event_id(&self) -> Result<EventId, StoreError>;
+    /// The operator's console at one consistent cut.
+    async fn operator_view(&self, operator: OperatorId) -> Result<OperatorView, StoreError>;
+    /// One open chat the operator is in, with its events, at one consistent cut.
+    async fn member_chat(
+        &self,
+        operator: OperatorId,
+        chat: ChatId,
+    ) -> Result<Option<(Membership, Vec<LoggedEvent>)>, StoreError>;
+    /// The visitor's latest chat, at one consistent cut.
+    async fn visitor_cut(&self, visitor: VisitorId) -> Result<VisitorCut, StoreError>;
 
     /// Every visitor chat that is not closed, oldest first.
     async fn open_chats(&self) -> Result<Vec<StoredChat>, StoreError>;

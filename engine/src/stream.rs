@@ -1,26 +1,28 @@
 //! Live event streams with replay: what an SSE client receives.
 //!
-//! A stream subscribes to the bus *before* reading history, replays every event after the
-//! client's `Last-Event-ID` from the log, then forwards live events, dropping any id it has
-//! already passed. So a reconnecting client gets exactly the events it missed, once each. A
-//! subscriber that lags behind the bus is ended with [`StreamItem::Lagged`]: the client
-//! reconnects and replays instead of silently missing events.
+//! A stream takes its place on the bus *before* reading history, replays from the log every
+//! event after the client's `Last-Event-ID` that reaches it (the query asks only for its
+//! holder's events), then passes on live events, dropping any id it has already passed. So a
+//! reconnecting client gets exactly the events it missed, once each. A stream the bus lets go
+//! (it lagged, its access was revoked, or the database failed) ends: the client reconnects and
+//! replays instead of silently missing events.
+//!
+//! A stream is a plain value read by its HTTP response: no task of its own, and nothing
+//! buffered beyond what waits for a slow client.
 
-use std::collections::HashSet;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use domain::{ChatEvent, ChatId, EventId, EventKind, OperatorId, Signal, Viewer, VisitorId};
-use tokio::sync::{broadcast, mpsc};
+use domain::reach::Recipient;
+use domain::{ChatEvent, EventId, OperatorId, Signal, VisitorId};
 
-use crate::bus::RoutedSignal;
+use crate::bus::{Delivery, Ending, Subscription};
 use crate::collab::OnlineGuard;
 use crate::store::LoggedEvent;
 use crate::{Engine, Session, internal};
 
 /// Events read from the log per query while replaying.
 const REPLAY_PAGE: i64 = 500;
-/// Events buffered between the stream task and the HTTP response.
-const BUFFER: usize = 256;
 
 /// What a stream yields.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,59 +45,96 @@ pub enum Audience {
     Operator {
         /// Who.
         id: OperatorId,
-        /// Chats they are in; follows their joining and leaving.
-        member_of: HashSet<ChatId>,
         /// Keeps them online while the stream is open.
         online: Option<Arc<OnlineGuard>>,
     },
 }
 
 impl Audience {
-    /// Whether the event goes to this audience, updating what the audience is a member of.
-    pub fn admits(&mut self, logged: &LoggedEvent) -> bool {
-        let event = &logged.event;
+    /// The holder of the stream.
+    pub fn recipient(&self) -> Recipient {
         match self {
-            Self::Visitor(visitor) => {
-                logged.visitor == Some(*visitor) && logged.visibility.admits(Viewer::Visitor)
+            Self::Visitor(id) => Recipient::Visitor(*id),
+            Self::Operator { id, .. } => Recipient::Operator(*id),
+        }
+    }
+}
+
+/// One client's stream: history after its resume point, then live events and signals.
+#[derive(Debug)]
+pub struct EventStream {
+    engine: Engine,
+    subscription: Subscription,
+    /// The newest event id passed on (or skipped as not for this client).
+    passed: EventId,
+    /// Replayed events waiting to be passed on.
+    replay: VecDeque<LoggedEvent>,
+    /// Whether the log may still hold events to replay.
+    replaying: bool,
+    /// Set once the stream has ended; nothing more comes.
+    ended: bool,
+    /// Keeps an operator online while their stream is open; let go when it ends.
+    online: Option<Arc<OnlineGuard>>,
+}
+
+impl EventStream {
+    /// The next item, or `None` when the stream has ended. Cancel-safe: an item is taken
+    /// off the stream only when it is returned.
+    pub async fn recv(&mut self) -> Option<StreamItem> {
+        if self.ended {
+            return None;
+        }
+        let recipient = self.subscription.recipient();
+        loop {
+            if let Some(logged) = self.replay.pop_front() {
+                self.passed = logged.event.id;
+                if logged.reaches(recipient) {
+                    return Some(StreamItem::Event(logged.event));
+                }
+                continue;
             }
-            Self::Operator { id, member_of, .. } => {
-                if !logged.visibility.admits(Viewer::Operator(*id)) {
-                    return false;
-                }
-                let entering = match &event.kind {
-                    EventKind::PrivateChatStarted { by, with, .. } => by == id || with == id,
-                    kind => kind.membership_of() == Some((*id, true)),
+            if self.replaying {
+                let page = match self.engine.replay_page(recipient, self.passed).await {
+                    Ok(page) => page,
+                    Err(()) => return self.end(None),
                 };
-                if entering {
-                    member_of.insert(event.chat_id);
+                self.replaying = i64::try_from(page.len()).unwrap_or(i64::MAX) >= REPLAY_PAGE;
+                self.replay = page.into();
+                continue;
+            }
+            match self.subscription.receiver.recv().await {
+                Some(Delivery::Event(logged)) => {
+                    if logged.event.id <= self.passed {
+                        continue;
+                    }
+                    self.passed = logged.event.id;
+                    if logged.reaches(recipient) {
+                        return Some(StreamItem::Event(logged.event.clone()));
+                    }
                 }
-                let member = member_of.contains(&event.chat_id);
-                // The event that takes me out of a chat still reaches me; nothing after it.
-                let leaving = matches!(event.kind.membership_of(), Some((who, false)) if who == *id)
-                    || matches!(
-                        event.kind,
-                        EventKind::StatusChanged {
-                            status: domain::ChatStatus::Closed
-                        }
-                    );
-                if leaving {
-                    member_of.remove(&event.chat_id);
+                Some(Delivery::Signal(signal)) => {
+                    return Some(StreamItem::Signal(Signal::clone(&signal)));
                 }
-                member || (logged.visitor.is_some() && event.kind.concerns_dashboard())
+                None => {
+                    let lagged = self.subscription.ending() == Ending::Lagged;
+                    if lagged {
+                        tracing::info!("stream lagged; ending it so the client replays");
+                    }
+                    return self.end(lagged.then_some(StreamItem::Lagged));
+                }
             }
         }
     }
 
-    /// Whether a signal goes to this audience.
-    pub fn hears(&self, routed: &RoutedSignal) -> bool {
-        let signal = &routed.signal;
-        match self {
-            Self::Visitor(visitor) => routed.visitor == Some(*visitor) && signal.for_visitor(),
-            Self::Operator { id, member_of, .. } => {
-                !signal.from_operator(*id)
-                    && signal.chat().is_none_or(|chat| member_of.contains(&chat))
-            }
-        }
+    fn end(&mut self, last: Option<StreamItem>) -> Option<StreamItem> {
+        self.ended = true;
+        self.online = None;
+        last
+    }
+
+    /// The newest event id this stream has passed.
+    pub fn passed(&self) -> EventId {
+        self.passed
     }
 }
 
@@ -104,121 +143,49 @@ impl Engine {
     /// is open.
     pub async fn operator_audience(&self, session: &Session) -> Result<Audience, domain::Error> {
         session.require_ready()?;
-        let member_of = self
-            .store
-            .chats_of_operator(session.operator.id)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .map(|membership| membership.chat.state.id)
-            .collect();
         Ok(Audience::Operator {
             id: session.operator.id,
-            member_of,
             online: Some(Arc::new(self.go_online(session))),
         })
     }
 
-    /// Opens a stream for an audience, replaying everything after `after`. The stream's task
-    /// ends when the receiver is dropped (the client went away).
-    pub fn open_stream(&self, audience: Audience, after: EventId) -> mpsc::Receiver<StreamItem> {
-        let (sender, receiver) = mpsc::channel(BUFFER);
-        // Subscribing here, before the task reads any history, is what makes replay gap-free.
-        let live = self.bus.subscribe();
-        let signals = self.bus.subscribe_signals();
-        let mut revoked = self.bus.subscribe_revoked();
-        let operator = match &audience {
-            Audience::Operator { id, .. } => Some(*id),
+    /// Opens a stream for an audience, replaying everything after `after` that reaches it.
+    /// The stream ends when it is dropped (the client went away) or the bus lets it go.
+    pub fn open_stream(&self, audience: Audience, after: EventId) -> EventStream {
+        // Taking a place on the bus before reading any history is what makes replay gap-free.
+        let subscription = self.bus.subscribe(audience.recipient());
+        let online = match audience {
+            Audience::Operator { online, .. } => online,
             Audience::Visitor(_) => None,
         };
-        let engine = self.clone();
-        tokio::spawn(async move {
-            let ended = async {
-                loop {
-                    match revoked.recv().await {
-                        Ok(who) if Some(who) == operator => return,
-                        Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
-                    }
-                }
-            };
-            tokio::select! {
-                () = engine.pump(audience, after, live, signals, &sender) => {}
-                () = sender.closed() => {}
-                () = ended => {}
-            }
-        });
-        receiver
+        EventStream {
+            engine: self.clone(),
+            subscription,
+            passed: after,
+            replay: VecDeque::new(),
+            replaying: true,
+            ended: false,
+            online,
+        }
     }
 
-    async fn pump(
+    /// The newest event id: where a client with no resume point starts.
+    pub async fn last_event_id(&self) -> Result<EventId, domain::Error> {
+        self.store.last_event_id().await.map_err(internal)
+    }
+
+    /// A page of the log after `after` for one holder's replay.
+    async fn replay_page(
         &self,
-        mut audience: Audience,
+        recipient: Recipient,
         after: EventId,
-        mut live: broadcast::Receiver<crate::PublishedEvent>,
-        mut signals: broadcast::Receiver<Arc<RoutedSignal>>,
-        sender: &mpsc::Sender<StreamItem>,
-    ) {
-        let mut passed = after;
-        loop {
-            let page = match self.store.events_after(passed, REPLAY_PAGE).await {
-                Ok(page) => page,
-                Err(err) => {
-                    let _ = internal(err);
-                    return;
-                }
-            };
-            let full = i64::try_from(page.len()).unwrap_or(i64::MAX) >= REPLAY_PAGE;
-            for logged in page {
-                passed = logged.event.id;
-                if audience.admits(&logged)
-                    && sender.send(StreamItem::Event(logged.event)).await.is_err()
-                {
-                    return;
-                }
-            }
-            if !full {
-                break;
-            }
-        }
-        loop {
-            tokio::select! {
-                biased;
-                received = live.recv() => match received {
-                    Ok(logged) => {
-                        if logged.event.id <= passed {
-                            continue;
-                        }
-                        passed = logged.event.id;
-                        if audience.admits(&logged)
-                            && sender
-                                .send(StreamItem::Event(logged.event.clone()))
-                                .await
-                                .is_err()
-                        {
-                            return;
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::info!(missed, "stream lagged; ending it so the client replays");
-                        let _ = sender.send(StreamItem::Lagged).await;
-                        return;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-                received = signals.recv() => match received {
-                    Ok(routed) => {
-                        if audience.hears(&routed)
-                            && sender.send(StreamItem::Signal(routed.signal.clone())).await.is_err()
-                        {
-                            return;
-                        }
-                    }
-                    // Signals repeat while they hold; missing some is harmless.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-            }
-        }
+    ) -> Result<Vec<LoggedEvent>, ()> {
+        let page = match recipient {
+            Recipient::Visitor(id) => self.store.events_for_visitor(id, after, REPLAY_PAGE).await,
+            Recipient::Operator(id) => self.store.events_for_operator(id, after, REPLAY_PAGE).await,
+        };
+        page.map_err(|err| {
+            let _ = internal(err);
+        })
     }
 }

@@ -15,9 +15,8 @@ use domain::{
 };
 use engine::store::VisitorRecord;
 use engine::store::sqlite::SqliteStore;
-use engine::stream::{Audience, StreamItem};
+use engine::stream::{Audience, EventStream, StreamItem};
 use engine::{Engine, EngineConfig, Session};
-use tokio::sync::mpsc::Receiver;
 
 struct Setup {
     engine: Engine,
@@ -40,7 +39,7 @@ impl Setup {
     }
 
     /// An operator with their console open (online), and its stream from now on.
-    async fn online(&self, name: &str) -> (Session, Receiver<StreamItem>) {
+    async fn online(&self, name: &str) -> (Session, EventStream) {
         let session = self.operator(name).await;
         let audience = self.engine.operator_audience(&session).await.unwrap();
         let after = self.engine.store().last_event_id().await.unwrap();
@@ -110,7 +109,7 @@ impl Setup {
 }
 
 /// Events a stream delivers until it stays quiet for a moment (signals skipped).
-async fn drain(rx: &mut Receiver<StreamItem>) -> Vec<ChatEvent> {
+async fn drain(rx: &mut EventStream) -> Vec<ChatEvent> {
     let mut events = Vec::new();
     while let Ok(Some(item)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
         if let StreamItem::Event(event) = item {
@@ -121,7 +120,7 @@ async fn drain(rx: &mut Receiver<StreamItem>) -> Vec<ChatEvent> {
 }
 
 /// Signals a stream delivers until it stays quiet for a moment.
-async fn signals(rx: &mut Receiver<StreamItem>) -> Vec<Signal> {
+async fn signals(rx: &mut EventStream) -> Vec<Signal> {
     let mut signals = Vec::new();
     while let Ok(Some(item)) = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await {
         if let StreamItem::Signal(signal) = item {

@@ -11,7 +11,7 @@ use domain::console::Role;
 use domain::{ChatEvent, ChatStatus, ErrorCode, EventId, EventKind};
 use engine::store::VisitorRecord;
 use engine::store::sqlite::SqliteStore;
-use engine::stream::{Audience, StreamItem};
+use engine::stream::{Audience, EventStream, StreamItem};
 use engine::{Engine, EngineConfig, NewOperator, Session};
 
 struct TestEngine {
@@ -518,7 +518,7 @@ async fn idle_sessions_expire() {
 }
 
 /// The next event on a stream, passing over signals (presence and the like).
-async fn next_event(rx: &mut tokio::sync::mpsc::Receiver<StreamItem>) -> domain::ChatEvent {
+async fn next_event(rx: &mut EventStream) -> domain::ChatEvent {
     loop {
         match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
             Ok(Some(StreamItem::Event(event))) => return event,
@@ -529,7 +529,7 @@ async fn next_event(rx: &mut tokio::sync::mpsc::Receiver<StreamItem>) -> domain:
 }
 
 /// Asserts that no event arrives for a while (signals are not events).
-async fn no_more(rx: &mut tokio::sync::mpsc::Receiver<StreamItem>) {
+async fn no_more(rx: &mut EventStream) {
     let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
     while let Ok(got) = tokio::time::timeout_at(deadline, rx.recv()).await {
         assert!(
@@ -611,23 +611,25 @@ async fn an_operator_stream_carries_dashboard_changes_and_only_own_chats_message
         .unwrap();
     no_more(&mut rx).await;
 
-    // Ann, who is in the chat, sees its messages, including on replay.
+    // Ann, who is in the chat, sees its messages from when she came in, including on
+    // replay; what was said before she came in she reads in the chat's history.
     let audience = t.engine.operator_audience(&ann).await.unwrap();
     let mut rx = t.engine.open_stream(audience, EventId(0));
     let mut got = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..4 {
         got.push(next_event(&mut rx).await.kind.name());
     }
     assert_eq!(
         got,
         [
             "chat_started",
-            "message_posted",
             "operator_accepted",
             "status_changed",
             "message_posted"
         ]
     );
+    let history = t.engine.my_chat(&ann, chat.id).await.unwrap();
+    assert_eq!(history.events.len(), 5);
 }
 
 #[tokio::test]
@@ -644,7 +646,12 @@ async fn a_lagging_stream_is_ended_not_skipped() {
         t.engine.store().last_event_id().await.unwrap(),
     );
     // Let the stream finish its (empty) replay, then flood it without reading.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), rx.recv())
+            .await
+            .is_err(),
+        "nothing to replay yet"
+    );
     let mut last = EventId(0);
     for i in 0..300 {
         last = t

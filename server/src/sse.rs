@@ -13,10 +13,10 @@ use std::time::Duration;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use domain::{ErrorCode, EventId};
-use engine::stream::StreamItem;
+use engine::stream::{EventStream, StreamItem};
 use futures::Stream;
 use futures::stream::{self, StreamExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::ApiError;
 
@@ -48,16 +48,13 @@ pub async fn start_after(
 ) -> Result<EventId, ApiError> {
     match resume_point(headers, query)? {
         Some(after) => Ok(after),
-        None => engine.store().last_event_id().await.map_err(|err| {
-            tracing::error!(error = %err, "reading the event log");
-            ApiError(domain::Error::internal())
-        }),
+        None => Ok(engine.last_event_id().await?),
     }
 }
 
 /// The SSE response for an engine stream.
 pub fn respond(
-    events: mpsc::Receiver<StreamItem>,
+    events: EventStream,
     mut shutdown: watch::Receiver<bool>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Mark the receiver as seen so `wait_for` reacts only to a later shutdown.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::console::Role;
+use engine::store::Store;
 use engine::store::sqlite::SqliteStore;
 use engine::{Engine, EngineConfig, NewOperator};
 use leptos::prelude::LeptosOptions;
@@ -244,9 +245,10 @@ impl SseReader {
     /// Signals (no `id:`) are passed over.
     async fn next(&mut self, wait: Duration) -> Option<Sse> {
         loop {
-            let (id, event, data) = self.block(wait).await?;
-            if let (Some(id), Some(data)) = (id, data) {
-                return Some(Sse { id, event, data });
+            match self.read(wait).await {
+                Read::Block(Some(id), event, Some(data)) => return Some(Sse { id, event, data }),
+                Read::Block(..) => {}
+                Read::Ended | Read::Silent => return None,
             }
         }
     }
@@ -254,15 +256,17 @@ impl SseReader {
     /// The next signal (an SSE event without an id), passing over events.
     async fn next_signal(&mut self, wait: Duration) -> Option<(String, Value)> {
         loop {
-            let (id, event, data) = self.block(wait).await?;
-            if let (None, Some(data)) = (id, data) {
-                return Some((event, data));
+            match self.read(wait).await {
+                Read::Block(None, event, Some(data)) => return Some((event, data)),
+                Read::Block(..) => {}
+                Read::Ended | Read::Silent => return None,
             }
         }
     }
 
-    /// The next SSE block: its id, event name and data.
-    async fn block(&mut self, wait: Duration) -> Option<(Option<i64>, String, Option<Value>)> {
+    /// The next SSE block, the end of the stream, or silence for `wait`. A block that does not
+    /// parse (an id that is not a number, data that is not JSON) fails the test.
+    async fn read(&mut self, wait: Duration) -> Read {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -271,27 +275,64 @@ impl SseReader {
                 let mut data = None;
                 for line in block.lines() {
                     if let Some(v) = line.strip_prefix("id: ") {
-                        id = v.parse().ok();
+                        id = Some(v.parse().unwrap_or_else(|_| panic!("bad id in {block:?}")));
                     } else if let Some(v) = line.strip_prefix("event: ") {
                         event = v.to_owned();
                     } else if let Some(v) = line.strip_prefix("data: ") {
-                        data = serde_json::from_str(v).ok();
+                        data = Some(
+                            serde_json::from_str(v)
+                                .unwrap_or_else(|_| panic!("bad data in {block:?}")),
+                        );
+                    } else {
+                        assert!(
+                            line.is_empty() || line.starts_with(':') || line.starts_with("retry: "),
+                            "unknown line {line:?} in {block:?}"
+                        );
                     }
                 }
-                return Some((id, event, data));
+                return Read::Block(id, event, data);
             }
             match tokio::time::timeout(wait, self.response.chunk()).await {
                 Ok(Ok(Some(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
-                _ => return None,
+                Ok(Ok(None) | Err(_)) => return Read::Ended,
+                Err(_) => return Read::Silent,
             }
         }
     }
 
-    /// Asserts that nothing more arrives for a moment.
+    /// Asserts that no event arrives for a moment while the stream stays open.
     async fn quiet(&mut self) {
-        let extra = self.next(Duration::from_millis(300)).await;
-        assert!(extra.is_none(), "unexpected event {extra:?}");
+        loop {
+            match self.read(Duration::from_millis(300)).await {
+                Read::Silent => return,
+                Read::Ended => panic!("the stream ended instead of staying open"),
+                Read::Block(Some(id), event, _) => panic!("unexpected event {id} {event}"),
+                Read::Block(None, ..) => {}
+            }
+        }
     }
+
+    /// Asserts that the stream ends within `wait`, with no further event.
+    async fn ends(&mut self, wait: Duration) {
+        loop {
+            match self.read(wait).await {
+                Read::Ended => return,
+                Read::Silent => panic!("the stream is still open"),
+                Read::Block(Some(id), event, _) => panic!("unexpected event {id} {event}"),
+                Read::Block(None, ..) => {}
+            }
+        }
+    }
+}
+
+/// What reading a stream gave.
+enum Read {
+    /// A block: its id, event name and data.
+    Block(Option<i64>, String, Option<Value>),
+    /// The server ended the stream.
+    Ended,
+    /// Nothing came for the time waited.
+    Silent,
 }
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -420,7 +461,7 @@ async fn stopping_the_server_between_two_messages_loses_nothing() {
     )
     .await;
     let dir = server.stop().await;
-    assert!(stream.next(WAIT).await.is_none());
+    stream.ends(WAIT).await;
 
     let server = TestServer::start_with(dir, Settings::default()).await;
     let after = server.say(&token, &chat, "second").await;
@@ -764,7 +805,9 @@ async fn the_console_stream_carries_the_queue_and_my_chats_and_replays_after_rec
     server.say(&token, &chat, "for Ann only").await;
     bob_stream.quiet().await;
 
-    // Ann replays everything from before the chat, messages included, via Last-Event-ID.
+    // Ann replays, via Last-Event-ID, everything that reached her since before the chat: the
+    // queue change, and the chat from when she took it (its earlier messages are in its
+    // history, which the console loads when she comes in).
     let mut ann_stream = SseReader::open(open(&ann, "999999").header("last-event-id", &from)).await;
     let kinds: Vec<String> = {
         let mut kinds = Vec::new();
@@ -777,7 +820,6 @@ async fn the_console_stream_carries_the_queue_and_my_chats_and_replays_after_rec
         kinds,
         [
             "chat_started",
-            "message_posted",
             "operator_accepted",
             "status_changed",
             "message_posted"
@@ -1073,13 +1115,15 @@ async fn a_kicked_visitor_s_stream_ends_with_the_kick_even_on_replay() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    server
+    // The operators go on talking after the kick; the visitor must not hear it.
+    let (status, after_kick) = server
         .console(
             Some(&ann),
             "post_message",
             &[("chat_id", &chat), ("body", "after the kick")],
         )
         .await;
+    assert_eq!(status, StatusCode::OK, "{after_kick}");
     let mut seen = Vec::new();
     while let Some(event) = visitor_stream.next(Duration::from_millis(500)).await {
         seen.push(event.event);
@@ -1424,5 +1468,64 @@ async fn channels_and_settings_are_kept_by_admins_and_govern_the_bubble_and_the_
     assert!(
         events.iter().all(|e| e["type"] != "channel_changed"),
         "{view}"
+    );
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_503_unavailable_and_ends_open_streams() {
+    let server = TestServer::start().await;
+    let token = server.new_visitor().await;
+    let chat = server.start_chat(&token, "hello").await;
+    let last = server.say(&token, &chat, "before the outage").await;
+    let mut stream = SseReader::open(
+        server
+            .client
+            .get(server.url("/api/v1/visitor/events"))
+            .bearer_auth(&token)
+            .header("last-event-id", last.to_string()),
+    )
+    .await;
+    stream.quiet().await;
+    let events = server.event_count().await;
+
+    server.store.close().await;
+    for (path, body) in [
+        (
+            format!("/api/v1/visitor/chats/{chat}/messages"),
+            Some(json!({"body": "during the outage"})),
+        ),
+        ("/api/v1/visitor".to_owned(), None),
+    ] {
+        let (status, error) = server.visitor(&token, &path, body).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {error}");
+        assert_eq!(error["error"]["code"], "unavailable", "{path}");
+    }
+    // The open stream ends so its client reconnects; reconnecting is refused the same way.
+    stream.ends(Duration::from_secs(10)).await;
+    let response = server
+        .client
+        .get(server.url("/api/v1/visitor/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+
+    // Nothing was half-written.
+    let url = format!(
+        "sqlite://{}",
+        server.dir.path().join("switchboard.db").display()
+    );
+    let reopened = SqliteStore::connect(&url).await.unwrap();
+    let engine = Engine::new(Arc::new(reopened.clone()), EngineConfig::default());
+    let after = engine.last_event_id().await.unwrap();
+    assert_eq!(after.0, last);
+    assert_eq!(
+        reopened
+            .events_after(domain::EventId(0), 100_000)
+            .await
+            .unwrap()
+            .len(),
+        events
     );
 }

@@ -19,12 +19,12 @@ use domain::{
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{FromRow, Sqlite, Transaction};
+use sqlx::{FromRow, Sqlite, SqliteConnection, Transaction};
 use uuid::Uuid;
 
 use super::{
-    LoggedEvent, Membership, OperatorRecord, SessionRecord, Store, StoreError, StoredChat,
-    VisitorRecord, author_key,
+    ChatWrite, LoggedEvent, Membership, NewEvent, OperatorRecord, OperatorView, SessionRecord,
+    Store, StoreError, StoredChat, VisitorCut, VisitorRecord, author_key,
 };
 
 /// The SQLite store.
@@ -99,6 +99,15 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 fn conflict_if_taken(err: sqlx::Error) -> StoreError {
     if is_unique_violation(&err) {
         StoreError::Conflict
+    } else {
+        StoreError::Database(err)
+    }
+}
+
+/// A chat write refused because its visitor already has an open chat (a unique index).
+fn already_open_if_taken(err: sqlx::Error) -> StoreError {
+    if is_unique_violation(&err) {
+        StoreError::AlreadyOpen
     } else {
         StoreError::Database(err)
     }
@@ -236,9 +245,27 @@ struct LoggedRow {
     event: EventRow,
     visibility: String,
     visitor_id: Option<String>,
+    members: String,
 }
 
-const LOGGED_COLUMNS: &str = "e.id, e.chat_id, e.at, e.payload, e.visibility, c.visitor_id";
+const LOGGED_COLUMNS: &str =
+    "e.id, e.chat_id, e.at, e.payload, e.visibility, c.visitor_id, e.members";
+
+/// The stored form of an event's members: their ids, comma-separated.
+fn members_text(members: &[OperatorId]) -> String {
+    members
+        .iter()
+        .map(|m| m.0.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn parse_members(text: &str) -> Result<Vec<OperatorId>, StoreError> {
+    text.split(',')
+        .filter(|id| !id.is_empty())
+        .map(|id| parse_uuid(id).map(OperatorId))
+        .collect()
+}
 
 impl TryFrom<LoggedRow> for LoggedEvent {
     type Error = StoreError;
@@ -252,6 +279,7 @@ impl TryFrom<LoggedRow> for LoggedEvent {
                 .map(VisitorId),
             visibility: Visibility::from_stored(&row.visibility)
                 .ok_or_else(|| StoreError::Corrupt(format!("visibility {:?}", row.visibility)))?,
+            members: parse_members(&row.members)?,
             event: ChatEvent::try_from(row.event)?,
         })
     }
@@ -317,6 +345,85 @@ impl TryFrom<ActionRow> for ActionEntry {
     }
 }
 
+/// Open visitor chats an operator takes part in as a participant, for the per-operator limit.
+const PARTICIPATING_COUNT: &str = "SELECT COUNT(*) FROM participants p \
+     JOIN chats c ON c.id = p.chat_id WHERE p.operator_id = ? AND p.present = 1 \
+     AND p.role = 'participant' AND c.visitor_id IS NOT NULL \
+     AND c.status IN ('waiting', 'active')";
+
+/// The event kinds that are not dashboard changes, as an SQL list (see `domain::reach`).
+fn chat_only_kinds() -> String {
+    domain::reach::CHAT_ONLY_KINDS
+        .iter()
+        .map(|kind| format!("'{kind}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn last_event_id(conn: &mut SqliteConnection) -> Result<EventId, StoreError> {
+    let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM events")
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(EventId(id.unwrap_or_default()))
+}
+
+async fn chat_events(
+    conn: &mut SqliteConnection,
+    chat: ChatId,
+) -> Result<Vec<LoggedEvent>, StoreError> {
+    let rows: Vec<LoggedRow> = sqlx::query_as(&format!(
+        "SELECT {LOGGED_COLUMNS} FROM events e JOIN chats c ON c.id = e.chat_id \
+         WHERE e.chat_id = ? ORDER BY e.id"
+    ))
+    .bind(chat.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(LoggedEvent::try_from).collect()
+}
+
+async fn open_chats(conn: &mut SqliteConnection) -> Result<Vec<StoredChat>, StoreError> {
+    let rows: Vec<ChatRow> = sqlx::query_as(&format!(
+        "SELECT {CHAT_COLUMNS} FROM chats WHERE status <> 'closed' \
+         AND visitor_id IS NOT NULL ORDER BY created_at, rowid"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(StoredChat::try_from).collect()
+}
+
+async fn chats_of_operator(
+    conn: &mut SqliteConnection,
+    operator: OperatorId,
+) -> Result<Vec<Membership>, StoreError> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        chat: ChatRow,
+        read_up_to: i64,
+        monitoring: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT c.id, c.state, c.version, c.created_at, p.read_up_to, p.monitoring \
+         FROM participants p JOIN chats c ON c.id = p.chat_id \
+         WHERE p.operator_id = ? AND p.present = 1 AND c.status <> 'closed' \
+         ORDER BY p.joined_at, p.rowid",
+    )
+    .bind(operator.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(Membership {
+                monitoring: Monitoring::parse(&row.monitoring).ok_or_else(|| {
+                    StoreError::Corrupt(format!("monitoring {:?}", row.monitoring))
+                })?,
+                read_up_to: EventId(row.read_up_to),
+                chat: StoredChat::try_from(row.chat)?,
+            })
+        })
+        .collect()
+}
+
 fn state_json(chat: &ChatState) -> Result<String, StoreError> {
     serde_json::to_string(chat).map_err(|err| StoreError::Corrupt(format!("chat state: {err}")))
 }
@@ -326,11 +433,12 @@ impl SqliteStore {
     async fn append_events(
         tx: &mut Transaction<'_, Sqlite>,
         chat: &ChatState,
-        events: &[(EventKind, Visibility)],
+        events: &[NewEvent],
         at: Timestamp,
     ) -> Result<Vec<LoggedEvent>, StoreError> {
         let mut stored = Vec::with_capacity(events.len());
-        for (kind, visibility) in events {
+        for new in events {
+            let kind = &new.kind;
             let payload = serde_json::to_string(kind)
                 .map_err(|err| StoreError::Corrupt(format!("event payload: {err}")))?;
             let (author, client_id) = match kind {
@@ -341,7 +449,7 @@ impl SqliteStore {
             };
             let id: (i64,) = sqlx::query_as(
                 "INSERT INTO events (chat_id, at, kind, payload, author_key, client_id, \
-                 visibility) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 visibility, members) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             )
             .bind(chat.id.to_string())
             .bind(at.0)
@@ -349,16 +457,11 @@ impl SqliteStore {
             .bind(payload)
             .bind(author)
             .bind(client_id)
-            .bind(visibility.to_stored())
+            .bind(new.visibility.to_stored())
+            .bind(members_text(&new.members))
             .fetch_one(&mut **tx)
             .await
-            .map_err(|err| {
-                if is_unique_violation(&err) {
-                    StoreError::Conflict
-                } else {
-                    StoreError::Database(err)
-                }
-            })?;
+            .map_err(conflict_if_taken)?;
             stored.push(LoggedEvent {
                 event: ChatEvent {
                     id: EventId(id.0),
@@ -367,10 +470,73 @@ impl SqliteStore {
                     kind: kind.clone(),
                 },
                 visitor: chat.visitor,
-                visibility: *visibility,
+                visibility: new.visibility,
+                members: new.members.clone(),
             });
         }
         Ok(stored)
+    }
+
+    /// One chat write inside the batch's transaction; the caller undoes it on error.
+    async fn write_chat(
+        tx: &mut Transaction<'_, Sqlite>,
+        write: &ChatWrite,
+        at: Timestamp,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        match write {
+            ChatWrite::Create { chat, events } => {
+                sqlx::query(
+                    "INSERT INTO chats (id, visitor_id, status, state, version, created_at, \
+                     updated_at, visitor_open) VALUES (?, ?, ?, ?, 1, ?, ?, ?)",
+                )
+                .bind(chat.id.to_string())
+                .bind(chat.visitor.map(|v| v.to_string()))
+                .bind(chat.status.as_str())
+                .bind(state_json(chat)?)
+                .bind(at.0)
+                .bind(at.0)
+                .bind(chat.open_for_visitor())
+                .execute(&mut **tx)
+                .await
+                .map_err(already_open_if_taken)?;
+                Self::sync_participants(tx, chat, at).await?;
+                Self::append_events(tx, chat, events, at).await
+            }
+            ChatWrite::Update {
+                chat,
+                expected_version,
+                events,
+                capacity,
+            } => {
+                let done = sqlx::query(
+                    "UPDATE chats SET status = ?, state = ?, version = version + 1, \
+                     updated_at = ?, visitor_open = ? WHERE id = ? AND version = ?",
+                )
+                .bind(chat.status.as_str())
+                .bind(state_json(chat)?)
+                .bind(at.0)
+                .bind(chat.open_for_visitor())
+                .bind(chat.id.to_string())
+                .bind(expected_version)
+                .execute(&mut **tx)
+                .await
+                .map_err(already_open_if_taken)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::Conflict);
+                }
+                Self::sync_participants(tx, chat, at).await?;
+                if let Some(capacity) = capacity {
+                    let (count,): (i64,) = sqlx::query_as(PARTICIPATING_COUNT)
+                        .bind(capacity.operator.to_string())
+                        .fetch_one(&mut **tx)
+                        .await?;
+                    if count > i64::from(capacity.max) {
+                        return Err(StoreError::AtCapacity);
+                    }
+                }
+                Self::append_events(tx, chat, events, at).await
+            }
+        }
     }
 
     /// Mirrors the state's members into `participants`, which indexes who is in which chat.
@@ -898,57 +1064,36 @@ impl Store for SqliteStore {
         row.map(StoredChat::try_from).transpose()
     }
 
-    async fn create_chat(
+    async fn commit_chats(
         &self,
-        chat: &ChatState,
-        events: &[(EventKind, Visibility)],
+        writes: &[ChatWrite],
         at: Timestamp,
-    ) -> Result<Vec<LoggedEvent>, StoreError> {
+    ) -> Result<Vec<Result<Vec<LoggedEvent>, StoreError>>, StoreError> {
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO chats (id, visitor_id, status, state, version, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, 1, ?, ?)",
-        )
-        .bind(chat.id.to_string())
-        .bind(chat.visitor.map(|v| v.to_string()))
-        .bind(chat.status.as_str())
-        .bind(state_json(chat)?)
-        .bind(at.0)
-        .bind(at.0)
-        .execute(&mut *tx)
-        .await?;
-        Self::sync_participants(&mut tx, chat, at).await?;
-        let stored = Self::append_events(&mut tx, chat, events, at).await?;
-        tx.commit().await?;
-        Ok(stored)
-    }
-
-    async fn commit(
-        &self,
-        chat: &ChatState,
-        expected_version: i64,
-        events: &[(EventKind, Visibility)],
-        at: Timestamp,
-    ) -> Result<Vec<LoggedEvent>, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "UPDATE chats SET status = ?, state = ?, version = version + 1, updated_at = ? \
-             WHERE id = ? AND version = ?",
-        )
-        .bind(chat.status.as_str())
-        .bind(state_json(chat)?)
-        .bind(at.0)
-        .bind(chat.id.to_string())
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict);
+        let mut answers = Vec::with_capacity(writes.len());
+        for write in writes {
+            sqlx::query("SAVEPOINT chat_write")
+                .execute(&mut *tx)
+                .await?;
+            match Self::write_chat(&mut tx, write, at).await {
+                Ok(logged) => {
+                    sqlx::query("RELEASE chat_write").execute(&mut *tx).await?;
+                    answers.push(Ok(logged));
+                }
+                // The database itself failing fails the whole batch; anything else is this
+                // write's own refusal.
+                Err(err) if err.is_unavailable() => return Err(err),
+                Err(refused) => {
+                    sqlx::query("ROLLBACK TO chat_write")
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query("RELEASE chat_write").execute(&mut *tx).await?;
+                    answers.push(Err(refused));
+                }
+            }
         }
-        Self::sync_participants(&mut tx, chat, at).await?;
-        let stored = Self::append_events(&mut tx, chat, events, at).await?;
         tx.commit().await?;
-        Ok(stored)
+        Ok(answers)
     }
 
     async fn message_by_client_id(
@@ -964,32 +1109,51 @@ impl Store for SqliteStore {
         .bind(chat.to_string())
         .bind(author_key)
         .bind(client_id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.reader)
         .await?;
         row.map(ChatEvent::try_from).transpose()
     }
 
     async fn chat_events(&self, chat: ChatId) -> Result<Vec<LoggedEvent>, StoreError> {
+        let mut conn = self.reader.acquire().await?;
+        chat_events(&mut conn, chat).await
+    }
+
+    async fn events_for_visitor(
+        &self,
+        visitor: VisitorId,
+        after: EventId,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
         let rows: Vec<LoggedRow> = sqlx::query_as(&format!(
             "SELECT {LOGGED_COLUMNS} FROM events e JOIN chats c ON c.id = e.chat_id \
-             WHERE e.chat_id = ? ORDER BY e.id"
+             WHERE c.visitor_id = ? AND e.id > ? AND e.visibility = 'everyone' \
+             ORDER BY e.id LIMIT ?"
         ))
-        .bind(chat.to_string())
+        .bind(visitor.to_string())
+        .bind(after.0)
+        .bind(limit)
         .fetch_all(&self.reader)
         .await?;
         rows.into_iter().map(LoggedEvent::try_from).collect()
     }
 
-    async fn events_of_operator_chats(
+    async fn events_for_operator(
         &self,
         operator: OperatorId,
+        after: EventId,
+        limit: i64,
     ) -> Result<Vec<LoggedEvent>, StoreError> {
         let rows: Vec<LoggedRow> = sqlx::query_as(&format!(
-            "SELECT {LOGGED_COLUMNS} FROM events e \
-             JOIN participants p ON p.chat_id = e.chat_id JOIN chats c ON c.id = e.chat_id \
-             WHERE p.operator_id = ? AND p.present = 1 AND c.status <> 'closed' ORDER BY e.id"
+            "SELECT {LOGGED_COLUMNS} FROM events e JOIN chats c ON c.id = e.chat_id \
+             WHERE e.id > ? AND ((c.visitor_id IS NOT NULL AND e.kind NOT IN ({chat_only})) \
+             OR e.chat_id IN (SELECT chat_id FROM participants WHERE operator_id = ?)) \
+             ORDER BY e.id LIMIT ?",
+            chat_only = chat_only_kinds(),
         ))
+        .bind(after.0)
         .bind(operator.to_string())
+        .bind(limit)
         .fetch_all(&self.reader)
         .await?;
         rows.into_iter().map(LoggedEvent::try_from).collect()
@@ -1011,51 +1175,92 @@ impl Store for SqliteStore {
         rows.into_iter().map(LoggedEvent::try_from).collect()
     }
 
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
     async fn last_event_id(&self) -> Result<EventId, StoreError> {
-        let (id,): (Option<i64>,) = sqlx::query_as("SELECT MAX(id) FROM events")
-            .fetch_one(&self.reader)
-            .await?;
-        Ok(EventId(id.unwrap_or_default()))
+        let mut conn = self.reader.acquire().await?;
+        last_event_id(&mut conn).await
+    }
+
+    async fn operator_view(&self, operator: OperatorId) -> Result<OperatorView, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let last_event_id = last_event_id(&mut tx).await?;
+        let open = open_chats(&mut tx).await?;
+        let mine = chats_of_operator(&mut tx, operator).await?;
+        let rows: Vec<LoggedRow> = sqlx::query_as(&format!(
+            "SELECT {LOGGED_COLUMNS} FROM events e \
+             JOIN participants p ON p.chat_id = e.chat_id JOIN chats c ON c.id = e.chat_id \
+             WHERE p.operator_id = ? AND p.present = 1 AND c.status <> 'closed' ORDER BY e.id"
+        ))
+        .bind(operator.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(OperatorView {
+            last_event_id,
+            open,
+            mine,
+            events: rows
+                .into_iter()
+                .map(LoggedEvent::try_from)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    async fn member_chat(
+        &self,
+        operator: OperatorId,
+        chat: ChatId,
+    ) -> Result<Option<(Membership, Vec<LoggedEvent>)>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let membership = chats_of_operator(&mut tx, operator)
+            .await?
+            .into_iter()
+            .find(|m| m.chat.state.id == chat);
+        let Some(membership) = membership else {
+            return Ok(None);
+        };
+        let events = chat_events(&mut tx, chat).await?;
+        tx.commit().await?;
+        Ok(Some((membership, events)))
+    }
+
+    async fn visitor_cut(&self, visitor: VisitorId) -> Result<VisitorCut, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let last_event_id = last_event_id(&mut tx).await?;
+        let row: Option<ChatRow> = sqlx::query_as(&format!(
+            "SELECT {CHAT_COLUMNS} FROM chats WHERE visitor_id = ? \
+             ORDER BY created_at DESC, rowid DESC LIMIT 1"
+        ))
+        .bind(visitor.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let latest = match row {
+            Some(row) => {
+                let chat = StoredChat::try_from(row)?;
+                let events = chat_events(&mut tx, chat.state.id).await?;
+                Some((chat, events))
+            }
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(VisitorCut {
+            last_event_id,
+            latest,
+        })
     }
 
     async fn open_chats(&self) -> Result<Vec<StoredChat>, StoreError> {
-        let rows: Vec<ChatRow> = sqlx::query_as(&format!(
-            "SELECT {CHAT_COLUMNS} FROM chats WHERE status <> 'closed' \
-             AND visitor_id IS NOT NULL ORDER BY created_at, rowid"
-        ))
-        .fetch_all(&self.reader)
-        .await?;
-        rows.into_iter().map(StoredChat::try_from).collect()
+        let mut conn = self.reader.acquire().await?;
+        open_chats(&mut conn).await
     }
 
     async fn chats_of_operator(&self, operator: OperatorId) -> Result<Vec<Membership>, StoreError> {
-        #[derive(FromRow)]
-        struct Row {
-            #[sqlx(flatten)]
-            chat: ChatRow,
-            read_up_to: i64,
-            monitoring: String,
-        }
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT c.id, c.state, c.version, c.created_at, p.read_up_to, p.monitoring \
-             FROM participants p JOIN chats c ON c.id = p.chat_id \
-             WHERE p.operator_id = ? AND p.present = 1 AND c.status <> 'closed' \
-             ORDER BY p.joined_at, p.rowid",
-        )
-        .bind(operator.to_string())
-        .fetch_all(&self.reader)
-        .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(Membership {
-                    monitoring: Monitoring::parse(&row.monitoring).ok_or_else(|| {
-                        StoreError::Corrupt(format!("monitoring {:?}", row.monitoring))
-                    })?,
-                    read_up_to: EventId(row.read_up_to),
-                    chat: StoredChat::try_from(row.chat)?,
-                })
-            })
-            .collect()
+        let mut conn = self.reader.acquire().await?;
+        chats_of_operator(&mut conn, operator).await
     }
 
     async fn set_monitoring(

@@ -1,0 +1,384 @@
+//! The real-time core on a real SQLite file: fan-out by audience, group commit, the invariants
+//! the database holds, and what a database outage does.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::api::{NewVisitor, PostMessage, StartChat};
+use domain::reach::Recipient;
+use domain::settings::Settings;
+use domain::{ChatId, ChatState, Command, ErrorCode, EventId, OperatorId, VisitorId};
+use engine::store::sqlite::SqliteStore;
+use engine::store::{Capacity, ChatWrite, NewEvent, Store, StoreError, VisitorRecord};
+use engine::stream::{Audience, EventStream, StreamItem};
+use engine::{Engine, EngineConfig};
+use uuid::Uuid;
+
+struct Fixture {
+    engine: Engine,
+    store: SqliteStore,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    let engine = Engine::new(Arc::new(store.clone()), EngineConfig::default());
+    Fixture {
+        engine,
+        store,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    async fn visitor(&self) -> VisitorRecord {
+        let created = self
+            .engine
+            .create_visitor(NewVisitor::default(), None)
+            .await
+            .unwrap();
+        self.engine
+            .authenticate_visitor(&created.token)
+            .await
+            .unwrap()
+    }
+
+    async fn chat_of(&self, visitor: &VisitorRecord, message: &str) -> ChatId {
+        self.engine
+            .start_chat(
+                visitor,
+                StartChat {
+                    name: Some("Vera".into()),
+                    message: message.into(),
+                    client_id: None,
+                    channel: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
+    async fn post(&self, visitor: &VisitorRecord, chat: ChatId, body: &str) -> EventId {
+        self.engine
+            .visitor_post(
+                visitor,
+                chat,
+                PostMessage {
+                    body: body.into(),
+                    client_id: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
+    async fn event_count(&self) -> usize {
+        self.store
+            .events_after(EventId(0), 100_000)
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+/// The next event on a stream, passing over signals; fails on a timeout or an ended stream.
+async fn next_event(stream: &mut EventStream) -> domain::ChatEvent {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), stream.recv()).await {
+            Ok(Some(StreamItem::Event(event))) => return event,
+            Ok(Some(StreamItem::Signal(_))) => {}
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+}
+
+/// Asserts that a stream stays open and silent for a moment.
+async fn silent(stream: &mut EventStream) {
+    if let Ok(item) = tokio::time::timeout(Duration::from_millis(200), stream.recv()).await {
+        panic!("expected silence on an open stream, got {item:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_event_costs_work_only_for_the_streams_it_reaches() {
+    let f = fixture().await;
+    let ann = common::ready_operator(&f.engine, "Ann").await;
+    let vera = f.visitor().await;
+    let chat = f.chat_of(&vera, "hello").await;
+    f.engine.accept_chat(&ann, chat).await.unwrap();
+    let now = f.engine.last_event_id().await.unwrap();
+
+    // Two thousand idle bubbles of other visitors, and ten other operators' consoles.
+    let mut idle: Vec<EventStream> = (0..2000)
+        .map(|_| {
+            f.engine
+                .open_stream(Audience::Visitor(VisitorId(Uuid::now_v7())), now)
+        })
+        .collect();
+    let mut others: Vec<_> = (0..10)
+        .map(|_| {
+            f.engine
+                .bus()
+                .subscribe(Recipient::Operator(OperatorId(Uuid::now_v7())))
+        })
+        .collect();
+    let mut vera_stream = f.engine.open_stream(Audience::Visitor(vera.id), now);
+    let audience = f.engine.operator_audience(&ann).await.unwrap();
+    let mut ann_stream = f.engine.open_stream(audience, now);
+    // Past replay: each stream asks the log only for its own holder's events.
+    silent(&mut vera_stream).await;
+    for stream in idle.iter_mut().take(20) {
+        silent(stream).await;
+    }
+    assert_eq!(f.engine.bus().stream_count(), 2000 + 10 + 2);
+    // The other consoles heard Ann come online.
+    for stream in &mut others {
+        assert!(matches!(
+            stream.receiver.try_recv(),
+            Ok(engine::bus::Delivery::Signal(_))
+        ));
+    }
+
+    // A message reaches the visitor's stream and Ann's: two offers, whatever else is open.
+    let before = f.engine.bus().offers();
+    let id = f.post(&vera, chat, "how much is it?").await;
+    assert_eq!(f.engine.bus().offers() - before, 2);
+    assert_eq!(next_event(&mut vera_stream).await.id, id);
+    assert_eq!(next_event(&mut ann_stream).await.id, id);
+    for stream in &others {
+        assert!(stream.receiver.is_empty());
+    }
+
+    // Typing reaches the chat's other side only.
+    let before = f.engine.bus().offers();
+    f.engine.visitor_typing(&vera, chat, true).await.unwrap();
+    assert_eq!(f.engine.bus().offers() - before, 1);
+    assert!(matches!(
+        ann_stream.recv().await,
+        Some(StreamItem::Signal(domain::Signal::Typing { .. }))
+    ));
+
+    // A new chat is a dashboard change: every console hears of it, no other bubble does.
+    let sam = f.visitor().await;
+    let before = f.engine.bus().offers();
+    f.chat_of(&sam, "anyone there?").await;
+    assert_eq!(f.engine.bus().offers() - before, 10 + 1);
+    for stream in &others {
+        assert_eq!(stream.receiver.len(), 1);
+    }
+    for stream in idle.iter_mut().take(20) {
+        silent(stream).await;
+    }
+
+    // Closed streams leave the index.
+    drop(idle);
+    drop(others);
+    assert_eq!(f.engine.bus().stream_count(), 2);
+}
+
+#[tokio::test]
+async fn one_batch_commits_several_chats_and_each_write_succeeds_or_fails_alone() {
+    let f = fixture().await;
+    let vera = f.visitor().await;
+    let sam = f.visitor().await;
+    let first = |visitor: VisitorId, text: &str| {
+        let id = ChatId(Uuid::now_v7());
+        let (state, recorded) = ChatState::start(
+            id,
+            visitor,
+            "Vera".into(),
+            None,
+            domain::chat::MessageBody::parse(text).unwrap(),
+            None,
+        );
+        ChatWrite::Create {
+            events: NewEvent::from_recorded(&ChatState::empty(id, Some(visitor)), recorded),
+            chat: state,
+        }
+    };
+    let answers = f
+        .store
+        .commit_chats(
+            &[
+                first(vera.id, "one"),
+                first(vera.id, "a second open chat"),
+                first(sam.id, "two"),
+            ],
+            engine::now(),
+        )
+        .await
+        .unwrap();
+    assert!(answers[0].is_ok());
+    assert!(matches!(answers[1], Err(StoreError::AlreadyOpen)));
+    assert!(answers[2].is_ok());
+    // The refused write left nothing behind; its neighbours are whole.
+    assert_eq!(f.event_count().await, 4);
+
+    // A write decided on a stale version is refused alone as well.
+    let chat = answers[0].as_ref().unwrap()[0].event.chat_id;
+    let stored = f.store.chat(chat).await.unwrap().unwrap();
+    let stale = ChatWrite::Update {
+        chat: stored.state.clone(),
+        expected_version: stored.version - 1,
+        events: Vec::new(),
+        capacity: None,
+    };
+    let answers = f.store.commit_chats(&[stale], engine::now()).await.unwrap();
+    assert!(matches!(answers[0], Err(StoreError::Conflict)));
+    assert_eq!(f.store.chat(chat).await.unwrap().unwrap(), stored);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_commands_share_commits_and_a_lost_race_fails_only_itself() {
+    let f = fixture().await;
+    let ann = common::ready_operator(&f.engine, "Ann").await;
+    let bob = common::ready_operator(&f.engine, "Bob").await;
+    let mut visitors = Vec::new();
+    for i in 0..16 {
+        let visitor = f.visitor().await;
+        let chat = f.chat_of(&visitor, &format!("chat {i}")).await;
+        visitors.push((visitor, chat));
+    }
+    let contested = visitors[0].1;
+    let batches_before = f
+        .engine
+        .batch_stats()
+        .batches
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let mut posts = Vec::new();
+    for (visitor, chat) in &visitors {
+        for n in 0..4 {
+            let engine = f.engine.clone();
+            let visitor = visitor.clone();
+            let chat = *chat;
+            posts.push(tokio::spawn(async move {
+                engine
+                    .visitor_post(
+                        &visitor,
+                        chat,
+                        PostMessage {
+                            body: format!("message {n}"),
+                            client_id: Some(format!("m-{n}")),
+                        },
+                    )
+                    .await
+            }));
+        }
+    }
+    let (a, b) = tokio::join!(
+        f.engine.accept_chat(&ann, contested),
+        f.engine.accept_chat(&bob, contested)
+    );
+    let mut delivered = 0;
+    for post in posts {
+        post.await.unwrap().unwrap();
+        delivered += 1;
+    }
+    assert_eq!(delivered, 64);
+    // Exactly one accept won; the other was told, and nobody else failed with it.
+    assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1);
+    let lost = a.err().or(b.err()).unwrap();
+    assert_eq!(lost.code, ErrorCode::ChatNotWaiting);
+    let stats = f.engine.batch_stats();
+    let batches = stats.batches.load(std::sync::atomic::Ordering::Relaxed) - batches_before;
+    let largest = stats.largest.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        largest > 1,
+        "66 concurrent commands in {batches} commits, none shared"
+    );
+    assert_eq!(f.event_count().await, 16 * 2 + 64 + 2);
+}
+
+#[tokio::test]
+async fn the_database_holds_the_per_operator_limit() {
+    let f = fixture().await;
+    let ann = common::ready_operator(&f.engine, "Ann").await;
+    let vera = f.visitor().await;
+    let sam = f.visitor().await;
+    let first = f.chat_of(&vera, "one").await;
+    let second = f.chat_of(&sam, "two").await;
+    f.engine.accept_chat(&ann, first).await.unwrap();
+    // An accept decided while the limit looked free is still refused by the database.
+    let stored = f.store.chat(second).await.unwrap().unwrap();
+    let mut state = stored.state.clone();
+    let recorded = state.execute(&ann.actor(), &Command::Accept).unwrap();
+    let write = ChatWrite::Update {
+        events: NewEvent::from_recorded(&stored.state, recorded),
+        chat: state,
+        expected_version: stored.version,
+        capacity: Some(Capacity {
+            operator: ann.operator.id,
+            max: 1,
+        }),
+    };
+    let events = f.event_count().await;
+    let answers = f
+        .store
+        .commit_chats(&[write.clone()], engine::now())
+        .await
+        .unwrap();
+    assert!(matches!(answers[0], Err(StoreError::AtCapacity)));
+    assert_eq!(f.event_count().await, events);
+    assert_eq!(f.store.chat(second).await.unwrap().unwrap(), stored);
+    // With room for two it goes through.
+    let ChatWrite::Update {
+        chat,
+        expected_version,
+        events,
+        ..
+    } = write
+    else {
+        unreachable!()
+    };
+    let roomy = ChatWrite::Update {
+        chat,
+        expected_version,
+        events,
+        capacity: Some(Capacity {
+            operator: ann.operator.id,
+            max: 2,
+        }),
+    };
+    let answers = f.store.commit_chats(&[roomy], engine::now()).await.unwrap();
+    assert!(answers[0].is_ok());
+    assert!(Settings::default().max_chats_per_operator == 0);
+}
+
+#[tokio::test]
+async fn a_database_outage_answers_unavailable_and_ends_open_streams() {
+    let f = fixture().await;
+    let vera = f.visitor().await;
+    let chat = f.chat_of(&vera, "hello").await;
+    let now = f.engine.last_event_id().await.unwrap();
+    let mut stream = f.engine.open_stream(Audience::Visitor(vera.id), now);
+    silent(&mut stream).await;
+
+    f.store.close().await;
+    let refused = f
+        .engine
+        .visitor_post(
+            &vera,
+            chat,
+            PostMessage {
+                body: "lost?".into(),
+                client_id: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Unavailable);
+    assert_eq!(refused.code.http_status(), 503);
+    // The open stream ends, so its client reconnects once the database is back.
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while stream.recv().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream must end during the outage");
+}
