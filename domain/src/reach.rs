@@ -77,8 +77,8 @@ pub fn event_reaches(
     }
 }
 
-/// Who a signal reaches.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Who a signal reaches. Serialisable, so a signal can travel to the other nodes with it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SignalReach {
     /// The visitor, when the signal is for them.
     pub visitor: Option<VisitorId>,

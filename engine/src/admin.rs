@@ -127,7 +127,7 @@ impl Engine {
             .map_err(email_taken)?;
         if disabled {
             self.store.delete_sessions_of(id).await.map_err(internal)?;
-            self.bus.revoke(id);
+            self.revoke(id);
         }
         let action = if disabled {
             "disable_operator"

@@ -20,8 +20,9 @@ use tokio::sync::mpsc;
 
 use crate::store::LoggedEvent;
 
-/// How many items a stream may have waiting before it is cut off and must replay.
-pub const DEFAULT_CAPACITY: usize = 4096;
+/// How many items a stream may have waiting before it is cut off and must replay: enough
+/// for a burst, small enough that a stalled client holds at most a few kilobytes.
+pub const DEFAULT_CAPACITY: usize = 1024;
 
 /// A committed event as the streams receive it, shared by every stream it reaches.
 pub type PublishedEvent = Arc<LoggedEvent>;

@@ -117,8 +117,7 @@ impl Engine {
         }
         self.record(session, action, None, Some(channel.name.clone()))
             .await;
-        self.bus
-            .signal(Signal::ChannelsChanged, &SignalReach::all_operators(None));
+        self.signal(Signal::ChannelsChanged, SignalReach::all_operators(None));
         Ok(channel)
     }
 
@@ -159,8 +158,7 @@ impl Engine {
             Some(existing.name.clone()),
         )
         .await;
-        self.bus
-            .signal(Signal::ChannelsChanged, &SignalReach::all_operators(None));
+        self.signal(Signal::ChannelsChanged, SignalReach::all_operators(None));
         Ok(Channel {
             operators,
             ..existing
@@ -192,8 +190,7 @@ impl Engine {
                 "leave_channel"
             };
             self.record(session, action, None, Some(target.name)).await;
-            self.bus
-                .signal(Signal::ChannelsChanged, &SignalReach::all_operators(None));
+            self.signal(Signal::ChannelsChanged, SignalReach::all_operators(None));
         }
         self.store.channels().await.map_err(internal)
     }

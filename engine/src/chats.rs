@@ -2,8 +2,8 @@
 //! ways, the console's snapshot and read markers.
 //!
 //! Every command follows one path ([`Engine::execute`]): load the chat, let `domain` decide,
-//! hand state and events to the writer, which commits them at the version decided on (with
-//! whatever else is waiting) and publishes them. A lost race (stale version) is decided again
+//! hand state and events to the writer, which commits them only if the chat is still in the
+//! state decided on (with whatever else is waiting) and publishes them. A lost race is decided again
 //! on fresh state, so exactly one of two concurrent accepts wins and the other gets
 //! `chat_not_waiting`. The other invariants — one open chat per visitor, the per-operator
 //! limit — are held by the database, so they hold across processes too.
@@ -487,7 +487,7 @@ impl Engine {
         Err(busy())
     }
 
-    /// Decides a command on `stored` and commits it at that version.
+    /// Decides a command on `stored` and commits it only if the chat is still in that state.
     async fn attempt(
         &self,
         stored: StoredChat,
@@ -516,7 +516,7 @@ impl Engine {
         let write = ChatWrite::Update {
             events: NewEvent::from_recorded(&before, recorded),
             chat: state,
-            expected_version: stored.version,
+            expected: stored.revision,
             capacity,
         };
         match self.writer.commit(write).await {

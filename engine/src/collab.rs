@@ -107,13 +107,13 @@ pub struct OnlineGuard {
 impl Drop for OnlineGuard {
     fn drop(&mut self) {
         if self.engine.presence.depart(self.operator) {
-            self.engine.bus.signal(
+            self.engine.signal(
                 Signal::Presence {
                     operator: self.operator,
                     name: std::mem::take(&mut self.name),
                     online: false,
                 },
-                &SignalReach::all_operators(Some(self.operator)),
+                SignalReach::all_operators(Some(self.operator)),
             );
         }
     }
@@ -146,13 +146,13 @@ impl Engine {
         let name = operator.name.clone();
         self.presence.touch(session.operator.id, now());
         if self.presence.arrive(operator) {
-            self.bus.signal(
+            self.signal(
                 Signal::Presence {
                     operator: session.operator.id,
                     name: name.clone(),
                     online: true,
                 },
-                &SignalReach::all_operators(Some(session.operator.id)),
+                SignalReach::all_operators(Some(session.operator.id)),
             );
         }
         OnlineGuard {
@@ -310,12 +310,12 @@ impl Engine {
         if let Some((active, note)) = typing
             && let Some((signal, reach)) = stored.state.operator_typing(me, name, active, note)
         {
-            self.bus.signal(signal, &reach);
+            self.signal(signal, reach);
         }
         if let Some(active) = viewing
             && let Some((signal, reach)) = stored.state.operator_viewing(me, name, active)
         {
-            self.bus.signal(signal, &reach);
+            self.signal(signal, reach);
         }
         Ok(())
     }
@@ -335,7 +335,7 @@ impl Engine {
             .state
             .visitor_typing(active)
             .ok_or_else(|| Error::new(ErrorCode::ChatClosed, "This chat has ended."))?;
-        self.bus.signal(signal, &reach);
+        self.signal(signal, reach);
         Ok(())
     }
 
@@ -360,7 +360,7 @@ impl Engine {
             .await
             .map_err(internal)?;
         if let Some((signal, reach)) = latest.and_then(|c| c.state.visitor_moved(url)) {
-            self.bus.signal(signal, &reach);
+            self.signal(signal, reach);
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ mod channels;
 mod chats;
 mod collab;
 mod log;
+mod mesh;
 mod operators;
 mod settings;
 pub mod store;
@@ -68,6 +69,9 @@ pub struct Engine {
     writer: writer::Writer,
     /// What group commit has done, for metrics and tests.
     batches: Arc<BatchStats>,
+    /// This node among the others on a shared database (PostgreSQL); `None` when this
+    /// process is the database's only user.
+    mesh: Option<Arc<mesh::Mesh>>,
     /// Flags and limits from the command line.
     config: Arc<EngineConfig>,
     /// Operators with a console open.
@@ -88,16 +92,50 @@ impl Engine {
     pub fn new(store: Arc<dyn Store>, config: EngineConfig) -> Self {
         let bus = EventBus::new(config.bus_capacity);
         let batches = Arc::new(BatchStats::default());
-        let writer = writer::Writer::start(Arc::clone(&store), bus.clone(), Arc::clone(&batches));
+        let mesh = mesh::Mesh::start(&store, &bus);
+        let writer = writer::Writer::start(
+            Arc::clone(&store),
+            bus.clone(),
+            mesh.clone(),
+            Arc::clone(&batches),
+        );
         writer::watch(Arc::downgrade(&store), bus.clone());
         Self {
             store,
             bus,
             writer,
             batches,
+            mesh,
             config: Arc::new(config),
             presence: collab::new_presence(),
         }
+    }
+
+    /// Waits until the engine is ready to serve: on a shared database, until this node knows
+    /// where the event log ends (streams opened before that start over). At once on SQLite.
+    pub async fn ready(&self) {
+        if let Some(mesh) = &self.mesh {
+            mesh.ready().await;
+        }
+    }
+
+    /// Hands a signal to the streams it reaches, on every node.
+    pub(crate) fn signal(&self, signal: domain::Signal, reach: domain::reach::SignalReach) {
+        if let Some(mesh) = &self.mesh {
+            let (mesh, store) = (Arc::clone(mesh), Arc::clone(&self.store));
+            let (to_others, reach_others) = (signal.clone(), reach.clone());
+            tokio::spawn(async move { mesh.signal(store.as_ref(), to_others, reach_others).await });
+        }
+        self.bus.signal(signal, &reach);
+    }
+
+    /// Ends every open stream of an operator, on every node.
+    pub(crate) fn revoke(&self, operator: domain::OperatorId) {
+        if let Some(mesh) = &self.mesh {
+            let (mesh, store) = (Arc::clone(mesh), Arc::clone(&self.store));
+            tokio::spawn(async move { mesh.revoke(store.as_ref(), operator).await });
+        }
+        self.bus.revoke(operator);
     }
 
     /// What group commit has done since start.

@@ -1,9 +1,10 @@
 //! The storage port: every query Switchboard makes, as one trait with one adapter per database.
 //!
 //! Each write method is one transaction. Races are settled here, in SQL: a chat command commits
-//! only if the chat's version is still the one it was decided on, and a message's idempotency
+//! only if the chat is still in the state it was decided on, and a message's idempotency
 //! key is unique per chat and author.
 
+pub mod postgres;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -16,6 +17,50 @@ use domain::{
     CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp,
     Visibility, VisitorId,
 };
+
+/// A store chosen by its URL's scheme: `sqlite:` (the embedded default) or `postgres:` /
+/// `postgresql:` (several nodes on one database).
+#[derive(Clone, Debug)]
+pub enum Database {
+    /// One SQLite file, one process.
+    Sqlite(sqlite::SqliteStore),
+    /// A PostgreSQL database any number of nodes share.
+    Postgres(postgres::PgStore),
+}
+
+impl Database {
+    /// Opens (creating and migrating if needed) the database at `url`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Self::Postgres(postgres::PgStore::connect(url).await?))
+        } else {
+            Ok(Self::Sqlite(sqlite::SqliteStore::connect(url).await?))
+        }
+    }
+
+    /// Whether `url` names a backend this build supports.
+    pub fn supports(url: &str) -> bool {
+        ["sqlite:", "postgres:", "postgresql:"]
+            .iter()
+            .any(|scheme| url.starts_with(scheme))
+    }
+
+    /// The store as the engine takes it.
+    pub fn store(&self) -> std::sync::Arc<dyn Store> {
+        match self {
+            Self::Sqlite(store) => std::sync::Arc::new(store.clone()),
+            Self::Postgres(store) => std::sync::Arc::new(store.clone()),
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(store) => store.close().await,
+            Self::Postgres(store) => store.close().await,
+        }
+    }
+}
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -155,13 +200,21 @@ pub struct VisitorRecord {
     pub last_seen_at: Timestamp,
 }
 
-/// A chat's state with the version it was read at.
+/// A chat's stored state exactly as it was read. A command decided on it commits only while
+/// the chat is still in that state: a change decided on anything else is decided again, while
+/// messages and notes, which leave the state as it is, never get in each other's way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revision(pub(crate) String);
+
+/// A chat's state with the revision and version it was read at.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredChat {
     /// What the state machine needs.
     pub state: ChatState,
-    /// Optimistic-concurrency version.
+    /// How many commands have changed it.
     pub version: i64,
+    /// The state as stored, which a write decided on it must still find.
+    pub revision: Revision,
     /// When the visitor started it.
     pub created_at: Timestamp,
 }
@@ -247,12 +300,12 @@ pub enum ChatWrite {
         events: Vec<NewEvent>,
     },
     /// A chat's new state with the events that led there, only if the chat is still at
-    /// `expected_version` (else `Conflict`), and within `capacity` (else `AtCapacity`).
+    /// `expected` (else `Conflict`), and within `capacity` (else `AtCapacity`).
     Update {
         /// The state after the events.
         chat: ChatState,
-        /// The version the command was decided on.
-        expected_version: i64,
+        /// The revision the command was decided on.
+        expected: Revision,
         /// What happened.
         events: Vec<NewEvent>,
         /// The limit the acting operator must stay within, if the command adds to their chats.
@@ -293,9 +346,41 @@ pub struct Membership {
     pub monitoring: Monitoring,
 }
 
+/// What another process told this one through the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// Events were committed: read the log.
+    Events,
+    /// A message another node's engine broadcast (signals, revocations), as it sent it.
+    Message(String),
+}
+
+/// A live feed of notices from the database.
+#[async_trait]
+pub trait Notices: Send {
+    /// The next notice. An error means notices may have been lost meanwhile: subscribe again
+    /// and catch up from the log.
+    async fn next(&mut self) -> Result<Notice, StoreError>;
+}
+
 /// The storage port.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Whether other processes may write to this database too (PostgreSQL): then a node
+    /// publishes what it reads from the log, in log order, rather than what it commits.
+    fn is_shared(&self) -> bool {
+        false
+    }
+    /// Subscribes to notices from the other processes; `None` for a database only this
+    /// process uses.
+    async fn notices(&self) -> Result<Option<Box<dyn Notices>>, StoreError> {
+        Ok(None)
+    }
+    /// Sends a message to every process's notices (its own included).
+    async fn broadcast(&self, _message: &str) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// Creates an operator. `Conflict` if the email is taken.
     async fn insert_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError>;
     /// Number of operator accounts.

@@ -13,6 +13,7 @@
 use tokio::sync::{mpsc, oneshot};
 
 use crate::bus::EventBus;
+use crate::mesh::Mesh;
 use crate::now;
 use crate::store::{ChatWrite, LoggedEvent, Store, StoreError};
 use std::sync::Arc;
@@ -54,9 +55,15 @@ pub struct BatchStats {
 impl Writer {
     /// Starts the writer task over a store, publishing on `bus`. It ends when every handle
     /// is dropped.
-    pub(crate) fn start(store: Arc<dyn Store>, bus: EventBus, stats: Arc<BatchStats>) -> Self {
+    /// On a shared database (`mesh`), the node's follower publishes instead, in log order.
+    pub(crate) fn start(
+        store: Arc<dyn Store>,
+        bus: EventBus,
+        mesh: Option<Arc<Mesh>>,
+        stats: Arc<BatchStats>,
+    ) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, bus, jobs, stats));
+        tokio::spawn(run(store, bus, mesh, jobs, stats));
         Self { queue }
     }
 
@@ -102,10 +109,14 @@ pub(crate) fn watch(store: std::sync::Weak<dyn Store>, bus: EventBus) {
 async fn run(
     store: Arc<dyn Store>,
     bus: EventBus,
+    mesh: Option<Arc<Mesh>>,
     mut jobs: mpsc::Receiver<Job>,
     stats: Arc<BatchStats>,
 ) {
     use std::sync::atomic::Ordering;
+    if let Some(mesh) = &mesh {
+        mesh.ready().await;
+    }
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while jobs.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (writes, answers): (Vec<ChatWrite>, Vec<_>) =
@@ -116,11 +127,21 @@ async fn run(
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats.writes.fetch_add(size, Ordering::Relaxed);
                 stats.largest.fetch_max(size, Ordering::Relaxed);
-                for (result, answer) in results.into_iter().zip(answers) {
-                    if let Ok(events) = &result {
-                        bus.publish(events);
+                match &mesh {
+                    Some(mesh) => {
+                        mesh.committed();
+                        for (result, answer) in results.into_iter().zip(answers) {
+                            let _ = answer.send(result);
+                        }
                     }
-                    let _ = answer.send(result);
+                    None => {
+                        for (result, answer) in results.into_iter().zip(answers) {
+                            if let Ok(events) = &result {
+                                bus.publish(events);
+                            }
+                            let _ = answer.send(result);
+                        }
+                    }
                 }
             }
             Err(err) => {

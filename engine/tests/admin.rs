@@ -1,24 +1,15 @@
-//! Operator accounts on a real SQLite file: only admins manage them, disabling ends sessions and
+//! Operator accounts on a real database (SQLite, or PostgreSQL with
+//! `SWITCHBOARD_TEST_BACKEND=postgres`): only admins manage them, disabling ends sessions and
 //! streams at once, and every operator edits their own profile.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use std::sync::Arc;
 use std::time::Duration;
 
 use domain::console::Role;
 use domain::{ErrorCode, OperatorId};
-use engine::store::sqlite::SqliteStore;
+use engine::NewOperator;
 use engine::stream::StreamItem;
-use engine::{Engine, EngineConfig, NewOperator};
-
-async fn engine() -> (Engine, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
-    let store = SqliteStore::connect(&url).await.unwrap();
-    (Engine::new(Arc::new(store), EngineConfig::default()), dir)
-}
+use test_support::TestApp;
 
 fn olga() -> NewOperator {
     NewOperator {
@@ -30,10 +21,16 @@ fn olga() -> NewOperator {
 
 #[tokio::test]
 async fn only_admins_manage_operators_and_refusals_change_nothing() {
-    let (engine, _dir) = engine().await;
-    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let app = TestApp::builder()
+        .with_admin("Ada")
+        .with_account("operator", Role::Operator)
+        .with_account("supervisor", Role::Supervisor)
+        .start()
+        .await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
     for role in [Role::Operator, Role::Supervisor] {
-        let caller = common::ready_with_role(&engine, role.as_str(), role).await;
+        let caller = app.session(role.as_str()).clone();
         let before = engine.list_operators(&admin).await.unwrap();
         let forbidden = |result: Result<(), domain::Error>| {
             assert_eq!(result.unwrap_err().code, ErrorCode::Forbidden, "{role:?}");
@@ -58,8 +55,9 @@ async fn only_admins_manage_operators_and_refusals_change_nothing() {
 
 #[tokio::test]
 async fn admins_create_and_edit_operators_with_unique_valid_emails() {
-    let (engine, _dir) = engine().await;
-    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let app = TestApp::builder().with_admin("Ada").start().await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
     let created = engine.add_operator(&admin, olga()).await.unwrap();
     assert_eq!(created.email, "olga@example.com");
     assert!(created.must_change_password && !created.disabled);
@@ -134,9 +132,14 @@ async fn admins_create_and_edit_operators_with_unique_valid_emails() {
 
 #[tokio::test]
 async fn disabling_ends_sessions_and_streams_at_once_and_enabling_lets_them_back() {
-    let (engine, _dir) = engine().await;
-    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
-    let olga = common::ready_operator(&engine, "Olga").await;
+    let app = TestApp::builder()
+        .with_admin("Ada")
+        .with_operator("Olga")
+        .start()
+        .await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
+    let olga = app.session("Olga").clone();
     let token_hash = olga.token_hash.clone();
     let audience = engine.operator_audience(&olga).await.unwrap();
     let mut stream = engine.open_stream(audience, domain::EventId(0));
@@ -152,7 +155,14 @@ async fn disabling_ends_sessions_and_streams_at_once_and_enabling_lets_them_back
     })
     .await;
     assert!(ended.is_ok(), "the disabled operator's stream must close");
-    assert!(engine.store().session(&token_hash).await.unwrap().is_none());
+    assert!(
+        app.store
+            .store()
+            .session(&token_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let login = engine.login("olga@example.com", "s3cret-pass").await;
     assert_eq!(login.unwrap_err().code, ErrorCode::InvalidCredentials);
     let online = engine.online_operators(&admin).await.unwrap();
@@ -170,8 +180,9 @@ async fn disabling_ends_sessions_and_streams_at_once_and_enabling_lets_them_back
 
 #[tokio::test]
 async fn operators_edit_their_own_profile() {
-    let (engine, _dir) = engine().await;
-    let olga = common::ready_operator(&engine, "Olga").await;
+    let app = TestApp::builder().with_operator("Olga").start().await;
+    let engine = &app.engine;
+    let olga = app.session("Olga").clone();
     let saved = engine
         .save_profile(&olga, " Olga O. ", "en, de-AT", "Olga from Support")
         .await
@@ -181,7 +192,8 @@ async fn operators_edit_their_own_profile() {
     assert_eq!(saved.invitation_name, "Olga from Support");
     assert_eq!(engine.profile(&olga).await.unwrap(), saved);
     // The chat name is what visitors see from now on.
-    let (_, record) = engine
+    let (_, record) = app
+        .store
         .store()
         .session(&olga.token_hash)
         .await
@@ -205,10 +217,16 @@ async fn operators_edit_their_own_profile() {
 
 #[tokio::test]
 async fn canned_messages_are_shared_by_supervisors_or_kept_by_each_operator() {
-    let (engine, _dir) = engine().await;
-    let sue = common::ready_with_role(&engine, "Sue", Role::Supervisor).await;
-    let olga = common::ready_operator(&engine, "Olga").await;
-    let paul = common::ready_operator(&engine, "Paul").await;
+    let app = TestApp::builder()
+        .with_account("Sue", Role::Supervisor)
+        .with_operator("Olga")
+        .with_operator("Paul")
+        .start()
+        .await;
+    let engine = &app.engine;
+    let sue = app.session("Sue").clone();
+    let olga = app.session("Olga").clone();
+    let paul = app.session("Paul").clone();
     let shared = engine
         .save_canned(&sue, None, true, "Greeting", "/hello", "Hello! I'm %name%.")
         .await
@@ -264,8 +282,13 @@ async fn the_action_log_records_chat_controls_and_admin_changes_and_filters_them
     use domain::console::ChatAction;
     use domain::log::{ActionFilter, PAGE_SIZE};
 
-    let (engine, _dir) = engine().await;
-    let mut admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
+    let app = TestApp::builder()
+        .with_admin("Ada")
+        .with_operator("Paula")
+        .start()
+        .await;
+    let engine = &app.engine;
+    let mut admin = app.session("Ada").clone();
     admin.ip = Some("203.0.113.7".into());
     let created = engine.add_operator(&admin, olga()).await.unwrap();
     engine
@@ -411,7 +434,7 @@ async fn the_action_log_records_chat_controls_and_admin_changes_and_filters_them
     assert!(second.entries[0].id < first.entries.last().unwrap().id);
 
     // Operators may not read it.
-    let olga = common::ready_operator(&engine, "Paula").await;
+    let olga = app.session("Paula").clone();
     let refused = engine.action_log(&olga, &ActionFilter::default()).await;
     assert_eq!(refused.unwrap_err().code, ErrorCode::Forbidden);
 }

@@ -1,28 +1,22 @@
-//! Channels and settings on a real SQLite file: only admins keep them, operators join and
-//! leave channels, chats start in and move between channels, the dashboard's My channels
-//! filter follows membership, and the settings change what visitors and operators may do.
+//! Channels and settings on a real database (SQLite, or PostgreSQL with
+//! `SWITCHBOARD_TEST_BACKEND=postgres`): only admins keep them, operators join and leave
+//! channels, chats start in and move between channels, the dashboard's My channels filter
+//! follows membership, and the settings change what visitors and operators may do.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use std::sync::Arc;
-
-use domain::api::{NewVisitor, StartChat, VisitorChat};
+use domain::api::{StartChat, VisitorChat};
 use domain::channel::{Channel, ChannelFilter};
 use domain::console::{ChatAction, ConsoleModel, Role};
-use domain::{ChannelId, ChatId, ErrorCode, EventId, EventKind, Viewer};
-use engine::store::sqlite::SqliteStore;
+use domain::{ChannelId, ChatId, ErrorCode, EventKind, Viewer};
 use engine::{ChannelForm, Engine, EngineConfig, Session};
+use test_support::{TestApp, TestAppBuilder};
 
-async fn engine() -> (Engine, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
-    let store = SqliteStore::connect(&url).await.unwrap();
-    let config = EngineConfig {
+/// Visitors need not give a name unless a channel says so.
+fn names_optional() -> TestAppBuilder {
+    TestApp::builder().with_config(EngineConfig {
         visitor_name_required: false,
         ..EngineConfig::default()
-    };
-    (Engine::new(Arc::new(store), config), dir)
+    })
 }
 
 fn form(name: &str) -> ChannelForm {
@@ -38,16 +32,12 @@ async fn create(engine: &Engine, admin: &Session, name: &str) -> Channel {
 }
 
 async fn visitor_chat(
-    engine: &Engine,
+    app: &TestApp,
     name: Option<&str>,
     channel: Option<ChannelId>,
 ) -> Result<VisitorChat, domain::Error> {
-    let created = engine
-        .create_visitor(NewVisitor::default(), None)
-        .await
-        .unwrap();
-    let visitor = engine.authenticate_visitor(&created.token).await.unwrap();
-    engine
+    let (visitor, _) = app.visitor().await;
+    app.engine
         .start_chat(
             &visitor,
             StartChat {
@@ -67,23 +57,20 @@ async fn listed(engine: &Engine, who: &Session, filter: ChannelFilter) -> Vec<Ch
     model.listed(filter).map(|c| c.id()).collect()
 }
 
-async fn event_count(engine: &Engine) -> usize {
-    engine
-        .store()
-        .events_after(EventId(0), 10_000)
-        .await
-        .unwrap()
-        .len()
-}
-
 #[tokio::test]
 async fn only_admins_keep_channels_and_settings_and_refusals_change_nothing() {
-    let (engine, _dir) = engine().await;
-    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
-    let sales = create(&engine, &admin, "Sales").await;
+    let app = names_optional()
+        .with_admin("Ada")
+        .with_operator("operator")
+        .with_account("supervisor", Role::Supervisor)
+        .start()
+        .await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
+    let sales = create(engine, &admin, "Sales").await;
     let settings_before = engine.settings().await.unwrap();
     for role in [Role::Operator, Role::Supervisor] {
-        let caller = common::ready_with_role(&engine, role.as_str(), role).await;
+        let caller = app.session(role.as_str()).clone();
         let before = engine.channels(&admin).await.unwrap();
         let forbidden = |result: Result<(), domain::Error>| {
             assert_eq!(result.unwrap_err().code, ErrorCode::Forbidden, "{role:?}");
@@ -122,10 +109,16 @@ async fn only_admins_keep_channels_and_settings_and_refusals_change_nothing() {
 
 #[tokio::test]
 async fn admins_create_rename_and_archive_channels_with_unique_names() {
-    let (engine, _dir) = engine().await;
-    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
-    let ann = common::ready_operator(&engine, "Ann").await;
-    let sales = create(&engine, &admin, "  Sales ").await;
+    let app = names_optional()
+        .with_admin("Ada")
+        .with_operator("Ann")
+        .with_operator("Bob")
+        .start()
+        .await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
+    let ann = app.session("Ann").clone();
+    let sales = create(engine, &admin, "  Sales ").await;
     assert_eq!(sales.name, "Sales");
     let taken = engine
         .save_channel(&admin, form("sALES"))
@@ -166,27 +159,33 @@ async fn admins_create_rename_and_archive_channels_with_unique_names() {
         .await
         .unwrap();
     // An archived channel takes no new chats and no new operators; leaving it still works.
-    let bob = common::ready_operator(&engine, "Bob").await;
+    let bob = app.session("Bob").clone();
     let join = engine.join_channel(&bob, sales.id, true).await.unwrap_err();
     assert_eq!(join.code, ErrorCode::UnknownChannel);
-    let start = visitor_chat(&engine, Some("Vera"), Some(sales.id))
+    let start = visitor_chat(&app, Some("Vera"), Some(sales.id))
         .await
         .unwrap_err();
     assert_eq!(start.code, ErrorCode::UnknownChannel);
     assert!(engine.widget_config().await.unwrap().channels.is_empty());
     let after = engine.join_channel(&ann, sales.id, false).await.unwrap();
     assert!(after[0].operators.is_empty() && after[0].archived);
-    assert_eq!(event_count(&engine).await, 0);
+    assert_eq!(app.event_count().await, 0);
 }
 
 #[tokio::test]
 async fn membership_drives_the_my_channels_filter_and_chats_move_between_channels() {
-    let (engine, _dir) = engine().await;
-    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
-    let ann = common::ready_operator(&engine, "Ann").await;
-    let bob = common::ready_operator(&engine, "Bob").await;
-    let sales = create(&engine, &admin, "Sales").await;
-    let support = create(&engine, &admin, "Support").await;
+    let app = names_optional()
+        .with_admin("Ada")
+        .with_operator("Ann")
+        .with_operator("Bob")
+        .start()
+        .await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
+    let ann = app.session("Ann").clone();
+    let bob = app.session("Bob").clone();
+    let sales = create(engine, &admin, "Sales").await;
+    let support = create(engine, &admin, "Support").await;
     // The admin puts Ann in Sales; Bob joins Support himself.
     let set = engine
         .set_channel_operators(&admin, sales.id, vec![ann.operator.id, ann.operator.id])
@@ -224,28 +223,28 @@ async fn membership_drives_the_my_channels_filter_and_chats_move_between_channel
             .any(|c| c.id == support.id && c.serves(bob.operator.id))
     );
 
-    let in_sales = visitor_chat(&engine, Some("Sam"), Some(sales.id))
+    let in_sales = visitor_chat(&app, Some("Sam"), Some(sales.id))
         .await
         .unwrap();
-    let in_support = visitor_chat(&engine, Some("Sue"), Some(support.id))
+    let in_support = visitor_chat(&app, Some("Sue"), Some(support.id))
         .await
         .unwrap();
-    let general = visitor_chat(&engine, Some("Gil"), None).await.unwrap();
-    let unknown = visitor_chat(&engine, Some("Una"), Some(ChannelId(uuid::Uuid::nil())))
+    let general = visitor_chat(&app, Some("Gil"), None).await.unwrap();
+    let unknown = visitor_chat(&app, Some("Una"), Some(ChannelId(uuid::Uuid::nil())))
         .await
         .unwrap_err();
     assert_eq!(unknown.code, ErrorCode::UnknownChannel);
-    let stored = engine.store().chat(in_sales.id).await.unwrap().unwrap();
+    let stored = app.store.store().chat(in_sales.id).await.unwrap().unwrap();
     assert_eq!(stored.state.channel, Some(sales.id));
 
     let all = vec![in_sales.id, in_support.id, general.id];
-    assert_eq!(listed(&engine, &ann, ChannelFilter::All).await, all);
+    assert_eq!(listed(engine, &ann, ChannelFilter::All).await, all);
     assert_eq!(
-        listed(&engine, &ann, ChannelFilter::Mine).await,
+        listed(engine, &ann, ChannelFilter::Mine).await,
         vec![in_sales.id, general.id]
     );
     assert_eq!(
-        listed(&engine, &bob, ChannelFilter::Mine).await,
+        listed(engine, &bob, ChannelFilter::Mine).await,
         vec![in_support.id, general.id]
     );
 
@@ -259,18 +258,18 @@ async fn membership_drives_the_my_channels_filter_and_chats_move_between_channel
         EventKind::ChannelChanged { ref channel_name, .. } if channel_name == "Support"
     ));
     assert_eq!(
-        listed(&engine, &ann, ChannelFilter::Mine).await,
+        listed(engine, &ann, ChannelFilter::Mine).await,
         vec![general.id]
     );
     assert_eq!(
-        listed(&engine, &bob, ChannelFilter::Mine).await,
+        listed(engine, &bob, ChannelFilter::Mine).await,
         vec![in_sales.id, in_support.id, general.id]
     );
     // Leaving the channel takes its chats off Bob's filtered dashboard, except chats he is in.
     engine.accept_chat(&bob, in_support.id).await.unwrap();
     engine.join_channel(&bob, support.id, false).await.unwrap();
     assert_eq!(
-        listed(&engine, &bob, ChannelFilter::Mine).await,
+        listed(engine, &bob, ChannelFilter::Mine).await,
         vec![in_support.id, general.id]
     );
 
@@ -281,7 +280,7 @@ async fn membership_drives_the_my_channels_filter_and_chats_move_between_channel
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotAParticipant);
-    let archived = create(&engine, &admin, "Old").await;
+    let archived = create(engine, &admin, "Old").await;
     engine
         .save_channel(
             &admin,
@@ -293,18 +292,18 @@ async fn membership_drives_the_my_channels_filter_and_chats_move_between_channel
         )
         .await
         .unwrap();
-    let before = event_count(&engine).await;
+    let before = app.event_count().await;
     let err = engine
         .move_chat(&bob, in_support.id, archived.id)
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::UnknownChannel);
-    assert_eq!(event_count(&engine).await, before);
+    assert_eq!(app.event_count().await, before);
     engine
         .move_chat(&bob, in_support.id, sales.id)
         .await
         .unwrap();
-    let events = engine.store().chat_events(in_support.id).await.unwrap();
+    let events = app.store.store().chat_events(in_support.id).await.unwrap();
     let change = events
         .iter()
         .find(|l| matches!(l.event.kind, EventKind::ChannelChanged { .. }))
@@ -327,9 +326,14 @@ async fn membership_drives_the_my_channels_filter_and_chats_move_between_channel
 
 #[tokio::test]
 async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
-    let (engine, _dir) = engine().await;
-    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
-    let ann = common::ready_operator(&engine, "Ann").await;
+    let app = names_optional()
+        .with_admin("Ada")
+        .with_operator("Ann")
+        .start()
+        .await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
+    let ann = app.session("Ann").clone();
     let defaults = engine.settings_for(&admin).await.unwrap();
     assert_eq!(defaults.inactivity_timeout_minutes, 30);
     assert!(!defaults.visitor_name_required, "follows the server's flag");
@@ -358,12 +362,10 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
     assert!(!config.name_required);
     assert_eq!(config.channels.len(), 1);
     assert!(config.channels[0].name_required);
-    let nameless = visitor_chat(&engine, None, Some(sales.id))
-        .await
-        .unwrap_err();
+    let nameless = visitor_chat(&app, None, Some(sales.id)).await.unwrap_err();
     assert_eq!(nameless.code, ErrorCode::NameRequired);
-    let first = visitor_chat(&engine, None, None).await.unwrap();
-    let second = visitor_chat(&engine, Some("Sam"), Some(sales.id))
+    let first = visitor_chat(&app, None, None).await.unwrap();
+    let second = visitor_chat(&app, Some("Sam"), Some(sales.id))
         .await
         .unwrap();
 
@@ -373,16 +375,16 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
         .await
         .unwrap();
     engine.accept_chat(&ann, first.id).await.unwrap();
-    let before = event_count(&engine).await;
+    let before = app.event_count().await;
     let full = engine.accept_chat(&ann, second.id).await.unwrap_err();
     assert_eq!(full.code, ErrorCode::TooManyChats);
-    assert_eq!(event_count(&engine).await, before);
+    assert_eq!(app.event_count().await, before);
     engine
         .operator_command(&ann, first.id, &ChatAction::Close.command())
         .await
         .unwrap();
     // Two accepts at once cannot both pass on the same count: exactly one wins.
-    let third = visitor_chat(&engine, Some("Tom"), None).await.unwrap();
+    let third = visitor_chat(&app, Some("Tom"), None).await.unwrap();
     let (a, b) = tokio::join!(
         engine.accept_chat(&ann, second.id),
         engine.accept_chat(&ann, third.id)
@@ -406,7 +408,8 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
         .await
         .unwrap();
     let ann = Session {
-        operator: engine
+        operator: app
+            .store
             .store()
             .operator_by_id(ann.operator.id)
             .await
@@ -427,13 +430,19 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
 
 #[tokio::test]
 async fn idle_operators_show_as_away_and_then_count_as_gone() {
-    let (engine, _dir) = engine().await;
-    let admin = common::ready_with_role(&engine, "Ada", Role::Admin).await;
-    let ann = common::ready_operator(&engine, "Ann").await;
-    let bob = common::ready_operator(&engine, "Bob").await;
+    let app = names_optional()
+        .with_admin("Ada")
+        .with_operator("Ann")
+        .with_operator("Bob")
+        .start()
+        .await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
+    let ann = app.session("Ann").clone();
+    let bob = app.session("Bob").clone();
     let _ann_online = engine.go_online(&ann);
     let _bob_online = engine.go_online(&bob);
-    let chat = visitor_chat(&engine, Some("Vera"), None).await.unwrap();
+    let chat = visitor_chat(&app, Some("Vera"), None).await.unwrap();
     engine.accept_chat(&ann, chat.id).await.unwrap();
     let away = |list: &[domain::console::OnlineOperator]| {
         list.iter()
@@ -459,13 +468,13 @@ async fn idle_operators_show_as_away_and_then_count_as_gone() {
     engine.note_activity_at(&bob, minutes_ago(21));
     let listed = engine.online_operators(&ann).await.unwrap();
     assert_eq!(away(&listed), None);
-    let before = event_count(&engine).await;
+    let before = app.event_count().await;
     let err = engine
         .offer_chat(&ann, chat.id, domain::OfferKind::Invite, bob.operator.id)
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::OperatorUnavailable);
-    assert_eq!(event_count(&engine).await, before);
+    assert_eq!(app.event_count().await, before);
 
     // Back at work: active again.
     engine.note_activity(&bob);

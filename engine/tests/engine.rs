@@ -1,91 +1,15 @@
-//! The engine on a real SQLite file: chat commands, races, idempotency, sessions, streams.
+//! The engine on a real database (SQLite, or PostgreSQL with `SWITCHBOARD_TEST_BACKEND=postgres`):
+//! chat commands, races, idempotency, sessions, streams.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use std::sync::Arc;
 use std::time::Duration;
 
-use domain::api::{NewVisitor, PostMessage, StartChat};
+use domain::api::{PostMessage, StartChat};
 use domain::console::Role;
 use domain::{ChatEvent, ChatStatus, ErrorCode, EventId, EventKind};
-use engine::store::VisitorRecord;
-use engine::store::sqlite::SqliteStore;
 use engine::stream::{Audience, EventStream, StreamItem};
 use engine::{Engine, EngineConfig, NewOperator, Session};
-
-struct TestEngine {
-    engine: Engine,
-    store: SqliteStore,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl TestEngine {
-    async fn new() -> Self {
-        Self::with_config(EngineConfig::default()).await
-    }
-
-    async fn with_config(config: EngineConfig) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
-        let store = SqliteStore::connect(&url).await.unwrap();
-        let engine = Engine::new(Arc::new(store.clone()), config);
-        Self {
-            engine,
-            store,
-            url,
-            _dir: dir,
-        }
-    }
-
-    async fn reopen(self) -> Self {
-        let Self {
-            engine,
-            store,
-            url,
-            _dir,
-        } = self;
-        drop(engine);
-        store.close().await;
-        let store = SqliteStore::connect(&url).await.unwrap();
-        let engine = Engine::new(Arc::new(store.clone()), EngineConfig::default());
-        Self {
-            engine,
-            store,
-            url,
-            _dir,
-        }
-    }
-
-    /// An operator who has already replaced the default password, logged in.
-    async fn operator(&self, name: &str) -> Session {
-        common::ready_operator(&self.engine, name).await
-    }
-
-    async fn visitor(&self) -> (VisitorRecord, String) {
-        let created = self
-            .engine
-            .create_visitor(NewVisitor::default(), None)
-            .await
-            .unwrap();
-        let record = self
-            .engine
-            .authenticate_visitor(&created.token)
-            .await
-            .unwrap();
-        (record, created.token)
-    }
-
-    async fn event_count(&self) -> usize {
-        self.engine
-            .store()
-            .events_after(EventId(0), 10_000)
-            .await
-            .unwrap()
-            .len()
-    }
-}
+use test_support::TestApp;
 
 fn start(message: &str) -> StartChat {
     StartChat {
@@ -105,30 +29,30 @@ fn post(body: &str, client_id: Option<&str>) -> PostMessage {
 
 #[tokio::test]
 async fn visitor_and_operator_chat_and_the_log_records_every_change_in_order() {
-    let t = TestEngine::new().await;
-    let ann = t.operator("Ann").await;
-    let (visitor, _) = t.visitor().await;
-    let chat = t
+    let app = TestApp::builder().with_operator("Ann").start().await;
+    let ann = app.session("Ann").clone();
+    let (visitor, _) = app.visitor().await;
+    let chat = app
         .engine
         .start_chat(&visitor, start("I need help"))
         .await
         .unwrap();
     assert_eq!(chat.status, ChatStatus::Waiting);
-    let mine = t.engine.accept_chat(&ann, chat.id).await.unwrap();
+    let mine = app.engine.accept_chat(&ann, chat.id).await.unwrap();
     assert_eq!(mine.summary.status(), ChatStatus::Active);
     assert_eq!(mine.summary.participant_names(), vec!["Ann".to_string()]);
-    t.engine
+    app.engine
         .operator_post(&ann, chat.id, "Hello, I'm Ann", None, false)
         .await
         .unwrap();
-    t.engine
+    app.engine
         .visitor_post(&visitor, chat.id, post("Thanks", None))
         .await
         .unwrap();
-    t.engine.visitor_end(&visitor, chat.id).await.unwrap();
+    app.engine.visitor_end(&visitor, chat.id).await.unwrap();
 
-    let events: Vec<ChatEvent> = t
-        .engine
+    let events: Vec<ChatEvent> = app
+        .store
         .store()
         .chat_events(chat.id)
         .await
@@ -151,45 +75,57 @@ async fn visitor_and_operator_chat_and_the_log_records_every_change_in_order() {
         ]
     );
     assert!(events.windows(2).all(|w| w[0].id < w[1].id));
-    let stored = t.engine.store().chat(chat.id).await.unwrap().unwrap();
+    let stored = app.store.store().chat(chat.id).await.unwrap().unwrap();
     assert_eq!(stored.state.status, ChatStatus::Vacant);
 }
 
 #[tokio::test]
 async fn ending_a_chat_nobody_accepted_closes_it() {
-    let t = TestEngine::new().await;
-    let (visitor, _) = t.visitor().await;
-    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
-    t.engine.visitor_end(&visitor, chat.id).await.unwrap();
-    let stored = t.engine.store().chat(chat.id).await.unwrap().unwrap();
+    let app = TestApp::new().await;
+    let (visitor, _) = app.visitor().await;
+    let chat = app.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    app.engine.visitor_end(&visitor, chat.id).await.unwrap();
+    let stored = app.store.store().chat(chat.id).await.unwrap().unwrap();
     assert_eq!(stored.state.status, ChatStatus::Closed);
     // The ended chat is still shown to its visitor, read-only.
-    let view = t.engine.visitor_view(&visitor).await.unwrap();
+    let view = app.engine.visitor_view(&visitor).await.unwrap();
     let ended = view.chat.unwrap();
     assert!(!ended.open);
     assert_eq!(ended.status, ChatStatus::Closed);
     // A new chat may start once the last one is over.
-    t.engine.start_chat(&visitor, start("again")).await.unwrap();
+    app.engine
+        .start_chat(&visitor, start("again"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_accepts_have_exactly_one_winner() {
-    let t = TestEngine::new().await;
+    let app = TestApp::builder()
+        .with_operator("Ann")
+        .with_operator("Bob")
+        .with_operator("Cy")
+        .start()
+        .await;
     let operators = [
-        t.operator("Ann").await,
-        t.operator("Bob").await,
-        t.operator("Cy").await,
+        app.session("Ann").clone(),
+        app.session("Bob").clone(),
+        app.session("Cy").clone(),
     ];
     for _ in 0..5 {
-        let (visitor, _) = t.visitor().await;
-        let chat = t.engine.start_chat(&visitor, start("race")).await.unwrap();
-        let results = futures_join(&t.engine, &operators, chat.id).await;
+        let (visitor, _) = app.visitor().await;
+        let chat = app
+            .engine
+            .start_chat(&visitor, start("race"))
+            .await
+            .unwrap();
+        let results = futures_join(&app.engine, &operators, chat.id).await;
         let winners = results.iter().filter(|r| r.is_ok()).count();
         assert_eq!(winners, 1, "{results:?}");
         for loser in results.iter().filter_map(|r| r.as_ref().err()) {
             assert_eq!(loser.code, ErrorCode::ChatNotWaiting);
         }
-        let events = t.engine.store().chat_events(chat.id).await.unwrap();
+        let events = app.store.store().chat_events(chat.id).await.unwrap();
         let accepts = events
             .iter()
             .filter(|e| matches!(e.event.kind, EventKind::OperatorAccepted { .. }))
@@ -220,23 +156,23 @@ async fn futures_join(
 
 #[tokio::test]
 async fn a_retried_message_is_stored_once_and_answers_the_first_result() {
-    let t = TestEngine::new().await;
-    let (visitor, _) = t.visitor().await;
-    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
-    let first = t
+    let app = TestApp::new().await;
+    let (visitor, _) = app.visitor().await;
+    let chat = app.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    let first = app
         .engine
         .visitor_post(&visitor, chat.id, post("once", Some("k-1")))
         .await
         .unwrap();
-    let before = t.event_count().await;
-    let again = t
+    let before = app.event_count().await;
+    let again = app
         .engine
         .visitor_post(&visitor, chat.id, post("once", Some("k-1")))
         .await
         .unwrap();
     assert_eq!(first, again);
-    assert_eq!(t.event_count().await, before);
-    let other = t
+    assert_eq!(app.event_count().await, before);
+    let other = app
         .engine
         .visitor_post(&visitor, chat.id, post("twice", Some("k-2")))
         .await
@@ -246,12 +182,12 @@ async fn a_retried_message_is_stored_once_and_answers_the_first_result() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_retries_of_one_message_store_it_once() {
-    let t = TestEngine::new().await;
-    let (visitor, _) = t.visitor().await;
-    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    let app = TestApp::new().await;
+    let (visitor, _) = app.visitor().await;
+    let chat = app.engine.start_chat(&visitor, start("hi")).await.unwrap();
     let handles: Vec<_> = (0..4)
         .map(|_| {
-            let engine = t.engine.clone();
+            let engine = app.engine.clone();
             let visitor = visitor.clone();
             tokio::spawn(async move {
                 engine
@@ -266,8 +202,8 @@ async fn concurrent_retries_of_one_message_store_it_once() {
     }
     ids.dedup();
     assert_eq!(ids.len(), 1);
-    let messages = t
-        .engine
+    let messages = app
+        .store
         .store()
         .chat_events(chat.id)
         .await
@@ -282,116 +218,120 @@ async fn concurrent_retries_of_one_message_store_it_once() {
 
 #[tokio::test]
 async fn refused_commands_write_nothing() {
-    let t = TestEngine::new().await;
-    let ann = t.operator("Ann").await;
-    let bob = t.operator("Bob").await;
-    let (visitor, _) = t.visitor().await;
-    let (stranger, _) = t.visitor().await;
-    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
-    t.engine.accept_chat(&ann, chat.id).await.unwrap();
-    let before = t.event_count().await;
+    let app = TestApp::builder()
+        .with_operator("Ann")
+        .with_operator("Bob")
+        .start()
+        .await;
+    let ann = app.session("Ann").clone();
+    let bob = app.session("Bob").clone();
+    let (visitor, _) = app.visitor().await;
+    let (stranger, _) = app.visitor().await;
+    let chat = app.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    app.engine.accept_chat(&ann, chat.id).await.unwrap();
+    let before = app.event_count().await;
 
     let cases: Vec<(ErrorCode, Result<_, domain::Error>)> = vec![
         (
             ErrorCode::NotAParticipant,
-            t.engine
+            app.engine
                 .operator_post(&bob, chat.id, "x", None, false)
                 .await
                 .map(|_| ()),
         ),
         (
             ErrorCode::ChatNotFound,
-            t.engine
+            app.engine
                 .visitor_post(&stranger, chat.id, post("x", None))
                 .await
                 .map(|_| ()),
         ),
         (
             ErrorCode::EmptyMessage,
-            t.engine
+            app.engine
                 .visitor_post(&visitor, chat.id, post("  ", None))
                 .await
                 .map(|_| ()),
         ),
         (
             ErrorCode::MessageTooLong,
-            t.engine
+            app.engine
                 .visitor_post(&visitor, chat.id, post(&"x".repeat(4097), None))
                 .await
                 .map(|_| ()),
         ),
         (
             ErrorCode::ChatNotWaiting,
-            t.engine.accept_chat(&bob, chat.id).await.map(|_| ()),
+            app.engine.accept_chat(&bob, chat.id).await.map(|_| ()),
         ),
         (
             ErrorCode::ChatNotFound,
-            t.engine
+            app.engine
                 .accept_chat(&bob, domain::ChatId(uuid::Uuid::now_v7()))
                 .await
                 .map(|_| ()),
         ),
         (
             ErrorCode::ChatAlreadyOpen,
-            t.engine
+            app.engine
                 .start_chat(&visitor, start("another"))
                 .await
                 .map(|_| ()),
         ),
         (
             ErrorCode::ChatNotFound,
-            t.engine.visitor_end(&stranger, chat.id).await,
+            app.engine.visitor_end(&stranger, chat.id).await,
         ),
         (
             ErrorCode::NotAParticipant,
-            t.engine.mark_read(&bob, chat.id, EventId(1)).await,
+            app.engine.mark_read(&bob, chat.id, EventId(1)).await,
         ),
     ];
     for (expected, got) in cases {
         assert_eq!(got.err().map(|e| e.code), Some(expected));
     }
-    assert_eq!(t.event_count().await, before);
+    assert_eq!(app.event_count().await, before);
 }
 
 #[tokio::test]
-async fn everything_survives_a_restart_on_the_same_file() {
-    let t = TestEngine::new().await;
-    let ann = t.operator("Ann").await;
-    let (visitor, token) = t.visitor().await;
-    let chat = t
+async fn everything_survives_a_restart_on_the_same_database() {
+    let app = TestApp::builder().with_operator("Ann").start().await;
+    let ann = app.session("Ann").clone();
+    let (visitor, token) = app.visitor().await;
+    let chat = app
         .engine
         .start_chat(&visitor, start("before restart"))
         .await
         .unwrap();
-    t.engine.accept_chat(&ann, chat.id).await.unwrap();
-    let before = t.engine.store().chat_events(chat.id).await.unwrap();
+    app.engine.accept_chat(&ann, chat.id).await.unwrap();
+    let before = app.store.store().chat_events(chat.id).await.unwrap();
 
-    let t = t.reopen().await;
-    let visitor = t.engine.authenticate_visitor(&token).await.unwrap();
-    let after = t.engine.store().chat_events(chat.id).await.unwrap();
+    let app = app.restart().await;
+    let visitor = app.engine.authenticate_visitor(&token).await.unwrap();
+    let after = app.store.store().chat_events(chat.id).await.unwrap();
     assert_eq!(before, after);
-    let posted = t
+    let posted = app
         .engine
         .visitor_post(&visitor, chat.id, post("after restart", None))
         .await
         .unwrap();
     assert!(posted.id > after.last().unwrap().event.id);
-    let ann = t
+    let ann = app
         .engine
         .login("ann@example.com", "s3cret-pass")
         .await
         .unwrap();
-    let ann = t.engine.authenticate(&ann.token).await.unwrap();
-    let snapshot = t.engine.console_snapshot(&ann).await.unwrap();
+    let ann = app.engine.authenticate(&ann.token).await.unwrap();
+    let snapshot = app.engine.console_snapshot(&ann).await.unwrap();
     assert_eq!(snapshot.my_chats.len(), 1);
     assert_eq!(snapshot.my_chats[0].events.last().unwrap().id, posted.id);
 }
 
 #[tokio::test]
 async fn login_requires_the_right_password_and_the_default_must_be_changed_first() {
-    let t = TestEngine::new().await;
+    let app = TestApp::new().await;
     assert_eq!(
-        t.engine
+        app.engine
             .ensure_first_admin("admin@example.com")
             .await
             .unwrap()
@@ -399,7 +339,7 @@ async fn login_requires_the_right_password_and_the_default_must_be_changed_first
         Some("admin@example.com")
     );
     assert_eq!(
-        t.engine
+        app.engine
             .ensure_first_admin("admin@example.com")
             .await
             .unwrap(),
@@ -411,24 +351,29 @@ async fn login_requires_the_right_password_and_the_default_must_be_changed_first
         ("nobody@example.com", "password"),
         ("bad", "x"),
     ] {
-        let err = t.engine.login(email, password).await.err().unwrap();
+        let err = app.engine.login(email, password).await.err().unwrap();
         assert_eq!(err.code, ErrorCode::InvalidCredentials);
         assert_eq!(err.message, "Wrong email or password.");
     }
-    let login = t
+    let login = app
         .engine
         .login("ADMIN@example.com ", "password")
         .await
         .unwrap();
     assert!(login.must_change_password);
-    let session = t.engine.authenticate(&login.token).await.unwrap();
+    let session = app.engine.authenticate(&login.token).await.unwrap();
     assert_eq!(session.operator.role, Role::Admin);
-    let (visitor, _) = t.visitor().await;
-    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
-    let blocked = t.engine.accept_chat(&session, chat.id).await.err().unwrap();
+    let (visitor, _) = app.visitor().await;
+    let chat = app.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    let blocked = app
+        .engine
+        .accept_chat(&session, chat.id)
+        .await
+        .err()
+        .unwrap();
     assert_eq!(blocked.code, ErrorCode::PasswordChangeRequired);
     assert_eq!(
-        t.engine
+        app.engine
             .console_snapshot(&session)
             .await
             .err()
@@ -438,7 +383,7 @@ async fn login_requires_the_right_password_and_the_default_must_be_changed_first
     );
 
     for weak in ["short", "password"] {
-        let err = t
+        let err = app
             .engine
             .change_password(&session, "password", weak)
             .await
@@ -446,7 +391,7 @@ async fn login_requires_the_right_password_and_the_default_must_be_changed_first
             .unwrap();
         assert_eq!(err.code, ErrorCode::WeakPassword);
     }
-    let err = t
+    let err = app
         .engine
         .change_password(&session, "nope", "long enough pass")
         .await
@@ -454,20 +399,20 @@ async fn login_requires_the_right_password_and_the_default_must_be_changed_first
         .unwrap();
     assert_eq!(err.code, ErrorCode::InvalidCredentials);
 
-    let other = t
+    let other = app
         .engine
         .login("admin@example.com", "password")
         .await
         .unwrap();
-    t.engine
+    app.engine
         .change_password(&session, "password", "long enough pass")
         .await
         .unwrap();
     // The changing session lives on, with the flag cleared; every other session ended.
-    let session = t.engine.authenticate(&login.token).await.unwrap();
+    let session = app.engine.authenticate(&login.token).await.unwrap();
     assert!(!session.operator.must_change_password);
     assert_eq!(
-        t.engine
+        app.engine
             .authenticate(&other.token)
             .await
             .err()
@@ -475,11 +420,11 @@ async fn login_requires_the_right_password_and_the_default_must_be_changed_first
             .code,
         ErrorCode::Unauthorized
     );
-    t.engine.accept_chat(&session, chat.id).await.unwrap();
+    app.engine.accept_chat(&session, chat.id).await.unwrap();
 
-    t.engine.logout(&session).await.unwrap();
+    app.engine.logout(&session).await.unwrap();
     assert_eq!(
-        t.engine
+        app.engine
             .authenticate(&login.token)
             .await
             .err()
@@ -491,12 +436,14 @@ async fn login_requires_the_right_password_and_the_default_must_be_changed_first
 
 #[tokio::test]
 async fn idle_sessions_expire() {
-    let t = TestEngine::with_config(EngineConfig {
-        session_idle_ms: 0,
-        ..EngineConfig::default()
-    })
-    .await;
-    t.engine
+    let app = TestApp::builder()
+        .with_config(EngineConfig {
+            session_idle_ms: 0,
+            ..EngineConfig::default()
+        })
+        .start()
+        .await;
+    app.engine
         .create_operator(NewOperator {
             email: "a@example.com".into(),
             name: "A".into(),
@@ -504,10 +451,10 @@ async fn idle_sessions_expire() {
         })
         .await
         .unwrap();
-    let login = t.engine.login("a@example.com", "password").await.unwrap();
+    let login = app.engine.login("a@example.com", "password").await.unwrap();
     tokio::time::sleep(Duration::from_millis(5)).await;
     assert_eq!(
-        t.engine
+        app.engine
             .authenticate(&login.token)
             .await
             .err()
@@ -541,26 +488,26 @@ async fn no_more(rx: &mut EventStream) {
 
 #[tokio::test]
 async fn a_stream_replays_exactly_what_was_missed_then_goes_live() {
-    let t = TestEngine::new().await;
-    let (visitor, _) = t.visitor().await;
-    let chat = t.engine.start_chat(&visitor, start("one")).await.unwrap();
+    let app = TestApp::new().await;
+    let (visitor, _) = app.visitor().await;
+    let chat = app.engine.start_chat(&visitor, start("one")).await.unwrap();
     let seen = chat.events.last().unwrap().id;
-    let two = t
+    let two = app
         .engine
         .visitor_post(&visitor, chat.id, post("two", None))
         .await
         .unwrap();
-    let three = t
+    let three = app
         .engine
         .visitor_post(&visitor, chat.id, post("three", None))
         .await
         .unwrap();
 
-    let mut rx = t.engine.open_stream(Audience::Visitor(visitor.id), seen);
+    let mut rx = app.engine.open_stream(Audience::Visitor(visitor.id), seen);
     assert_eq!(next_event(&mut rx).await.id, two.id);
     assert_eq!(next_event(&mut rx).await.id, three.id);
     no_more(&mut rx).await;
-    let four = t
+    let four = app
         .engine
         .visitor_post(&visitor, chat.id, post("four", None))
         .await
@@ -571,15 +518,21 @@ async fn a_stream_replays_exactly_what_was_missed_then_goes_live() {
 
 #[tokio::test]
 async fn a_visitor_stream_carries_only_that_visitors_chat() {
-    let t = TestEngine::new().await;
-    let (vera, _) = t.visitor().await;
-    let (walt, _) = t.visitor().await;
-    let mut rx = t.engine.open_stream(Audience::Visitor(vera.id), EventId(0));
-    t.engine
+    let app = TestApp::new().await;
+    let (vera, _) = app.visitor().await;
+    let (walt, _) = app.visitor().await;
+    let mut rx = app
+        .engine
+        .open_stream(Audience::Visitor(vera.id), EventId(0));
+    app.engine
         .start_chat(&walt, start("not for vera"))
         .await
         .unwrap();
-    let chat = t.engine.start_chat(&vera, start("for vera")).await.unwrap();
+    let chat = app
+        .engine
+        .start_chat(&vera, start("for vera"))
+        .await
+        .unwrap();
     for _ in 0..2 {
         assert_eq!(next_event(&mut rx).await.chat_id, chat.id);
     }
@@ -588,24 +541,28 @@ async fn a_visitor_stream_carries_only_that_visitors_chat() {
 
 #[tokio::test]
 async fn an_operator_stream_carries_dashboard_changes_and_only_own_chats_messages() {
-    let t = TestEngine::new().await;
-    let ann = t.operator("Ann").await;
-    let bob = t.operator("Bob").await;
-    let audience = t.engine.operator_audience(&bob).await.unwrap();
-    let mut rx = t
+    let app = TestApp::builder()
+        .with_operator("Ann")
+        .with_operator("Bob")
+        .start()
+        .await;
+    let ann = app.session("Ann").clone();
+    let bob = app.session("Bob").clone();
+    let audience = app.engine.operator_audience(&bob).await.unwrap();
+    let mut rx = app
         .engine
-        .open_stream(audience, t.engine.store().last_event_id().await.unwrap());
-    let (visitor, _) = t.visitor().await;
-    let chat = t
+        .open_stream(audience, app.store.store().last_event_id().await.unwrap());
+    let (visitor, _) = app.visitor().await;
+    let chat = app
         .engine
         .start_chat(&visitor, start("private words"))
         .await
         .unwrap();
     assert_eq!(next_event(&mut rx).await.kind.name(), "chat_started");
-    t.engine.accept_chat(&ann, chat.id).await.unwrap();
+    app.engine.accept_chat(&ann, chat.id).await.unwrap();
     assert_eq!(next_event(&mut rx).await.kind.name(), "operator_accepted");
     assert_eq!(next_event(&mut rx).await.kind.name(), "status_changed");
-    t.engine
+    app.engine
         .operator_post(&ann, chat.id, "not for bob", None, false)
         .await
         .unwrap();
@@ -613,8 +570,8 @@ async fn an_operator_stream_carries_dashboard_changes_and_only_own_chats_message
 
     // Ann, who is in the chat, sees its messages from when she came in, including on
     // replay; what was said before she came in she reads in the chat's history.
-    let audience = t.engine.operator_audience(&ann).await.unwrap();
-    let mut rx = t.engine.open_stream(audience, EventId(0));
+    let audience = app.engine.operator_audience(&ann).await.unwrap();
+    let mut rx = app.engine.open_stream(audience, EventId(0));
     let mut got = Vec::new();
     for _ in 0..4 {
         got.push(next_event(&mut rx).await.kind.name());
@@ -628,22 +585,24 @@ async fn an_operator_stream_carries_dashboard_changes_and_only_own_chats_message
             "message_posted"
         ]
     );
-    let history = t.engine.my_chat(&ann, chat.id).await.unwrap();
+    let history = app.engine.my_chat(&ann, chat.id).await.unwrap();
     assert_eq!(history.events.len(), 5);
 }
 
 #[tokio::test]
 async fn a_lagging_stream_is_ended_not_skipped() {
-    let t = TestEngine::with_config(EngineConfig {
-        bus_capacity: 4,
-        ..EngineConfig::default()
-    })
-    .await;
-    let (visitor, _) = t.visitor().await;
-    let chat = t.engine.start_chat(&visitor, start("hi")).await.unwrap();
-    let mut rx = t.engine.open_stream(
+    let app = TestApp::builder()
+        .with_config(EngineConfig {
+            bus_capacity: 4,
+            ..EngineConfig::default()
+        })
+        .start()
+        .await;
+    let (visitor, _) = app.visitor().await;
+    let chat = app.engine.start_chat(&visitor, start("hi")).await.unwrap();
+    let mut rx = app.engine.open_stream(
         Audience::Visitor(visitor.id),
-        t.engine.store().last_event_id().await.unwrap(),
+        app.store.store().last_event_id().await.unwrap(),
     );
     // Let the stream finish its (empty) replay, then flood it without reading.
     assert!(
@@ -654,7 +613,7 @@ async fn a_lagging_stream_is_ended_not_skipped() {
     );
     let mut last = EventId(0);
     for i in 0..300 {
-        last = t
+        last = app
             .engine
             .visitor_post(&visitor, chat.id, post(&format!("m{i}"), None))
             .await
@@ -677,7 +636,9 @@ async fn a_lagging_stream_is_ended_not_skipped() {
     assert!(received.windows(2).all(|w| w[0] < w[1]));
     // Reconnecting from the last id received replays the rest, with no gap and no duplicate.
     let resume = received.last().copied().unwrap_or(EventId(0));
-    let mut rx = t.engine.open_stream(Audience::Visitor(visitor.id), resume);
+    let mut rx = app
+        .engine
+        .open_stream(Audience::Visitor(visitor.id), resume);
     let mut expected = resume;
     loop {
         let event = next_event(&mut rx).await;
@@ -687,7 +648,7 @@ async fn a_lagging_stream_is_ended_not_skipped() {
             break;
         }
     }
-    let all = t.engine.store().chat_events(chat.id).await.unwrap();
+    let all = app.store.store().chat_events(chat.id).await.unwrap();
     let total_after_start = all
         .iter()
         .filter(|e| e.event.id > chat.events.last().unwrap().id)
@@ -697,25 +658,32 @@ async fn a_lagging_stream_is_ended_not_skipped() {
 
 #[tokio::test]
 async fn snapshot_counts_unread_and_read_markers_only_move_forward() {
-    let t = TestEngine::new().await;
-    let ann = t.operator("Ann").await;
-    let (visitor, _) = t.visitor().await;
-    let chat = t.engine.start_chat(&visitor, start("first")).await.unwrap();
-    t.engine.accept_chat(&ann, chat.id).await.unwrap();
-    t.engine
+    let app = TestApp::builder().with_operator("Ann").start().await;
+    let ann = app.session("Ann").clone();
+    let (visitor, _) = app.visitor().await;
+    let chat = app
+        .engine
+        .start_chat(&visitor, start("first"))
+        .await
+        .unwrap();
+    app.engine.accept_chat(&ann, chat.id).await.unwrap();
+    app.engine
         .visitor_post(&visitor, chat.id, post("second", None))
         .await
         .unwrap();
-    let snapshot = t.engine.console_snapshot(&ann).await.unwrap();
+    let snapshot = app.engine.console_snapshot(&ann).await.unwrap();
     let mine = &snapshot.my_chats[0];
     assert_eq!(
         domain::console::unread_count(&mine.events, mine.read_up_to, ann.operator.id),
         2
     );
     let last = mine.events.last().unwrap().id;
-    t.engine.mark_read(&ann, chat.id, last).await.unwrap();
-    t.engine.mark_read(&ann, chat.id, EventId(1)).await.unwrap();
-    let snapshot = t.engine.console_snapshot(&ann).await.unwrap();
+    app.engine.mark_read(&ann, chat.id, last).await.unwrap();
+    app.engine
+        .mark_read(&ann, chat.id, EventId(1))
+        .await
+        .unwrap();
+    let snapshot = app.engine.console_snapshot(&ann).await.unwrap();
     assert_eq!(snapshot.my_chats[0].read_up_to, last);
     assert_eq!(snapshot.dashboard.len(), 1);
     assert_eq!(snapshot.last_event_id, last);

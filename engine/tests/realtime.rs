@@ -1,91 +1,37 @@
-//! The real-time core on a real SQLite file: fan-out by audience, group commit, the invariants
-//! the database holds, and what a database outage does.
+//! The real-time core on a real database (SQLite, or PostgreSQL with
+//! `SWITCHBOARD_TEST_BACKEND=postgres`): fan-out by audience, group commit, the invariants the
+//! database holds, and what a database outage does.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use std::sync::Arc;
 use std::time::Duration;
 
-use domain::api::{NewVisitor, PostMessage, StartChat};
+use domain::api::PostMessage;
 use domain::reach::Recipient;
 use domain::settings::Settings;
 use domain::{ChatId, ChatState, Command, ErrorCode, EventId, OperatorId, VisitorId};
-use engine::store::sqlite::SqliteStore;
-use engine::store::{Capacity, ChatWrite, NewEvent, Store, StoreError, VisitorRecord};
+use engine::store::{Capacity, ChatWrite, NewEvent, StoreError, VisitorRecord};
 use engine::stream::{Audience, EventStream, StreamItem};
-use engine::{Engine, EngineConfig};
+use test_support::TestApp;
 use uuid::Uuid;
 
-struct Fixture {
-    engine: Engine,
-    store: SqliteStore,
-    _dir: tempfile::TempDir,
+/// A new visitor, authenticated.
+async fn visitor(app: &TestApp) -> VisitorRecord {
+    app.visitor().await.0
 }
 
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
-    let store = SqliteStore::connect(&url).await.unwrap();
-    let engine = Engine::new(Arc::new(store.clone()), EngineConfig::default());
-    Fixture {
-        engine,
-        store,
-        _dir: dir,
-    }
-}
-
-impl Fixture {
-    async fn visitor(&self) -> VisitorRecord {
-        let created = self
-            .engine
-            .create_visitor(NewVisitor::default(), None)
-            .await
-            .unwrap();
-        self.engine
-            .authenticate_visitor(&created.token)
-            .await
-            .unwrap()
-    }
-
-    async fn chat_of(&self, visitor: &VisitorRecord, message: &str) -> ChatId {
-        self.engine
-            .start_chat(
-                visitor,
-                StartChat {
-                    name: Some("Vera".into()),
-                    message: message.into(),
-                    client_id: None,
-                    channel: None,
-                },
-            )
-            .await
-            .unwrap()
-            .id
-    }
-
-    async fn post(&self, visitor: &VisitorRecord, chat: ChatId, body: &str) -> EventId {
-        self.engine
-            .visitor_post(
-                visitor,
-                chat,
-                PostMessage {
-                    body: body.into(),
-                    client_id: None,
-                },
-            )
-            .await
-            .unwrap()
-            .id
-    }
-
-    async fn event_count(&self) -> usize {
-        self.store
-            .events_after(EventId(0), 100_000)
-            .await
-            .unwrap()
-            .len()
-    }
+async fn post(app: &TestApp, visitor: &VisitorRecord, chat: ChatId, body: &str) -> EventId {
+    app.engine
+        .visitor_post(
+            visitor,
+            chat,
+            PostMessage {
+                body: body.into(),
+                client_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id
 }
 
 /// The next event on a stream, passing over signals; fails on a timeout or an ended stream.
@@ -108,36 +54,36 @@ async fn silent(stream: &mut EventStream) {
 
 #[tokio::test]
 async fn an_event_costs_work_only_for_the_streams_it_reaches() {
-    let f = fixture().await;
-    let ann = common::ready_operator(&f.engine, "Ann").await;
-    let vera = f.visitor().await;
-    let chat = f.chat_of(&vera, "hello").await;
-    f.engine.accept_chat(&ann, chat).await.unwrap();
-    let now = f.engine.last_event_id().await.unwrap();
+    let app = TestApp::builder().with_operator("Ann").start().await;
+    let ann = app.session("Ann").clone();
+    let vera = visitor(&app).await;
+    let chat = app.start_chat(&vera, "hello").await.id;
+    app.engine.accept_chat(&ann, chat).await.unwrap();
+    let now = app.engine.last_event_id().await.unwrap();
 
     // Two thousand idle bubbles of other visitors, and ten other operators' consoles.
     let mut idle: Vec<EventStream> = (0..2000)
         .map(|_| {
-            f.engine
+            app.engine
                 .open_stream(Audience::Visitor(VisitorId(Uuid::now_v7())), now)
         })
         .collect();
     let mut others: Vec<_> = (0..10)
         .map(|_| {
-            f.engine
+            app.engine
                 .bus()
                 .subscribe(Recipient::Operator(OperatorId(Uuid::now_v7())))
         })
         .collect();
-    let mut vera_stream = f.engine.open_stream(Audience::Visitor(vera.id), now);
-    let audience = f.engine.operator_audience(&ann).await.unwrap();
-    let mut ann_stream = f.engine.open_stream(audience, now);
+    let mut vera_stream = app.engine.open_stream(Audience::Visitor(vera.id), now);
+    let audience = app.engine.operator_audience(&ann).await.unwrap();
+    let mut ann_stream = app.engine.open_stream(audience, now);
     // Past replay: each stream asks the log only for its own holder's events.
     silent(&mut vera_stream).await;
     for stream in idle.iter_mut().take(20) {
         silent(stream).await;
     }
-    assert_eq!(f.engine.bus().stream_count(), 2000 + 10 + 2);
+    assert_eq!(app.engine.bus().stream_count(), 2000 + 10 + 2);
     // The other consoles heard Ann come online.
     for stream in &mut others {
         assert!(matches!(
@@ -147,29 +93,31 @@ async fn an_event_costs_work_only_for_the_streams_it_reaches() {
     }
 
     // A message reaches the visitor's stream and Ann's: two offers, whatever else is open.
-    let before = f.engine.bus().offers();
-    let id = f.post(&vera, chat, "how much is it?").await;
-    assert_eq!(f.engine.bus().offers() - before, 2);
+    // (Counted once it has arrived: on a shared database it is published after the commit.)
+    let before = app.engine.bus().offers();
+    let id = post(&app, &vera, chat, "how much is it?").await;
     assert_eq!(next_event(&mut vera_stream).await.id, id);
     assert_eq!(next_event(&mut ann_stream).await.id, id);
+    assert_eq!(app.engine.bus().offers() - before, 2);
     for stream in &others {
         assert!(stream.receiver.is_empty());
     }
 
     // Typing reaches the chat's other side only.
-    let before = f.engine.bus().offers();
-    f.engine.visitor_typing(&vera, chat, true).await.unwrap();
-    assert_eq!(f.engine.bus().offers() - before, 1);
+    let before = app.engine.bus().offers();
+    app.engine.visitor_typing(&vera, chat, true).await.unwrap();
+    assert_eq!(app.engine.bus().offers() - before, 1);
     assert!(matches!(
         ann_stream.recv().await,
         Some(StreamItem::Signal(domain::Signal::Typing { .. }))
     ));
 
     // A new chat is a dashboard change: every console hears of it, no other bubble does.
-    let sam = f.visitor().await;
-    let before = f.engine.bus().offers();
-    f.chat_of(&sam, "anyone there?").await;
-    assert_eq!(f.engine.bus().offers() - before, 10 + 1);
+    let sam = visitor(&app).await;
+    let before = app.engine.bus().offers();
+    let started = app.start_chat(&sam, "anyone there?").await;
+    assert_eq!(next_event(&mut ann_stream).await.chat_id, started.id);
+    assert_eq!(app.engine.bus().offers() - before, 10 + 1);
     for stream in &others {
         assert_eq!(stream.receiver.len(), 1);
     }
@@ -180,14 +128,15 @@ async fn an_event_costs_work_only_for_the_streams_it_reaches() {
     // Closed streams leave the index.
     drop(idle);
     drop(others);
-    assert_eq!(f.engine.bus().stream_count(), 2);
+    assert_eq!(app.engine.bus().stream_count(), 2);
 }
 
 #[tokio::test]
 async fn one_batch_commits_several_chats_and_each_write_succeeds_or_fails_alone() {
-    let f = fixture().await;
-    let vera = f.visitor().await;
-    let sam = f.visitor().await;
+    let app = TestApp::new().await;
+    let store = app.store.store();
+    let vera = visitor(&app).await;
+    let sam = visitor(&app).await;
     let first = |visitor: VisitorId, text: &str| {
         let id = ChatId(Uuid::now_v7());
         let (state, recorded) = ChatState::start(
@@ -203,8 +152,7 @@ async fn one_batch_commits_several_chats_and_each_write_succeeds_or_fails_alone(
             chat: state,
         }
     };
-    let answers = f
-        .store
+    let answers = store
         .commit_chats(
             &[
                 first(vera.id, "one"),
@@ -219,35 +167,42 @@ async fn one_batch_commits_several_chats_and_each_write_succeeds_or_fails_alone(
     assert!(matches!(answers[1], Err(StoreError::AlreadyOpen)));
     assert!(answers[2].is_ok());
     // The refused write left nothing behind; its neighbours are whole.
-    assert_eq!(f.event_count().await, 4);
+    assert_eq!(app.event_count().await, 4);
 
-    // A write decided on a stale version is refused alone as well.
+    // A write decided on a state the chat has since left is refused alone as well.
     let chat = answers[0].as_ref().unwrap()[0].event.chat_id;
-    let stored = f.store.chat(chat).await.unwrap().unwrap();
+    let before = store.chat(chat).await.unwrap().unwrap();
+    app.engine.visitor_end(&vera, chat).await.unwrap();
+    let stored = store.chat(chat).await.unwrap().unwrap();
+    assert_ne!(stored.revision, before.revision);
     let stale = ChatWrite::Update {
-        chat: stored.state.clone(),
-        expected_version: stored.version - 1,
+        chat: before.state.clone(),
+        expected: before.revision.clone(),
         events: Vec::new(),
         capacity: None,
     };
-    let answers = f.store.commit_chats(&[stale], engine::now()).await.unwrap();
+    let answers = store.commit_chats(&[stale], engine::now()).await.unwrap();
     assert!(matches!(answers[0], Err(StoreError::Conflict)));
-    assert_eq!(f.store.chat(chat).await.unwrap().unwrap(), stored);
+    assert_eq!(store.chat(chat).await.unwrap().unwrap(), stored);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_commands_share_commits_and_a_lost_race_fails_only_itself() {
-    let f = fixture().await;
-    let ann = common::ready_operator(&f.engine, "Ann").await;
-    let bob = common::ready_operator(&f.engine, "Bob").await;
+    let app = TestApp::builder()
+        .with_operator("Ann")
+        .with_operator("Bob")
+        .start()
+        .await;
+    let ann = app.session("Ann").clone();
+    let bob = app.session("Bob").clone();
     let mut visitors = Vec::new();
     for i in 0..16 {
-        let visitor = f.visitor().await;
-        let chat = f.chat_of(&visitor, &format!("chat {i}")).await;
+        let visitor = visitor(&app).await;
+        let chat = app.start_chat(&visitor, &format!("chat {i}")).await.id;
         visitors.push((visitor, chat));
     }
     let contested = visitors[0].1;
-    let batches_before = f
+    let batches_before = app
         .engine
         .batch_stats()
         .batches
@@ -255,7 +210,7 @@ async fn concurrent_commands_share_commits_and_a_lost_race_fails_only_itself() {
     let mut posts = Vec::new();
     for (visitor, chat) in &visitors {
         for n in 0..4 {
-            let engine = f.engine.clone();
+            let engine = app.engine.clone();
             let visitor = visitor.clone();
             let chat = *chat;
             posts.push(tokio::spawn(async move {
@@ -273,8 +228,8 @@ async fn concurrent_commands_share_commits_and_a_lost_race_fails_only_itself() {
         }
     }
     let (a, b) = tokio::join!(
-        f.engine.accept_chat(&ann, contested),
-        f.engine.accept_chat(&bob, contested)
+        app.engine.accept_chat(&ann, contested),
+        app.engine.accept_chat(&bob, contested)
     );
     let mut delivered = 0;
     for post in posts {
@@ -286,51 +241,51 @@ async fn concurrent_commands_share_commits_and_a_lost_race_fails_only_itself() {
     assert_eq!(a.is_ok() as u8 + b.is_ok() as u8, 1);
     let lost = a.err().or(b.err()).unwrap();
     assert_eq!(lost.code, ErrorCode::ChatNotWaiting);
-    let stats = f.engine.batch_stats();
+    let stats = app.engine.batch_stats();
     let batches = stats.batches.load(std::sync::atomic::Ordering::Relaxed) - batches_before;
     let largest = stats.largest.load(std::sync::atomic::Ordering::Relaxed);
     assert!(
         largest > 1,
         "66 concurrent commands in {batches} commits, none shared"
     );
-    assert_eq!(f.event_count().await, 16 * 2 + 64 + 2);
+    assert_eq!(app.event_count().await, 16 * 2 + 64 + 2);
 }
 
 #[tokio::test]
 async fn the_database_holds_the_per_operator_limit() {
-    let f = fixture().await;
-    let ann = common::ready_operator(&f.engine, "Ann").await;
-    let vera = f.visitor().await;
-    let sam = f.visitor().await;
-    let first = f.chat_of(&vera, "one").await;
-    let second = f.chat_of(&sam, "two").await;
-    f.engine.accept_chat(&ann, first).await.unwrap();
+    let app = TestApp::builder().with_operator("Ann").start().await;
+    let ann = app.session("Ann").clone();
+    let store = app.store.store();
+    let vera = visitor(&app).await;
+    let sam = visitor(&app).await;
+    let first = app.start_chat(&vera, "one").await.id;
+    let second = app.start_chat(&sam, "two").await.id;
+    app.engine.accept_chat(&ann, first).await.unwrap();
     // An accept decided while the limit looked free is still refused by the database.
-    let stored = f.store.chat(second).await.unwrap().unwrap();
+    let stored = store.chat(second).await.unwrap().unwrap();
     let mut state = stored.state.clone();
     let recorded = state.execute(&ann.actor(), &Command::Accept).unwrap();
     let write = ChatWrite::Update {
         events: NewEvent::from_recorded(&stored.state, recorded),
         chat: state,
-        expected_version: stored.version,
+        expected: stored.revision.clone(),
         capacity: Some(Capacity {
             operator: ann.operator.id,
             max: 1,
         }),
     };
-    let events = f.event_count().await;
-    let answers = f
-        .store
-        .commit_chats(&[write.clone()], engine::now())
+    let events = app.event_count().await;
+    let answers = store
+        .commit_chats(std::slice::from_ref(&write), engine::now())
         .await
         .unwrap();
     assert!(matches!(answers[0], Err(StoreError::AtCapacity)));
-    assert_eq!(f.event_count().await, events);
-    assert_eq!(f.store.chat(second).await.unwrap().unwrap(), stored);
+    assert_eq!(app.event_count().await, events);
+    assert_eq!(store.chat(second).await.unwrap().unwrap(), stored);
     // With room for two it goes through.
     let ChatWrite::Update {
         chat,
-        expected_version,
+        expected,
         events,
         ..
     } = write
@@ -339,29 +294,29 @@ async fn the_database_holds_the_per_operator_limit() {
     };
     let roomy = ChatWrite::Update {
         chat,
-        expected_version,
+        expected,
         events,
         capacity: Some(Capacity {
             operator: ann.operator.id,
             max: 2,
         }),
     };
-    let answers = f.store.commit_chats(&[roomy], engine::now()).await.unwrap();
+    let answers = store.commit_chats(&[roomy], engine::now()).await.unwrap();
     assert!(answers[0].is_ok());
     assert!(Settings::default().max_chats_per_operator == 0);
 }
 
 #[tokio::test]
 async fn a_database_outage_answers_unavailable_and_ends_open_streams() {
-    let f = fixture().await;
-    let vera = f.visitor().await;
-    let chat = f.chat_of(&vera, "hello").await;
-    let now = f.engine.last_event_id().await.unwrap();
-    let mut stream = f.engine.open_stream(Audience::Visitor(vera.id), now);
+    let app = TestApp::new().await;
+    let vera = visitor(&app).await;
+    let chat = app.start_chat(&vera, "hello").await.id;
+    let now = app.engine.last_event_id().await.unwrap();
+    let mut stream = app.engine.open_stream(Audience::Visitor(vera.id), now);
     silent(&mut stream).await;
 
-    f.store.close().await;
-    let refused = f
+    app.store.close().await;
+    let refused = app
         .engine
         .visitor_post(
             &vera,

@@ -15,7 +15,8 @@ Options (each also read from the environment variable in brackets):
   --bind ADDR              Address to listen on [SWITCHBOARD_BIND] (default 127.0.0.1:3000;
                            port 0 picks a free port)
   --database-url URL       Database [SWITCHBOARD_DATABASE_URL] (default sqlite://switchboard.db;
-                           the file is created and migrated on first start)
+                           the file is created and migrated on first start;
+                           postgres://USER@HOST/DB for several nodes on one database)
   --site-root DIR          Built console and bubble assets [LEPTOS_SITE_ROOT] (default target/site)
   --admin-email EMAIL      Email of the admin created on first start [SWITCHBOARD_ADMIN_EMAIL]
                            (default admin@switchboard.local)
@@ -177,11 +178,12 @@ impl Config {
 
 fn database_url_or_default(database_url: Option<String>) -> Result<String, String> {
     let database_url = database_url.unwrap_or_else(|| "sqlite://switchboard.db".to_owned());
-    if database_url.starts_with("sqlite:") {
+    if engine::store::Database::supports(&database_url) {
         Ok(database_url)
     } else {
         Err(format!(
-            "--database-url: {database_url:?} is not supported; use sqlite://PATH"
+            "--database-url: {database_url:?} is not supported; use sqlite://PATH or \
+             postgres://USER@HOST/DATABASE"
         ))
     }
 }
@@ -280,5 +282,6 @@ mod tests {
         assert!(parse(&["--bind", "nowhere"], &[]).is_err());
         assert!(parse(&["--frobnicate"], &[]).is_err());
         assert!(parse(&["--database-url", "mysql://x"], &[]).is_err());
+        assert!(parse(&["--database-url", "postgres://sb@db/switchboard"], &[]).is_ok());
     }
 }

@@ -2,9 +2,8 @@
 #![recursion_limit = "256"]
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use engine::store::sqlite::SqliteStore;
+use engine::store::Database;
 use engine::{Engine, EngineConfig};
 use leptos::prelude::LeptosOptions;
 use server::config::{Config, Parsed, USAGE};
@@ -58,10 +57,10 @@ async fn add_operator(
     name: String,
     role: domain::console::Role,
 ) -> Result<(), String> {
-    let store = SqliteStore::connect(database_url)
+    let store = Database::connect(database_url)
         .await
         .map_err(|err| format!("cannot open {database_url}: {err}"))?;
-    let engine = Engine::new(Arc::new(store.clone()), EngineConfig::default());
+    let engine = Engine::new(store.store(), EngineConfig::default());
     let created = engine
         .create_operator(engine::NewOperator { email, name, role })
         .await
@@ -76,16 +75,17 @@ async fn add_operator(
 }
 
 async fn serve(config: Config) -> Result<(), String> {
-    let store = SqliteStore::connect(&config.database_url)
+    let store = Database::connect(&config.database_url)
         .await
         .map_err(|err| format!("cannot open {}: {err}", config.database_url))?;
     let engine = Engine::new(
-        Arc::new(store.clone()),
+        store.store(),
         EngineConfig {
             visitor_name_required: config.visitor_name_required,
             ..EngineConfig::default()
         },
     );
+    engine.ready().await;
     let first_admin = engine
         .ensure_first_admin(&config.admin_email)
         .await

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::console::Role;
-use engine::store::Store;
-use engine::store::sqlite::SqliteStore;
+use engine::store::Database;
 use engine::{Engine, EngineConfig, NewOperator};
 use leptos::prelude::LeptosOptions;
 use reqwest::StatusCode;
@@ -15,26 +14,50 @@ use serde_json::{Value, json};
 use server::{AppState, Settings};
 use tokio::sync::oneshot;
 
-/// A running server with its own database file.
+/// Where a test server keeps its data: a folder (its site root, and its SQLite file) and the
+/// database of the backend the environment picks (see `test_support::Backend`).
+#[derive(Clone)]
+struct Place {
+    dir: Arc<tempfile::TempDir>,
+    database_url: String,
+}
+
+impl Place {
+    async fn fresh() -> Self {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        let database_url = match test_support::Backend::from_env() {
+            test_support::Backend::Sqlite => {
+                format!("sqlite://{}", dir.path().join("switchboard.db").display())
+            }
+            test_support::Backend::Postgres => {
+                test_support::PgCluster::shared().new_database().await
+            }
+        };
+        Self { dir, database_url }
+    }
+}
+
+/// A running server with its own database.
 struct TestServer {
     base: String,
     engine: Engine,
     client: reqwest::Client,
-    dir: Arc<tempfile::TempDir>,
-    store: SqliteStore,
+    place: Place,
+    store: Database,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestServer {
     async fn start() -> Self {
-        Self::start_with(Arc::new(tempfile::tempdir().unwrap()), Settings::default()).await
+        Self::start_with(Place::fresh().await, Settings::default()).await
     }
 
-    async fn start_with(dir: Arc<tempfile::TempDir>, settings: Settings) -> Self {
-        let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
-        let store = SqliteStore::connect(&url).await.unwrap();
-        let engine = Engine::new(Arc::new(store.clone()), EngineConfig::default());
+    async fn start_with(place: Place, settings: Settings) -> Self {
+        let dir = &place.dir;
+        let store = Database::connect(&place.database_url).await.unwrap();
+        let engine = Engine::new(store.store(), EngineConfig::default());
+        engine.ready().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let options = LeptosOptions::builder()
@@ -59,15 +82,15 @@ impl TestServer {
             base: format!("http://{address}"),
             engine,
             client,
-            dir,
+            place,
             store,
             stop: Some(stop),
             task,
         }
     }
 
-    /// Stops gracefully (open streams end) and hands back the database folder.
-    async fn stop(mut self) -> Arc<tempfile::TempDir> {
+    /// Stops gracefully (open streams end) and hands back where its data is.
+    async fn stop(mut self) -> Place {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -77,7 +100,7 @@ impl TestServer {
             .unwrap()
             .unwrap();
         self.store.close().await;
-        self.dir.clone()
+        self.place.clone()
     }
 
     fn url(&self, path: &str) -> String {
@@ -202,7 +225,7 @@ impl TestServer {
     }
 
     async fn event_count(&self) -> usize {
-        self.engine
+        self.store
             .store()
             .events_after(domain::EventId(0), 100_000)
             .await
@@ -460,10 +483,10 @@ async fn stopping_the_server_between_two_messages_loses_nothing() {
             .header("last-event-id", before.to_string()),
     )
     .await;
-    let dir = server.stop().await;
+    let place = server.stop().await;
     stream.ends(WAIT).await;
 
-    let server = TestServer::start_with(dir, Settings::default()).await;
+    let server = TestServer::start_with(place, Settings::default()).await;
     let after = server.say(&token, &chat, "second").await;
     assert!(after > before);
     let (status, view) = server.visitor(&token, "/api/v1/visitor", None).await;
@@ -842,7 +865,7 @@ async fn only_configured_origins_may_call_the_visitor_api_and_console_posts_must
         allowed_origins: vec!["https://shop.example".into()],
         ..Settings::default()
     };
-    let server = TestServer::start_with(Arc::new(tempfile::tempdir().unwrap()), settings).await;
+    let server = TestServer::start_with(Place::fresh().await, settings).await;
     let allowed = server
         .client
         .post(server.url("/api/v1/visitors"))
@@ -1512,16 +1535,13 @@ async fn a_database_outage_answers_503_unavailable_and_ends_open_streams() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     // Nothing was half-written.
-    let url = format!(
-        "sqlite://{}",
-        server.dir.path().join("switchboard.db").display()
-    );
-    let reopened = SqliteStore::connect(&url).await.unwrap();
-    let engine = Engine::new(Arc::new(reopened.clone()), EngineConfig::default());
+    let reopened = Database::connect(&server.place.database_url).await.unwrap();
+    let engine = Engine::new(reopened.store(), EngineConfig::default());
     let after = engine.last_event_id().await.unwrap();
     assert_eq!(after.0, last);
     assert_eq!(
         reopened
+            .store()
             .events_after(domain::EventId(0), 100_000)
             .await
             .unwrap()

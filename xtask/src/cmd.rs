@@ -92,3 +92,33 @@ pub fn elapsed(since: Instant) -> String {
         format!("{}m {:02}s", whole / 60, whole % 60)
     }
 }
+
+/// Installs a Debian package with apt-get when `provides` (a file it installs) is missing.
+pub fn ensure_debian_package(package: &str, provides: &Path) -> Result {
+    if provides.is_file() {
+        return Ok(());
+    }
+    step(&format!("installing Debian's {package}"));
+    if !on_path("apt-get") {
+        return Err(format!(
+            "{} is missing and there is no apt-get to install {package}",
+            provides.display()
+        ));
+    }
+    let hint =
+        format!("installing {package} needs root (run `apt-get install -y {package}` as root)");
+    for args in [&["update"][..], &["install", "-y", package][..]] {
+        run(Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+        .map_err(|e| format!("{e}\n{hint}"))?;
+    }
+    if provides.is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{package} was installed but {} does not exist",
+            provides.display()
+        ))
+    }
+}

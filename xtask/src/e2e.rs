@@ -27,31 +27,7 @@ pub fn run(ws: &Workspace, playwright_args: &[String]) -> Result {
 /// Installs Debian's Chromium when `/usr/bin/chromium` is missing (Playwright's own browser
 /// download does not work on these machines).
 fn ensure_chromium() -> Result {
-    if Path::new(CHROMIUM).is_file() {
-        return Ok(());
-    }
-    cmd::step("installing Debian's chromium");
-    if !cmd::on_path("apt-get") {
-        return Err(format!(
-            "{CHROMIUM} is missing and there is no apt-get to install it"
-        ));
-    }
-    let hint = "installing chromium needs root (run `apt-get install -y chromium` as root)";
-    for args in [&["update"][..], &["install", "-y", "chromium"][..]] {
-        cmd::run(
-            Command::new("apt-get")
-                .args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-        )
-        .map_err(|e| format!("{e}\n{hint}"))?;
-    }
-    if Path::new(CHROMIUM).is_file() {
-        Ok(())
-    } else {
-        Err(format!(
-            "chromium was installed but {CHROMIUM} does not exist"
-        ))
-    }
+    cmd::ensure_debian_package("chromium", Path::new(CHROMIUM))
 }
 
 /// `npm ci` when `node_modules` is missing or older than `package-lock.json`.

@@ -285,6 +285,9 @@ fn exec(mut server: std::process::Command, binary: &Path) -> Result {
     std::process::exit(status.code().unwrap_or(1));
 }
 
+/// Where Debian keeps PostgreSQL 15's server programs (`initdb`, `pg_ctl`).
+const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
 /// `cargo xtask test`: every check, in order, stopping at the first failure.
 fn test(ws: &Workspace, with_e2e: bool) -> Result {
     let started = Instant::now();
@@ -361,6 +364,16 @@ fn test_steps(ws: &Workspace, with_e2e: bool, passed: &mut Vec<String>) -> Resul
     })?;
     step("cargo test", &mut || {
         cmd::run(ws.cargo().args(["test", "--locked", "--workspace"]))
+    })?;
+    // The store's contract: the engine and HTTP suites again, on a throwaway PostgreSQL
+    // cluster the tests start themselves.
+    step("cargo test (PostgreSQL)", &mut || {
+        cmd::ensure_debian_package("postgresql", &std::path::Path::new(PG_BIN).join("initdb"))?;
+        cmd::run(
+            ws.cargo()
+                .args(["test", "--locked", "-p", "engine", "-p", "server"])
+                .env("SWITCHBOARD_TEST_BACKEND", "postgres"),
+        )
     })?;
     if with_e2e {
         step("end-to-end", &mut || e2e::run(ws, &[]))?;

@@ -23,8 +23,8 @@ use sqlx::{FromRow, Sqlite, SqliteConnection, Transaction};
 use uuid::Uuid;
 
 use super::{
-    ChatWrite, LoggedEvent, Membership, NewEvent, OperatorRecord, OperatorView, SessionRecord,
-    Store, StoreError, StoredChat, VisitorCut, VisitorRecord, author_key,
+    ChatWrite, LoggedEvent, Membership, NewEvent, OperatorRecord, OperatorView, Revision,
+    SessionRecord, Store, StoreError, StoredChat, VisitorCut, VisitorRecord, author_key,
 };
 
 /// The SQLite store.
@@ -212,6 +212,7 @@ impl TryFrom<ChatRow> for StoredChat {
             state: serde_json::from_str(&row.state)
                 .map_err(|err| StoreError::Corrupt(format!("chat {}: {err}", row.id)))?,
             version: row.version,
+            revision: Revision(row.state.clone()),
             created_at: Timestamp(row.created_at),
         })
     }
@@ -504,20 +505,20 @@ impl SqliteStore {
             }
             ChatWrite::Update {
                 chat,
-                expected_version,
+                expected,
                 events,
                 capacity,
             } => {
                 let done = sqlx::query(
                     "UPDATE chats SET status = ?, state = ?, version = version + 1, \
-                     updated_at = ?, visitor_open = ? WHERE id = ? AND version = ?",
+                     updated_at = ?, visitor_open = ? WHERE id = ? AND state = ?",
                 )
                 .bind(chat.status.as_str())
                 .bind(state_json(chat)?)
                 .bind(at.0)
                 .bind(chat.open_for_visitor())
                 .bind(chat.id.to_string())
-                .bind(expected_version)
+                .bind(&expected.0)
                 .execute(&mut **tx)
                 .await
                 .map_err(already_open_if_taken)?;

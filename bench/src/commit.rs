@@ -1,0 +1,82 @@
+//! The SQLite commit baseline: one small INSERT per transaction, back to back, on a WAL file
+//! with `synchronous = FULL` (what Switchboard's store uses: every commit waits for fsync).
+//! It bounds how many messages a single writer can commit per second on this disk.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::stats::{Summary, summarize};
+
+/// Most commits one run makes, whatever its duration.
+const MAX_COMMITS: usize = 1_000_000;
+
+/// What one run measured.
+#[derive(Clone, Debug)]
+pub struct CommitResult {
+    /// `FULL` or `NORMAL`.
+    pub synchronous: &'static str,
+    /// Commits made.
+    pub commits: usize,
+    /// Wall time of the loop.
+    pub elapsed: Duration,
+    /// Latency of each BEGIN … INSERT … COMMIT.
+    pub latency: Option<Summary>,
+}
+
+/// Commits for `duration` into a new database file in `dir`.
+pub async fn run(dir: &Path, full: bool, duration: Duration) -> Result<CommitResult, String> {
+    let synchronous = if full { "FULL" } else { "NORMAL" };
+    let file = dir.join(format!("commit-{}.db", synchronous.to_lowercase()));
+    let options = SqliteConnectOptions::new()
+        .filename(&file)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(if full {
+            SqliteSynchronous::Full
+        } else {
+            SqliteSynchronous::Normal
+        });
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(|err| format!("cannot open {}: {err}", file.display()))?;
+    let result = commit_loop(&pool, duration).await;
+    pool.close().await;
+    let (samples, elapsed) = result.map_err(|err| format!("commit loop: {err}"))?;
+    Ok(CommitResult {
+        synchronous,
+        commits: samples.len(),
+        elapsed,
+        latency: summarize(samples),
+    })
+}
+
+async fn commit_loop(
+    pool: &sqlx::SqlitePool,
+    duration: Duration,
+) -> Result<(Vec<Duration>, Duration), sqlx::Error> {
+    sqlx::query(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, chat TEXT NOT NULL, \
+         body TEXT NOT NULL, at INTEGER NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < duration && samples.len() < MAX_COMMITS {
+        let began = Instant::now();
+        let mut tx = pool.begin().await?;
+        sqlx::query("INSERT INTO events (chat, body, at) VALUES (?, ?, ?)")
+            .bind("00000000-0000-0000-0000-000000000000")
+            .bind("a bench message of about the length of a chat line")
+            .bind(samples.len() as i64)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        samples.push(began.elapsed());
+    }
+    Ok((samples, start.elapsed()))
+}

@@ -1,0 +1,387 @@
+//! What Switchboard's test suites share, so that every suite runs on both databases.
+//!
+//! [`TestApp`] builds an engine on a fresh database of the backend the environment picks —
+//! `SWITCHBOARD_TEST_BACKEND=postgres` for PostgreSQL, SQLite otherwise — with the operators
+//! a test asks for already logged in. The engine suites are therefore the store's contract
+//! suite: `cargo xtask test` runs them once per backend.
+//!
+//! PostgreSQL tests need no server of their own: the first one in a test process starts a
+//! throwaway cluster with Debian's `initdb` and `pg_ctl` (as the `postgres` user when run as
+//! root, since `initdb` refuses root), each [`TestApp`] gets a database of its own in it, and a
+//! watcher process stops the cluster and deletes its files when the test process exits.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: failing loudly is the point"
+)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use domain::EventId;
+use domain::api::{NewVisitor, StartChat, VisitorChat};
+use domain::console::Role;
+use engine::store::{Database, Store, VisitorRecord};
+use engine::{Engine, EngineConfig, NewOperator, Session};
+
+/// The environment variable that picks the backend.
+pub const BACKEND_VAR: &str = "SWITCHBOARD_TEST_BACKEND";
+/// Where Debian keeps PostgreSQL's server programs.
+pub const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// The database a suite runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file per test.
+    Sqlite,
+    /// One database per test in a throwaway cluster.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend `SWITCHBOARD_TEST_BACKEND` names (`postgres`), else SQLite.
+    pub fn from_env() -> Self {
+        match std::env::var(BACKEND_VAR).as_deref() {
+            Ok("postgres" | "postgresql" | "pg") => Self::Postgres,
+            _ => Self::Sqlite,
+        }
+    }
+}
+
+/// A store of either backend.
+pub type AnyStore = Database;
+
+/// Opens the database at `url`, failing the test if it cannot.
+pub async fn connect(url: &str) -> Database {
+    Database::connect(url)
+        .await
+        .expect("open the test database")
+}
+
+/// A throwaway PostgreSQL cluster on 127.0.0.1, one per test process.
+#[derive(Debug)]
+pub struct PgCluster {
+    /// The port it listens on.
+    pub port: u16,
+    /// Its data folder.
+    pub data: PathBuf,
+}
+
+impl PgCluster {
+    /// The process's cluster, started on first use.
+    pub fn shared() -> &'static PgCluster {
+        static CLUSTER: OnceLock<PgCluster> = OnceLock::new();
+        CLUSTER.get_or_init(PgCluster::start)
+    }
+
+    /// The URL of one of its databases.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// A new, empty database in the cluster; answers its URL.
+    pub async fn new_database(&self) -> String {
+        use sqlx::Connection;
+        let name = format!("sb_{}", uuid::Uuid::now_v7().simple());
+        let mut admin = sqlx::PgConnection::connect(&self.url("postgres"))
+            .await
+            .expect("connect to the test cluster");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        admin.close().await.expect("close");
+        self.url(&name)
+    }
+
+    fn start() -> Self {
+        let root = tempfile::Builder::new()
+            .prefix("switchboard-pg-")
+            .tempdir()
+            .expect("a folder for the cluster")
+            .keep();
+        let as_root = is_root();
+        if as_root {
+            run(Command::new("chown").arg("postgres").arg(&root), "chown");
+        }
+        let data = root.join("data");
+        let mut initdb = pg_command(as_root, "initdb");
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-A", "trust", "-U", "postgres", "--no-sync"]);
+        run(&mut initdb, "initdb");
+        let port = free_port();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            root.display()
+        );
+        let log = root.join("log");
+        let mut start = pg_command(as_root, "pg_ctl");
+        start
+            .arg("-D")
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(&log)
+            .args(["-w", "start"]);
+        run(&mut start, "pg_ctl start");
+        watch_until_exit(as_root, &root, &data);
+        Self { port, data }
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// A PostgreSQL program, as the `postgres` user when we are root.
+fn pg_command(as_root: bool, program: &str) -> Command {
+    let path = Path::new(PG_BIN).join(program);
+    if as_root {
+        let mut command = Command::new("runuser");
+        command.args(["-u", "postgres", "--"]).arg(path);
+        command
+    } else {
+        Command::new(path)
+    }
+}
+
+fn run(command: &mut Command, what: &str) {
+    let out = command
+        .output()
+        .unwrap_or_else(|err| panic!("{what}: {err} (is PostgreSQL 15 installed?)"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+/// Starts a watcher that stops the cluster and removes its files once this process is gone.
+#[allow(
+    clippy::zombie_processes,
+    reason = "the watcher must outlive this process, so nothing here waits for it"
+)]
+fn watch_until_exit(as_root: bool, root: &Path, data: &Path) {
+    let stop = if as_root {
+        format!(
+            "runuser -u postgres -- {PG_BIN}/pg_ctl -D '{}' stop -m immediate",
+            data.display()
+        )
+    } else {
+        format!("{PG_BIN}/pg_ctl -D '{}' stop -m immediate", data.display())
+    };
+    let script = format!(
+        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {stop} >/dev/null 2>&1; rm -rf '{root}'",
+        pid = std::process::id(),
+        root = root.display()
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the cluster's watcher");
+}
+
+/// Builds a [`TestApp`].
+#[derive(Debug, Default)]
+pub struct TestAppBuilder {
+    config: EngineConfig,
+    accounts: Vec<(String, Role)>,
+}
+
+impl TestAppBuilder {
+    /// Engine settings other than the defaults.
+    pub fn with_config(mut self, config: EngineConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// An operator, logged in and past the forced password change.
+    pub fn with_operator(self, name: &str) -> Self {
+        self.with_account(name, Role::Operator)
+    }
+
+    /// An admin, logged in and past the forced password change.
+    pub fn with_admin(self, name: &str) -> Self {
+        self.with_account(name, Role::Admin)
+    }
+
+    /// An account with `role`, logged in and past the forced password change.
+    pub fn with_account(mut self, name: &str, role: Role) -> Self {
+        self.accounts.push((name.to_owned(), role));
+        self
+    }
+
+    /// Starts the engine on a fresh database of the environment's backend.
+    pub async fn start(self) -> TestApp {
+        let backend = Backend::from_env();
+        let (url, dir) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("a folder for the database");
+                let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+                (url, Some(dir))
+            }
+            Backend::Postgres => (PgCluster::shared().new_database().await, None),
+        };
+        let store = connect(&url).await;
+        let engine = Engine::new(store.store(), self.config.clone());
+        engine.ready().await;
+        let mut app = TestApp {
+            engine,
+            store,
+            backend,
+            url,
+            config: self.config,
+            sessions: HashMap::new(),
+            _dir: dir.map(Arc::new),
+        };
+        for (name, role) in &self.accounts {
+            let session = ready_account(&app.engine, name, *role).await;
+            app.sessions.insert(name.to_lowercase(), session);
+        }
+        app
+    }
+}
+
+/// An engine on a fresh database, with logged-in operators.
+#[derive(Debug)]
+pub struct TestApp {
+    /// The engine under test.
+    pub engine: Engine,
+    /// Its store, for reading behind the engine's back and for outages.
+    pub store: AnyStore,
+    /// Which database.
+    pub backend: Backend,
+    /// The database's URL.
+    pub url: String,
+    config: EngineConfig,
+    sessions: HashMap<String, Session>,
+    _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+impl TestApp {
+    /// A builder.
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder::default()
+    }
+
+    /// An engine with no operators yet.
+    pub async fn new() -> Self {
+        Self::builder().start().await
+    }
+
+    /// The session of an operator named when building.
+    pub fn session(&self, name: &str) -> &Session {
+        self.sessions
+            .get(&name.to_lowercase())
+            .unwrap_or_else(|| panic!("no operator {name} was built"))
+    }
+
+    /// The store as the engine sees it.
+    pub fn shared_store(&self) -> Arc<dyn Store> {
+        self.store.store()
+    }
+
+    /// Another engine on the same database: a second node (PostgreSQL), or the same server
+    /// after a restart (close this one's store first on SQLite).
+    pub async fn another_node(&self) -> (Engine, AnyStore) {
+        let store = connect(&self.url).await;
+        let engine = Engine::new(store.store(), self.config.clone());
+        engine.ready().await;
+        (engine, store)
+    }
+
+    /// The same database after a restart: the engine and store are replaced.
+    pub async fn restart(mut self) -> Self {
+        self.store.close().await;
+        let (engine, store) = self.another_node().await;
+        self.engine = engine;
+        self.store = store;
+        self
+    }
+
+    /// A new visitor, authenticated: its record and its token.
+    pub async fn visitor(&self) -> (VisitorRecord, String) {
+        self.visitor_using(None).await
+    }
+
+    /// A new visitor whose browser sent `user_agent`, authenticated: its record and its token.
+    pub async fn visitor_using(&self, user_agent: Option<&str>) -> (VisitorRecord, String) {
+        let created = self
+            .engine
+            .create_visitor(NewVisitor::default(), user_agent.map(str::to_owned))
+            .await
+            .unwrap();
+        let record = self
+            .engine
+            .authenticate_visitor(&created.token)
+            .await
+            .unwrap();
+        (record, created.token)
+    }
+
+    /// Starts a chat as the visitor "Vera", in no channel, failing the test if it is refused.
+    pub async fn start_chat(&self, visitor: &VisitorRecord, message: &str) -> VisitorChat {
+        self.engine
+            .start_chat(
+                visitor,
+                StartChat {
+                    name: Some("Vera".into()),
+                    message: message.into(),
+                    client_id: None,
+                    channel: None,
+                },
+            )
+            .await
+            .unwrap()
+    }
+
+    /// How many events the log holds.
+    pub async fn event_count(&self) -> usize {
+        self.store
+            .store()
+            .events_after(EventId(0), 100_000)
+            .await
+            .unwrap()
+            .len()
+    }
+}
+
+/// A logged-in account with `role` that has already replaced the default password.
+pub async fn ready_account(engine: &Engine, name: &str, role: Role) -> Session {
+    let email = format!("{}@example.com", name.to_lowercase());
+    engine
+        .create_operator(NewOperator {
+            email: email.clone(),
+            name: name.into(),
+            role,
+        })
+        .await
+        .unwrap();
+    let login = engine.login(&email, "password").await.unwrap();
+    let session = engine.authenticate(&login.token).await.unwrap();
+    engine
+        .change_password(&session, "password", "s3cret-pass")
+        .await
+        .unwrap();
+    let login = engine.login(&email, "s3cret-pass").await.unwrap();
+    engine.authenticate(&login.token).await.unwrap()
+}
