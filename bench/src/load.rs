@@ -484,7 +484,16 @@ async fn measure(
         "{label} {visitors} active visitors ready; sending {total} messages over {} s",
         options.duration.as_secs_f64()
     );
-    let active = send_and_collect(context, &clients, &server, &actives, total, row).await;
+    let active = send_and_collect(
+        context,
+        &clients,
+        &server,
+        &actives,
+        active_streams,
+        total,
+        row,
+    )
+    .await;
     result.memory.end = server.rss();
     result.idle_open_at_end = idle.0.iter().filter(|task| !task.is_finished()).count();
     eprintln!(
@@ -492,7 +501,6 @@ async fn measure(
         active.acked, active.offered, active.delivered, active.lost
     );
     result.active = Some(active);
-    drop(active_streams);
     drop(idle);
     Ok(())
 }
@@ -697,12 +705,14 @@ async fn setup_active(
     Ok((visitor, task))
 }
 
-/// Sends on the open-loop schedule, waits for the answers and the deliveries, and tallies.
+/// Sends on the open-loop schedule, waits for the answers and the deliveries, closes the
+/// visitors' `streams` and tallies.
 async fn send_and_collect(
     context: &Context<'_>,
     clients: &Clients,
     server: &Server,
     visitors: &[Arc<Visitor>],
+    streams: Tasks,
     total: usize,
     row: Row,
 ) -> Active {
@@ -749,6 +759,8 @@ async fn send_and_collect(
     while Instant::now() < deadline && !all_delivered(visitors) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Stop reading, so that the stream counters and the tally below agree.
+    drop(streams);
 
     let mut active = Active {
         offered: total as u64,

@@ -271,6 +271,9 @@ fn write_report(
          - Delivery latency runs from the start of the POST until the `message_posted` frame \
          with that message's `client_id` is read on the same visitor's stream, so it includes the \
          commit. *p99 from schedule* also includes waiting for an in-flight slot.\n\
+         - *Sent* below *offered*: the server fell so far behind that messages still waited \
+         for an in-flight slot 30 s after the last one was due; they were never sent, and POSTs \
+         still unanswered then count as failed (*no answer*).\n\
          - *Acked msg/s*: 2xx answers over the time from the first due send to the last answer. \
          *Lost*: acknowledged but not read back within the drain time. *Dup*: extra copies read.\n\
          - *Bytes per idle stream*: growth of the server's VmRSS from before the idle streams \

@@ -6,7 +6,7 @@
 //! knows: whether the chosen operator exists, is enabled and is online.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use domain::Timestamp;
 use domain::api::PageView;
@@ -26,77 +26,43 @@ use crate::{Engine, internal, now};
 /// Longest page address or title kept for a visitor.
 const MAX_PAGE_BYTES: usize = 2048;
 
-/// Consoles with an open live stream, per operator: who is online; and when each operator
-/// last did something, for away and gone (the settings' thresholds).
+/// How long a node's consoles count as open without the node refreshing them: a node that
+/// died drops out of everyone's online list within this.
+pub(crate) const CONSOLES_LIVE_MS: i64 = 20_000;
+/// How often activity is written for an operator who keeps busy: finer than any threshold
+/// the settings allow (a minute), coarse enough not to write on every click.
+const ACTIVITY_EVERY_MS: i64 = 10_000;
+
+/// When this node last wrote each operator's activity, so that a busy console does not write
+/// on every request. Only a saving: the truth is in the database.
 #[derive(Debug, Default)]
-pub(crate) struct Presence {
-    online: Mutex<HashMap<OperatorId, (usize, OnlineOperator)>>,
-    active_at: Mutex<HashMap<OperatorId, Timestamp>>,
+pub(crate) struct ActivityWrites {
+    /// A `std` mutex: looked up and updated, never held across an `.await`.
+    written: Mutex<HashMap<OperatorId, Timestamp>>,
 }
 
-impl Presence {
-    /// Records that the operator did something now.
-    fn touch(&self, operator: OperatorId, at: Timestamp) {
-        self.active_at
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(operator, at);
-    }
-
-    /// How long the operator has done nothing, in milliseconds.
-    fn idle_ms(&self, operator: OperatorId, now: Timestamp) -> i64 {
-        self.active_at
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&operator)
-            .map_or(i64::MAX, |at| now.0.saturating_sub(at.0))
-    }
-
-    /// Counts one more open console; answers whether the operator just came online.
-    fn arrive(&self, operator: OnlineOperator) -> bool {
-        let mut online = self.online.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = online.entry(operator.id).or_insert((0, operator));
-        entry.0 += 1;
-        entry.0 == 1
-    }
-
-    /// Counts one console less; answers whether the operator just went offline.
-    fn depart(&self, operator: OperatorId) -> bool {
-        let mut online = self.online.lock().unwrap_or_else(PoisonError::into_inner);
-        match online.get_mut(&operator) {
-            Some(entry) if entry.0 > 1 => {
-                entry.0 -= 1;
-                false
-            }
-            Some(_) => {
-                online.remove(&operator);
+impl ActivityWrites {
+    /// Whether activity at `at` is worth writing; records it as written if so.
+    fn due(&self, operator: OperatorId, at: Timestamp) -> bool {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        match written.get(&operator) {
+            Some(last) if (at.0 - last.0).abs() < ACTIVITY_EVERY_MS => false,
+            _ => {
+                written.insert(operator, at);
                 true
             }
-            None => false,
         }
     }
 
-    fn is_online(&self, operator: OperatorId) -> bool {
-        self.online
+    fn forget(&self, operator: OperatorId) {
+        self.written
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(&operator)
-    }
-
-    fn list(&self) -> Vec<OnlineOperator> {
-        let mut list: Vec<OnlineOperator> = self
-            .online
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .values()
-            .map(|(_, operator)| operator.clone())
-            .collect();
-        list.sort_by_key(|operator| operator.name.to_lowercase());
-        list
+            .remove(&operator);
     }
 }
 
-/// Held by an operator's live stream: the operator is online while any of these lives.
+/// Held by an operator's live stream: their console counts as open while it lives.
 #[derive(Debug)]
 pub struct OnlineGuard {
     engine: Engine,
@@ -106,16 +72,32 @@ pub struct OnlineGuard {
 
 impl Drop for OnlineGuard {
     fn drop(&mut self) {
-        if self.engine.presence.depart(self.operator) {
-            self.engine.signal(
-                Signal::Presence {
-                    operator: self.operator,
-                    name: std::mem::take(&mut self.name),
-                    online: false,
-                },
-                SignalReach::all_operators(Some(self.operator)),
-            );
-        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let engine = self.engine.clone();
+        let (operator, name) = (self.operator, std::mem::take(&mut self.name));
+        runtime.spawn(async move {
+            let live_since = Timestamp(now().0 - CONSOLES_LIVE_MS);
+            match engine
+                .store
+                .close_console(operator, engine.node, live_since)
+                .await
+            {
+                Ok(0) => engine.signal(
+                    Signal::Presence {
+                        operator,
+                        name,
+                        online: false,
+                    },
+                    SignalReach::all_operators(Some(operator)),
+                ),
+                Ok(_) => {}
+                Err(err) => {
+                    let _ = internal(err);
+                }
+            }
+        });
     }
 }
 
@@ -135,50 +117,88 @@ fn cut(text: &str) -> String {
 }
 
 impl Engine {
-    /// Marks the session's operator online until the guard is dropped.
-    pub fn go_online(&self, session: &Session) -> OnlineGuard {
-        let operator = OnlineOperator {
-            id: session.operator.id,
-            name: session.operator.display_name().to_owned(),
-            role: session.operator.role,
-            away: false,
-        };
-        let name = operator.name.clone();
-        self.presence.touch(session.operator.id, now());
-        if self.presence.arrive(operator) {
+    /// Counts the session's operator's console as open until the guard is dropped; the
+    /// other consoles hear when the operator comes online.
+    pub async fn go_online(&self, session: &Session) -> Result<OnlineGuard, Error> {
+        let me = session.operator.id;
+        let at = now();
+        self.note_activity_at(session, at).await?;
+        let open = self
+            .store
+            .open_console(me, self.node, at, Timestamp(at.0 - CONSOLES_LIVE_MS))
+            .await
+            .map_err(internal)?;
+        let name = session.operator.display_name().to_owned();
+        if open == 1 {
             self.signal(
                 Signal::Presence {
-                    operator: session.operator.id,
+                    operator: me,
                     name: name.clone(),
                     online: true,
                 },
-                SignalReach::all_operators(Some(session.operator.id)),
+                SignalReach::all_operators(Some(me)),
             );
         }
-        OnlineGuard {
+        Ok(OnlineGuard {
             engine: self.clone(),
-            operator: session.operator.id,
+            operator: me,
             name,
-        }
+        })
     }
 
     /// Records that the session's operator did something (any console request but the live
     /// stream, which stays open by itself).
-    pub fn note_activity(&self, session: &Session) {
-        self.note_activity_at(session, now());
+    pub async fn note_activity(&self, session: &Session) -> Result<(), Error> {
+        let at = now();
+        if !self.activity.due(session.operator.id, at) {
+            return Ok(());
+        }
+        self.store
+            .note_active(session.operator.id, at)
+            .await
+            .map_err(internal)
     }
 
     /// Records that the session's operator last did something at `at`.
-    pub fn note_activity_at(&self, session: &Session, at: Timestamp) {
-        self.presence.touch(session.operator.id, at);
+    pub async fn note_activity_at(&self, session: &Session, at: Timestamp) -> Result<(), Error> {
+        self.activity.forget(session.operator.id);
+        self.store
+            .note_active(session.operator.id, at)
+            .await
+            .map_err(internal)
+    }
+
+    /// The operators with a console open on a live node, with how long each has been idle.
+    async fn present(&self) -> Result<Vec<(OnlineOperator, i64)>, Error> {
+        let at = now();
+        Ok(self
+            .store
+            .present_operators(Timestamp(at.0 - CONSOLES_LIVE_MS))
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|present| {
+                let operator = OnlineOperator {
+                    id: present.operator.id,
+                    name: present.operator.display_name().to_owned(),
+                    role: present.operator.role,
+                    away: false,
+                };
+                (operator, at.0.saturating_sub(present.active_at.0))
+            })
+            .collect())
     }
 
     /// How present an operator is: `None` when no console of theirs is open.
     async fn availability(&self, operator: OperatorId) -> Result<Option<Availability>, Error> {
-        if !self.presence.is_online(operator) {
+        let Some((_, idle)) = self
+            .present()
+            .await?
+            .into_iter()
+            .find(|(present, _)| present.id == operator)
+        else {
             return Ok(None);
-        }
-        let idle = self.presence.idle_ms(operator, now());
+        };
         Ok(Some(self.settings().await?.availability(idle)))
     }
 
@@ -187,21 +207,22 @@ impl Engine {
     pub async fn online_operators(&self, session: &Session) -> Result<Vec<OnlineOperator>, Error> {
         session.require_ready()?;
         let settings = self.settings().await?;
-        let at = now();
-        Ok(self
-            .presence
-            .list()
+        let mut online: Vec<OnlineOperator> = self
+            .present()
+            .await?
             .into_iter()
-            .filter(|o| o.id != session.operator.id)
-            .filter_map(|mut o| {
-                match settings.availability(self.presence.idle_ms(o.id, at)) {
+            .filter(|(o, _)| o.id != session.operator.id)
+            .filter_map(|(mut o, idle)| {
+                match settings.availability(idle) {
                     Availability::Gone => return None,
                     Availability::Away => o.away = true,
                     Availability::Active => {}
                 }
                 Some(o)
             })
-            .collect())
+            .collect();
+        online.sort_by_key(|o| o.name.to_lowercase());
+        Ok(online)
     }
 
     /// An enabled operator who is online now, other than the caller.
@@ -400,9 +421,4 @@ impl Engine {
             fields,
         })
     }
-}
-
-/// The presence registry, shared by every clone of an engine.
-pub(crate) fn new_presence() -> Arc<Presence> {
-    Arc::new(Presence::default())
 }

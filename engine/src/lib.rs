@@ -74,8 +74,10 @@ pub struct Engine {
     mesh: Option<Arc<mesh::Mesh>>,
     /// Flags and limits from the command line.
     config: Arc<EngineConfig>,
-    /// Operators with a console open.
-    presence: Arc<collab::Presence>,
+    /// This process among the nodes on one database: its consoles are counted under it.
+    node: uuid::Uuid,
+    /// When this node last wrote each operator's activity.
+    activity: Arc<collab::ActivityWrites>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,7 +101,8 @@ impl Engine {
             mesh.clone(),
             Arc::clone(&batches),
         );
-        writer::watch(Arc::downgrade(&store), bus.clone());
+        let node = uuid::Uuid::now_v7();
+        writer::watch(Arc::downgrade(&store), bus.clone(), node);
         Self {
             store,
             bus,
@@ -107,7 +110,8 @@ impl Engine {
             batches,
             mesh,
             config: Arc::new(config),
-            presence: collab::new_presence(),
+            node,
+            activity: Arc::new(collab::ActivityWrites::default()),
         }
     }
 

@@ -158,6 +158,15 @@ impl OperatorRecord {
     }
 }
 
+/// An operator with a console open on a live node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresentOperator {
+    /// Who.
+    pub operator: OperatorRecord,
+    /// When they last did something (typed, clicked, sent a command).
+    pub active_at: Timestamp,
+}
+
 /// A login session as stored (the token itself is never stored).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -519,6 +528,37 @@ pub trait Store: Send + Sync + 'static {
         after: EventId,
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, StoreError>;
+    /// Counts one more console of an operator open on `node`; answers how many they have
+    /// open on the nodes seen since `live_since`.
+    async fn open_console(
+        &self,
+        operator: OperatorId,
+        node: uuid::Uuid,
+        at: Timestamp,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// Counts one console less; answers how many remain open on live nodes.
+    async fn close_console(
+        &self,
+        operator: OperatorId,
+        node: uuid::Uuid,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// Marks the consoles open on `node` as still open (the node is alive), and forgets
+    /// consoles of nodes not seen since `forget_before`.
+    async fn keep_consoles(
+        &self,
+        node: uuid::Uuid,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Operators with a console open on a node seen since `live_since`, by name.
+    async fn present_operators(
+        &self,
+        live_since: Timestamp,
+    ) -> Result<Vec<PresentOperator>, StoreError>;
+    /// Records when an operator last did something.
+    async fn note_active(&self, operator: OperatorId, at: Timestamp) -> Result<(), StoreError>;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// The newest event id (0 when the log is empty).

@@ -145,7 +145,7 @@ impl Engine {
         session.require_ready()?;
         Ok(Audience::Operator {
             id: session.operator.id,
-            online: Some(Arc::new(self.go_online(session))),
+            online: Some(Arc::new(self.go_online(session).await?)),
         })
     }
 

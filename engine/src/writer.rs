@@ -82,10 +82,10 @@ impl Writer {
 /// How often the database is checked while nothing is written.
 const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Ends every open stream when the database stops answering, so that clients reconnect (and
-/// are told `unavailable` until it is back) rather than wait on streams nothing can feed.
-/// Ends when the engine is gone.
-pub(crate) fn watch(store: std::sync::Weak<dyn Store>, bus: EventBus) {
+/// Keeps this node's consoles counted as open, and ends every open stream when the database
+/// stops answering, so that clients reconnect (and are told `unavailable` until it is back)
+/// rather than wait on streams nothing can feed. Ends when the engine is gone.
+pub(crate) fn watch(store: std::sync::Weak<dyn Store>, bus: EventBus, node: uuid::Uuid) {
     tokio::spawn(async move {
         let mut healthy = true;
         loop {
@@ -93,7 +93,9 @@ pub(crate) fn watch(store: std::sync::Weak<dyn Store>, bus: EventBus) {
             let Some(store) = store.upgrade() else {
                 return;
             };
-            match store.ping().await {
+            let at = now();
+            let forget_before = crate::Timestamp(at.0 - 10 * crate::collab::CONSOLES_LIVE_MS);
+            match store.keep_consoles(node, at, forget_before).await {
                 Ok(()) => healthy = true,
                 Err(err) if healthy && err.is_unavailable() => {
                     tracing::warn!(error = %err, "database unavailable; ending open streams");

@@ -440,8 +440,8 @@ async fn idle_operators_show_as_away_and_then_count_as_gone() {
     let admin = app.session("Ada").clone();
     let ann = app.session("Ann").clone();
     let bob = app.session("Bob").clone();
-    let _ann_online = engine.go_online(&ann);
-    let _bob_online = engine.go_online(&bob);
+    let _ann_online = engine.go_online(&ann).await.unwrap();
+    let _bob_online = engine.go_online(&bob).await.unwrap();
     let chat = visitor_chat(&app, Some("Vera"), None).await.unwrap();
     engine.accept_chat(&ann, chat.id).await.unwrap();
     let away = |list: &[domain::console::OnlineOperator]| {
@@ -456,7 +456,7 @@ async fn idle_operators_show_as_away_and_then_count_as_gone() {
 
     // Idle past the away threshold (5 minutes by default): away, still offered chats.
     let minutes_ago = |m: i64| domain::Timestamp(engine::now().0 - m * 60_000);
-    engine.note_activity_at(&bob, minutes_ago(6));
+    engine.note_activity_at(&bob, minutes_ago(6)).await.unwrap();
     let listed = engine.online_operators(&ann).await.unwrap();
     assert_eq!(away(&listed), Some(true));
 
@@ -465,7 +465,10 @@ async fn idle_operators_show_as_away_and_then_count_as_gone() {
         .save_settings(&admin, "Hello! I'm %name%.", "5", "20", "0", true)
         .await
         .unwrap();
-    engine.note_activity_at(&bob, minutes_ago(21));
+    engine
+        .note_activity_at(&bob, minutes_ago(21))
+        .await
+        .unwrap();
     let listed = engine.online_operators(&ann).await.unwrap();
     assert_eq!(away(&listed), None);
     let before = app.event_count().await;
@@ -477,7 +480,7 @@ async fn idle_operators_show_as_away_and_then_count_as_gone() {
     assert_eq!(app.event_count().await, before);
 
     // Back at work: active again.
-    engine.note_activity(&bob);
+    engine.note_activity(&bob).await.unwrap();
     let listed = engine.online_operators(&ann).await.unwrap();
     assert_eq!(away(&listed), Some(false));
     engine

@@ -280,3 +280,38 @@ async fn two_nodes_commit_at_once_and_a_reader_of_the_log_never_skips_an_id() {
     // as an id the tail passed over and never saw.
     assert_eq!(seen, all, "the tail read the whole log, in order");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_is_online_is_the_same_on_every_node() {
+    let Some((a, b, _store)) = two_nodes().await else {
+        return;
+    };
+    let ann = a.session("Ann").clone();
+    let ada = a.session("Ada").clone();
+    let vera = visitor(&a.engine).await;
+    let chat = start(&a.engine, &vera).await;
+    a.engine.accept_chat(&ann, chat).await.unwrap();
+    // Ada's console is open on node B only.
+    let audience = b.operator_audience(&ada).await.unwrap();
+    let ada_on_b = b.open_stream(audience, b.last_event_id().await.unwrap());
+    let online = a.engine.online_operators(&ann).await.unwrap();
+    assert!(online.iter().any(|o| o.id == ada.operator.id), "{online:?}");
+    // So Ann, on node A, can invite her.
+    a.engine
+        .offer_chat(&ann, chat, domain::OfferKind::Invite, ada.operator.id)
+        .await
+        .unwrap();
+    // Her console closes on node B: node A stops listing her.
+    drop(ada_on_b);
+    let gone = tokio::time::timeout(WAIT, async {
+        loop {
+            let online = a.engine.online_operators(&ann).await.unwrap();
+            if online.iter().all(|o| o.id != ada.operator.id) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "a closed console leaves every node's list");
+}

@@ -47,7 +47,7 @@ pub async fn session() -> Result<(ConsoleContext, Session), ConsoleError> {
         .and_then(|parts| token_from_cookies(parts.headers.get(COOKIE)))
         .ok_or_else(|| ConsoleError(domain::Error::unauthorized()))?;
     let mut session = context.engine.authenticate(&token).await?;
-    context.engine.note_activity(&session);
+    context.engine.note_activity(&session).await?;
     session.ip = use_context::<Parts>().and_then(|parts| {
         parts
             .extensions

@@ -44,7 +44,8 @@ use uuid::Uuid;
 
 use super::{
     ChatWrite, LoggedEvent, Membership, NewEvent, Notice, Notices, OperatorRecord, OperatorView,
-    Revision, SessionRecord, Store, StoreError, StoredChat, VisitorCut, VisitorRecord, author_key,
+    PresentOperator, Revision, SessionRecord, Store, StoreError, StoredChat, VisitorCut,
+    VisitorRecord, author_key,
 };
 
 /// The advisory lock (`pg_advisory_xact_lock`) every transaction that records events holds:
@@ -86,6 +87,23 @@ impl PgStore {
     /// Closes the pool, waiting for connections in use to come back.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// How many consoles an operator has open on live nodes.
+    async fn open_consoles(
+        &self,
+        operator: OperatorId,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let (open,): (Option<i64>,) = sqlx::query_as(
+            "SELECT CAST(SUM(open) AS BIGINT) FROM consoles WHERE operator_id = $1 \
+             AND seen_at >= $2",
+        )
+        .bind(operator.0)
+        .bind(live_since.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(open.unwrap_or_default())
     }
 
     /// Ends every connection listening for notices on this database (every node's), as a
@@ -1253,6 +1271,98 @@ impl Store for PgStore {
         .fetch_all(&self.pool)
         .await?;
         logged(rows)
+    }
+
+    async fn open_console(
+        &self,
+        operator: OperatorId,
+        node: Uuid,
+        at: Timestamp,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "INSERT INTO consoles (operator_id, node, open, seen_at) VALUES ($1, $2, 1, $3) \
+             ON CONFLICT (operator_id, node) DO UPDATE SET open = consoles.open + 1, \
+             seen_at = excluded.seen_at",
+        )
+        .bind(operator.0)
+        .bind(node)
+        .bind(at.0)
+        .execute(&self.pool)
+        .await?;
+        self.open_consoles(operator, live_since).await
+    }
+
+    async fn close_console(
+        &self,
+        operator: OperatorId,
+        node: Uuid,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "UPDATE consoles SET open = open - 1 WHERE operator_id = $1 AND node = $2 \
+             AND open > 0",
+        )
+        .bind(operator.0)
+        .bind(node)
+        .execute(&self.pool)
+        .await?;
+        self.open_consoles(operator, live_since).await
+    }
+
+    async fn keep_consoles(
+        &self,
+        node: Uuid,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE consoles SET seen_at = $1 WHERE node = $2")
+            .bind(at.0)
+            .bind(node)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM consoles WHERE seen_at < $1 OR open <= 0")
+            .bind(forget_before.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn present_operators(
+        &self,
+        live_since: Timestamp,
+    ) -> Result<Vec<PresentOperator>, StoreError> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            operator: OperatorRow,
+            active_at: i64,
+        }
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {OPERATOR_COLUMNS}, active_at FROM operators WHERE NOT disabled AND id IN \
+             (SELECT operator_id FROM consoles WHERE seen_at >= $1 \
+             GROUP BY operator_id HAVING SUM(open) > 0)"
+        ))
+        .bind(live_since.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(PresentOperator {
+                    operator: OperatorRecord::try_from(row.operator)?,
+                    active_at: Timestamp(row.active_at),
+                })
+            })
+            .collect()
+    }
+
+    async fn note_active(&self, operator: OperatorId, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE operators SET active_at = $1 WHERE id = $2")
+            .bind(at.0)
+            .bind(operator.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -23,8 +23,8 @@ use sqlx::{FromRow, Sqlite, SqliteConnection, Transaction};
 use uuid::Uuid;
 
 use super::{
-    ChatWrite, LoggedEvent, Membership, NewEvent, OperatorRecord, OperatorView, Revision,
-    SessionRecord, Store, StoreError, StoredChat, VisitorCut, VisitorRecord, author_key,
+    ChatWrite, LoggedEvent, Membership, NewEvent, OperatorRecord, OperatorView, PresentOperator,
+    Revision, SessionRecord, Store, StoreError, StoredChat, VisitorCut, VisitorRecord, author_key,
 };
 
 /// The SQLite store.
@@ -84,6 +84,23 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+
+    /// How many consoles an operator has open on live nodes.
+    async fn open_consoles(
+        &self,
+        operator: OperatorId,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let (open,): (Option<i64>,) = sqlx::query_as(
+            "SELECT CAST(SUM(open) AS BIGINT) FROM consoles WHERE operator_id = ? \
+             AND seen_at >= ?",
+        )
+        .bind(operator.to_string())
+        .bind(live_since.0)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(open.unwrap_or_default())
     }
 }
 
@@ -1174,6 +1191,98 @@ impl Store for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         rows.into_iter().map(LoggedEvent::try_from).collect()
+    }
+
+    async fn open_console(
+        &self,
+        operator: OperatorId,
+        node: Uuid,
+        at: Timestamp,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "INSERT INTO consoles (operator_id, node, open, seen_at) VALUES (?, ?, 1, ?) \
+             ON CONFLICT (operator_id, node) DO UPDATE SET open = consoles.open + 1, \
+             seen_at = excluded.seen_at",
+        )
+        .bind(operator.to_string())
+        .bind(node.to_string())
+        .bind(at.0)
+        .execute(&self.writer)
+        .await?;
+        self.open_consoles(operator, live_since).await
+    }
+
+    async fn close_console(
+        &self,
+        operator: OperatorId,
+        node: Uuid,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "UPDATE consoles SET open = open - 1 WHERE operator_id = ? AND node = ? \
+             AND open > 0",
+        )
+        .bind(operator.to_string())
+        .bind(node.to_string())
+        .execute(&self.writer)
+        .await?;
+        self.open_consoles(operator, live_since).await
+    }
+
+    async fn keep_consoles(
+        &self,
+        node: Uuid,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE consoles SET seen_at = ? WHERE node = ?")
+            .bind(at.0)
+            .bind(node.to_string())
+            .execute(&self.writer)
+            .await?;
+        sqlx::query("DELETE FROM consoles WHERE seen_at < ? OR open <= 0")
+            .bind(forget_before.0)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn present_operators(
+        &self,
+        live_since: Timestamp,
+    ) -> Result<Vec<PresentOperator>, StoreError> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            operator: OperatorRow,
+            active_at: i64,
+        }
+        let rows: Vec<Row> = sqlx::query_as(&format!(
+            "SELECT {OPERATOR_COLUMNS}, active_at FROM operators WHERE disabled = 0 AND id IN \
+             (SELECT operator_id FROM consoles WHERE seen_at >= ? \
+             GROUP BY operator_id HAVING SUM(open) > 0)"
+        ))
+        .bind(live_since.0)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(PresentOperator {
+                    operator: OperatorRecord::try_from(row.operator)?,
+                    active_at: Timestamp(row.active_at),
+                })
+            })
+            .collect()
+    }
+
+    async fn note_active(&self, operator: OperatorId, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE operators SET active_at = ? WHERE id = ?")
+            .bind(at.0)
+            .bind(operator.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
