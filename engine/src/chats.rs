@@ -283,43 +283,63 @@ impl Engine {
             }
             _ => None,
         };
+        // The first try goes straight to the write: a repeated key is refused by the
+        // database (unique index), and only then is the first result looked up. A refusal
+        // by the rules is checked against it too, so a retry of a message that went through
+        // answers it even if the chat has ended since.
         for _ in 0..MAX_ATTEMPTS {
             let stored = self.load(chat).await?;
-            if let Some(key) = &client_id {
-                // Only the chat's own visitor or a member may learn of an earlier message.
-                let (author, may_see) = match actor {
-                    Actor::Visitor(visitor) => (
-                        domain::Author::Visitor,
-                        Some(*visitor) == stored.state.visitor,
-                    ),
-                    Actor::Operator { id, .. } => (
-                        domain::Author::Operator { id: *id },
-                        stored.state.has_operator(*id),
-                    ),
-                };
-                if may_see {
-                    let key_of_author = author_key(&author, stored.state.visitor);
-                    let existing = self
-                        .store
-                        .message_by_client_id(chat, &key_of_author, key)
-                        .await
-                        .map_err(internal)?;
-                    if let Some(existing) = existing {
-                        return Ok(existing);
-                    }
-                }
-            }
-            match self.attempt(stored, actor, command, None).await? {
-                Attempt::Done(events) => {
+            let outcome = self.attempt(stored.clone(), actor, command, None).await;
+            match outcome {
+                Ok(Attempt::Done(events)) => {
                     return events
                         .into_iter()
                         .find(|e| matches!(e.kind, EventKind::MessagePosted { .. }))
                         .ok_or_else(Error::internal);
                 }
-                Attempt::LostRace => continue,
+                Ok(Attempt::LostRace) | Err(_) => {
+                    if let Some(existing) = self
+                        .posted_before(&stored, actor, client_id.as_deref())
+                        .await?
+                    {
+                        return Ok(existing);
+                    }
+                    outcome?;
+                }
             }
         }
         Err(busy())
+    }
+
+    /// The message `actor` already posted in the chat under `client_id`, if any; only the
+    /// chat's own visitor or a member may learn of it.
+    async fn posted_before(
+        &self,
+        stored: &StoredChat,
+        actor: &Actor,
+        client_id: Option<&str>,
+    ) -> Result<Option<ChatEvent>, Error> {
+        let Some(key) = client_id else {
+            return Ok(None);
+        };
+        let (author, may_see) = match actor {
+            Actor::Visitor(visitor) => (
+                domain::Author::Visitor,
+                Some(*visitor) == stored.state.visitor,
+            ),
+            Actor::Operator { id, .. } => (
+                domain::Author::Operator { id: *id },
+                stored.state.has_operator(*id),
+            ),
+        };
+        if !may_see {
+            return Ok(None);
+        }
+        let key_of_author = author_key(&author, stored.state.visitor);
+        self.store
+            .message_by_client_id(stored.state.id, &key_of_author, key)
+            .await
+            .map_err(internal)
     }
 
     /// The visitor ends their part: the chat goes Vacant if operators are in it, Closed if not.
@@ -513,11 +533,21 @@ impl Engine {
             }
             _ => None,
         };
-        let write = ChatWrite::Update {
-            events: NewEvent::from_recorded(&before, recorded),
-            chat: state,
-            expected: stored.revision,
-            capacity,
+        let events = NewEvent::from_recorded(&before, recorded);
+        let write = if state == before && capacity.is_none() {
+            // A message or a note: only the events are new.
+            ChatWrite::Append {
+                chat: state,
+                expected: stored.revision,
+                events,
+            }
+        } else {
+            ChatWrite::Update {
+                events,
+                chat: state,
+                expected: stored.revision,
+                capacity,
+            }
         };
         match self.writer.commit(write).await {
             Ok(logged) => Ok(Attempt::Done(logged.into_iter().map(|l| l.event).collect())),

@@ -1,4 +1,6 @@
-//! The storage port: every query Switchboard makes, as one trait with one adapter per database.
+//! The storage port: every query Switchboard makes, as one trait per area ([`ChatStore`],
+//! [`AccountStore`], [`AdminStore`]) that together make [`Store`], with one adapter per database
+//! (a file per area in each).
 //!
 //! Each write method is one transaction. Races are settled here, in SQL: a chat command commits
 //! only if the chat is still in the state it was decided on, and a message's idempotency
@@ -308,6 +310,17 @@ pub enum ChatWrite {
         /// Its first events.
         events: Vec<NewEvent>,
     },
+    /// Events that leave the chat's state as it is (messages, notes), only if the chat is
+    /// still in the state `expected` they were decided on (else `Conflict`). Nothing but the
+    /// events is written, so such writes never get in each other's way.
+    Append {
+        /// The chat's state, as it was and stays.
+        chat: ChatState,
+        /// The revision the command was decided on.
+        expected: Revision,
+        /// What happened.
+        events: Vec<NewEvent>,
+    },
     /// A chat's new state with the events that led there, only if the chat is still at
     /// `expected` (else `Conflict`), and within `capacity` (else `AtCapacity`).
     Update {
@@ -372,9 +385,10 @@ pub trait Notices: Send {
     async fn next(&mut self) -> Result<Notice, StoreError>;
 }
 
-/// The storage port.
+/// Chats and their visitors: the event log and its consistent cuts, who is in which chat
+/// (membership, read markers, monitoring), and the notices that keep nodes in step.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait ChatStore: Send + Sync + 'static {
     /// Whether other processes may write to this database too (PostgreSQL): then a node
     /// publishes what it reads from the log, in log order, rather than what it commits.
     fn is_shared(&self) -> bool {
@@ -389,78 +403,6 @@ pub trait Store: Send + Sync + 'static {
     async fn broadcast(&self, _message: &str) -> Result<(), StoreError> {
         Ok(())
     }
-
-    /// Creates an operator. `Conflict` if the email is taken.
-    async fn insert_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError>;
-    /// Number of operator accounts.
-    async fn operator_count(&self) -> Result<i64, StoreError>;
-    /// Looks an operator up by email, case-insensitively.
-    async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError>;
-    /// Looks an operator up by id.
-    async fn operator_by_id(&self, id: OperatorId) -> Result<Option<OperatorRecord>, StoreError>;
-    /// Every operator's account details (not the password) from `operator`; `Conflict` if the
-    /// email is taken by someone else.
-    async fn update_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError>;
-    /// Shared canned messages and the operator's own, by title.
-    async fn canned_for(&self, operator: OperatorId) -> Result<Vec<CannedMessage>, StoreError>;
-    /// One canned message.
-    async fn canned(&self, id: CannedId) -> Result<Option<CannedMessage>, StoreError>;
-    /// Creates or replaces a canned message; `Conflict` if its owner already has the shortcut.
-    async fn save_canned(&self, message: &CannedMessage, at: Timestamp) -> Result<(), StoreError>;
-    /// Deletes a canned message.
-    async fn delete_canned(&self, id: CannedId) -> Result<(), StoreError>;
-    /// Appends an entry to the action log (its `id` is ignored and assigned).
-    async fn insert_action(&self, entry: &ActionEntry) -> Result<(), StoreError>;
-    /// Up to `limit` log entries matching `filter`, newest first.
-    async fn actions(
-        &self,
-        filter: &ActionFilter,
-        limit: i64,
-    ) -> Result<Vec<ActionEntry>, StoreError>;
-    /// Every channel with its operators, by name.
-    async fn channels(&self) -> Result<Vec<Channel>, StoreError>;
-    /// Creates or changes a channel's name, archived flag and settings (not its operators);
-    /// `Conflict` if another channel has the name.
-    async fn save_channel(&self, channel: &Channel, at: Timestamp) -> Result<(), StoreError>;
-    /// Replaces the operators of a channel.
-    async fn set_channel_operators(
-        &self,
-        channel: ChannelId,
-        operators: &[OperatorId],
-    ) -> Result<(), StoreError>;
-    /// Adds an operator to a channel (`serves`) or takes them out.
-    async fn set_channel_member(
-        &self,
-        channel: ChannelId,
-        operator: OperatorId,
-        serves: bool,
-    ) -> Result<(), StoreError>;
-    /// A stored setting's JSON document.
-    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
-    /// Stores a setting's JSON document.
-    async fn save_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<(), StoreError>;
-    /// Ends every session of an operator.
-    async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError>;
-    /// Replaces an operator's password and ends every other session of theirs.
-    async fn set_password(
-        &self,
-        id: OperatorId,
-        password_hash: &str,
-        must_change: bool,
-        keep_session: Option<&str>,
-    ) -> Result<(), StoreError>;
-
-    /// Stores a new session.
-    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
-    /// A session with its operator.
-    async fn session(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<(SessionRecord, OperatorRecord)>, StoreError>;
-    /// Records use of a session.
-    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError>;
-    /// Ends a session.
-    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
 
     /// Stores a new visitor.
     async fn insert_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError>;
@@ -479,8 +421,6 @@ pub trait Store: Send + Sync + 'static {
         title: Option<&str>,
         at: Timestamp,
     ) -> Result<(), StoreError>;
-    /// Every operator account, by name.
-    async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError>;
 
     /// A chat's current state.
     async fn chat(&self, id: ChatId) -> Result<Option<StoredChat>, StoreError>;
@@ -528,37 +468,6 @@ pub trait Store: Send + Sync + 'static {
         after: EventId,
         limit: i64,
     ) -> Result<Vec<LoggedEvent>, StoreError>;
-    /// Counts one more console of an operator open on `node`; answers how many they have
-    /// open on the nodes seen since `live_since`.
-    async fn open_console(
-        &self,
-        operator: OperatorId,
-        node: uuid::Uuid,
-        at: Timestamp,
-        live_since: Timestamp,
-    ) -> Result<i64, StoreError>;
-    /// Counts one console less; answers how many remain open on live nodes.
-    async fn close_console(
-        &self,
-        operator: OperatorId,
-        node: uuid::Uuid,
-        live_since: Timestamp,
-    ) -> Result<i64, StoreError>;
-    /// Marks the consoles open on `node` as still open (the node is alive), and forgets
-    /// consoles of nodes not seen since `forget_before`.
-    async fn keep_consoles(
-        &self,
-        node: uuid::Uuid,
-        at: Timestamp,
-        forget_before: Timestamp,
-    ) -> Result<(), StoreError>;
-    /// Operators with a console open on a node seen since `live_since`, by name.
-    async fn present_operators(
-        &self,
-        live_since: Timestamp,
-    ) -> Result<Vec<PresentOperator>, StoreError>;
-    /// Records when an operator last did something.
-    async fn note_active(&self, operator: OperatorId, at: Timestamp) -> Result<(), StoreError>;
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
     /// The newest event id (0 when the log is empty).
@@ -593,6 +502,127 @@ pub trait Store: Send + Sync + 'static {
         up_to: EventId,
     ) -> Result<(), StoreError>;
 }
+
+/// Operator accounts: sessions, passwords, and presence (the consoles operators have open).
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
+    /// Creates an operator. `Conflict` if the email is taken.
+    async fn insert_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError>;
+    /// Number of operator accounts.
+    async fn operator_count(&self) -> Result<i64, StoreError>;
+    /// Looks an operator up by email, case-insensitively.
+    async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError>;
+    /// Looks an operator up by id.
+    async fn operator_by_id(&self, id: OperatorId) -> Result<Option<OperatorRecord>, StoreError>;
+    /// Every operator's account details (not the password) from `operator`; `Conflict` if the
+    /// email is taken by someone else.
+    async fn update_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError>;
+    /// Ends every session of an operator.
+    async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError>;
+    /// Replaces an operator's password and ends every other session of theirs.
+    async fn set_password(
+        &self,
+        id: OperatorId,
+        password_hash: &str,
+        must_change: bool,
+        keep_session: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// Stores a new session.
+    async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
+    /// A session with its operator.
+    async fn session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, OperatorRecord)>, StoreError>;
+    /// Records use of a session.
+    async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Every operator account, by name.
+    async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError>;
+
+    /// Counts one more console of an operator open on `node`; answers how many they have
+    /// open on the nodes seen since `live_since`.
+    async fn open_console(
+        &self,
+        operator: OperatorId,
+        node: uuid::Uuid,
+        at: Timestamp,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// Counts one console less; answers how many remain open on live nodes.
+    async fn close_console(
+        &self,
+        operator: OperatorId,
+        node: uuid::Uuid,
+        live_since: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// Marks the consoles open on `node` as still open (the node is alive), and forgets
+    /// consoles of nodes not seen since `forget_before`.
+    async fn keep_consoles(
+        &self,
+        node: uuid::Uuid,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Operators with a console open on a node seen since `live_since`, by name.
+    async fn present_operators(
+        &self,
+        live_since: Timestamp,
+    ) -> Result<Vec<PresentOperator>, StoreError>;
+    /// Records when an operator last did something.
+    async fn note_active(&self, operator: OperatorId, at: Timestamp) -> Result<(), StoreError>;
+}
+
+/// What administrators set up: canned messages, the action log, channels and settings.
+#[async_trait]
+pub trait AdminStore: Send + Sync + 'static {
+    /// Shared canned messages and the operator's own, by title.
+    async fn canned_for(&self, operator: OperatorId) -> Result<Vec<CannedMessage>, StoreError>;
+    /// One canned message.
+    async fn canned(&self, id: CannedId) -> Result<Option<CannedMessage>, StoreError>;
+    /// Creates or replaces a canned message; `Conflict` if its owner already has the shortcut.
+    async fn save_canned(&self, message: &CannedMessage, at: Timestamp) -> Result<(), StoreError>;
+    /// Deletes a canned message.
+    async fn delete_canned(&self, id: CannedId) -> Result<(), StoreError>;
+    /// Appends an entry to the action log (its `id` is ignored and assigned).
+    async fn insert_action(&self, entry: &ActionEntry) -> Result<(), StoreError>;
+    /// Up to `limit` log entries matching `filter`, newest first.
+    async fn actions(
+        &self,
+        filter: &ActionFilter,
+        limit: i64,
+    ) -> Result<Vec<ActionEntry>, StoreError>;
+    /// Every channel with its operators, by name.
+    async fn channels(&self) -> Result<Vec<Channel>, StoreError>;
+    /// Creates or changes a channel's name, archived flag and settings (not its operators);
+    /// `Conflict` if another channel has the name.
+    async fn save_channel(&self, channel: &Channel, at: Timestamp) -> Result<(), StoreError>;
+    /// Replaces the operators of a channel.
+    async fn set_channel_operators(
+        &self,
+        channel: ChannelId,
+        operators: &[OperatorId],
+    ) -> Result<(), StoreError>;
+    /// Adds an operator to a channel (`serves`) or takes them out.
+    async fn set_channel_member(
+        &self,
+        channel: ChannelId,
+        operator: OperatorId,
+        serves: bool,
+    ) -> Result<(), StoreError>;
+    /// A stored setting's JSON document.
+    async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Stores a setting's JSON document.
+    async fn save_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<(), StoreError>;
+}
+
+/// The storage port: every area in one, as the engine takes it (`Arc<dyn Store>`). Any type
+/// that implements the three area traits is a `Store`.
+pub trait Store: ChatStore + AccountStore + AdminStore {}
+
+impl<T: ChatStore + AccountStore + AdminStore> Store for T {}
 
 /// How a message author is keyed for idempotency.
 pub fn author_key(author: &domain::Author, visitor: Option<VisitorId>) -> String {

@@ -12,8 +12,8 @@ use domain::{
     Signal,
 };
 use engine::Session;
-use engine::store::VisitorRecord;
 use engine::store::sqlite::SqliteStore;
+use engine::store::{ChatStore, VisitorRecord};
 use engine::stream::{Audience, EventStream, StreamItem};
 use test_support::{Backend, TestApp};
 
@@ -619,14 +619,14 @@ async fn a_database_from_before_collaboration_is_upgraded_without_loss() {
     }
     let store = SqliteStore::connect(&url).await.unwrap();
     let chat: ChatId = "0195f000-0000-7000-8000-000000000003".parse().unwrap();
-    let stored = engine::Store::chat(&store, chat).await.unwrap().unwrap();
+    let stored = ChatStore::chat(&store, chat).await.unwrap().unwrap();
     assert_eq!(stored.state.status, ChatStatus::Active);
     assert_eq!(stored.version, 3);
     assert!(stored.state.visitor_present);
     assert_eq!(stored.state.members.len(), 1);
     assert_eq!(stored.state.members[0].name, "Ann");
     assert_eq!(stored.state.members[0].role, MemberRole::Participant);
-    let events = engine::Store::chat_events(&store, chat).await.unwrap();
+    let events = ChatStore::chat_events(&store, chat).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].visibility, domain::Visibility::Everyone);
     store.close().await;

@@ -337,3 +337,53 @@ async fn a_database_outage_answers_unavailable_and_ends_open_streams() {
     .await;
     assert!(ended.is_ok(), "the stream must end during the outage");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_in_one_chat_never_race_each_other() {
+    let app = TestApp::builder().with_operator("Ann").start().await;
+    let ann = app.session("Ann").clone();
+    let vera = visitor(&app).await;
+    let chat = app.start_chat(&vera, "hello").await.id;
+    app.engine.accept_chat(&ann, chat).await.unwrap();
+    let version = app.store.store().chat(chat).await.unwrap().unwrap().version;
+    // The visitor and the operator both talk at once, many messages in flight together.
+    let mut sends = Vec::new();
+    for i in 0..40 {
+        let engine = app.engine.clone();
+        let (vera, ann) = (vera.clone(), ann.clone());
+        sends.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                engine
+                    .visitor_post(
+                        &vera,
+                        chat,
+                        PostMessage {
+                            body: format!("visitor {i}"),
+                            client_id: Some(format!("v{i}")),
+                        },
+                    )
+                    .await
+            } else {
+                engine
+                    .operator_post(&ann, chat, &format!("operator {i}"), None, false)
+                    .await
+            }
+        }));
+    }
+    for send in sends {
+        send.await.unwrap().unwrap();
+    }
+    // Messages leave the chat's state as it is: none was decided again, none refused.
+    let stored = app.store.store().chat(chat).await.unwrap().unwrap();
+    assert_eq!(stored.version, version);
+    let messages = app
+        .store
+        .store()
+        .chat_events(chat)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.event.kind.name() == "message_posted")
+        .count();
+    assert_eq!(messages, 1 + 40);
+}
