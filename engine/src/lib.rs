@@ -147,14 +147,9 @@ impl Engine {
         &self.batches
     }
 
-    /// The event bus, for streams.
+    /// The event bus: where streams take their place, and what publishing has cost.
     pub fn bus(&self) -> &EventBus {
         &self.bus
-    }
-
-    /// The store, for streams' history reads.
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     /// The engine's settings.
