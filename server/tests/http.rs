@@ -2,7 +2,6 @@
 //! authorisation, CORS and CSRF.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use domain::console::Role;
@@ -12,61 +11,39 @@ use leptos::prelude::LeptosOptions;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::{AppState, Settings};
+use test_support::TestApp;
 use tokio::sync::oneshot;
 
-/// Where a test server keeps its data: a folder (its site root, and its SQLite file) and the
-/// database of the backend the environment picks (see `test_support::Backend`).
-#[derive(Clone)]
-struct Place {
-    dir: Arc<tempfile::TempDir>,
-    database_url: String,
-}
-
-impl Place {
-    async fn fresh() -> Self {
-        let dir = Arc::new(tempfile::tempdir().unwrap());
-        let database_url = match test_support::Backend::from_env() {
-            test_support::Backend::Sqlite => {
-                format!("sqlite://{}", dir.path().join("switchboard.db").display())
-            }
-            test_support::Backend::Postgres => {
-                test_support::PgCluster::shared().new_database().await
-            }
-        };
-        Self { dir, database_url }
-    }
-}
-
-/// A running server with its own database.
+/// A running server on a `TestApp` (a fresh database of the backend the environment picks),
+/// with a folder of its own as its site root.
 struct TestServer {
     base: String,
     engine: Engine,
     client: reqwest::Client,
-    place: Place,
-    store: Database,
+    app: TestApp,
+    site: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
 impl TestServer {
     async fn start() -> Self {
-        Self::start_with(Place::fresh().await, Settings::default()).await
+        Self::serve(TestApp::new().await, Settings::default()).await
     }
 
-    async fn start_with(place: Place, settings: Settings) -> Self {
-        let dir = &place.dir;
-        let store = Database::connect(&place.database_url).await.unwrap();
-        let engine = Engine::new(store.store(), EngineConfig::default());
-        engine.ready().await;
+    /// Serves `app` over HTTP on 127.0.0.1, port 0.
+    async fn serve(app: TestApp, settings: Settings) -> Self {
+        let site = tempfile::tempdir().unwrap();
+        let engine = app.engine.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let options = LeptosOptions::builder()
             .output_name("switchboard")
-            .site_root(dir.path().display().to_string())
+            .site_root(site.path().display().to_string())
             .site_addr(address)
             .build();
         let settings = Settings {
-            site_root: dir.path().to_path_buf(),
+            site_root: site.path().to_path_buf(),
             ..settings
         };
         let state = AppState::new(engine.clone(), options, settings);
@@ -82,15 +59,15 @@ impl TestServer {
             base: format!("http://{address}"),
             engine,
             client,
-            place,
-            store,
+            app,
+            site,
             stop: Some(stop),
             task,
         }
     }
 
-    /// Stops gracefully (open streams end) and hands back where its data is.
-    async fn stop(mut self) -> Place {
+    /// Stops gracefully (open streams end) and hands back the app, its database closed.
+    async fn stop(mut self) -> TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -99,8 +76,9 @@ impl TestServer {
             .expect("graceful shutdown within 10 s")
             .unwrap()
             .unwrap();
-        self.store.close().await;
-        self.place.clone()
+        drop(self.site);
+        self.app.store.close().await;
+        self.app
     }
 
     fn url(&self, path: &str) -> String {
@@ -225,7 +203,8 @@ impl TestServer {
     }
 
     async fn event_count(&self) -> usize {
-        self.store
+        self.app
+            .store
             .store()
             .events_after(domain::EventId(0), 100_000)
             .await
@@ -483,10 +462,10 @@ async fn stopping_the_server_between_two_messages_loses_nothing() {
             .header("last-event-id", before.to_string()),
     )
     .await;
-    let place = server.stop().await;
+    let app = server.stop().await;
     stream.ends(WAIT).await;
 
-    let server = TestServer::start_with(place, Settings::default()).await;
+    let server = TestServer::serve(app.restart().await, Settings::default()).await;
     let after = server.say(&token, &chat, "second").await;
     assert!(after > before);
     let (status, view) = server.visitor(&token, "/api/v1/visitor", None).await;
@@ -865,7 +844,7 @@ async fn only_configured_origins_may_call_the_visitor_api_and_console_posts_must
         allowed_origins: vec!["https://shop.example".into()],
         ..Settings::default()
     };
-    let server = TestServer::start_with(Place::fresh().await, settings).await;
+    let server = TestServer::serve(TestApp::new().await, settings).await;
     let allowed = server
         .client
         .post(server.url("/api/v1/visitors"))
@@ -1511,7 +1490,7 @@ async fn a_database_outage_answers_503_unavailable_and_ends_open_streams() {
     stream.quiet().await;
     let events = server.event_count().await;
 
-    server.store.close().await;
+    server.app.store.close().await;
     for (path, body) in [
         (
             format!("/api/v1/visitor/chats/{chat}/messages"),
@@ -1535,7 +1514,7 @@ async fn a_database_outage_answers_503_unavailable_and_ends_open_streams() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     // Nothing was half-written.
-    let reopened = Database::connect(&server.place.database_url).await.unwrap();
+    let reopened = Database::connect(&server.app.url).await.unwrap();
     let engine = Engine::new(reopened.store(), EngineConfig::default());
     let after = engine.last_event_id().await.unwrap();
     assert_eq!(after.0, last);
