@@ -9,22 +9,33 @@ switchboard-bench — message delivery latency, idle-stream memory and commit co
 
 Usage: switchboard-bench [OPTIONS]
 
-For each target (the Switchboard server, then the bare axum SSE baseline) and each idle-stream
-count, on a fresh server process and database:
+For each target (the Switchboard server on each backend, then the bare axum SSE baseline) and
+each idle-stream count, on fresh server processes and a fresh database:
   1. create the idle visitors, read the server's memory (VmRSS), open one SSE stream per idle
      visitor, wait for the streams to settle and read the memory again (bytes per idle stream);
   2. let the active visitors each start a chat, open their own stream and post messages on an
      open-loop schedule at the offered rate, and time each message from its POST until it is
      read back (matched by client_id) on the same visitor's stream: the commit is included.
-Then the SQLite commit baseline (WAL, synchronous=FULL, one INSERT per transaction).
+With two nodes, two server processes share one PostgreSQL database: visitors post on node A
+and read their streams on node B. With kills, one node is killed (SIGKILL) and restarted on a
+new port every N ms, alternately, while POSTs are retried with the same client_id and streams
+resume with Last-Event-ID on whichever node is up.
+Then the commit baselines: SQLite (WAL, synchronous=FULL) and, when a row ran on PostgreSQL,
+the same durable PostgreSQL cluster, one INSERT per transaction.
 A Markdown report goes to stdout (progress to stderr).
 
 Presets (flags given with them override their sizes):
-  --preset issue         idle 0,1000,10000 with 50 visitors offering 1000 msg/s for 10 s each,
-                         and a peak row: 0 idle, 200 visitors offering 6000 msg/s
-  --quick                smoke run (same as --preset quick): idle 200, 10 visitors offering
-                         100 msg/s for 3 s, 2 s commit baseline
-  (neither)              idle 0, 50 visitors offering 1000 msg/s for 10 s, no peak row
+  --preset issue         on SQLite and on PostgreSQL: idle 0,1000,10000 with 50 visitors
+                         offering 1000 msg/s for 10 s each, and a peak row (0 idle, 200 visitors
+                         offering 6000 msg/s); a two-node row (50 visitors, 500 msg/s); a kill
+                         row (two nodes, a kill every 1500 ms, 20 visitors, 200 msg/s for 15 s);
+                         the bare SSE and commit baselines (estimated 6-9 min on 2 CPUs)
+  --quick                smoke run (same as --preset quick), ~1 min: idle 200 with 10 visitors
+                         offering 100 msg/s for 3 s on SQLite and on PostgreSQL; a two-node row
+                         (10 visitors, 100 msg/s, 3 s); a kill row (5 visitors, 50 msg/s for
+                         4 s, a kill every 1500 ms); 1 s commit baselines
+  (neither)              SQLite, idle 0, 50 visitors offering 1000 msg/s for 10 s, no peak,
+                         two-node or kill row
 
 Load:
   --idle LIST            idle streams per row, comma-separated, e.g. 0,1000,10000
@@ -42,17 +53,36 @@ Load:
   --settle SECS          pause between opening the idle streams and reading memory (default 2)
   --client-threads N     worker threads of the load client (default: every CPU)
 
+Databases and nodes:
+  --backend LIST         sqlite, postgres or both (sqlite,postgres: the rows run on each;
+                         default sqlite, or postgres with --nodes 2). PostgreSQL rows run on
+                         a throwaway durable PostgreSQL 15 cluster the bench starts (default
+                         durability: fsync, synchronous_commit and full_page_writes on; in
+                         $TMPDIR, stopped and deleted when the bench exits), a fresh database
+                         per row
+  --nodes 1|2            server processes per row (default 1); 2 needs PostgreSQL: visitors
+                         post on node A and read their streams on node B
+  --kill MS              with --nodes 2: kill a node every MS ms while sending, alternately,
+                         and restart it at once on the same database (new port)
+  --cross MxR|none       an extra two-node row on PostgreSQL (0 idle, --duration)
+  --chaos MxR|none       an extra kill row on PostgreSQL: two nodes, 0 idle, M visitors
+                         offering R msg/s for --chaos-seconds, a kill every --chaos-kill ms
+  --chaos-seconds SECS   sending time of the kill row (default 15)
+  --chaos-kill MS        kill interval of the kill row (default 1500)
+
 Targets:
   --targets LIST         any of switchboard,bare-sse,commit (default: all three)
   --server-bin PATH      the switchboard binary (default $CARGO_TARGET_DIR/server/switchboard,
                          else target/server/switchboard); build it with
                          cargo build --locked --profile server -p server
   --url URL              measure an already running server instead of starting one per row
-                         (run it with --visitor-name-optional; its rows share one database)
+                         (run it with --visitor-name-optional; its rows share one database);
+                         only the idle and peak rows run, once
   --server-pid PID       with --url: the server's process id, for memory and CPU figures
   --commit-seconds SECS  length of each commit baseline run (default 5)
-  --tmp-dir DIR          where the databases are created (default: the system temp dir);
-                         its disk decides the commit cost
+  --tmp-dir DIR          where the SQLite databases are created (default: the system temp dir);
+                         its disk decides the commit cost (the PostgreSQL cluster goes to
+                         $TMPDIR)
 
 Output:
   --out FILE             also write the report to FILE
@@ -79,13 +109,40 @@ pub struct Load {
     pub rate: u32,
 }
 
+/// The database a Switchboard row runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh database in the bench's durable PostgreSQL cluster.
+    Postgres,
+}
+
+impl Backend {
+    /// Its name in the report and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
 /// One measured configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Row {
+    /// The database (None: no database of the bench's, i.e. the bare baseline or `--url`).
+    pub backend: Option<Backend>,
+    /// Server processes sharing the database (1 or 2).
+    pub nodes: usize,
+    /// Kill a node this often while sending (two nodes only).
+    pub kill: Option<Duration>,
     /// Idle streams held open meanwhile.
     pub idle: usize,
     /// The active load.
     pub load: Load,
+    /// Sending time.
+    pub duration: Duration,
 }
 
 /// Which measurements run.
@@ -95,7 +152,7 @@ pub struct Targets {
     pub switchboard: bool,
     /// The bare axum SSE baseline.
     pub bare: bool,
-    /// The SQLite commit baseline.
+    /// The commit baselines.
     pub commit: bool,
 }
 
@@ -104,12 +161,26 @@ pub struct Targets {
 pub struct Options {
     /// Name of the preset used, if any.
     pub preset: Option<&'static str>,
+    /// The databases the idle and peak rows run on, each in turn.
+    pub backends: Vec<Backend>,
+    /// Server processes of the idle and peak rows.
+    pub nodes: usize,
+    /// Kill interval of the idle and peak rows (two nodes only).
+    pub kill: Option<Duration>,
     /// Idle streams per row.
     pub idle: Vec<usize>,
     /// The load of every idle row.
     pub load: Load,
     /// The extra row without idle streams.
     pub peak: Option<Load>,
+    /// The extra two-node row (PostgreSQL, no idle streams).
+    pub cross: Option<Load>,
+    /// The extra kill row (PostgreSQL, two nodes, no idle streams).
+    pub chaos: Option<Load>,
+    /// Sending time of the kill row.
+    pub chaos_duration: Duration,
+    /// Kill interval of the kill row.
+    pub chaos_kill: Duration,
     /// Sending time per row.
     pub duration: Duration,
     /// Most messages in flight per visitor.
@@ -132,7 +203,7 @@ pub struct Options {
     pub server_pid: Option<u32>,
     /// Length of each commit baseline.
     pub commit_duration: Duration,
-    /// Where the databases go.
+    /// Where the SQLite databases go.
     pub tmp_dir: Option<PathBuf>,
     /// Also write the report here.
     pub out: Option<PathBuf>,
@@ -142,12 +213,19 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             preset: None,
+            backends: vec![Backend::Sqlite],
+            nodes: 1,
+            kill: None,
             idle: vec![0],
             load: Load {
                 visitors: 50,
                 rate: 1000,
             },
             peak: None,
+            cross: None,
+            chaos: None,
+            chaos_duration: Duration::from_secs(15),
+            chaos_kill: Duration::from_millis(1500),
             duration: Duration::from_secs(10),
             in_flight: 4,
             drain: Duration::from_secs(5),
@@ -170,17 +248,68 @@ impl Default for Options {
 }
 
 impl Options {
-    /// The rows, in the order they run.
+    /// The Switchboard rows, in the order they run: the idle rows and the peak row on each
+    /// backend, then the two-node row, then the kill row. With `--url`, the idle rows and the
+    /// peak row only, once, on that server.
     pub fn rows(&self) -> Vec<Row> {
+        if self.url.is_some() {
+            return self.matrix(None, 1, None);
+        }
         let mut rows: Vec<Row> = self
-            .idle
+            .backends
             .iter()
-            .map(|&idle| Row {
-                idle,
-                load: self.load,
-            })
+            .flat_map(|&backend| self.matrix(Some(backend), self.nodes, self.kill))
             .collect();
-        rows.extend(self.peak.map(|load| Row { idle: 0, load }));
+        rows.extend(self.cross.map(|load| Row {
+            backend: Some(Backend::Postgres),
+            nodes: 2,
+            kill: None,
+            idle: 0,
+            load,
+            duration: self.duration,
+        }));
+        rows.extend(self.chaos.map(|load| Row {
+            backend: Some(Backend::Postgres),
+            nodes: 2,
+            kill: Some(self.chaos_kill),
+            idle: 0,
+            load,
+            duration: self.chaos_duration,
+        }));
+        rows
+    }
+
+    /// The rows of the bare SSE baseline: the idle rows and the peak row, once.
+    pub fn bare_rows(&self) -> Vec<Row> {
+        self.matrix(None, 1, None)
+    }
+
+    /// Whether any row or baseline needs the PostgreSQL cluster.
+    pub fn uses_postgres(&self) -> bool {
+        let rows = if self.targets.switchboard {
+            self.rows()
+        } else {
+            Vec::new()
+        };
+        rows.iter()
+            .any(|row| row.backend == Some(Backend::Postgres))
+            || (self.targets.commit
+                && self.url.is_none()
+                && self.backends.contains(&Backend::Postgres))
+    }
+
+    /// The idle rows and the peak row on one backend.
+    fn matrix(&self, backend: Option<Backend>, nodes: usize, kill: Option<Duration>) -> Vec<Row> {
+        let row = |idle, load| Row {
+            backend,
+            nodes,
+            kill,
+            idle,
+            load,
+            duration: self.duration,
+        };
+        let mut rows: Vec<Row> = self.idle.iter().map(|&idle| row(idle, self.load)).collect();
+        rows.extend(self.peak.map(|load| row(0, load)));
         rows
     }
 
@@ -189,26 +318,48 @@ impl Options {
             "issue" => {
                 *self = Self {
                     preset: Some("issue"),
+                    backends: vec![Backend::Sqlite, Backend::Postgres],
                     idle: vec![0, 1000, 10_000],
                     peak: Some(Load {
                         visitors: 200,
                         rate: 6000,
                     }),
+                    cross: Some(Load {
+                        visitors: 50,
+                        rate: 500,
+                    }),
+                    chaos: Some(Load {
+                        visitors: 20,
+                        rate: 200,
+                    }),
+                    chaos_duration: Duration::from_secs(15),
+                    chaos_kill: Duration::from_millis(1500),
                     ..Self::default()
                 };
             }
             "quick" => {
                 *self = Self {
                     preset: Some("quick"),
+                    backends: vec![Backend::Sqlite, Backend::Postgres],
                     idle: vec![200],
                     load: Load {
                         visitors: 10,
                         rate: 100,
                     },
+                    cross: Some(Load {
+                        visitors: 10,
+                        rate: 100,
+                    }),
+                    chaos: Some(Load {
+                        visitors: 5,
+                        rate: 50,
+                    }),
+                    chaos_duration: Duration::from_secs(4),
+                    chaos_kill: Duration::from_millis(1500),
                     duration: Duration::from_secs(3),
                     drain: Duration::from_secs(3),
                     settle: Duration::from_secs(1),
-                    commit_duration: Duration::from_secs(2),
+                    commit_duration: Duration::from_secs(1),
                     ..Self::default()
                 };
             }
@@ -230,6 +381,13 @@ const VALUED: &[&str] = &[
     "--open-concurrency",
     "--settle",
     "--client-threads",
+    "--backend",
+    "--nodes",
+    "--kill",
+    "--cross",
+    "--chaos",
+    "--chaos-seconds",
+    "--chaos-kill",
     "--targets",
     "--server-bin",
     "--url",
@@ -238,6 +396,9 @@ const VALUED: &[&str] = &[
     "--tmp-dir",
     "--out",
 ];
+
+/// The options that start servers or databases of the bench's own, which `--url` excludes.
+const OWN_SERVERS: &[&str] = &["--backend", "--nodes", "--kill", "--cross", "--chaos"];
 
 /// Parses the arguments after the program name.
 pub fn parse(args: &[String]) -> Result<Command, String> {
@@ -265,7 +426,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             _ => return Err(format!("unexpected argument {flag:?} (see --help)")),
         }
     }
-    for (flag, value) in pairs {
+    let mut backend_given = false;
+    for &(flag, value) in &pairs {
         match flag {
             "--idle" => {
                 options.idle = value
@@ -276,17 +438,22 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--visitors" => options.load.visitors = number(flag, value)?,
             "--rate" => options.load.rate = number(flag, value)?,
             "--duration" => options.duration = seconds(flag, value)?,
-            "--peak" => {
-                options.peak = match value {
-                    "none" => None,
-                    _ => Some(load(flag, value)?),
-                };
-            }
+            "--peak" => options.peak = optional_load(flag, value)?,
             "--in-flight" => options.in_flight = number(flag, value)?,
             "--drain" => options.drain = seconds(flag, value)?,
             "--open-concurrency" => options.open_concurrency = number(flag, value)?,
             "--settle" => options.settle = seconds(flag, value)?,
             "--client-threads" => options.client_threads = Some(number(flag, value)?),
+            "--backend" => {
+                options.backends = backends(value)?;
+                backend_given = true;
+            }
+            "--nodes" => options.nodes = number(flag, value)?,
+            "--kill" => options.kill = Some(millis(flag, value)?),
+            "--cross" => options.cross = optional_load(flag, value)?,
+            "--chaos" => options.chaos = optional_load(flag, value)?,
+            "--chaos-seconds" => options.chaos_duration = seconds(flag, value)?,
+            "--chaos-kill" => options.chaos_kill = millis(flag, value)?,
             "--targets" => options.targets = targets(value)?,
             "--server-bin" => options.server_bin = Some(PathBuf::from(value)),
             "--url" => options.url = Some(value.trim_end_matches('/').to_owned()),
@@ -296,6 +463,16 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--out" => options.out = Some(PathBuf::from(value)),
             _ => return Err(format!("unknown option {flag} (see --help)")),
         }
+    }
+    if options.url.is_some() {
+        if let Some((flag, _)) = pairs.iter().find(|(flag, _)| OWN_SERVERS.contains(flag)) {
+            return Err(format!(
+                "{flag} starts servers of the bench's own; --url measures the given one"
+            ));
+        }
+    } else if options.nodes == 2 && !backend_given {
+        // Several nodes need a shared database.
+        options.backends = vec![Backend::Postgres];
     }
     validate(&options)?;
     Ok(Command::Run(Box::new(options)))
@@ -313,23 +490,52 @@ fn validate(options: &Options) -> Result<(), String> {
     if options.server_pid.is_some() && options.url.is_none() {
         return Err("--server-pid goes with --url".into());
     }
-    let loads = std::iter::once(options.load).chain(options.peak);
-    for load in loads {
+    if !(1..=2).contains(&options.nodes) {
+        return Err("--nodes must be 1 or 2".into());
+    }
+    if options.nodes == 2 && options.backends.contains(&Backend::Sqlite) {
+        return Err(
+            "--nodes 2 runs on PostgreSQL only (the nodes share one database): \
+             use --backend postgres"
+                .into(),
+        );
+    }
+    if options.kill.is_some() && options.nodes != 2 {
+        return Err("--kill goes with --nodes 2".into());
+    }
+    for every in options.kill.iter().chain([&options.chaos_kill]) {
+        if *every < Duration::from_millis(100) || *every > Duration::from_secs(600) {
+            return Err("a kill interval is between 100 and 600000 ms".into());
+        }
+    }
+    let durations = [options.duration, options.chaos_duration];
+    if durations
+        .iter()
+        .any(|d| d.is_zero() || *d > Duration::from_secs(3600))
+    {
+        return Err(
+            "--duration and --chaos-seconds must be more than 0 and at most 3600 seconds".into(),
+        );
+    }
+    let loads = [
+        Some((options.load, options.duration)),
+        options.peak.map(|load| (load, options.duration)),
+        options.cross.map(|load| (load, options.duration)),
+        options.chaos.map(|load| (load, options.chaos_duration)),
+    ];
+    for (load, duration) in loads.into_iter().flatten() {
         if !(1..=10_000).contains(&load.visitors) {
             return Err("visitors must be between 1 and 10000".into());
         }
         if !(1..=100_000).contains(&load.rate) {
             return Err("the rate must be between 1 and 100000 msg/s".into());
         }
-        if load.rate as f64 * options.duration.as_secs_f64() > 2_000_000.0 {
+        if load.rate as f64 * duration.as_secs_f64() > 2_000_000.0 {
             return Err("at most 2,000,000 messages per row (rate × duration)".into());
         }
     }
     if options.idle.iter().any(|&idle| idle > 100_000) {
         return Err("at most 100000 idle streams per row".into());
-    }
-    if options.duration.is_zero() || options.duration > Duration::from_secs(3600) {
-        return Err("--duration must be more than 0 and at most 3600 seconds".into());
     }
     if options.drain > Duration::from_secs(600) || options.settle > Duration::from_secs(600) {
         return Err("--drain and --settle are at most 600 seconds".into());
@@ -373,6 +579,10 @@ fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{flag}: {value:?} is not a number of seconds"))
 }
 
+fn millis(flag: &str, value: &str) -> Result<Duration, String> {
+    number(flag, value).map(Duration::from_millis)
+}
+
 fn load(flag: &str, value: &str) -> Result<Load, String> {
     let (visitors, rate) = value
         .split_once(['x', 'X'])
@@ -381,6 +591,32 @@ fn load(flag: &str, value: &str) -> Result<Load, String> {
         visitors: number(flag, visitors)?,
         rate: number(flag, rate)?,
     })
+}
+
+fn optional_load(flag: &str, value: &str) -> Result<Option<Load>, String> {
+    match value {
+        "none" => Ok(None),
+        _ => load(flag, value).map(Some),
+    }
+}
+
+fn backends(value: &str) -> Result<Vec<Backend>, String> {
+    let mut backends = Vec::new();
+    for name in value.split(',').map(str::trim) {
+        let backend = match name {
+            "sqlite" => Backend::Sqlite,
+            "postgres" | "postgresql" | "pg" => Backend::Postgres,
+            other => {
+                return Err(format!(
+                    "--backend: unknown backend {other:?} (sqlite, postgres)"
+                ));
+            }
+        };
+        if !backends.contains(&backend) {
+            backends.push(backend);
+        }
+    }
+    Ok(backends)
 }
 
 fn targets(value: &str) -> Result<Targets, String> {
@@ -420,7 +656,15 @@ mod tests {
     fn issue_preset_is_the_products_matrix_and_flags_override_it() {
         let issue = run(&["--preset", "issue"]).unwrap();
         let rows = issue.rows();
-        assert_eq!(rows.len(), 4);
+        assert_eq!(rows.len(), 10);
+        let on = |backend| {
+            rows.iter()
+                .filter(move |row| row.backend == Some(backend) && row.nodes == 1)
+        };
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let idle: Vec<usize> = on(backend).map(|row| row.idle).collect();
+            assert_eq!(idle, vec![0, 1000, 10_000, 0]);
+        }
         assert_eq!(rows[2].idle, 10_000);
         assert_eq!(
             rows[2].load,
@@ -429,20 +673,69 @@ mod tests {
                 rate: 1000
             }
         );
+        assert_eq!(rows[2].duration, Duration::from_secs(10));
         assert_eq!(
             rows[3],
             Row {
+                backend: Some(Backend::Sqlite),
+                nodes: 1,
+                kill: None,
                 idle: 0,
                 load: Load {
                     visitors: 200,
                     rate: 6000
-                }
+                },
+                duration: Duration::from_secs(10),
             }
         );
-        let smaller = run(&["--idle", "0,10", "--preset", "issue", "--peak", "none"]).unwrap();
+        assert_eq!(
+            rows[8],
+            Row {
+                backend: Some(Backend::Postgres),
+                nodes: 2,
+                kill: None,
+                idle: 0,
+                load: Load {
+                    visitors: 50,
+                    rate: 500
+                },
+                duration: Duration::from_secs(10),
+            }
+        );
+        assert_eq!(
+            rows[9],
+            Row {
+                backend: Some(Backend::Postgres),
+                nodes: 2,
+                kill: Some(Duration::from_millis(1500)),
+                idle: 0,
+                load: Load {
+                    visitors: 20,
+                    rate: 200
+                },
+                duration: Duration::from_secs(15),
+            }
+        );
+        assert_eq!(issue.bare_rows().len(), 4);
+        assert!(issue.uses_postgres());
+        let smaller = run(&[
+            "--idle",
+            "0,10",
+            "--preset",
+            "issue",
+            "--peak",
+            "none",
+            "--chaos",
+            "none",
+            "--backend",
+            "sqlite",
+        ])
+        .unwrap();
         assert_eq!(smaller.idle, vec![0, 10]);
         assert_eq!(smaller.peak, None);
         assert_eq!(smaller.preset, Some("issue"));
+        assert_eq!(smaller.rows().len(), 3);
+        assert!(smaller.uses_postgres(), "the two-node row stays");
     }
 
     #[test]
@@ -456,7 +749,48 @@ mod tests {
                 rate: 50
             }
         );
+        let rows = quick.rows();
+        assert_eq!(rows.len(), 4);
+        assert_eq!(rows.iter().filter(|row| row.nodes == 2).count(), 2);
+        assert!(rows.iter().any(|row| row.kill.is_some()));
         assert_eq!(run(&[]).unwrap(), Options::default());
+        assert!(!Options::default().uses_postgres());
+    }
+
+    #[test]
+    fn backends_nodes_and_kills() {
+        let both = run(&["--backend", "sqlite,postgres", "--idle", "0,5"]).unwrap();
+        let backends: Vec<_> = both.rows().iter().map(|row| row.backend).collect();
+        assert_eq!(
+            backends,
+            [
+                Some(Backend::Sqlite),
+                Some(Backend::Sqlite),
+                Some(Backend::Postgres),
+                Some(Backend::Postgres)
+            ]
+        );
+        let two = run(&["--nodes", "2", "--kill", "800"]).unwrap();
+        assert_eq!(two.backends, vec![Backend::Postgres]);
+        assert_eq!(two.rows()[0].nodes, 2);
+        assert_eq!(two.rows()[0].kill, Some(Duration::from_millis(800)));
+        assert_eq!(two.bare_rows()[0].nodes, 1);
+        assert!(run(&["--nodes", "2", "--backend", "sqlite"]).is_err());
+        assert!(run(&["--nodes", "3"]).is_err());
+        assert!(run(&["--kill", "1000"]).is_err());
+        assert!(run(&["--nodes", "2", "--kill", "5"]).is_err());
+        assert!(run(&["--backend", "mysql"]).is_err());
+        let url = ["--url", "http://127.0.0.1:3000"];
+        let given = run(&[&url[..], &["--preset", "issue"]].concat()).unwrap();
+        assert!(
+            given
+                .rows()
+                .iter()
+                .all(|row| row.backend.is_none() && row.nodes == 1)
+        );
+        assert_eq!(given.rows().len(), 4);
+        assert!(run(&[&url[..], &["--nodes", "2"]].concat()).is_err());
+        assert!(run(&[&url[..], &["--backend", "postgres"]].concat()).is_err());
     }
 
     #[test]

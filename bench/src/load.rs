@@ -1,9 +1,16 @@
 //! One row of the benchmark against one target: idle streams, then active visitors posting on
 //! an open-loop schedule while their own streams are read back.
+//!
+//! With two nodes ([`Nodes`]) the visitors are created, start their chats and post on node A
+//! and read their streams (idle ones too) on node B, so every delivery crosses nodes. With
+//! kills, [`nodes::kill_alternately`] kills and restarts the nodes while the visitors post: a
+//! POST that fails with a connection error or a 5xx is retried with the same `client_id` on
+//! whichever node is up until it is acknowledged, and a stream that ends is reopened with
+//! `Last-Event-ID` on whichever node is up, as a browser's `EventSource` does after the
+//! server's `retry` delay.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -13,14 +20,13 @@ use serde::Deserialize;
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::child::{self, ServerProcess};
-use crate::cli::{Options, Row};
+use crate::cli::{Backend, Options, Row};
+use crate::nodes::{self, Kills, Launch, Nodes};
+use crate::pg::Postgres;
 use crate::sse::{Frame, Parser};
 use crate::stats::{Summary, summarize};
 use crate::system;
 
-/// Longest wait for a server to print its address.
-const START_TIMEOUT: Duration = Duration::from_secs(120);
 /// Longest wait for a setup request (creating a visitor or a chat).
 const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// Longest wait for a stream's first frame.
@@ -31,6 +37,12 @@ const POST_TIMEOUT: Duration = Duration::from_secs(10);
 const IN_FLIGHT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A stream that ends is reopened (resuming from the last id it read) at most this often.
 const MAX_RECONNECTS: u32 = 50;
+/// … and at most this often in a row that kills nodes (it is aborted when the row ends).
+const MAX_RECONNECTS_WITH_KILLS: u32 = 100_000;
+/// In a row that kills nodes, a message's POST is retried for at most this long.
+const RETRY_FOR: Duration = Duration::from_secs(60);
+/// Pause before retrying a POST.
+const RETRY_PAUSE: Duration = Duration::from_millis(20);
 /// A stream read that sees nothing for this long fails (heartbeats come every 15 s).
 const STREAM_READ_TIMEOUT: Duration = Duration::from_secs(45);
 /// A send starting this much after its scheduled time counts as late.
@@ -70,6 +82,8 @@ pub struct Context<'a> {
     pub tmp: PathBuf,
     /// Clock ticks per second, for CPU figures.
     pub ticks_per_second: u64,
+    /// The PostgreSQL cluster, started when a row first needs it.
+    pub postgres: Postgres,
 }
 
 /// Stream counters, summed over every stream of a row.
@@ -178,19 +192,28 @@ pub struct Active {
     pub duplicated: u64,
     /// Read back although their POST failed.
     pub delivered_unacked: u64,
+    /// Messages whose POST was sent more than once (rows that kill nodes).
+    pub retried: u64,
+    /// POSTs sent beyond each message's first.
+    pub extra_attempts: u64,
+    /// Why POSTs were retried (`connect error`, `HTTP 503`, …) and how often.
+    pub retry_reasons: BTreeMap<String, u64>,
+    /// What the kills did (rows that kill nodes).
+    pub kills: Option<Kills>,
     /// From the first scheduled send to the last answer, at least the sending time.
     pub window: Duration,
-    /// POST start until read back on the stream.
+    /// Start of the first POST until read back on the stream.
     pub delivery: Option<Summary>,
     /// Scheduled time until read back (includes waiting for an in-flight slot).
     pub delivery_from_schedule: Option<Summary>,
-    /// POST start until its answer.
+    /// Start of the first POST until the answer of the last (the only one, without kills).
     pub ack: Option<Summary>,
     /// Sends that started more than 10 ms after their scheduled time.
     pub late_sends: u64,
     /// Largest delay between a scheduled time and its send.
     pub max_send_lag: Duration,
-    /// Server CPU during the window, in percent of one core.
+    /// Server CPU during the window (every node's), in percent of one core; None when nodes
+    /// were killed.
     pub server_cpu: Option<f64>,
     /// Load client CPU during the window, in percent of one core.
     pub client_cpu: Option<f64>,
@@ -215,7 +238,7 @@ pub struct RowResult {
     pub row: Row,
     /// Why the row stopped early, if it did.
     pub error: Option<String>,
-    /// Server memory.
+    /// Server memory (of the node serving the streams).
     pub memory: Memory,
     /// Time to create the idle visitors.
     pub create_time: Duration,
@@ -285,57 +308,68 @@ impl Clients {
     }
 }
 
-/// The server of a row: a child process, or the one given with `--url`.
-struct Server {
-    base: String,
-    pid: Option<u32>,
-    _process: Option<ServerProcess>,
+/// Starts the nodes of a row on a fresh database (or takes the `--url` server).
+async fn start_nodes(
+    context: &Context<'_>,
+    kind: Kind,
+    row: Row,
+    number: usize,
+) -> Result<Nodes, String> {
+    let launch = match (kind, &context.options.url, &context.server_bin) {
+        (Kind::Switchboard, Some(url), _) => {
+            return Ok(Nodes::given(url.clone(), context.options.server_pid));
+        }
+        (Kind::Switchboard, None, Some(bin)) => {
+            let dir = context.tmp.join(format!("row-{number}"));
+            std::fs::create_dir_all(&dir)
+                .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
+            let database = match row.backend {
+                Some(Backend::Postgres) => context.postgres.new_database().await?,
+                Some(Backend::Sqlite) | None => {
+                    format!("sqlite://{}", dir.join("bench.db").display())
+                }
+            };
+            Launch {
+                program: bin.clone(),
+                args: vec![
+                    "--bind".into(),
+                    "127.0.0.1:0".into(),
+                    "--database-url".into(),
+                    database,
+                    "--visitor-name-optional".into(),
+                ],
+                dir: Some(dir),
+            }
+        }
+        (Kind::Switchboard, None, None) => return Err("no server binary".into()),
+        (Kind::Bare, _, _) => Launch {
+            program: context.exe.clone(),
+            args: vec!["bare-sse".into()],
+            dir: None,
+        },
+    };
+    Nodes::start(launch, row.nodes).await
 }
 
-impl Server {
-    async fn start(context: &Context<'_>, kind: Kind, number: usize) -> Result<Self, String> {
-        let command = match (kind, &context.options.url, &context.server_bin) {
-            (Kind::Switchboard, Some(url), _) => {
-                return Ok(Self {
-                    base: url.clone(),
-                    pid: context.options.server_pid,
-                    _process: None,
-                });
-            }
-            (Kind::Switchboard, None, Some(bin)) => {
-                let dir = context.tmp.join(format!("row-{number}"));
-                std::fs::create_dir_all(&dir)
-                    .map_err(|err| format!("cannot create {}: {err}", dir.display()))?;
-                let database = format!("sqlite://{}", dir.join("bench.db").display());
-                let mut command = Command::new(bin);
-                command
-                    .args(["--bind", "127.0.0.1:0", "--database-url", &database])
-                    .arg("--visitor-name-optional")
-                    .current_dir(&dir);
-                command
-            }
-            (Kind::Switchboard, None, None) => return Err("no server binary".into()),
-            (Kind::Bare, _, _) => {
-                let mut command = Command::new(&context.exe);
-                command.arg("bare-sse");
-                command
-            }
-        };
-        let mut command = command;
-        command.env("RUST_LOG", "warn");
-        let process = tokio::task::spawn_blocking(move || child::spawn(command, START_TIMEOUT))
-            .await
-            .map_err(|err| format!("starting the server: {err}"))??;
-        Ok(Self {
-            base: process.base.clone(),
-            pid: Some(process.pid),
-            _process: Some(process),
-        })
-    }
-
-    fn rss(&self) -> Option<u64> {
-        system::rss_bytes(self.pid?)
-    }
+/// The progress label of a row: `[switchboard postgres×2 kill/1500ms idle=0 20×200/s]`.
+pub fn label(kind: Kind, row: Row) -> String {
+    let backend = row
+        .backend
+        .map_or_else(String::new, |backend| format!(" {}", backend.name()));
+    let nodes = match row.nodes {
+        1 => String::new(),
+        n => format!("×{n}"),
+    };
+    let kill = row.kill.map_or_else(String::new, |every| {
+        format!(" kill/{}ms", every.as_millis())
+    });
+    format!(
+        "[{}{backend}{nodes}{kill} idle={} {}×{}/s]",
+        kind.name(),
+        row.idle,
+        row.load.visitors,
+        row.load.rate
+    )
 }
 
 /// Runs one row on a fresh server (or the `--url` one); never fails, the error is recorded.
@@ -358,7 +392,7 @@ pub async fn run_row(context: &Context<'_>, kind: Kind, row: Row, number: usize)
     let options = context.options;
     // Generous, but bounded: setup scales with the idle streams.
     let limit = Duration::from_secs(600 + row.idle as u64 / 10)
-        + options.duration
+        + row.duration
         + options.drain
         + options.settle
         + IN_FLIGHT_TIMEOUT;
@@ -389,23 +423,24 @@ async fn measure(
     result: &mut RowResult,
 ) -> Result<(), String> {
     let options = context.options;
-    let label = format!(
-        "[{} idle={} {}×{}/s]",
-        kind.name(),
-        row.idle,
-        row.load.visitors,
-        row.load.rate
-    );
-    let server = Server::start(context, kind, number).await?;
+    let label = label(kind, row);
+    let nodes = Arc::new(start_nodes(context, kind, row, number).await?);
+    // Visitors are created and post on the first node, and read on the last.
+    let (post_node, stream_node) = (0, nodes.len() - 1);
     let clients = Clients::new()?;
-    result.memory.start = server.rss();
-    eprintln!("{label} server at {}", server.base);
+    result.memory.start = nodes.rss(stream_node);
+    eprintln!("{label} server at {}", nodes.describe());
+    let reconnects = match row.kill {
+        Some(_) => MAX_RECONNECTS_WITH_KILLS,
+        None => MAX_RECONNECTS,
+    };
+    let post_base = nodes.base(post_node).ok_or("the first node is down")?;
 
     // Idle visitors, then their streams.
     let started = Instant::now();
-    let idle_specs = idle_specs(&clients, kind, &server.base, row.idle, options).await?;
+    let idle_specs = idle_specs(&clients, kind, &post_base, row.idle, options).await?;
     result.create_time = started.elapsed();
-    result.memory.before_streams = server.rss();
+    result.memory.before_streams = nodes.rss(stream_node);
     if row.idle > 0 {
         eprintln!(
             "{label} {} idle visitors in {:.1} s; opening their streams",
@@ -415,7 +450,17 @@ async fn measure(
     }
     let started = Instant::now();
     let opened: Vec<Result<JoinHandle<()>, String>> = stream::iter(idle_specs)
-        .map(|spec| open_stream(&clients.streams, spec, counters, None))
+        .map(|(path, token)| {
+            let spec = StreamSpec {
+                nodes: nodes.clone(),
+                node: stream_node,
+                path,
+                token,
+                resume: None,
+                max_reconnects: reconnects,
+            };
+            open_stream(&clients.streams, spec, counters, None)
+        })
         .buffer_unordered(options.open_concurrency)
         .collect()
         .await;
@@ -433,7 +478,7 @@ async fn measure(
     result.idle_open = idle.0.len();
     if row.idle > 0 {
         tokio::time::sleep(options.settle).await;
-        result.memory.after_streams = server.rss();
+        result.memory.after_streams = nodes.rss(stream_node);
         eprintln!(
             "{label} {} idle streams open in {:.1} s ({} failed)",
             result.idle_open,
@@ -443,20 +488,19 @@ async fn measure(
     }
 
     // Active visitors: each its chat and its own stream.
-    let total = (f64::from(row.load.rate) * options.duration.as_secs_f64()).round() as usize;
+    let total = (f64::from(row.load.rate) * row.duration.as_secs_f64()).round() as usize;
     let visitors = row.load.visitors;
+    let route = Route {
+        nodes: nodes.clone(),
+        post_node,
+        stream_node,
+        retry: row.kill.is_some(),
+        reconnects,
+    };
     let setups: Vec<Result<ActiveSetup, String>> = stream::iter(0..visitors)
         .map(|index| {
             let count = (total + visitors - 1 - index) / visitors;
-            setup_active(
-                &clients,
-                kind,
-                &server.base,
-                index,
-                count,
-                options,
-                counters,
-            )
+            setup_active(&clients, kind, &route, index, count, options, counters)
         })
         .buffer_unordered(options.open_concurrency)
         .collect()
@@ -482,54 +526,53 @@ async fn measure(
     actives.sort_by_key(|visitor| visitor.index);
     eprintln!(
         "{label} {visitors} active visitors ready; sending {total} messages over {} s",
-        options.duration.as_secs_f64()
+        row.duration.as_secs_f64()
     );
     let active = send_and_collect(
         context,
         &clients,
-        &server,
+        &nodes,
         &actives,
         active_streams,
         total,
         row,
     )
     .await;
-    result.memory.end = server.rss();
+    result.memory.end = nodes.rss(stream_node);
     result.idle_open_at_end = idle.0.iter().filter(|task| !task.is_finished()).count();
+    let kills = active.kills.as_ref().map_or_else(String::new, |kills| {
+        format!(
+            ", {} kills, {} POSTs retried",
+            kills.done, active.extra_attempts
+        )
+    });
     eprintln!(
-        "{label} acked {} of {}, delivered {}, lost {}",
-        active.acked, active.offered, active.delivered, active.lost
+        "{label} acked {} of {}, delivered {}, lost {}, duplicated {}{kills}",
+        active.acked, active.offered, active.delivered, active.lost, active.duplicated
     );
     result.active = Some(active);
     drop(idle);
     Ok(())
 }
 
-/// Creates the idle visitors (Switchboard) and answers what their streams open.
+/// Creates the idle visitors (Switchboard, on the node at `base`) and answers the path and
+/// token of each one's stream.
 async fn idle_specs(
     clients: &Clients,
     kind: Kind,
     base: &str,
     count: usize,
     options: &Options,
-) -> Result<Vec<StreamSpec>, String> {
+) -> Result<Vec<(String, Option<String>)>, String> {
     match kind {
         Kind::Bare => Ok((0..count)
-            .map(|k| StreamSpec {
-                url: format!("{base}/events?client=idle-{k}"),
-                token: None,
-                resume: None,
-            })
+            .map(|k| (format!("/events?client=idle-{k}"), None))
             .collect()),
         Kind::Switchboard => {
             stream::iter(0..count)
                 .map(|_| async move {
                     let token = create_visitor(&clients.api, base).await?;
-                    Ok::<_, String>(StreamSpec {
-                        url: format!("{base}/api/v1/visitor/events"),
-                        token: Some(token),
-                        resume: None,
-                    })
+                    Ok::<_, String>(("/api/v1/visitor/events".to_owned(), Some(token)))
                 })
                 .buffer_unordered(options.open_concurrency)
                 .try_collect()
@@ -576,17 +619,35 @@ async fn create_visitor(api: &reqwest::Client, base: &str) -> Result<String, Str
     Ok(created.token)
 }
 
+/// Where a row's visitors post and read, and whether they ride out kills.
+#[derive(Clone)]
+struct Route {
+    nodes: Arc<Nodes>,
+    /// The node visitors are created on and post to while it is up.
+    post_node: usize,
+    /// The node visitors read their streams from while it is up.
+    stream_node: usize,
+    /// Retry failed POSTs (rows that kill nodes).
+    retry: bool,
+    /// Most stream reconnections.
+    reconnects: u32,
+}
+
 /// One active visitor and the fate of each of its messages.
 struct Visitor {
     index: usize,
     /// Its client ids are this prefix and the message's sequence number.
     prefix: String,
-    post_url: String,
+    route: Route,
+    /// Its chat's messages, after the node's address.
+    post_path: String,
     token: Option<String>,
     slots: Arc<Semaphore>,
     messages: Mutex<Vec<Message>>,
     /// The first answer body of each failing HTTP status.
     failure_samples: Mutex<BTreeMap<u16, String>>,
+    /// Why POSTs were retried, and how often.
+    retry_reasons: Mutex<BTreeMap<String, u64>>,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -597,6 +658,8 @@ struct Message {
     outcome: Outcome,
     delivered: Option<Instant>,
     deliveries: u32,
+    /// POSTs sent for it (more than one after retries).
+    attempts: u32,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -638,28 +701,37 @@ impl Visitor {
 /// An active visitor and the task reading its stream.
 type ActiveSetup = (Arc<Visitor>, JoinHandle<()>);
 
-/// Creates an active visitor with its chat (Switchboard), opens its stream.
+/// Creates an active visitor with its chat (Switchboard) on the posting node, opens its stream
+/// on the streaming node.
 async fn setup_active(
     clients: &Clients,
     kind: Kind,
-    base: &str,
+    route: &Route,
     index: usize,
     messages: usize,
     options: &Options,
     counters: &Arc<StreamCounters>,
 ) -> Result<ActiveSetup, String> {
-    let (post_url, token, spec) = match kind {
+    let stream = |path: String, token: Option<String>, resume: Option<String>| StreamSpec {
+        nodes: route.nodes.clone(),
+        node: route.stream_node,
+        path,
+        token,
+        resume,
+        max_reconnects: route.reconnects,
+    };
+    let (post_path, token, spec) = match kind {
         Kind::Bare => (
-            format!("{base}/send?client=active-{index}"),
+            format!("/send?client=active-{index}"),
             None,
-            StreamSpec {
-                url: format!("{base}/events?client=active-{index}"),
-                token: None,
-                resume: None,
-            },
+            stream(format!("/events?client=active-{index}"), None, None),
         ),
         Kind::Switchboard => {
-            let token = create_visitor(&clients.api, base).await?;
+            let base = route
+                .nodes
+                .base(route.post_node)
+                .ok_or("the posting node is down")?;
+            let token = create_visitor(&clients.api, &base).await?;
             let response = clients
                 .api
                 .post(format!("{base}/api/v1/visitor/chats"))
@@ -679,38 +751,40 @@ async fn setup_active(
                 .await
                 .map_err(|err| format!("starting a chat: {err}"))?;
             // Resume after the chat's own events, as the bubble does: nothing is missed even
-            // if the stream has to reconnect.
+            // if the stream has to reconnect (or opens on another node).
             let resume = chat.events.iter().map(|event| event.id).max();
             (
-                format!("{base}/api/v1/visitor/chats/{}/messages", chat.id),
+                format!("/api/v1/visitor/chats/{}/messages", chat.id),
                 Some(token.clone()),
-                StreamSpec {
-                    url: format!("{base}/api/v1/visitor/events"),
-                    token: Some(token),
-                    resume: resume.map(|id| id.to_string()),
-                },
+                stream(
+                    "/api/v1/visitor/events".into(),
+                    Some(token),
+                    resume.map(|id| id.to_string()),
+                ),
             )
         }
     };
     let visitor = Arc::new(Visitor {
         index,
         prefix: format!("v{index}-"),
-        post_url,
+        route: route.clone(),
+        post_path,
         token,
         slots: Arc::new(Semaphore::new(options.in_flight)),
         messages: Mutex::new(vec![Message::default(); messages]),
         failure_samples: Mutex::default(),
+        retry_reasons: Mutex::default(),
     });
     let task = open_stream(&clients.streams, spec, counters, Some(visitor.clone())).await?;
     Ok((visitor, task))
 }
 
-/// Sends on the open-loop schedule, waits for the answers and the deliveries, closes the
-/// visitors' `streams` and tallies.
+/// Sends on the open-loop schedule (killing nodes meanwhile if the row says so), waits for
+/// the answers and the deliveries, closes the visitors' `streams` and tallies.
 async fn send_and_collect(
     context: &Context<'_>,
     clients: &Clients,
-    server: &Server,
+    nodes: &Arc<Nodes>,
     visitors: &[Arc<Visitor>],
     streams: Tasks,
     total: usize,
@@ -720,10 +794,11 @@ async fn send_and_collect(
     let me = std::process::id();
     let start = Instant::now() + Duration::from_millis(100);
     let rate = f64::from(row.load.rate);
-    let cpu_before = (
-        server.pid.and_then(system::cpu_ticks),
-        system::cpu_ticks(me),
-    );
+    let cpu_before = (nodes.cpu_ticks(), system::cpu_ticks(me));
+    let (stop_killing, killing) = oneshot::channel();
+    let killer = row
+        .kill
+        .map(|every| tokio::spawn(nodes::kill_alternately(nodes.clone(), every, killing)));
     let mut sends = JoinSet::new();
     for (number, visitor) in (0..total).zip(visitors.iter().cycle()) {
         let scheduled = start + Duration::from_secs_f64(number as f64 / rate);
@@ -742,16 +817,26 @@ async fn send_and_collect(
     .await;
     sends.abort_all();
     let answered = Instant::now();
-    let cpu_after = (
-        server.pid.and_then(system::cpu_ticks),
-        system::cpu_ticks(me),
-    );
+    let cpu_after = (nodes.cpu_ticks(), system::cpu_ticks(me));
+    // Stop killing; a restart under way finishes, so the streams can catch up in the drain.
+    let _ = stop_killing.send(());
+    let kills = match killer {
+        Some(killer) => Some(killer.await.unwrap_or_else(|err| Kills {
+            error: Some(format!("the killing task failed: {err}")),
+            ..Kills::default()
+        })),
+        None => None,
+    };
     let window = answered.saturating_duration_since(start).as_secs_f64();
     let percent = |before: Option<u64>, after: Option<u64>| {
         let ticks = after?.checked_sub(before?)?;
         (window > 0.0).then(|| ticks as f64 / context.ticks_per_second as f64 / window * 100.0)
     };
-    let server_cpu = percent(cpu_before.0, cpu_after.0);
+    // Killed nodes took their CPU time with them.
+    let server_cpu = match kills {
+        Some(_) => None,
+        None => percent(cpu_before.0, cpu_after.0),
+    };
     let client_cpu = percent(cpu_before.1, cpu_after.1);
 
     // Deliveries may trail the answers: wait until every acknowledged message is read back.
@@ -766,6 +851,7 @@ async fn send_and_collect(
         offered: total as u64,
         server_cpu,
         client_cpu,
+        kills,
         ..Active::default()
     };
     let (mut delivery, mut from_schedule, mut ack) = (Vec::new(), Vec::new(), Vec::new());
@@ -782,6 +868,14 @@ async fn send_and_collect(
                 .or_insert_with(|| body.clone());
         }
         drop(samples);
+        let reasons = visitor
+            .retry_reasons
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for (why, count) in reasons.iter() {
+            *active.retry_reasons.entry(why.clone()).or_default() += count;
+        }
+        drop(reasons);
         let messages = visitor
             .messages
             .lock()
@@ -791,6 +885,10 @@ async fn send_and_collect(
                 continue;
             };
             active.sent += 1;
+            if message.attempts > 1 {
+                active.retried += 1;
+                active.extra_attempts += u64::from(message.attempts - 1);
+            }
             let lag = sent.saturating_duration_since(scheduled);
             active.max_send_lag = active.max_send_lag.max(lag);
             if lag > LATE {
@@ -833,7 +931,7 @@ async fn send_and_collect(
     // At least the sending time: n messages due every 1/rate span (n-1)/rate.
     active.window = last_answer
         .saturating_duration_since(start)
-        .max(options.duration);
+        .max(row.duration);
     active.delivery = summarize(delivery);
     active.delivery_from_schedule = summarize(from_schedule);
     active.ack = summarize(ack);
@@ -852,7 +950,9 @@ fn all_delivered(visitors: &[Arc<Visitor>]) -> bool {
     })
 }
 
-/// Posts one message once an in-flight slot of its visitor is free.
+/// Posts one message once an in-flight slot of its visitor is free; in a row that kills
+/// nodes, retries it with the same `client_id` on whichever node is up until it is
+/// acknowledged (or refused with a 4xx, or [`RETRY_FOR`] has passed).
 async fn send_one(api: reqwest::Client, visitor: Arc<Visitor>, seq: usize, scheduled: Instant) {
     let Ok(_slot) = visitor.slots.clone().acquire_owned().await else {
         return;
@@ -866,20 +966,59 @@ async fn send_one(api: reqwest::Client, visitor: Arc<Visitor>, seq: usize, sched
         "body": format!("Bench message {seq} from visitor {}: how long does this take?", visitor.index),
         "client_id": format!("{}{seq}", visitor.prefix),
     });
+    let mut attempts = 0;
+    let outcome = loop {
+        attempts += 1;
+        let (outcome, retryable) = match visitor.route.nodes.route(visitor.route.post_node) {
+            Some(base) => post_once(&api, &visitor, &base, &body).await,
+            None => (Outcome::Failed("no node up"), true),
+        };
+        if !(retryable && visitor.route.retry && sent.elapsed() < RETRY_FOR) {
+            break outcome;
+        }
+        let why = match outcome {
+            Outcome::Status(status) => format!("HTTP {status}"),
+            Outcome::Failed(why) => why.to_owned(),
+            Outcome::Acked | Outcome::Pending => "no answer".to_owned(),
+        };
+        *visitor
+            .retry_reasons
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(why)
+            .or_default() += 1;
+        tokio::time::sleep(RETRY_PAUSE).await;
+    };
+    let answered = Instant::now();
+    visitor.update(seq, |message| {
+        message.answered = Some(answered);
+        message.outcome = outcome;
+        message.attempts = attempts;
+    });
+}
+
+/// One POST of a message to the node at `base`: its outcome, and whether it is worth retrying
+/// (a connection error, a timeout, an unreadable answer or a 5xx).
+async fn post_once(
+    api: &reqwest::Client,
+    visitor: &Visitor,
+    base: &str,
+    body: &serde_json::Value,
+) -> (Outcome, bool) {
     let mut request = api
-        .post(&visitor.post_url)
-        .json(&body)
+        .post(format!("{base}{}", visitor.post_path))
+        .json(body)
         .timeout(POST_TIMEOUT);
     if let Some(token) = &visitor.token {
         request = request.bearer_auth(token);
     }
-    let outcome = match request.send().await {
+    match request.send().await {
         Ok(response) => {
             let status = response.status();
             let read = response.bytes().await;
             match (status.is_success(), read) {
-                (true, Ok(_)) => Outcome::Acked,
-                (true, Err(_)) => Outcome::Failed("answer body unreadable"),
+                (true, Ok(_)) => (Outcome::Acked, false),
+                (true, Err(_)) => (Outcome::Failed("answer body unreadable"), true),
                 (false, read) => {
                     let body = read.map_or_else(
                         |err| format!("(unreadable: {err})"),
@@ -891,28 +1030,29 @@ async fn send_one(api: reqwest::Client, visitor: Arc<Visitor>, seq: usize, sched
                         .unwrap_or_else(PoisonError::into_inner)
                         .entry(status.as_u16())
                         .or_insert(body);
-                    Outcome::Status(status.as_u16())
+                    (Outcome::Status(status.as_u16()), status.is_server_error())
                 }
             }
         }
-        Err(err) if err.is_timeout() => Outcome::Failed("timeout"),
-        Err(err) if err.is_connect() => Outcome::Failed("connect error"),
-        Err(_) => Outcome::Failed("request error"),
-    };
-    let answered = Instant::now();
-    visitor.update(seq, |message| {
-        message.answered = Some(answered);
-        message.outcome = outcome;
-    });
+        Err(err) if err.is_timeout() => (Outcome::Failed("timeout"), true),
+        Err(err) if err.is_connect() => (Outcome::Failed("connect error"), true),
+        Err(_) => (Outcome::Failed("request error"), true),
+    }
 }
 
 /// Where a stream is read from.
 #[derive(Clone, Debug)]
 struct StreamSpec {
-    url: String,
+    nodes: Arc<Nodes>,
+    /// The node it is read from while that node is up.
+    node: usize,
+    /// The stream's path, after the node's address.
+    path: String,
     token: Option<String>,
     /// `Last-Event-ID` of the first request.
     resume: Option<String>,
+    /// Most reconnections.
+    max_reconnects: u32,
 }
 
 /// Starts reading a stream; answers once its first frame arrived.
@@ -952,7 +1092,7 @@ async fn open_stream(
 }
 
 /// Reads a stream until aborted, reopening it (from the last id read, after the server's
-/// `retry` delay) when it ends.
+/// `retry` delay, on its node or else on whichever is up) when it ends or cannot be opened.
 async fn follow(
     client: reqwest::Client,
     spec: StreamSpec,
@@ -964,13 +1104,22 @@ async fn follow(
     let mut last_id = spec.resume.clone();
     let mut retry = Duration::from_secs(1);
     let mut frames = Vec::new();
-    for attempt in 0..=MAX_RECONNECTS {
+    for attempt in 0..=spec.max_reconnects {
         if attempt > 0 {
             StreamCounters::bump(&counters.reconnects);
             tokio::time::sleep(retry).await;
         }
+        let Some(base) = spec.nodes.route(spec.node) else {
+            match opened.take() {
+                Some(opened) => {
+                    let _ = opened.send(Err("no node is up".into()));
+                    return;
+                }
+                None => continue,
+            }
+        };
         let mut request = client
-            .get(&spec.url)
+            .get(format!("{base}{}", spec.path))
             .header(reqwest::header::ACCEPT, "text/event-stream");
         if let Some(token) = &spec.token {
             request = request.bearer_auth(token);

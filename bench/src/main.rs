@@ -1,7 +1,9 @@
 //! `switchboard-bench`: a load client that measures how fast Switchboard delivers a visitor's
-//! message back to that visitor's own Server-Sent Events stream, what an idle stream costs the
-//! server in memory, and the same figures for a bare axum SSE server and for a bare SQLite
-//! commit, all in one run on one machine.
+//! message back to that visitor's own Server-Sent Events stream — on SQLite, on PostgreSQL,
+//! across two server processes sharing one PostgreSQL database, and while those processes are
+//! killed and restarted — what an idle stream costs the server in memory, and the same figures
+//! for a bare axum SSE server and for a bare SQLite and PostgreSQL commit, all in one run on one
+//! machine.
 //!
 //! It is not a test: it prints a Markdown report (stdout, and `--out FILE`) with the machine,
 //! the exact command line and tables of figures. Run it optimised, next to an optimised server:
@@ -9,7 +11,7 @@
 //! ```sh
 //! export CARGO_TARGET_DIR=$HOME/.cache/switchboard/target
 //! cargo build --locked --profile server -p server
-//! cargo run --locked --profile server -p bench -- --quick            # smoke run, ~30 s
+//! cargo run --locked --profile server -p bench -- --quick            # smoke run, ~1 min
 //! cargo run --locked --profile server -p bench -- --preset issue --out report.md
 //! ```
 //!
@@ -18,10 +20,12 @@
 //! 1. Raises its own `RLIMIT_NOFILE` soft limit to the hard limit; the servers it starts inherit
 //!    it.
 //! 2. For each target — Switchboard (`--server-bin`, started per row with
-//!    `--bind 127.0.0.1:0 --database-url sqlite://<tmp>/row-N/bench.db --visitor-name-optional`
-//!    and `RUST_LOG=warn`; or `--url` for a running one) and the `bare-sse` baseline (this
-//!    binary re-run with that hidden subcommand, see [`bare`]) — and each row (idle-stream
-//!    count × active load):
+//!    `--bind 127.0.0.1:0 --database-url URL --visitor-name-optional` and `RUST_LOG=warn`, where
+//!    URL is `sqlite://<tmp>/row-N/bench.db` or, with `--backend postgres`, a fresh database in
+//!    a throwaway *durable* PostgreSQL 15 cluster the bench starts once per run (see [`pg`]); or
+//!    `--url` for a running one) and the `bare-sse` baseline (this binary re-run with that
+//!    hidden subcommand, see [`bare`]) — and each row (backend × idle-stream count × active
+//!    load, plus the two-node and kill rows):
 //!    - creates the idle visitors (`POST /api/v1/visitors {}`), reads the server's VmRSS, opens
 //!      one stream per idle visitor (`GET /api/v1/visitor/events`, bearer token), waits for
 //!      each stream's first frame, settles, reads VmRSS again: bytes per idle stream;
@@ -33,18 +37,28 @@
 //!      its `client_id` is read on that visitor's stream, and its POST until the answer;
 //!      counts lost (acknowledged, not read back within `--drain`) and duplicated deliveries;
 //!    - parses every frame (`retry:`, `id:`, `event:`, `data:`, heartbeat comments; see
-//!      [`sse`]), counts the unreadable ones and reopens ended streams from their last id.
-//! 3. The commit baseline: one INSERT per transaction on a WAL SQLite file with
-//!    `synchronous=FULL` (and `NORMAL` for comparison) for `--commit-seconds` (see [`commit`]).
+//!      [`sse`]), counts the unreadable ones and reopens ended streams from their last id;
+//!    - with two nodes ([`nodes`]: two server processes on one PostgreSQL database), creates
+//!      the visitors and posts on node A and reads every stream on node B, so each delivery
+//!      crosses nodes; with kills, SIGKILLs and restarts node A, then B, … every N ms while the
+//!      visitors retry failed POSTs with the same `client_id` and reopen their streams with
+//!      `Last-Event-ID` on whichever node is up, and counts what was lost or duplicated.
+//! 3. The commit baselines: one INSERT per transaction on a WAL SQLite file with
+//!    `synchronous=FULL` (and `NORMAL` for comparison), and, when a row ran on PostgreSQL, on
+//!    the durable cluster with `synchronous_commit=on` (and `off`), for `--commit-seconds`
+//!    each (see [`commit`]).
 //!
-//! Only loopback addresses are used, every loop is bounded in count and time, and the server
-//! processes are killed when their row ends.
+//! Only loopback addresses are used, every loop is bounded in count and time, the server
+//! processes are killed when their row ends and the PostgreSQL cluster is stopped and deleted
+//! by a watcher process once the bench exits.
 
 mod bare;
 mod child;
 mod cli;
 mod commit;
 mod load;
+mod nodes;
+mod pg;
 mod report;
 mod sse;
 mod stats;
@@ -109,7 +123,19 @@ async fn run(options: Options) -> Result<(), String> {
             None
         }
     };
-    let rows = options.rows();
+    let mut plan = Vec::new();
+    if options.targets.switchboard {
+        plan.extend(
+            options
+                .rows()
+                .into_iter()
+                .map(|row| (Kind::Switchboard, row)),
+        );
+    }
+    if options.targets.bare {
+        plan.extend(options.bare_rows().into_iter().map(|row| (Kind::Bare, row)));
+    }
+    let rows: Vec<cli::Row> = plan.iter().map(|(_, row)| *row).collect();
     let most_idle = rows.iter().map(|row| row.idle).max().unwrap_or(0);
     let most_active = rows.iter().map(|row| row.load.visitors).max().unwrap_or(0);
     let needed = (most_idle + most_active * (options.in_flight + 1) + 1000) as u64;
@@ -140,37 +166,52 @@ async fn run(options: Options) -> Result<(), String> {
         exe,
         tmp: tmp.path().to_path_buf(),
         ticks_per_second: system::clock_ticks_per_second(),
+        postgres: pg::Postgres::default(),
     };
 
-    let mut kinds = Vec::new();
-    if options.targets.switchboard {
-        kinds.push(Kind::Switchboard);
-    }
-    if options.targets.bare {
-        kinds.push(Kind::Bare);
-    }
     let mut results = Vec::new();
-    for kind in kinds {
-        for (number, row) in rows.iter().enumerate() {
-            let result = load::run_row(&context, kind, *row, number).await;
-            if let Some(err) = &result.error {
-                eprintln!("[{} idle={}] stopped: {err}", kind.name(), row.idle);
-            }
-            results.push(result);
+    for (number, (kind, row)) in plan.into_iter().enumerate() {
+        let result = load::run_row(&context, kind, row, number).await;
+        if let Some(err) = &result.error {
+            eprintln!("{} stopped: {err}", load::label(kind, row));
         }
+        results.push(result);
     }
 
     let mut commits = Vec::new();
     if options.targets.commit {
         for full in [true, false] {
             eprintln!(
-                "[commit] synchronous={} for {} s",
+                "[commit] SQLite synchronous={} for {} s",
                 if full { "FULL" } else { "NORMAL" },
                 options.commit_duration.as_secs_f64()
             );
             commits.push(commit::run(tmp.path(), full, options.commit_duration).await);
         }
+        if options.uses_postgres() {
+            for durable in [true, false] {
+                eprintln!(
+                    "[commit] PostgreSQL synchronous_commit={} for {} s",
+                    if durable { "on" } else { "off" },
+                    options.commit_duration.as_secs_f64()
+                );
+                let url = context.postgres.new_database().await;
+                commits.push(match url {
+                    Ok(url) => commit::run_postgres(&url, durable, options.commit_duration).await,
+                    Err(err) => Err(err),
+                });
+            }
+        }
     }
+    let postgres = context.postgres.describe().await.map(|cluster| {
+        format!(
+            "a throwaway cluster started by the bench on 127.0.0.1:{}, data in {} ({}); {}",
+            cluster.port,
+            cluster.data.display(),
+            cluster.filesystem,
+            cluster.settings
+        )
+    });
 
     let server = match (&options.url, &server_bin) {
         (Some(url), _) => format!(
@@ -181,7 +222,8 @@ async fn run(options: Options) -> Result<(), String> {
             )
         ),
         (None, Some(bin)) => format!(
-            "`{}`{}, started per row on a fresh SQLite file in {} ({filesystem})",
+            "`{}`{}, started per row (two processes for two-node rows) on a fresh database: \
+             a SQLite file in {} ({filesystem}), or a PostgreSQL database in the cluster below",
             bin.display(),
             built(bin),
             tmp_parent.display()
@@ -198,9 +240,10 @@ async fn run(options: Options) -> Result<(), String> {
         machine: system::Machine::read(),
         open_files,
         server,
+        postgres,
         client: format!(
             "{}{} worker threads, at most {} POSTs in flight per visitor, {} s drain, \
-             {} s sending per row",
+             {} s sending per row (kill rows: their own)",
             options
                 .preset
                 .map_or_else(String::new, |preset| format!("preset {preset}; ")),

@@ -131,6 +131,48 @@ impl PgCluster {
         watch_until_exit(as_root, &root, &data);
         Self { port, data }
     }
+
+    /// A new cluster of its own (never the shared one) with PostgreSQL's default durability:
+    /// `fsync`, `synchronous_commit` and `full_page_writes` stay on and `initdb` syncs its
+    /// files, so a commit costs what it costs in production on this disk. For benchmarks.
+    /// Otherwise like [`PgCluster::shared`]'s: on 127.0.0.1 with trust authentication for
+    /// `postgres`, in a folder of the temp dir (`TMPDIR`), stopped and deleted by a watcher
+    /// once this process exits (also if it fails to start). Blocking; panics if PostgreSQL 15
+    /// is missing or does not start.
+    pub fn start_durable() -> Self {
+        let root = tempfile::Builder::new()
+            .prefix("switchboard-pg-durable-")
+            .tempdir()
+            .expect("a folder for the cluster")
+            .keep();
+        let as_root = is_root();
+        if as_root {
+            run(Command::new("chown").arg("postgres").arg(&root), "chown");
+        }
+        let data = root.join("data");
+        watch_until_exit(as_root, &root, &data);
+        let mut initdb = pg_command(as_root, "initdb");
+        initdb
+            .arg("-D")
+            .arg(&data)
+            .args(["-A", "trust", "-U", "postgres"]);
+        run(&mut initdb, "initdb");
+        let port = free_port();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300",
+            root.display()
+        );
+        let log = root.join("log");
+        let mut start = pg_command(as_root, "pg_ctl");
+        start
+            .arg("-D")
+            .arg(&data)
+            .args(["-o", &options, "-l"])
+            .arg(&log)
+            .args(["-w", "start"]);
+        run(&mut start, "pg_ctl start");
+        Self { port, data }
+    }
 }
 
 fn is_root() -> bool {
