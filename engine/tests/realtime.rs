@@ -387,3 +387,71 @@ async fn messages_in_one_chat_never_race_each_other() {
         .count();
     assert_eq!(messages, 1 + 40);
 }
+
+#[tokio::test]
+async fn a_message_decided_before_a_change_is_refused_alone_and_leaves_its_batch_whole() {
+    let app = TestApp::new().await;
+    let vera = visitor(&app).await;
+    let sam = visitor(&app).await;
+    let veras = app.start_chat(&vera, "hello").await.id;
+    let sams = app.start_chat(&sam, "hi").await.id;
+    let store = app.store.store();
+    let message = |stored: &engine::store::StoredChat, who: VisitorId, body: &str, key: &str| {
+        let mut state = stored.state.clone();
+        let recorded = state
+            .execute(
+                &domain::Actor::Visitor(who),
+                &Command::PostMessage {
+                    body: domain::chat::MessageBody::parse(body).unwrap(),
+                    client_id: Some(key.into()),
+                },
+            )
+            .unwrap();
+        assert_eq!(state, stored.state, "a message leaves the state as it is");
+        ChatWrite::Append {
+            events: NewEvent::from_recorded(&stored.state, recorded),
+            chat: state,
+            expected: stored.revision.clone(),
+        }
+    };
+    let vera_before = store.chat(veras).await.unwrap().unwrap();
+    let sam_now = store.chat(sams).await.unwrap().unwrap();
+    // Vera's message is decided, then her chat ends before it commits.
+    let late = message(&vera_before, vera.id, "too late", "late");
+    app.engine.visitor_end(&vera, veras).await.unwrap();
+    let before = app.event_count().await;
+    let answers = store
+        .commit_chats(
+            &[
+                message(&sam_now, sam.id, "first", "a"),
+                late,
+                message(&sam_now, sam.id, "again", "a"),
+                message(&sam_now, sam.id, "second", "b"),
+            ],
+            engine::now(),
+        )
+        .await
+        .unwrap();
+    assert!(answers[0].is_ok());
+    assert!(
+        matches!(answers[1], Err(StoreError::Conflict)),
+        "the chat changed"
+    );
+    assert!(
+        matches!(answers[2], Err(StoreError::Conflict)),
+        "the key is taken"
+    );
+    assert!(answers[3].is_ok());
+    assert_eq!(app.event_count().await, before + 2);
+    let bodies: Vec<String> = store
+        .chat_events(veras)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|l| match l.event.kind {
+            domain::EventKind::MessagePosted { body, .. } => Some(body),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bodies, ["hello"]);
+}

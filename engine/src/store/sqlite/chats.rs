@@ -238,11 +238,15 @@ fn state_json(chat: &ChatState) -> Result<String, StoreError> {
 
 impl SqliteStore {
     /// Appends events inside a transaction, answering them with their ids.
+    ///
+    /// With `only_if`, the first event is written only while the chat is still in that
+    /// revision (else `Conflict`, nothing written): the check and the write are one statement.
     async fn append_events(
         tx: &mut Transaction<'_, Sqlite>,
         chat: &ChatState,
         events: &[NewEvent],
         at: Timestamp,
+        mut only_if: Option<&Revision>,
     ) -> Result<Vec<LoggedEvent>, StoreError> {
         let mut stored = Vec::with_capacity(events.len());
         for new in events {
@@ -255,21 +259,34 @@ impl SqliteStore {
                 } => (Some(author_key(author, chat.visitor)), client_id.clone()),
                 _ => (None, None),
             };
-            let id: (i64,) = sqlx::query_as(
+            let guard = only_if.take();
+            let sql = if guard.is_some() {
                 "INSERT INTO events (chat_id, at, kind, payload, author_key, client_id, \
-                 visibility, members) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            )
-            .bind(chat.id.to_string())
-            .bind(at.0)
-            .bind(kind.name())
-            .bind(payload)
-            .bind(author)
-            .bind(client_id)
-            .bind(new.visibility.to_stored())
-            .bind(members_text(&new.members))
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(conflict_if_taken)?;
+                 visibility, members) SELECT ?, ?, ?, ?, ?, ?, ?, ? \
+                 WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND state = ?) RETURNING id"
+            } else {
+                "INSERT INTO events (chat_id, at, kind, payload, author_key, client_id, \
+                 visibility, members) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+            };
+            let mut insert = sqlx::query_as(sql)
+                .bind(chat.id.to_string())
+                .bind(at.0)
+                .bind(kind.name())
+                .bind(payload)
+                .bind(author)
+                .bind(client_id)
+                .bind(new.visibility.to_stored())
+                .bind(members_text(&new.members));
+            if let Some(revision) = guard {
+                insert = insert.bind(chat.id.to_string()).bind(&revision.0);
+            }
+            let id: Option<(i64,)> = insert
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(conflict_if_taken)?;
+            let Some(id) = id else {
+                return Err(StoreError::Conflict);
+            };
             stored.push(LoggedEvent {
                 event: ChatEvent {
                     id: EventId(id.0),
@@ -308,24 +325,13 @@ impl SqliteStore {
                 .await
                 .map_err(already_open_if_taken)?;
                 Self::sync_participants(tx, chat, at).await?;
-                Self::append_events(tx, chat, events, at).await
+                Self::append_events(tx, chat, events, at, None).await
             }
             ChatWrite::Append {
                 chat,
                 expected,
                 events,
-            } => {
-                let still: Option<(i32,)> =
-                    sqlx::query_as("SELECT 1 FROM chats WHERE id = ? AND state = ?")
-                        .bind(chat.id.to_string())
-                        .bind(&expected.0)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                if still.is_none() {
-                    return Err(StoreError::Conflict);
-                }
-                Self::append_events(tx, chat, events, at).await
-            }
+            } => Self::append_events(tx, chat, events, at, Some(expected)).await,
             ChatWrite::Update {
                 chat,
                 expected,
@@ -358,7 +364,7 @@ impl SqliteStore {
                         return Err(StoreError::AtCapacity);
                     }
                 }
-                Self::append_events(tx, chat, events, at).await
+                Self::append_events(tx, chat, events, at, None).await
             }
         }
     }
@@ -498,6 +504,15 @@ impl ChatStore for SqliteStore {
         let mut tx = self.writer.begin().await?;
         let mut answers = Vec::with_capacity(writes.len());
         for write in writes {
+            // One guarded INSERT needs no savepoint: a statement SQLite refuses writes
+            // nothing and leaves the transaction as it was.
+            if matches!(write, ChatWrite::Append { events, .. } if events.len() == 1) {
+                match Self::write_chat(&mut tx, write, at).await {
+                    Err(err) if err.is_unavailable() => return Err(err),
+                    answer => answers.push(answer),
+                }
+                continue;
+            }
             sqlx::query("SAVEPOINT chat_write")
                 .execute(&mut *tx)
                 .await?;
