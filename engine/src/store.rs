@@ -107,14 +107,22 @@ impl StoreError {
                 | sqlx::Error::PoolClosed
                 | sqlx::Error::WorkerCrashed
                 | sqlx::Error::Protocol(_) => true,
-                sqlx::Error::Database(db) => {
-                    // SQLite: busy, locked, I/O error, disk full, cannot open.
-                    matches!(db.code().as_deref(), Some("5" | "6" | "10" | "13" | "14"))
-                        // PostgreSQL: connection exceptions, shutdown, too many connections.
-                        || db.code().is_some_and(|code| {
-                            code.starts_with("08") || code.starts_with("57P") || code == "53300"
-                        })
-                }
+                sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                    match code.parse::<i32>() {
+                        // SQLite's result codes, primary in the low byte: busy, locked, I/O
+                        // error, disk full, cannot open.
+                        Ok(sqlite) if code.len() < 5 => {
+                            matches!(sqlite & 0xff, 5 | 6 | 10 | 13 | 14)
+                        }
+                        // PostgreSQL's SQLSTATE: connection exceptions, shutdown, too many
+                        // connections, a lock or an idle transaction that timed out.
+                        _ => {
+                            code.starts_with("08")
+                                || code.starts_with("57P")
+                                || matches!(code.as_ref(), "53300" | "55P03" | "25P03")
+                        }
+                    }
+                }),
                 _ => false,
             },
             _ => false,

@@ -64,10 +64,17 @@ impl PgStore {
     /// Connects to the database at a `postgres://` URL and brings its schema up to date (sqlx
     /// holds a lock of its own while migrating, so processes may start together).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        // A node that stalls inside a transaction would hold the event-order lock and stop
+        // every node's chat writes: the database ends such a transaction, and a write that
+        // waits on the lock for this long fails instead of queueing for ever.
+        let options = url.parse::<sqlx::postgres::PgConnectOptions>()?.options([
+            ("idle_in_transaction_session_timeout", "30s"),
+            ("lock_timeout", "30s"),
+        ]);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .connect_with(options)
             .await?;
         sqlx::migrate!("../migrations/postgres")
             .run(&pool)
