@@ -23,6 +23,10 @@ pub enum ErrorCode {
     NameRequired,
     /// No chat with that id is visible to the caller.
     ChatNotFound,
+    /// Nothing is at that address.
+    NotFound,
+    /// The address exists but not with that method (e.g. a POST to a GET-only call).
+    MethodNotAllowed,
     /// Accept on a chat another operator already took (or that is no longer waiting).
     ChatNotWaiting,
     /// The chat is closed (or the caller's part in it has ended).
@@ -84,7 +88,8 @@ impl ErrorCode {
                 403
             }
             Self::PasswordChangeRequired => 403,
-            Self::ChatNotFound => 404,
+            Self::ChatNotFound | Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
             Self::ChatNotWaiting
             | Self::ChatClosed
             | Self::ChatAlreadyOpen
@@ -110,6 +115,8 @@ impl ErrorCode {
             Self::InvalidField => "invalid_field",
             Self::NameRequired => "name_required",
             Self::ChatNotFound => "chat_not_found",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::ChatNotWaiting => "chat_not_waiting",
             Self::ChatClosed => "chat_closed",
             Self::NotAParticipant => "not_a_participant",
@@ -209,6 +216,8 @@ mod tests {
             ErrorCode::PasswordChangeRequired,
             ErrorCode::Internal,
             ErrorCode::Unavailable,
+            ErrorCode::NotFound,
+            ErrorCode::MethodNotAllowed,
         ] {
             let json = serde_json::to_string(&code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
@@ -221,5 +230,7 @@ mod tests {
         assert_eq!(ErrorCode::Unauthorized.http_status(), 401);
         assert_eq!(ErrorCode::Internal.http_status(), 500);
         assert_eq!(ErrorCode::Unavailable.http_status(), 503);
+        assert_eq!(ErrorCode::NotFound.http_status(), 404);
+        assert_eq!(ErrorCode::MethodNotAllowed.http_status(), 405);
     }
 }

@@ -20,6 +20,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
+use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderValue, header};
 use engine::Engine;
 use leptos::prelude::*;
@@ -89,7 +90,8 @@ pub fn router(state: AppState) -> Router {
             .fallback_service(
                 ServeDir::new(site.join(dir))
                     .precompressed_br()
-                    .precompressed_gzip(),
+                    .precompressed_gzip()
+                    .not_found_service(pages::not_found.into_service()),
             )
             .layer(SetResponseHeaderLayer::overriding(
                 header::CACHE_CONTROL,
@@ -112,6 +114,7 @@ pub fn router(state: AppState) -> Router {
             move || app::shell(options.clone())
         })
         .fallback(pages::not_found)
+        .method_not_allowed_fallback(pages::method_not_allowed)
         .layer(axum::middleware::from_fn(console::server_fn_status))
         .layer(axum::middleware::from_fn(console::same_origin_posts))
         .layer(axum::middleware::from_fn_with_state(

@@ -19,9 +19,17 @@ pub fn routes() -> Router<AppState> {
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
 }
 
-/// Unknown paths outside the console.
+/// Unknown paths outside the console, and missing asset files.
 pub async fn not_found() -> ApiError {
-    ApiError::new(ErrorCode::BadRequest, "No such page.")
+    ApiError::new(ErrorCode::NotFound, "Nothing is at this address.")
+}
+
+/// A known address called with a method it does not answer.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "This address does not answer that method.",
+    )
 }
 
 enum Gate {

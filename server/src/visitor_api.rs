@@ -38,7 +38,8 @@ pub fn routes(state: AppState) -> axum::Router<AppState> {
         .route("/visitor/chats/{chat_id}/typing", post(typing))
         .route("/visitor/page", post(page_view))
         .route("/visitor/events", get(events))
-        .fallback(|| async { ApiError::new(ErrorCode::BadRequest, "No such API endpoint.") })
+        .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API endpoint.") })
+        .method_not_allowed_fallback(crate::pages::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state, cors))
 }

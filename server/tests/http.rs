@@ -1528,3 +1528,45 @@ async fn a_database_outage_answers_503_unavailable_and_ends_open_streams() {
         events
     );
 }
+
+#[tokio::test]
+async fn unknown_addresses_and_methods_answer_json_errors_with_codes() {
+    let server = TestServer::start().await;
+    let token = server.new_visitor().await;
+    for (method, path, status, code) in [
+        ("GET", "/no/such/page", StatusCode::NOT_FOUND, "not_found"),
+        (
+            "GET",
+            "/api/v1/no-such-call",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "GET",
+            "/widget/no-such-file.js",
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "POST",
+            "/api/v1/visitor",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        (
+            "GET",
+            "/api/v1/visitors",
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ] {
+        let request = match method {
+            "POST" => server.client.post(server.url(path)).json(&json!({})),
+            _ => server.client.get(server.url(path)),
+        };
+        let response = request.bearer_auth(&token).send().await.unwrap();
+        assert_eq!(response.status(), status, "{method} {path}");
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!(body["error"]["code"], code, "{method} {path}: {body}");
+    }
+}
