@@ -73,7 +73,7 @@ impl PgCluster {
     /// The process's cluster, started on first use.
     pub fn shared() -> &'static PgCluster {
         static CLUSTER: OnceLock<PgCluster> = OnceLock::new();
-        CLUSTER.get_or_init(PgCluster::start)
+        CLUSTER.get_or_init(|| PgCluster::start(false))
     }
 
     /// The URL of one of its databases.
@@ -96,52 +96,25 @@ impl PgCluster {
         self.url(&name)
     }
 
-    fn start() -> Self {
-        let root = tempfile::Builder::new()
-            .prefix("switchboard-pg-")
-            .tempdir()
-            .expect("a folder for the cluster")
-            .keep();
-        let as_root = is_root();
-        if as_root {
-            run(Command::new("chown").arg("postgres").arg(&root), "chown");
-        }
-        let data = root.join("data");
-        let mut initdb = pg_command(as_root, "initdb");
-        initdb
-            .arg("-D")
-            .arg(&data)
-            .args(["-A", "trust", "-U", "postgres", "--no-sync"]);
-        run(&mut initdb, "initdb");
-        let port = free_port();
-        let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off \
-             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-            root.display()
-        );
-        let log = root.join("log");
-        let mut start = pg_command(as_root, "pg_ctl");
-        start
-            .arg("-D")
-            .arg(&data)
-            .args(["-o", &options, "-l"])
-            .arg(&log)
-            .args(["-w", "start"]);
-        run(&mut start, "pg_ctl start");
-        watch_until_exit(as_root, &root, &data);
-        Self { port, data }
-    }
-
     /// A new cluster of its own (never the shared one) with PostgreSQL's default durability:
     /// `fsync`, `synchronous_commit` and `full_page_writes` stay on and `initdb` syncs its
     /// files, so a commit costs what it costs in production on this disk. For benchmarks.
-    /// Otherwise like [`PgCluster::shared`]'s: on 127.0.0.1 with trust authentication for
-    /// `postgres`, in a folder of the temp dir (`TMPDIR`), stopped and deleted by a watcher
-    /// once this process exits (also if it fails to start). Blocking; panics if PostgreSQL 15
-    /// is missing or does not start.
+    /// Otherwise like [`PgCluster::shared`]'s. Blocking; panics if PostgreSQL 15 is missing or
+    /// does not start.
     pub fn start_durable() -> Self {
+        Self::start(true)
+    }
+
+    /// Starts a cluster on 127.0.0.1 with trust authentication for `postgres`, in a folder of
+    /// the temp dir (`TMPDIR`), stopped and deleted by a watcher once this process exits (also
+    /// if it fails to start). Tests' clusters trade durability for speed.
+    fn start(durable: bool) -> Self {
         let root = tempfile::Builder::new()
-            .prefix("switchboard-pg-durable-")
+            .prefix(if durable {
+                "switchboard-pg-durable-"
+            } else {
+                "switchboard-pg-"
+            })
             .tempdir()
             .expect("a folder for the cluster")
             .keep();
@@ -156,10 +129,18 @@ impl PgCluster {
             .arg("-D")
             .arg(&data)
             .args(["-A", "trust", "-U", "postgres"]);
+        if !durable {
+            initdb.arg("--no-sync");
+        }
         run(&mut initdb, "initdb");
         let port = free_port();
+        let fast = if durable {
+            ""
+        } else {
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300{fast}",
             root.display()
         );
         let log = root.join("log");
