@@ -94,14 +94,14 @@ impl Engine {
     pub fn new(store: Arc<dyn Store>, config: EngineConfig) -> Self {
         let bus = EventBus::new(config.bus_capacity);
         let batches = Arc::new(BatchStats::default());
-        let mesh = mesh::Mesh::start(&store, &bus);
+        let node = uuid::Uuid::now_v7();
+        let mesh = mesh::Mesh::start(&store, &bus, node);
         let writer = writer::Writer::start(
             Arc::clone(&store),
             bus.clone(),
             mesh.clone(),
             Arc::clone(&batches),
         );
-        let node = uuid::Uuid::now_v7();
         writer::watch(Arc::downgrade(&store), bus.clone(), node);
         Self {
             store,

@@ -64,15 +64,15 @@ pub(crate) struct Mesh {
 }
 
 impl Mesh {
-    /// Starts following the log if other processes share the database; `None` if this
+    /// Starts following the log, as `node`, if other processes share the database; `None` if this
     /// process is the database's only user (the writer publishes then).
-    pub(crate) fn start(store: &Arc<dyn Store>, bus: &EventBus) -> Option<Arc<Self>> {
+    pub(crate) fn start(store: &Arc<dyn Store>, bus: &EventBus, node: Uuid) -> Option<Arc<Self>> {
         if !store.is_shared() {
             return None;
         }
         let (set_ready, ready) = tokio::sync::watch::channel(false);
         let mesh = Arc::new(Self {
-            node: Uuid::now_v7(),
+            node,
             nudge: Arc::new(Notify::new()),
             ready,
         });
