@@ -69,11 +69,14 @@ pub async fn change_password(
     Ok(())
 }
 
-/// Everything the console shows at load.
+/// Everything the console shows at load, under the channel filter this browser chose.
 #[server(endpoint = "load_console")]
 pub async fn load_console() -> Result<ConsoleSnapshot, ConsoleError> {
     let (context, session) = ssr::session().await?;
-    Ok(context.engine.console_snapshot(&session).await?)
+    let filter = ssr::request_cookie(crate::DASHBOARD_COOKIE)
+        .and_then(|filter| domain::channel::ChannelFilter::parse(&filter))
+        .unwrap_or_default();
+    Ok(context.engine.console_snapshot(&session, filter).await?)
 }
 
 /// One chat the operator is in, with its history.

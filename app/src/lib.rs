@@ -47,6 +47,10 @@ pub fn is_console_page(path: &str) -> bool {
 /// Name of the cookie that carries the console session token.
 pub const SESSION_COOKIE: &str = "switchboard_session";
 
+/// Name of the cookie that remembers the dashboard's channel filter in this browser, so the
+/// console loads (and streams) only what it lists.
+pub const DASHBOARD_COOKIE: &str = "switchboard_dashboard";
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

@@ -2,7 +2,6 @@
 //! (typing, viewing, who is online), the pop-ups waiting for an answer and (in the browser) the
 //! event stream that keeps all of it current.
 
-use domain::channel::ChannelFilter;
 use domain::console::{Alert, ChatAction, ConsoleModel, ConsoleSnapshot, Me};
 use domain::{ChatId, OperatorId, Timestamp};
 use leptos::prelude::*;
@@ -20,8 +19,6 @@ pub struct Console {
     pub model: RwSignal<ConsoleModel>,
     /// The tab shown on My Chats.
     pub open_tab: RwSignal<Option<ChatId>>,
-    /// Which channels' chats the dashboard lists.
-    pub channel_filter: RwSignal<ChannelFilter>,
     /// Whether the live stream is connected.
     pub live: RwSignal<bool>,
     /// A message for the operator (e.g. "already taken"), shown until dismissed.
@@ -67,7 +64,6 @@ impl Console {
             me: RwSignal::new(None),
             model: RwSignal::new(ConsoleModel::default()),
             open_tab: RwSignal::new(None),
-            channel_filter: RwSignal::new(ChannelFilter::All),
             live: RwSignal::new(false),
             notice: RwSignal::new(None),
             visible: RwSignal::new(true),
@@ -155,9 +151,10 @@ pub mod live {
     //! so the server replays exactly what was missed; the model ignores anything it already has.
     //! Signals arrive on the same stream without an id and are never replayed.
 
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::time::Duration;
 
+    use domain::channel::{ChannelFilter, channels_of};
     use domain::console::{Alert, AlertKind};
     use domain::{ChatEvent, ErrorCode, EventKind, Signal};
     use leptos::prelude::*;
@@ -173,6 +170,8 @@ pub mod live {
     thread_local! {
         /// The open stream, closed when a new one replaces it.
         static STREAM: RefCell<Option<EventSource>> = const { RefCell::new(None) };
+        /// Whether a resync is under way, and whether another was asked for meanwhile.
+        static RESYNC: Cell<(bool, bool)> = const { Cell::new((false, false)) };
     }
 
     /// How often the console's clock ticks.
@@ -192,11 +191,15 @@ pub mod live {
         });
     }
 
-    /// Connects (or reconnects) the console's stream from the model's position.
+    /// Connects (or reconnects) the console's stream from the model's position, carrying the
+    /// dashboard changes its filter lists.
     pub fn connect(console: Console) {
-        let after = console.model.with_untracked(|m| m.last_event_id);
-        let Ok(source) = EventSource::new(&format!("/api/console/events?last_event_id={after}"))
-        else {
+        let (after, interest) = console
+            .model
+            .with_untracked(|m| (m.last_event_id, m.interest().to_query()));
+        let Ok(source) = EventSource::new(&format!(
+            "/api/console/events?last_event_id={after}&channels={interest}"
+        )) else {
             console.live.set(false);
             return;
         };
@@ -230,10 +233,23 @@ pub mod live {
 
         let on_open = Closure::<dyn FnMut()>::new(move || {
             console.live.set(true);
-            // Presence signals missed while disconnected are not replayed: ask afresh.
+            // Signals missed while disconnected are not replayed: ask afresh who is online and
+            // what the channels are. If my channels changed meanwhile, a console listing only
+            // them streams afresh (what changes from now on comes as a signal on this stream).
             spawn_local(async move {
                 if let Ok(online) = api::online_operators().await {
                     console.roster.set(Roster::from_online(online));
+                }
+                if let Ok(channels) = api::list_channels().await {
+                    let stale = console.model.with_untracked(|m| {
+                        let me = m.me.unwrap_or_default();
+                        m.filter == ChannelFilter::Mine
+                            && channels_of(&channels, me) != channels_of(&m.channels, me)
+                    });
+                    console.model.update(|m| m.channels = channels);
+                    if stale {
+                        resync(console);
+                    }
                 }
             });
         });
@@ -290,17 +306,55 @@ pub mod live {
         {
             announce(console, alert);
         }
+        if followup.resync {
+            resync(console);
+        }
+    }
+
+    /// Loads the console afresh and streams from there: after the filter or my channels
+    /// changed, or when a chat came onto the dashboard that this console has no summary of.
+    /// Reconnecting from the new snapshot's position is what keeps events the old stream
+    /// passed meanwhile from being lost.
+    pub fn resync(console: Console) {
+        let (running, _) = RESYNC.get();
+        RESYNC.set((true, running));
+        if running {
+            return;
+        }
+        spawn_local(async move {
+            loop {
+                match api::load_console().await {
+                    Ok(snapshot) => {
+                        console.load(&snapshot);
+                        connect(console);
+                    }
+                    Err(err) => console.report(&err),
+                }
+                let (_, again) = RESYNC.get();
+                RESYNC.set((again, false));
+                if !again {
+                    break;
+                }
+            }
+        });
     }
 
     fn hear(console: Console, signal: &Signal) {
         match signal {
             Signal::Presence { .. } => console.roster.update(|r| r.hear(signal)),
             Signal::VisitorPage { chat_id, .. } => console.visitor_moved.set(Some(*chat_id)),
-            Signal::ChannelsChanged => spawn_local(async move {
-                if let Ok(channels) = api::list_channels().await {
-                    console.model.update(|m| m.channels = channels);
+            // My channels may have changed: a console listing only them streams afresh.
+            Signal::ChannelsChanged => {
+                if console.model.with_untracked(|m| m.filter) == ChannelFilter::Mine {
+                    resync(console);
+                } else {
+                    spawn_local(async move {
+                        if let Ok(channels) = api::list_channels().await {
+                            console.model.update(|m| m.channels = channels);
+                        }
+                    });
                 }
-            }),
+            }
             Signal::Typing { .. } | Signal::Viewing { .. } => {
                 console.activity.update(|a| a.hear(signal, now()));
             }

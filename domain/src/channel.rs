@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::ids::{ChannelId, OperatorId};
+use crate::reach::Interest;
 
 /// Longest channel name, in characters.
 pub const MAX_CHANNEL_NAME_CHARS: usize = 60;
@@ -148,11 +149,11 @@ impl ChannelFilter {
             .find(|f| f.as_str() == s)
     }
 
-    /// Whether a chat in `channel` is listed for an operator who serves `mine`.
-    pub fn admits(self, channel: Option<ChannelId>, mine: &[ChannelId]) -> bool {
-        match (self, channel) {
-            (Self::All, _) | (Self::Mine, None) => true,
-            (Self::Mine, Some(channel)) => mine.contains(&channel),
+    /// What a console with this filter streams, for an operator who serves `mine`.
+    pub fn interest(self, mine: Vec<ChannelId>) -> Interest {
+        match self {
+            Self::All => Interest::All,
+            Self::Mine => Interest::Channels(mine),
         }
     }
 }
@@ -214,10 +215,11 @@ mod tests {
         assert_eq!(mine, vec![ChannelId(Uuid::from_u128(1))]);
         let sales = Some(ChannelId(Uuid::from_u128(1)));
         let support = Some(ChannelId(Uuid::from_u128(2)));
-        assert!(ChannelFilter::Mine.admits(sales, &mine));
-        assert!(!ChannelFilter::Mine.admits(support, &mine));
-        assert!(ChannelFilter::Mine.admits(None, &mine));
-        assert!(ChannelFilter::All.admits(support, &mine));
+        let my_channels = ChannelFilter::Mine.interest(mine.clone());
+        assert!(my_channels.admits(sales));
+        assert!(!my_channels.admits(support));
+        assert!(my_channels.admits(None));
+        assert!(ChannelFilter::All.interest(mine).admits(support));
         assert_eq!(ChannelFilter::parse("mine"), Some(ChannelFilter::Mine));
         assert_eq!(ChannelFilter::parse("other"), None);
     }

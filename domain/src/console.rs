@@ -7,6 +7,7 @@ use crate::channel::{Channel, ChannelFilter, channels_of};
 use crate::chat::{ChatState, ChatStatus, Command, MemberRole, OfferKind, Viewer};
 use crate::event::{Author, ChatEvent, EventKind};
 use crate::ids::{ChatId, EventId, OperatorId};
+use crate::reach::Interest;
 use crate::time::Timestamp;
 
 /// An operator's role. Each role can do everything the one before it can.
@@ -309,6 +310,9 @@ pub struct ConsoleSnapshot {
     /// Every channel, archived ones included (chats may still be in them).
     #[serde(default)]
     pub channels: Vec<Channel>,
+    /// Which channels' chats the dashboard lists; the stream must carry the same.
+    #[serde(default)]
+    pub filter: ChannelFilter,
 }
 
 /// The chat controls that need nothing but the chat: the console sends one of these and the
@@ -488,6 +492,9 @@ pub struct ConsoleModel {
     /// Every channel, with who serves it.
     #[serde(default)]
     pub channels: Vec<Channel>,
+    /// Which channels' chats the dashboard lists.
+    #[serde(default)]
+    pub filter: ChannelFilter,
 }
 
 /// Something that should catch the operator's attention.
@@ -525,6 +532,9 @@ pub struct Followup {
     pub load: Option<ChatId>,
     /// Tell me about it.
     pub alert: Option<Alert>,
+    /// A chat came onto my dashboard that the console has no summary of (offered to me, or
+    /// moved into my channels): load the console afresh and stream from there.
+    pub resync: bool,
 }
 
 impl ConsoleModel {
@@ -537,19 +547,24 @@ impl ConsoleModel {
             last_event_id: snapshot.last_event_id,
             loading: Vec::new(),
             channels: snapshot.channels.clone(),
+            filter: snapshot.filter,
         }
     }
 
-    /// The dashboard's chats under a channel filter. Chats I am in, or that someone offers
-    /// me, are always listed: they are mine whatever their channel.
-    pub fn listed(&self, filter: ChannelFilter) -> impl Iterator<Item = &ChatSummary> {
+    /// What this console's stream carries: the dashboard changes its filter lists.
+    pub fn interest(&self) -> Interest {
         let me = self.me.unwrap_or_default();
-        let mine = channels_of(&self.channels, me);
-        self.dashboard.iter().filter(move |summary| {
-            filter.admits(summary.chat.channel, &mine)
-                || summary.chat.has_operator(me)
-                || summary.chat.offer_to(me).is_some()
-        })
+        self.filter.interest(channels_of(&self.channels, me))
+    }
+
+    /// The dashboard's chats under the filter. Chats I am in, or that someone offers me, are
+    /// always listed: they are mine whatever their channel.
+    pub fn listed(&self) -> impl Iterator<Item = &ChatSummary> {
+        let me = self.me.unwrap_or_default();
+        let interest = self.interest();
+        self.dashboard
+            .iter()
+            .filter(move |summary| interest.lists(&summary.chat, me))
     }
 
     /// Folds one live event. Events at or before `last_event_id` were already folded and are
@@ -561,6 +576,9 @@ impl ConsoleModel {
         self.last_event_id = event.id;
         let alert = self.alert(event);
         let chat = event.chat_id;
+        let me = self.me.unwrap_or_default();
+        let interest = self.interest();
+        let mut resync = false;
         match &event.kind {
             EventKind::ChatStarted { .. } => {
                 if !self.dashboard.iter().any(|c| c.id() == chat) {
@@ -570,8 +588,21 @@ impl ConsoleModel {
                 }
             }
             kind => {
-                if let Some(summary) = self.dashboard.iter_mut().find(|c| c.id() == chat) {
-                    summary.apply(kind);
+                if let Some(at) = self.dashboard.iter().position(|c| c.id() == chat) {
+                    self.dashboard[at].apply(kind);
+                    // Out of my channels and no longer mine: nothing more about it reaches
+                    // this console, so it must not linger.
+                    if !interest.lists(&self.dashboard[at].chat, me) {
+                        self.dashboard.remove(at);
+                    }
+                } else {
+                    resync = match kind {
+                        EventKind::OfferMade { target, .. } => *target == me,
+                        EventKind::ChannelChanged { channel, .. } => {
+                            interest.admits(Some(*channel))
+                        }
+                        _ => false,
+                    };
                 }
             }
         }
@@ -596,7 +627,11 @@ impl ConsoleModel {
             self.dashboard.retain(|c| c.id() != chat);
             self.my_chats.retain(|c| c.summary.id() != chat);
         }
-        Followup { load, alert }
+        Followup {
+            load,
+            alert,
+            resync,
+        }
     }
 
     /// The alert `event` deserves, judged on the model before the event is folded in.
@@ -845,6 +880,71 @@ mod tests {
             summary.apply(&e.kind);
         }
         summary
+    }
+
+    #[test]
+    fn my_channels_console_drops_chats_that_leave_them_and_resyncs_for_chats_that_come_in() {
+        use crate::channel::ChannelSettings;
+        use crate::ids::ChannelId;
+        let me = OperatorId(Uuid::from_u128(1));
+        let sales = ChannelId(Uuid::from_u128(10));
+        let support = ChannelId(Uuid::from_u128(20));
+        let mut model = model_of(me);
+        model.filter = ChannelFilter::Mine;
+        model.channels = vec![Channel {
+            id: sales,
+            name: "Sales".into(),
+            archived: false,
+            operators: vec![me],
+            settings: ChannelSettings::default(),
+        }];
+        assert_eq!(model.interest(), Interest::Channels(vec![sales]));
+        let chat = ChatId(Uuid::from_u128(7));
+        let moved = |id, channel| {
+            event(
+                id,
+                chat,
+                EventKind::ChannelChanged {
+                    channel,
+                    channel_name: "x".into(),
+                    operator: OperatorId(Uuid::from_u128(2)),
+                    operator_name: "Bob".into(),
+                },
+            )
+        };
+        model.apply(&started(1, chat));
+        assert_eq!(model.listed().count(), 1);
+        // Moved to Support: nothing more about it will reach this console.
+        let out = model.apply(&moved(2, support));
+        assert!(!out.resync);
+        assert!(model.dashboard.is_empty());
+        // Back into Sales: the console has no summary of it and must load afresh.
+        assert!(model.apply(&moved(3, sales)).resync);
+        // So must an offer to me of a chat it does not list; others' offers are not news.
+        let offer = |id, target| {
+            event(
+                id,
+                ChatId(Uuid::from_u128(8)),
+                EventKind::OfferMade {
+                    kind: OfferKind::Invite,
+                    target,
+                    target_name: "x".into(),
+                    from: OperatorId(Uuid::from_u128(2)),
+                    from_name: "Bob".into(),
+                },
+            )
+        };
+        assert!(
+            !model
+                .apply(&offer(4, OperatorId(Uuid::from_u128(3))))
+                .resync
+        );
+        assert!(model.apply(&offer(5, me)).resync);
+        // Listing every channel, nothing is dropped.
+        let mut all = model_of(me);
+        all.apply(&started(1, chat));
+        all.apply(&moved(2, support));
+        assert_eq!(all.listed().count(), 1);
     }
 
     #[test]

@@ -7,12 +7,20 @@
 //! node, live or replaying, admits exactly what a reload shows, and the server only has to
 //! look at the streams of those recipients — never at every open stream.
 //!
+//! A dashboard change reaches the consoles whose channel filter lists the chat: each stream
+//! states its [`Interest`], and each event records its [`DashboardScope`] (the chat's channel
+//! around it, and who was offered the chat), so a change in one channel costs nothing to the
+//! consoles that list only others.
+//!
 //! Signals (typing, viewing, page views, presence) are never stored; their reach is decided
 //! here too, from the chat as it is when they are sent.
 
+use serde::{Deserialize, Serialize};
+
 use crate::chat::{ChatState, MemberRole, Viewer, Visibility};
+use crate::error::Error;
 use crate::event::{Author, EventKind};
-use crate::ids::{OperatorId, VisitorId};
+use crate::ids::{ChannelId, OperatorId, VisitorId};
 use crate::signal::Signal;
 
 /// Someone holding a live stream.
@@ -34,45 +42,158 @@ pub fn on_dashboard(kind: &EventKind, visitor: Option<VisitorId>) -> bool {
     visitor.is_some() && kind.concerns_dashboard()
 }
 
-/// The operators an event of `before`'s chat reaches as members: those in the chat just before
-/// it or just after it (so the event that takes someone out still reaches them, and nothing
-/// after it does). One list per event, in order.
-pub fn members_around(
-    before: &ChatState,
-    events: &[(EventKind, Visibility)],
-) -> Vec<Vec<OperatorId>> {
+/// Which visitor chats' dashboard changes a console's stream carries: what its channel filter
+/// lists. Chats the operator is in, or is offered, reach them whatever their interest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Interest {
+    /// Every channel's.
+    #[default]
+    All,
+    /// These channels', and those of chats in no channel (everyone's queue).
+    Channels(Vec<ChannelId>),
+}
+
+/// Most channels a stream may name in its interest.
+pub const MAX_INTEREST_CHANNELS: usize = 1000;
+
+impl Interest {
+    /// Whether chats in `channel` (`None`: in no channel) are of interest.
+    pub fn admits(&self, channel: Option<ChannelId>) -> bool {
+        match (self, channel) {
+            (Self::All, _) | (Self::Channels(_), None) => true,
+            (Self::Channels(channels), Some(channel)) => channels.contains(&channel),
+        }
+    }
+
+    /// Whether `me` with this interest has the chat on their dashboard: a chat of interest, or
+    /// one they are in or are offered, whatever its channel.
+    pub fn lists(&self, chat: &ChatState, me: OperatorId) -> bool {
+        self.admits(chat.channel) || chat.has_operator(me) || chat.offer_to(me).is_some()
+    }
+
+    /// The interest as a stream's address names it: `all`, or the channel ids comma-separated
+    /// (empty: only chats in no channel).
+    pub fn to_query(&self) -> String {
+        match self {
+            Self::All => "all".to_owned(),
+            Self::Channels(channels) => channels
+                .iter()
+                .map(|c| c.0.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+
+    /// Reads [`Self::to_query`]'s form back; a missing value is [`Self::All`].
+    pub fn parse_query(query: Option<&str>) -> Result<Self, Error> {
+        let Some(query) = query.map(str::trim) else {
+            return Ok(Self::All);
+        };
+        if query == "all" {
+            return Ok(Self::All);
+        }
+        let invalid = || Error::invalid("channels", "Name channels by their ids, comma-separated.");
+        let mut channels = Vec::new();
+        for id in query.split(',').map(str::trim).filter(|id| !id.is_empty()) {
+            let id = uuid::Uuid::parse_str(id).map_err(|_| invalid())?;
+            if channels.len() == MAX_INTEREST_CHANNELS {
+                return Err(invalid());
+            }
+            if !channels.contains(&ChannelId(id)) {
+                channels.push(ChannelId(id));
+            }
+        }
+        Ok(Self::Channels(channels))
+    }
+}
+
+/// Where a dashboard change belongs, fixed when it is recorded: the chat's channel after it
+/// (and before it, when it moved the chat), and the operators offered the chat just before or
+/// just after it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardScope {
+    /// The channels (`None`: no channel).
+    pub channels: Vec<Option<ChannelId>>,
+    /// Operators with an invitation or a transfer of the chat pending around it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offered: Vec<OperatorId>,
+}
+
+impl DashboardScope {
+    /// Whether it reaches `operator`'s console with `interest`.
+    pub fn admits(&self, operator: OperatorId, interest: &Interest) -> bool {
+        self.offered.contains(&operator) || self.channels.iter().any(|c| interest.admits(*c))
+    }
+}
+
+/// One recorded event's reach.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Around {
+    /// The operators in the chat just before or just after it.
+    pub members: Vec<OperatorId>,
+    /// Where it belongs on dashboards; `None` unless it is a dashboard change.
+    pub dashboard: Option<DashboardScope>,
+}
+
+/// The reach of each event a command recorded on `before`'s chat, in order: the operators in
+/// the chat just before or just after it (so the event that takes someone out still reaches
+/// them, and nothing after it does), and, for a dashboard change, its scope.
+pub fn reach_around(before: &ChatState, events: &[(EventKind, Visibility)]) -> Vec<Around> {
     let mut state = before.clone();
     events
         .iter()
         .map(|(kind, _)| {
             let mut members: Vec<OperatorId> = state.members.iter().map(|m| m.id).collect();
+            let mut offered: Vec<OperatorId> = state.offers.iter().map(|o| o.target).collect();
+            let channel_before = state.channel;
             state.apply(kind);
             for member in &state.members {
                 if !members.contains(&member.id) {
                     members.push(member.id);
                 }
             }
-            members
+            for offer in &state.offers {
+                if !offered.contains(&offer.target) {
+                    offered.push(offer.target);
+                }
+            }
+            let dashboard = on_dashboard(kind, state.visitor).then(|| {
+                let mut channels = vec![state.channel];
+                if matches!(kind, EventKind::ChannelChanged { .. })
+                    && channel_before != state.channel
+                {
+                    channels.push(channel_before);
+                }
+                DashboardScope { channels, offered }
+            });
+            Around { members, dashboard }
         })
         .collect()
 }
 
-/// Whether a recorded event reaches `recipient`.
+/// Whether a recorded event reaches `recipient` (for an operator, one whose console has
+/// `interest`).
 ///
 /// The visitor gets what is visible to them in their own chats. An operator gets what is
-/// visible to them in the chats they were in around the event, and every dashboard change.
+/// visible to them in the chats they were in around the event, and the dashboard changes of
+/// their interest or of chats offered to them. A dashboard change recorded without a scope
+/// (before scopes were kept) reaches every console.
 pub fn event_reaches(
     recipient: Recipient,
+    interest: &Interest,
     kind: &EventKind,
     visitor: Option<VisitorId>,
     visibility: Visibility,
     members: &[OperatorId],
+    dashboard: Option<&DashboardScope>,
 ) -> bool {
     match recipient {
         Recipient::Visitor(id) => visitor == Some(id) && visibility.admits(Viewer::Visitor),
         Recipient::Operator(id) => {
             visibility.admits(Viewer::Operator(id))
-                && (members.contains(&id) || on_dashboard(kind, visitor))
+                && (members.contains(&id)
+                    || (on_dashboard(kind, visitor)
+                        && dashboard.is_none_or(|scope| scope.admits(id, interest))))
         }
     }
 }
@@ -259,10 +380,10 @@ mod tests {
         let accepted = state
             .execute(&actor(1), &Command::Accept)
             .unwrap_or_default();
-        let members = members_around(&before, &accepted);
-        assert_eq!(members.len(), accepted.len());
+        let around = reach_around(&before, &accepted);
+        assert_eq!(around.len(), accepted.len());
         // Ann is in the chat after accepting: the accept reaches her as a member.
-        assert!(members[0].contains(&op(1)));
+        assert!(around[0].members.contains(&op(1)));
 
         let before = state.clone();
         let body = MessageBody::parse("hello").unwrap_or_else(|_| unreachable!());
@@ -275,9 +396,20 @@ mod tests {
                 },
             )
             .unwrap_or_default();
-        let members = members_around(&before, &posted);
+        let around = reach_around(&before, &posted);
         let (kind, visibility) = &posted[0];
-        let reaches = |r| event_reaches(r, kind, Some(visitor), *visibility, &members[0]);
+        assert_eq!(around[0].dashboard, None);
+        let reaches = |r| {
+            event_reaches(
+                r,
+                &Interest::All,
+                kind,
+                Some(visitor),
+                *visibility,
+                &around[0].members,
+                None,
+            )
+        };
         assert!(reaches(Recipient::Visitor(visitor)));
         assert!(!reaches(Recipient::Visitor(VisitorId(Uuid::from_u128(98)))));
         assert!(reaches(Recipient::Operator(op(1))));
@@ -288,18 +420,139 @@ mod tests {
         let left = state
             .execute(&actor(1), &Command::Leave)
             .unwrap_or_default();
-        let members = members_around(&before, &left);
+        let around = reach_around(&before, &left);
         // Her leaving reaches her; what follows it (the chat going back to Waiting) reaches
         // her only as a dashboard change.
         assert!(matches!(left[0].0, EventKind::OperatorLeft { .. }));
-        assert!(members[0].contains(&op(1)));
-        assert!(members[1..].iter().all(|m| !m.contains(&op(1))));
+        assert!(around[0].members.contains(&op(1)));
+        assert!(around[1..].iter().all(|a| !a.members.contains(&op(1))));
         assert!(
             left[1..]
                 .iter()
                 .all(|(kind, _)| on_dashboard(kind, Some(visitor)))
         );
         assert!(state.members.is_empty());
+    }
+
+    fn channel(n: u128) -> ChannelId {
+        ChannelId(Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn dashboard_changes_reach_the_consoles_listing_their_channel_and_whoever_is_offered_the_chat()
+    {
+        let (mut state, visitor) = waiting();
+        state.channel = Some(channel(10));
+        let sales = Interest::Channels(vec![channel(10)]);
+        let support = Interest::Channels(vec![channel(20)]);
+        let none = Interest::Channels(Vec::new());
+        let reaches = |events: &[(EventKind, Visibility)], around: &[Around], who, interest| {
+            events.iter().zip(around).all(|((kind, visibility), a)| {
+                event_reaches(
+                    Recipient::Operator(op(who)),
+                    interest,
+                    kind,
+                    Some(visitor),
+                    *visibility,
+                    &a.members,
+                    a.dashboard.as_ref(),
+                )
+            })
+        };
+
+        // Ann accepts the Sales chat: Sales consoles and "all" consoles see it, Support's not.
+        let before = state.clone();
+        let accepted = state
+            .execute(&actor(1), &Command::Accept)
+            .unwrap_or_default();
+        let around = reach_around(&before, &accepted);
+        assert_eq!(
+            around[0].dashboard.as_ref().map(|d| d.channels.clone()),
+            Some(vec![Some(channel(10))])
+        );
+        assert!(reaches(&accepted, &around, 2, &sales));
+        assert!(reaches(&accepted, &around, 2, &Interest::All));
+        assert!(!reaches(&accepted, &around, 2, &support));
+        assert!(!reaches(&accepted, &around, 2, &none));
+        // Whatever her interest, Ann is in the chat.
+        assert!(reaches(&accepted, &around, 1, &none));
+
+        // Ann invites Bob, whose console lists only Support: the invitation still reaches him.
+        let before = state.clone();
+        let invited = state
+            .execute(
+                &actor(1),
+                &Command::Offer {
+                    kind: crate::chat::OfferKind::Invite,
+                    target: op(2),
+                    target_name: "Bob".into(),
+                },
+            )
+            .unwrap_or_default();
+        assert!(!invited.is_empty());
+        let around = reach_around(&before, &invited);
+        assert!(reaches(&invited, &around, 2, &support));
+        assert!(!reaches(&invited, &around, 3, &support));
+
+        // Moved to Support, the chat's move reaches both channels' consoles; what follows,
+        // only Support's (and Bob's, still offered it).
+        let before = state.clone();
+        let moved = vec![(
+            EventKind::ChannelChanged {
+                channel: channel(20),
+                channel_name: "Support".into(),
+                operator: op(1),
+                operator_name: "Ann".into(),
+            },
+            Visibility::Everyone,
+        )];
+        state.apply(&moved[0].0);
+        let around = reach_around(&before, &moved);
+        assert!(reaches(&moved, &around, 3, &sales));
+        assert!(reaches(&moved, &around, 3, &support));
+        assert!(!reaches(&moved, &around, 3, &none));
+        let before = state.clone();
+        let held = state
+            .execute(&actor(1), &Command::Hold { on: true })
+            .unwrap_or_default();
+        let around = reach_around(&before, &held);
+        assert!(!held.is_empty());
+        assert!(!reaches(&held, &around, 3, &sales));
+        assert!(reaches(&held, &around, 3, &support));
+
+        // Chats in no channel are everyone's; a change recorded without a scope reaches every
+        // console.
+        assert!(none.admits(None) && sales.admits(None));
+        let (kind, visibility) = &held[0];
+        assert!(event_reaches(
+            Recipient::Operator(op(3)),
+            &none,
+            kind,
+            Some(visitor),
+            *visibility,
+            &[],
+            None
+        ));
+    }
+
+    #[test]
+    fn an_interest_reads_back_from_its_query_form() {
+        for interest in [
+            Interest::All,
+            Interest::Channels(Vec::new()),
+            Interest::Channels(vec![channel(1), channel(2)]),
+        ] {
+            let query = interest.to_query();
+            assert_eq!(Interest::parse_query(Some(&query)).ok(), Some(interest));
+        }
+        assert_eq!(Interest::parse_query(None).ok(), Some(Interest::All));
+        let err = Interest::parse_query(Some("sales")).err();
+        assert_eq!(err.and_then(|e| e.field).as_deref(), Some("channels"));
+        let many = (0..=MAX_INTEREST_CHANNELS as u128)
+            .map(|n| Uuid::from_u128(n).to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(Interest::parse_query(Some(&many)).is_err());
     }
 
     #[test]

@@ -77,7 +77,13 @@ test("channels route chats, filter the dashboard and the settings limit operator
     await expect(olgaSales.getByTestId("channel-serving")).toBeVisible();
     await expect(olga.page.getByTestId("channel-edit")).toHaveCount(0);
     await olga.page.getByTestId("nav-dashboard").click();
+    // The console then streams only her channels' changes (and those of chats in none).
+    const mineStream = olga.page.waitForRequest((r) => {
+      const url = new URL(r.url());
+      return url.pathname === "/api/console/events" && url.searchParams.get("channels") === sales;
+    });
     await olga.page.getByTestId("filter-mine").click();
+    await mineStream;
     await expect(olga.page.getByTestId("filter-mine")).toHaveAttribute("aria-pressed", "true");
     // The browser remembers the choice.
     await open(olga.page, "/");

@@ -1,21 +1,23 @@
 //! Fan-out of committed events and passing signals to the live streams, by audience.
 //!
-//! Open streams are indexed by who holds them: each visitor's and each operator's streams.
-//! An event or a signal is handed only to the streams of its reach (`domain::reach`): the
-//! chat's visitor, the operators in the chat, and every console for a dashboard change. Its
-//! cost grows with that audience, never with the number of open streams, so ten thousand idle
-//! bubbles cost a chat nothing.
+//! Open streams are indexed by who holds them (each visitor's and each operator's streams), and
+//! consoles also by their dashboard interest (those listing every channel, and those listing
+//! each channel). An event or a signal is handed only to the streams of its reach
+//! (`domain::reach`): the chat's visitor, the operators in the chat, and, for a dashboard
+//! change, the consoles listing its channel and whoever is offered the chat. Its cost grows
+//! with that audience, never with the number of open streams, so ten thousand idle bubbles
+//! cost a chat nothing, and a change in one channel nothing to the consoles of the others.
 //!
 //! Handing over never waits: each stream has a bounded buffer, and a stream whose buffer is
 //! full is cut off (its client reconnects and replays from the log), so a slow client can
 //! never hold up the writer, and nothing is skipped silently.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use domain::reach::{Recipient, SignalReach};
-use domain::{OperatorId, Signal, VisitorId};
+use domain::reach::{Interest, Recipient, SignalReach};
+use domain::{ChannelId, OperatorId, Signal, VisitorId};
 use tokio::sync::mpsc;
 
 use crate::store::LoggedEvent;
@@ -74,6 +76,8 @@ impl Ending {
 struct Slot {
     id: u64,
     sender: mpsc::Sender<Delivery>,
+    /// Which dashboard changes the stream carries (a console's; a bubble has none).
+    interest: Interest,
     /// Shared with the stream, so it can tell why it was let go.
     ending: Arc<AtomicU8>,
 }
@@ -92,89 +96,190 @@ impl Slot {
     }
 }
 
-/// The open streams by holder. A slot's sender is dropped to end its stream.
+/// The open streams by holder, and the consoles by dashboard interest. A slot's sender is
+/// dropped to end its stream.
 #[derive(Debug, Default)]
 struct Index {
     next_id: u64,
     visitors: HashMap<VisitorId, Vec<Slot>>,
     operators: HashMap<OperatorId, Vec<Slot>>,
+    /// Operators with streams listing every channel, and how many.
+    everything: HashMap<OperatorId, usize>,
+    /// For each channel, the operators with streams listing its chats, and how many. Chats in
+    /// no channel are every console's.
+    channels: HashMap<ChannelId, HashMap<OperatorId, usize>>,
+}
+
+/// Which operators' streams an item is offered to; each stream's interest then decides.
+enum Operators<'a> {
+    /// Every console.
+    Every,
+    /// These operators' consoles.
+    These(&'a [OperatorId]),
+    /// Those of a dashboard change: the operators in the chat or offered it, and the consoles
+    /// listing one of its channels.
+    Dashboard {
+        named: &'a [OperatorId],
+        channels: &'a [ChannelId],
+    },
 }
 
 impl Index {
-    fn slots_mut(&mut self, recipient: Recipient) -> Option<&mut Vec<Slot>> {
+    /// Counts (`add`) or discounts a console's interest.
+    fn note_interest(&mut self, operator: OperatorId, interest: &Interest, add: bool) {
+        fn count(counts: &mut HashMap<OperatorId, usize>, operator: OperatorId, add: bool) {
+            if add {
+                *counts.entry(operator).or_default() += 1;
+            } else if let Some(n) = counts.get_mut(&operator) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(&operator);
+                }
+            }
+        }
+        match interest {
+            Interest::All => count(&mut self.everything, operator, add),
+            Interest::Channels(channels) => {
+                for channel in channels {
+                    let counts = self.channels.entry(*channel).or_default();
+                    count(counts, operator, add);
+                    if counts.is_empty() {
+                        self.channels.remove(channel);
+                    }
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, recipient: Recipient, slot: Slot) {
         match recipient {
-            Recipient::Visitor(id) => self.visitors.get_mut(&id),
-            Recipient::Operator(id) => self.operators.get_mut(&id),
+            Recipient::Visitor(v) => self.visitors.entry(v).or_default().push(slot),
+            Recipient::Operator(o) => {
+                self.note_interest(o, &slot.interest, true);
+                self.operators.entry(o).or_default().push(slot);
+            }
         }
     }
 
     fn remove(&mut self, recipient: Recipient, id: u64) {
-        let emptied = match self.slots_mut(recipient) {
-            Some(slots) => {
-                slots.retain(|slot| slot.id != id);
-                slots.is_empty()
+        match recipient {
+            Recipient::Visitor(v) => {
+                if let Some(slots) = self.visitors.get_mut(&v) {
+                    slots.retain(|slot| slot.id != id);
+                    if slots.is_empty() {
+                        self.visitors.remove(&v);
+                    }
+                }
             }
-            None => false,
-        };
-        if emptied {
-            match recipient {
-                Recipient::Visitor(v) => self.visitors.remove(&v),
-                Recipient::Operator(o) => self.operators.remove(&o),
-            };
+            Recipient::Operator(o) => {
+                let Some(slots) = self.operators.get_mut(&o) else {
+                    return;
+                };
+                let Some(at) = slots.iter().position(|slot| slot.id == id) else {
+                    return;
+                };
+                let slot = slots.remove(at);
+                if slots.is_empty() {
+                    self.operators.remove(&o);
+                }
+                self.note_interest(o, &slot.interest, false);
+            }
         }
     }
-}
 
-/// Whose streams an item is offered to; `admits` then says which operators may have it.
-struct Target<'a> {
-    visitor: Option<VisitorId>,
-    every_operator: bool,
-    operators: &'a [OperatorId],
-}
+    /// Takes every stream of an operator off the index.
+    fn take_operator(&mut self, operator: OperatorId) -> Vec<Slot> {
+        let slots = self.operators.remove(&operator).unwrap_or_default();
+        for slot in &slots {
+            self.note_interest(operator, &slot.interest, false);
+        }
+        slots
+    }
 
-impl Index {
-    /// Offers an item to the streams of its target; answers how many streams were offered it.
+    /// Offers an item to the visitor's streams and to the operators' streams that `admits`;
+    /// answers how many streams were offered it.
     fn deliver(
         &mut self,
-        target: &Target<'_>,
+        visitor: Option<VisitorId>,
+        operators: &Operators<'_>,
         item: &Delivery,
-        admits: impl Fn(OperatorId) -> bool,
+        admits: impl Fn(OperatorId, &Interest) -> bool,
     ) -> u64 {
         let mut offers = 0;
-        if let Some(slots) = target.visitor.and_then(|v| self.visitors.get_mut(&v)) {
-            offers += offer_all(slots, item);
+        if let Some(v) = visitor
+            && let Some(slots) = self.visitors.get_mut(&v)
+        {
+            offers += offer_all(slots, item, |_| true).0;
+            if slots.is_empty() {
+                self.visitors.remove(&v);
+            }
         }
-        if target.every_operator {
-            for (operator, slots) in &mut self.operators {
-                if admits(*operator) {
-                    offers += offer_all(slots, item);
+        let mut dropped = Vec::new();
+        match operators {
+            Operators::Every => {
+                for (operator, slots) in &mut self.operators {
+                    let (offered, gone) = offer_all(slots, item, |i| admits(*operator, i));
+                    offers += offered;
+                    dropped.extend(gone.into_iter().map(|i| (*operator, i)));
                 }
             }
-        } else {
-            for operator in target.operators {
-                if admits(*operator)
-                    && let Some(slots) = self.operators.get_mut(operator)
-                {
-                    offers += offer_all(slots, item);
+            Operators::These(named) => {
+                for operator in *named {
+                    if let Some(slots) = self.operators.get_mut(operator) {
+                        let (offered, gone) = offer_all(slots, item, |i| admits(*operator, i));
+                        offers += offered;
+                        dropped.extend(gone.into_iter().map(|i| (*operator, i)));
+                    }
                 }
+            }
+            Operators::Dashboard { named, channels } => {
+                let mut audience: HashSet<OperatorId> = named.iter().copied().collect();
+                audience.extend(self.everything.keys().copied());
+                for channel in *channels {
+                    if let Some(listing) = self.channels.get(channel) {
+                        audience.extend(listing.keys().copied());
+                    }
+                }
+                for operator in audience {
+                    if let Some(slots) = self.operators.get_mut(&operator) {
+                        let (offered, gone) = offer_all(slots, item, |i| admits(operator, i));
+                        offers += offered;
+                        dropped.extend(gone.into_iter().map(|i| (operator, i)));
+                    }
+                }
+            }
+        }
+        for (operator, interest) in dropped {
+            self.note_interest(operator, &interest, false);
+            if self.operators.get(&operator).is_some_and(Vec::is_empty) {
+                self.operators.remove(&operator);
             }
         }
         offers
     }
-
-    /// Forgets holders whose last stream was let go.
-    fn prune(&mut self) {
-        self.visitors.retain(|_, slots| !slots.is_empty());
-        self.operators.retain(|_, slots| !slots.is_empty());
-    }
 }
 
-/// Offers an item to a holder's streams, dropping those that must go; answers how many were
-/// offered it.
-fn offer_all(slots: &mut Vec<Slot>, item: &Delivery) -> u64 {
-    let offered = slots.len() as u64;
-    slots.retain(|slot| slot.offer(item.clone()));
-    offered
+/// Offers an item to those of a holder's streams whose interest `admits` it, dropping those
+/// that must go; answers how many were offered it, and the interests of those dropped.
+fn offer_all(
+    slots: &mut Vec<Slot>,
+    item: &Delivery,
+    admits: impl Fn(&Interest) -> bool,
+) -> (u64, Vec<Interest>) {
+    let mut offered = 0;
+    let mut dropped = Vec::new();
+    slots.retain_mut(|slot| {
+        if !admits(&slot.interest) {
+            return true;
+        }
+        offered += 1;
+        let kept = slot.offer(item.clone());
+        if !kept {
+            dropped.push(std::mem::take(&mut slot.interest));
+        }
+        kept
+    });
+    (offered, dropped)
 }
 
 /// The bus. Cloning shares it.
@@ -235,8 +340,9 @@ impl EventBus {
         self.index.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Opens a stream for `recipient`: from now on it is handed everything that reaches them.
-    pub fn subscribe(&self, recipient: Recipient) -> Subscription {
+    /// Opens a stream for `recipient` (for a console, one carrying the dashboard changes of
+    /// `interest`): from now on it is handed everything that reaches it.
+    pub fn subscribe(&self, recipient: Recipient, interest: Interest) -> Subscription {
         let (sender, receiver) = mpsc::channel(self.capacity);
         let ending = Arc::new(AtomicU8::new(Ending::Open.code()));
         let mut index = self.lock();
@@ -245,12 +351,10 @@ impl EventBus {
         let slot = Slot {
             id,
             sender,
+            interest,
             ending: Arc::clone(&ending),
         };
-        match recipient {
-            Recipient::Visitor(v) => index.visitors.entry(v).or_default().push(slot),
-            Recipient::Operator(o) => index.operators.entry(o).or_default().push(slot),
-        }
+        index.add(recipient, slot);
         drop(index);
         Subscription {
             receiver,
@@ -268,41 +372,60 @@ impl EventBus {
         }
         let mut offers = 0;
         let mut index = self.lock();
+        let mut named = Vec::new();
+        let mut channels = Vec::new();
         for logged in events {
-            let target = Target {
-                visitor: logged
-                    .visitor
-                    .filter(|v| logged.reaches(Recipient::Visitor(*v))),
-                every_operator: logged.on_dashboard(),
-                operators: &logged.members,
+            let visitor = logged
+                .visitor
+                .filter(|v| logged.reaches(Recipient::Visitor(*v), &Interest::All));
+            let operators = match (logged.on_dashboard(), &logged.dashboard) {
+                (false, _) => Operators::These(&logged.members),
+                // A change in no channel, or recorded without a scope, is every console's.
+                (true, None) => Operators::Every,
+                (true, Some(scope)) if scope.channels.iter().any(Option::is_none) => {
+                    Operators::Every
+                }
+                (true, Some(scope)) => {
+                    named.clear();
+                    named.extend_from_slice(&logged.members);
+                    named.extend_from_slice(&scope.offered);
+                    channels.clear();
+                    channels.extend(scope.channels.iter().flatten());
+                    Operators::Dashboard {
+                        named: &named,
+                        channels: &channels,
+                    }
+                }
             };
             let item = Delivery::Event(Arc::new(logged.clone()));
-            offers += index.deliver(&target, &item, |o| logged.reaches(Recipient::Operator(o)));
+            offers += index.deliver(visitor, &operators, &item, |o, interest| {
+                logged.reaches(Recipient::Operator(o), interest)
+            });
         }
-        index.prune();
         drop(index);
         self.offers.fetch_add(offers, Ordering::Relaxed);
     }
 
     /// Publishes a signal to the streams it reaches. Having none is fine.
     pub fn signal(&self, signal: Signal, reach: &SignalReach) {
-        let target = Target {
-            visitor: reach.visitor,
-            every_operator: reach.all_operators,
-            operators: &reach.operators,
+        let operators = if reach.all_operators {
+            Operators::Every
+        } else {
+            Operators::These(&reach.operators)
         };
         let item = Delivery::Signal(Arc::new(signal));
         let mut index = self.lock();
-        let offers = index.deliver(&target, &item, |o| reach.admits(Recipient::Operator(o)));
-        index.prune();
+        let offers = index.deliver(reach.visitor, &operators, &item, |o, _| {
+            reach.admits(Recipient::Operator(o))
+        });
         drop(index);
         self.offers.fetch_add(offers, Ordering::Relaxed);
     }
 
     /// Ends every open stream of an operator.
     pub fn revoke(&self, operator: OperatorId) {
-        let removed = self.lock().operators.remove(&operator);
-        for slot in removed.into_iter().flatten() {
+        let removed = self.lock().take_operator(operator);
+        for slot in removed {
             slot.ending.store(Ending::Revoked.code(), Ordering::Relaxed);
         }
     }
@@ -313,6 +436,8 @@ impl EventBus {
         let mut index = self.lock();
         let visitors = std::mem::take(&mut index.visitors);
         let operators = std::mem::take(&mut index.operators);
+        index.everything.clear();
+        index.channels.clear();
         drop(index);
         for slot in visitors
             .into_values()
@@ -333,5 +458,65 @@ impl EventBus {
     /// How many times a stream has been offered an event or a signal since start.
     pub fn offers(&self) -> u64 {
         self.offers.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::reach::DashboardScope;
+    use domain::{ChatEvent, ChatId, EventId, EventKind, Timestamp, Visibility};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn change_in(channel: ChannelId, id: i64) -> LoggedEvent {
+        LoggedEvent {
+            event: ChatEvent {
+                id: EventId(id),
+                chat_id: ChatId(Uuid::from_u128(1)),
+                at: Timestamp(0),
+                kind: EventKind::VisitorLeft,
+            },
+            visitor: Some(VisitorId(Uuid::from_u128(2))),
+            visibility: Visibility::Everyone,
+            members: Vec::new(),
+            dashboard: Some(DashboardScope {
+                channels: vec![Some(channel)],
+                offered: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn consoles_leave_the_interest_index_however_their_stream_ends() {
+        let bus = EventBus::new(1);
+        let sales = ChannelId(Uuid::from_u128(10));
+        let ann = OperatorId(Uuid::from_u128(3));
+        let bob = OperatorId(Uuid::from_u128(4));
+        let listing = Interest::Channels(vec![sales]);
+        let lagging = bus.subscribe(Recipient::Operator(ann), listing.clone());
+        let kept = bus.subscribe(Recipient::Operator(bob), listing.clone());
+        let everything = bus.subscribe(Recipient::Operator(bob), Interest::All);
+        // Nobody reads: the second change finds every buffer (of one) full.
+        bus.publish(&[change_in(sales, 1)]);
+        assert_eq!(bus.offers(), 3);
+        bus.publish(&[change_in(sales, 2)]);
+        assert_eq!(lagging.ending(), Ending::Lagged);
+        {
+            let index = bus.lock();
+            assert!(index.operators.is_empty());
+            assert!(index.channels.is_empty() && index.everything.is_empty());
+        }
+        drop((lagging, kept, everything));
+
+        // Dropped and revoked streams leave it too.
+        let dropped = bus.subscribe(Recipient::Operator(ann), listing.clone());
+        let revoked = bus.subscribe(Recipient::Operator(bob), Interest::All);
+        drop(dropped);
+        bus.revoke(bob);
+        assert_eq!(revoked.ending(), Ending::Revoked);
+        let index = bus.lock();
+        assert!(index.operators.is_empty());
+        assert!(index.channels.is_empty() && index.everything.is_empty());
     }
 }

@@ -9,6 +9,7 @@
 //! limit — are held by the database, so they hold across processes too.
 
 use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat, VisitorCreated, VisitorView};
+use domain::channel::{ChannelFilter, channels_of};
 use domain::chat::{MessageBody, parse_client_id, parse_display_name};
 use domain::console::{ChatSummary, ConsoleSnapshot, Monitoring, MyChat};
 use domain::settings::Settings;
@@ -397,9 +398,14 @@ impl Engine {
         Ok(my_chat_of(me, membership, events))
     }
 
-    /// Everything the console shows at load, consistent with `last_event_id`: replaying the
-    /// stream from there brings it up to date with nothing missed.
-    pub async fn console_snapshot(&self, session: &Session) -> Result<ConsoleSnapshot, Error> {
+    /// Everything the console shows at load with its channel filter, consistent with
+    /// `last_event_id`: replaying the stream (with the snapshot's interest) from there brings it
+    /// up to date with nothing missed.
+    pub async fn console_snapshot(
+        &self,
+        session: &Session,
+        filter: ChannelFilter,
+    ) -> Result<ConsoleSnapshot, Error> {
         session.require_ready()?;
         let me = session.operator.id;
         // One consistent cut of the log: replaying from its last id misses nothing.
@@ -407,7 +413,12 @@ impl Engine {
         let (last_event_id, open, mine, mut events) =
             (view.last_event_id, view.open, view.mine, view.events);
         let channels = self.store.channels().await.map_err(internal)?;
-        let dashboard = open.iter().map(|stored| summary_of(me, stored)).collect();
+        let interest = filter.interest(channels_of(&channels, me));
+        let dashboard = open
+            .iter()
+            .filter(|stored| interest.lists(&stored.state, me))
+            .map(|stored| summary_of(me, stored))
+            .collect();
         let my_chats = mine
             .into_iter()
             .map(|membership| {
@@ -424,6 +435,7 @@ impl Engine {
             my_chats,
             last_event_id,
             channels,
+            filter,
         })
     }
 

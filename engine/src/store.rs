@@ -14,7 +14,7 @@ use domain::canned::CannedMessage;
 use domain::channel::Channel;
 use domain::console::{Monitoring, Role};
 use domain::log::{ActionEntry, ActionFilter};
-use domain::reach::Recipient;
+use domain::reach::{DashboardScope, Interest, Recipient};
 use domain::{
     CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp,
     Visibility, VisitorId,
@@ -250,17 +250,22 @@ pub struct LoggedEvent {
     pub visibility: Visibility,
     /// The operators in the chat just before or just after it.
     pub members: Vec<OperatorId>,
+    /// Where it belongs on dashboards (`None`: not a dashboard change, or recorded before
+    /// scopes were kept).
+    pub dashboard: Option<DashboardScope>,
 }
 
 impl LoggedEvent {
-    /// Whether the event reaches `recipient`'s streams.
-    pub fn reaches(&self, recipient: Recipient) -> bool {
+    /// Whether the event reaches `recipient`'s streams (an operator's with `interest`).
+    pub fn reaches(&self, recipient: Recipient, interest: &Interest) -> bool {
         domain::reach::event_reaches(
             recipient,
+            interest,
             &self.event.kind,
             self.visitor,
             self.visibility,
             &self.members,
+            self.dashboard.as_ref(),
         )
     }
 
@@ -279,19 +284,22 @@ pub struct NewEvent {
     pub visibility: Visibility,
     /// The operators in the chat just before or just after it.
     pub members: Vec<OperatorId>,
+    /// Where it belongs on dashboards; `None` unless it is a dashboard change.
+    pub dashboard: Option<DashboardScope>,
 }
 
 impl NewEvent {
     /// The events a command recorded on `before`, each with its reach.
     pub fn from_recorded(before: &ChatState, recorded: Vec<(EventKind, Visibility)>) -> Vec<Self> {
-        let members = domain::reach::members_around(before, &recorded);
+        let around = domain::reach::reach_around(before, &recorded);
         recorded
             .into_iter()
-            .zip(members)
-            .map(|((kind, visibility), members)| Self {
+            .zip(around)
+            .map(|((kind, visibility), around)| Self {
                 kind,
                 visibility,
-                members,
+                members: around.members,
+                dashboard: around.dashboard,
             })
             .collect()
     }
@@ -638,4 +646,24 @@ pub fn author_key(author: &domain::Author, visitor: Option<VisitorId>) -> String
         domain::Author::Visitor => format!("v:{}", visitor.map(|v| v.0).unwrap_or_default()),
         domain::Author::Operator { id } => format!("o:{id}"),
     }
+}
+
+/// An event's dashboard scope as both backends store it: JSON, or NULL when there is none.
+pub(crate) fn scope_to_stored(
+    scope: Option<&DashboardScope>,
+) -> Result<Option<String>, StoreError> {
+    scope
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|err| StoreError::Corrupt(format!("dashboard scope: {err}")))
+}
+
+/// Reads [`scope_to_stored`]'s form back.
+pub(crate) fn scope_from_stored(
+    stored: Option<&str>,
+) -> Result<Option<DashboardScope>, StoreError> {
+    stored
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|err| StoreError::Corrupt(format!("dashboard scope: {err}")))
 }

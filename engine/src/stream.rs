@@ -13,7 +13,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use domain::reach::Recipient;
+use domain::reach::{Interest, Recipient};
 use domain::{ChatEvent, EventId, OperatorId, Signal, VisitorId};
 
 use crate::bus::{Delivery, Ending, Subscription};
@@ -40,11 +40,13 @@ pub enum StreamItem {
 pub enum Audience {
     /// A visitor: the events of their own chats that the visitor may see.
     Visitor(VisitorId),
-    /// An operator: every dashboard change they may see, and everything they may see in the
-    /// chats they are in.
+    /// An operator: the dashboard changes of their interest, and everything they may see in
+    /// the chats they are in or are offered.
     Operator {
         /// Who.
         id: OperatorId,
+        /// Which dashboard changes their console lists.
+        interest: Interest,
         /// Keeps them online while the stream is open.
         online: Option<Arc<OnlineGuard>>,
     },
@@ -75,6 +77,8 @@ pub struct EventStream {
     ended: bool,
     /// Keeps an operator online while their stream is open; let go when it ends.
     online: Option<Arc<OnlineGuard>>,
+    /// Which dashboard changes it carries.
+    interest: Interest,
 }
 
 impl EventStream {
@@ -88,7 +92,7 @@ impl EventStream {
         loop {
             if let Some(logged) = self.replay.pop_front() {
                 self.passed = logged.event.id;
-                if logged.reaches(recipient) {
+                if logged.reaches(recipient, &self.interest) {
                     return Some(StreamItem::Event(logged.event));
                 }
                 continue;
@@ -108,7 +112,7 @@ impl EventStream {
                         continue;
                     }
                     self.passed = logged.event.id;
-                    if logged.reaches(recipient) {
+                    if logged.reaches(recipient, &self.interest) {
                         return Some(StreamItem::Event(logged.event.clone()));
                     }
                 }
@@ -139,12 +143,17 @@ impl EventStream {
 }
 
 impl Engine {
-    /// The audience of an operator's console stream; the operator counts as online while it
-    /// is open.
-    pub async fn operator_audience(&self, session: &Session) -> Result<Audience, domain::Error> {
+    /// The audience of an operator's console stream carrying the dashboard changes of
+    /// `interest`; the operator counts as online while it is open.
+    pub async fn operator_audience(
+        &self,
+        session: &Session,
+        interest: Interest,
+    ) -> Result<Audience, domain::Error> {
         session.require_ready()?;
         Ok(Audience::Operator {
             id: session.operator.id,
+            interest,
             online: Some(Arc::new(self.go_online(session).await?)),
         })
     }
@@ -153,11 +162,14 @@ impl Engine {
     /// The stream ends when it is dropped (the client went away) or the bus lets it go.
     pub fn open_stream(&self, audience: Audience, after: EventId) -> EventStream {
         // Taking a place on the bus before reading any history is what makes replay gap-free.
-        let subscription = self.bus.subscribe(audience.recipient());
-        let online = match audience {
-            Audience::Operator { online, .. } => online,
-            Audience::Visitor(_) => None,
+        let recipient = audience.recipient();
+        let (online, interest) = match audience {
+            Audience::Operator {
+                online, interest, ..
+            } => (online, interest),
+            Audience::Visitor(_) => (None, Interest::All),
         };
+        let subscription = self.bus.subscribe(recipient, interest.clone());
         EventStream {
             engine: self.clone(),
             subscription,
@@ -166,6 +178,7 @@ impl Engine {
             replaying: true,
             ended: false,
             online,
+            interest,
         }
     }
 

@@ -141,7 +141,10 @@ async fn disabling_ends_sessions_and_streams_at_once_and_enabling_lets_them_back
     let admin = app.session("Ada").clone();
     let olga = app.session("Olga").clone();
     let token_hash = olga.token_hash.clone();
-    let audience = engine.operator_audience(&olga).await.unwrap();
+    let audience = engine
+        .operator_audience(&olga, domain::reach::Interest::All)
+        .await
+        .unwrap();
     let mut stream = engine.open_stream(audience, domain::EventId(0));
 
     engine

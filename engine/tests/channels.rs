@@ -7,9 +7,13 @@
 use domain::api::{StartChat, VisitorChat};
 use domain::channel::{Channel, ChannelFilter};
 use domain::console::{ChatAction, ConsoleModel, Role};
-use domain::{ChannelId, ChatId, ErrorCode, EventKind, Viewer};
+use std::time::Duration;
+
+use domain::reach::{Interest, Recipient};
+use domain::{ChannelId, ChatId, ErrorCode, EventKind, OfferKind, OperatorId, Viewer};
+use engine::stream::StreamItem;
 use engine::{ChannelForm, Engine, EngineConfig, Session};
-use test_support::{TestApp, TestAppBuilder};
+use test_support::{TestApp, TestAppBuilder, next_event, ready_events};
 
 /// Visitors need not give a name unless a channel says so.
 fn names_optional() -> TestAppBuilder {
@@ -52,9 +56,167 @@ async fn visitor_chat(
 
 /// The chats the operator's dashboard lists under `filter`.
 async fn listed(engine: &Engine, who: &Session, filter: ChannelFilter) -> Vec<ChatId> {
-    let snapshot = engine.console_snapshot(who).await.unwrap();
+    let snapshot = engine.console_snapshot(who, filter).await.unwrap();
+    assert_eq!(snapshot.filter, filter);
     let model = ConsoleModel::from_snapshot(&snapshot);
-    model.listed(filter).map(|c| c.id()).collect()
+    let listed: Vec<ChatId> = model.listed().map(|c| c.id()).collect();
+    // The snapshot holds only what its filter lists: the stream carries nothing else.
+    assert_eq!(listed.len(), snapshot.dashboard.len());
+    listed
+}
+
+fn started_in(events: &[domain::ChatEvent], chat: ChatId) -> bool {
+    events
+        .iter()
+        .any(|e| e.chat_id == chat && matches!(e.kind, EventKind::ChatStarted { .. }))
+}
+
+#[tokio::test]
+async fn a_dashboard_change_costs_work_only_for_the_consoles_listing_its_channel() {
+    let app = names_optional()
+        .with_admin("Ada")
+        .with_operator("Ann")
+        .with_operator("Bob")
+        .start()
+        .await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
+    let ann = app.session("Ann").clone();
+    let bob = app.session("Bob").clone();
+    let sales = create(engine, &admin, "Sales").await;
+    let support = create(engine, &admin, "Support").await;
+    engine
+        .set_channel_operators(&admin, sales.id, vec![ann.operator.id])
+        .await
+        .unwrap();
+    engine
+        .set_channel_operators(&admin, support.id, vec![bob.operator.id])
+        .await
+        .unwrap();
+    let start = engine.last_event_id().await.unwrap();
+    let mine = |channel: &Channel| Interest::Channels(vec![channel.id]);
+    let open = |session: Session, interest: Interest| async move {
+        let audience = engine.operator_audience(&session, interest).await.unwrap();
+        engine.open_stream(audience, start)
+    };
+
+    // Ann lists Sales, Bob Support, Ada everything; fifty more consoles list only Support.
+    let mut ann_stream = open(ann.clone(), mine(&sales)).await;
+    let mut bob_stream = open(bob.clone(), mine(&support)).await;
+    let mut ada_stream = open(admin.clone(), Interest::All).await;
+    let support_consoles: Vec<_> = (0..50)
+        .map(|_| {
+            engine.bus().subscribe(
+                Recipient::Operator(OperatorId(uuid::Uuid::now_v7())),
+                mine(&support),
+            )
+        })
+        .collect();
+    for stream in [&mut ann_stream, &mut bob_stream, &mut ada_stream] {
+        ready_events(stream).await;
+    }
+
+    // A new Sales chat reaches Ann's and Ada's consoles only: two offers, not fifty-three.
+    let before = engine.bus().offers();
+    let in_sales = visitor_chat(&app, Some("Sam"), Some(sales.id))
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut ann_stream).await.chat_id, in_sales.id);
+    assert_eq!(next_event(&mut ada_stream).await.chat_id, in_sales.id);
+    assert_eq!(engine.bus().offers() - before, 2);
+    assert!(ready_events(&mut bob_stream).await.is_empty());
+    assert!(support_consoles.iter().all(|s| s.receiver.is_empty()));
+
+    // A chat in no channel is everyone's.
+    let before = engine.bus().offers();
+    let general = visitor_chat(&app, Some("Gil"), None).await.unwrap();
+    assert_eq!(next_event(&mut bob_stream).await.chat_id, general.id);
+    assert_eq!(engine.bus().offers() - before, 3 + 50);
+
+    // Ann takes the Sales chat and invites Bob: listing only Support, he still hears of it.
+    engine.accept_chat(&ann, in_sales.id).await.unwrap();
+    engine
+        .offer_chat(&ann, in_sales.id, OfferKind::Invite, bob.operator.id)
+        .await
+        .unwrap();
+    let bobs = ready_events(&mut bob_stream).await;
+    assert!(
+        bobs.iter().all(|e| e.chat_id == in_sales.id)
+            && bobs
+                .iter()
+                .any(|e| matches!(e.kind, EventKind::OfferMade { .. })),
+        "{bobs:?}"
+    );
+    engine
+        .operator_command(&bob, in_sales.id, &domain::Command::DeclineOffer)
+        .await
+        .unwrap();
+    assert_eq!(ready_events(&mut bob_stream).await.len(), 1);
+
+    // Moved to Support, the chat's move reaches both channels' consoles; after that, it is
+    // Support's (and Ann's, who is in it).
+    let before = engine.bus().offers();
+    engine
+        .move_chat(&ann, in_sales.id, support.id)
+        .await
+        .unwrap();
+    assert_eq!(ready_events(&mut bob_stream).await.len(), 1);
+    assert_eq!(engine.bus().offers() - before, 3 + 50);
+    let after_move = engine.last_event_id().await.unwrap();
+    ready_events(&mut ann_stream).await;
+    let before = engine.bus().offers();
+    engine
+        .operator_command(&ann, in_sales.id, &domain::Command::Close)
+        .await
+        .unwrap();
+    let closing = ready_events(&mut ann_stream).await;
+    assert!(!closing.is_empty());
+    assert_eq!(
+        engine.bus().offers() - before,
+        (3 + 50) * u64::try_from(closing.len()).unwrap()
+    );
+
+    // A replay asks for the same: Bob's console replays no Sales-only change.
+    let mut replayed = open(bob.clone(), mine(&support)).await;
+    let bob_saw = ready_events(&mut replayed).await;
+    assert!(!started_in(&bob_saw, in_sales.id));
+    assert!(started_in(&bob_saw, general.id));
+    assert!(
+        bob_saw
+            .iter()
+            .any(|e| e.chat_id == in_sales.id && e.id > after_move)
+    );
+    let mut everything = open(admin.clone(), Interest::All).await;
+    assert!(started_in(
+        &ready_events(&mut everything).await,
+        in_sales.id
+    ));
+
+    // A console listing its channels hears that they changed.
+    ready_events(&mut bob_stream).await;
+    engine
+        .set_channel_operators(&admin, sales.id, vec![ann.operator.id, bob.operator.id])
+        .await
+        .unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(5), bob_stream.recv()).await;
+    assert!(
+        matches!(
+            heard,
+            Ok(Some(StreamItem::Signal(domain::Signal::ChannelsChanged)))
+        ),
+        "{heard:?}"
+    );
+
+    // Closed consoles leave the interest index: a Support change is offered to Bob and Ada's
+    // two consoles only.
+    drop(support_consoles);
+    drop(replayed);
+    let before = engine.bus().offers();
+    let in_support = visitor_chat(&app, Some("Sue"), Some(support.id))
+        .await
+        .unwrap();
+    assert_eq!(next_event(&mut bob_stream).await.chat_id, in_support.id);
+    assert_eq!(engine.bus().offers() - before, 3);
 }
 
 #[tokio::test]
@@ -201,9 +363,10 @@ async fn membership_drives_the_my_channels_filter_and_chats_move_between_channel
         .await
         .unwrap_err();
     assert_eq!(stranger.field.as_deref(), Some("operators"));
-    let mut console = engine
-        .bus()
-        .subscribe(domain::reach::Recipient::Operator(ann.operator.id));
+    let mut console = engine.bus().subscribe(
+        domain::reach::Recipient::Operator(ann.operator.id),
+        domain::reach::Interest::All,
+    );
     let channels = engine.join_channel(&bob, support.id, true).await.unwrap();
     // Open consoles are told to list the channels afresh; a join that changes nothing is quiet.
     match console.receiver.try_recv() {

@@ -31,7 +31,11 @@ async fn with_operators(names: &[&str]) -> TestApp {
 /// An operator with their console open (online), and its stream from now on.
 async fn online(app: &TestApp, name: &str) -> (Session, EventStream) {
     let session = app.session(name).clone();
-    let audience = app.engine.operator_audience(&session).await.unwrap();
+    let audience = app
+        .engine
+        .operator_audience(&session, domain::reach::Interest::All)
+        .await
+        .unwrap();
     let after = app.store.store().last_event_id().await.unwrap();
     (session, app.engine.open_stream(audience, after))
 }
@@ -355,14 +359,22 @@ async fn a_watcher_is_invisible_to_everyone_but_reads_everything() {
             .iter()
             .all(|e| e.kind.membership_of().map(|m| m.0) != Some(sue.operator.id))
     );
-    let snapshot = app.engine.console_snapshot(&ann).await.unwrap();
+    let snapshot = app
+        .engine
+        .console_snapshot(&ann, domain::channel::ChannelFilter::All)
+        .await
+        .unwrap();
     assert!(
         snapshot
             .dashboard
             .iter()
             .all(|c| !c.chat.has_operator(sue.operator.id))
     );
-    let sues = app.engine.console_snapshot(&sue).await.unwrap();
+    let sues = app
+        .engine
+        .console_snapshot(&sue, domain::channel::ChannelFilter::All)
+        .await
+        .unwrap();
     assert_eq!(sues.my_chats.len(), 1);
     assert!(
         visitor_replay(&app, &visitor)
@@ -390,7 +402,11 @@ async fn the_last_participant_leaving_puts_the_chat_back_in_the_queue() {
     assert_eq!(status(&app, chat.id).await, ChatStatus::Active);
     act(&app, &bob, chat.id, ChatAction::Leave).await;
     assert_eq!(status(&app, chat.id).await, ChatStatus::Waiting);
-    let snapshot = app.engine.console_snapshot(&ann).await.unwrap();
+    let snapshot = app
+        .engine
+        .console_snapshot(&ann, domain::channel::ChannelFilter::All)
+        .await
+        .unwrap();
     assert!(snapshot.my_chats.is_empty());
     assert_eq!(snapshot.dashboard[0].status(), ChatStatus::Waiting);
     app.engine.accept_chat(&ann, chat.id).await.unwrap();
@@ -475,13 +491,17 @@ async fn private_chats_reach_their_two_operators_only() {
     assert_eq!(names(&drain(&mut ann_rx).await), vec!["message_posted"]);
     assert!(
         app.engine
-            .console_snapshot(&cy)
+            .console_snapshot(&cy, domain::channel::ChannelFilter::All)
             .await
             .unwrap()
             .dashboard
             .is_empty()
     );
-    let bobs = app.engine.console_snapshot(&bob).await.unwrap();
+    let bobs = app
+        .engine
+        .console_snapshot(&bob, domain::channel::ChannelFilter::All)
+        .await
+        .unwrap();
     assert_eq!(bobs.my_chats.len(), 1);
     let err = app
         .engine

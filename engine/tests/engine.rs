@@ -9,7 +9,7 @@ use domain::console::Role;
 use domain::{ChatEvent, ChatStatus, ErrorCode, EventId, EventKind};
 use engine::stream::{Audience, EventStream, StreamItem};
 use engine::{Engine, EngineConfig, NewOperator, Session};
-use test_support::TestApp;
+use test_support::{TestApp, next_event};
 
 fn start(message: &str) -> StartChat {
     StartChat {
@@ -322,7 +322,11 @@ async fn everything_survives_a_restart_on_the_same_database() {
         .await
         .unwrap();
     let ann = app.engine.authenticate(&ann.token).await.unwrap();
-    let snapshot = app.engine.console_snapshot(&ann).await.unwrap();
+    let snapshot = app
+        .engine
+        .console_snapshot(&ann, domain::channel::ChannelFilter::All)
+        .await
+        .unwrap();
     assert_eq!(snapshot.my_chats.len(), 1);
     assert_eq!(snapshot.my_chats[0].events.last().unwrap().id, posted.id);
 }
@@ -374,7 +378,7 @@ async fn login_requires_the_right_password_and_the_default_must_be_changed_first
     assert_eq!(blocked.code, ErrorCode::PasswordChangeRequired);
     assert_eq!(
         app.engine
-            .console_snapshot(&session)
+            .console_snapshot(&session, domain::channel::ChannelFilter::All)
             .await
             .err()
             .unwrap()
@@ -464,17 +468,6 @@ async fn idle_sessions_expire() {
     );
 }
 
-/// The next event on a stream, passing over signals (presence and the like).
-async fn next_event(rx: &mut EventStream) -> domain::ChatEvent {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
-            Ok(Some(StreamItem::Event(event))) => return event,
-            Ok(Some(StreamItem::Signal(_))) => continue,
-            other => panic!("expected an event, got {other:?}"),
-        }
-    }
-}
-
 /// Asserts that no event arrives for a while (signals are not events).
 async fn no_more(rx: &mut EventStream) {
     let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
@@ -548,7 +541,11 @@ async fn an_operator_stream_carries_dashboard_changes_and_only_own_chats_message
         .await;
     let ann = app.session("Ann").clone();
     let bob = app.session("Bob").clone();
-    let audience = app.engine.operator_audience(&bob).await.unwrap();
+    let audience = app
+        .engine
+        .operator_audience(&bob, domain::reach::Interest::All)
+        .await
+        .unwrap();
     let mut rx = app
         .engine
         .open_stream(audience, app.store.store().last_event_id().await.unwrap());
@@ -570,7 +567,11 @@ async fn an_operator_stream_carries_dashboard_changes_and_only_own_chats_message
 
     // Ann, who is in the chat, sees its messages from when she came in, including on
     // replay; what was said before she came in she reads in the chat's history.
-    let audience = app.engine.operator_audience(&ann).await.unwrap();
+    let audience = app
+        .engine
+        .operator_audience(&ann, domain::reach::Interest::All)
+        .await
+        .unwrap();
     let mut rx = app.engine.open_stream(audience, EventId(0));
     let mut got = Vec::new();
     for _ in 0..4 {
@@ -671,7 +672,11 @@ async fn snapshot_counts_unread_and_read_markers_only_move_forward() {
         .visitor_post(&visitor, chat.id, post("second", None))
         .await
         .unwrap();
-    let snapshot = app.engine.console_snapshot(&ann).await.unwrap();
+    let snapshot = app
+        .engine
+        .console_snapshot(&ann, domain::channel::ChannelFilter::All)
+        .await
+        .unwrap();
     let mine = &snapshot.my_chats[0];
     assert_eq!(
         domain::console::unread_count(&mine.events, mine.read_up_to, ann.operator.id),
@@ -683,7 +688,11 @@ async fn snapshot_counts_unread_and_read_markers_only_move_forward() {
         .mark_read(&ann, chat.id, EventId(1))
         .await
         .unwrap();
-    let snapshot = app.engine.console_snapshot(&ann).await.unwrap();
+    let snapshot = app
+        .engine
+        .console_snapshot(&ann, domain::channel::ChannelFilter::All)
+        .await
+        .unwrap();
     assert_eq!(snapshot.my_chats[0].read_up_to, last);
     assert_eq!(snapshot.dashboard.len(), 1);
     assert_eq!(snapshot.last_event_id, last);

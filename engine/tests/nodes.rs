@@ -11,8 +11,8 @@ use domain::api::{NewVisitor, PostMessage, StartChat};
 use domain::{ChatId, EventId, Signal};
 use engine::Engine;
 use engine::store::VisitorRecord;
-use engine::stream::{Audience, EventStream, StreamItem};
-use test_support::{Backend, TestApp};
+use engine::stream::{Audience, StreamItem};
+use test_support::{Backend, TestApp, next_event};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -70,16 +70,6 @@ async fn post(engine: &Engine, visitor: &VisitorRecord, chat: ChatId, body: &str
         .id
 }
 
-async fn next_event(stream: &mut EventStream) -> domain::ChatEvent {
-    loop {
-        match tokio::time::timeout(WAIT, stream.recv()).await {
-            Ok(Some(StreamItem::Event(event))) => return event,
-            Ok(Some(StreamItem::Signal(_))) => {}
-            other => panic!("expected an event, got {other:?}"),
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_committed_on_one_node_reaches_streams_on_the_other() {
     let Some((a, b, _store)) = two_nodes().await else {
@@ -90,7 +80,10 @@ async fn an_event_committed_on_one_node_reaches_streams_on_the_other() {
     let now = b.last_event_id().await.unwrap();
     let mut on_b = b.open_stream(Audience::Visitor(vera.id), now);
     let ann = a.session("Ann");
-    let audience = b.operator_audience(ann).await.unwrap();
+    let audience = b
+        .operator_audience(ann, domain::reach::Interest::All)
+        .await
+        .unwrap();
     let mut ann_on_b = b.open_stream(audience, now);
 
     let id = post(&a.engine, &vera, chat, "from node A").await;
@@ -164,7 +157,10 @@ async fn signals_and_revocations_cross_nodes() {
     let chat = start(&a.engine, &vera).await;
     a.engine.accept_chat(&ann, chat).await.unwrap();
     let now = b.last_event_id().await.unwrap();
-    let audience = b.operator_audience(&ann).await.unwrap();
+    let audience = b
+        .operator_audience(&ann, domain::reach::Interest::All)
+        .await
+        .unwrap();
     let mut ann_on_b = b.open_stream(audience, now);
 
     a.engine.visitor_typing(&vera, chat, true).await.unwrap();
@@ -292,7 +288,10 @@ async fn who_is_online_is_the_same_on_every_node() {
     let chat = start(&a.engine, &vera).await;
     a.engine.accept_chat(&ann, chat).await.unwrap();
     // Ada's console is open on node B only.
-    let audience = b.operator_audience(&ada).await.unwrap();
+    let audience = b
+        .operator_audience(&ada, domain::reach::Interest::All)
+        .await
+        .unwrap();
     let ada_on_b = b.open_stream(audience, b.last_event_id().await.unwrap());
     let online = a.engine.online_operators(&ann).await.unwrap();
     assert!(online.iter().any(|o| o.id == ada.operator.id), "{online:?}");

@@ -11,7 +11,7 @@ use domain::settings::Settings;
 use domain::{ChatId, ChatState, Command, ErrorCode, EventId, OperatorId, VisitorId};
 use engine::store::{Capacity, ChatWrite, NewEvent, StoreError, VisitorRecord};
 use engine::stream::{Audience, EventStream, StreamItem};
-use test_support::TestApp;
+use test_support::{TestApp, next_event};
 use uuid::Uuid;
 
 /// A new visitor, authenticated.
@@ -32,17 +32,6 @@ async fn post(app: &TestApp, visitor: &VisitorRecord, chat: ChatId, body: &str) 
         .await
         .unwrap()
         .id
-}
-
-/// The next event on a stream, passing over signals; fails on a timeout or an ended stream.
-async fn next_event(stream: &mut EventStream) -> domain::ChatEvent {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), stream.recv()).await {
-            Ok(Some(StreamItem::Event(event))) => return event,
-            Ok(Some(StreamItem::Signal(_))) => {}
-            other => panic!("expected an event, got {other:?}"),
-        }
-    }
 }
 
 /// Asserts that a stream stays open and silent for a moment.
@@ -70,13 +59,18 @@ async fn an_event_costs_work_only_for_the_streams_it_reaches() {
         .collect();
     let mut others: Vec<_> = (0..10)
         .map(|_| {
-            app.engine
-                .bus()
-                .subscribe(Recipient::Operator(OperatorId(Uuid::now_v7())))
+            app.engine.bus().subscribe(
+                Recipient::Operator(OperatorId(Uuid::now_v7())),
+                domain::reach::Interest::All,
+            )
         })
         .collect();
     let mut vera_stream = app.engine.open_stream(Audience::Visitor(vera.id), now);
-    let audience = app.engine.operator_audience(&ann).await.unwrap();
+    let audience = app
+        .engine
+        .operator_audience(&ann, domain::reach::Interest::All)
+        .await
+        .unwrap();
     let mut ann_stream = app.engine.open_stream(audience, now);
     // Past replay: each stream asks the log only for its own holder's events.
     silent(&mut vera_stream).await;

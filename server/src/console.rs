@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::ErrorCode;
+use domain::reach::Interest;
 use serde::Deserialize;
 
 use crate::{ApiError, AppState, sse};
@@ -24,9 +25,13 @@ pub fn routes() -> Router<AppState> {
 #[derive(Deserialize)]
 struct StreamQuery {
     last_event_id: Option<String>,
+    /// Which dashboard changes to carry: `all` (the default), or the ids of the channels the
+    /// console lists, comma-separated (chats in no channel always come).
+    channels: Option<String>,
 }
 
-/// The operator's live stream: dashboard changes and the events of their chats.
+/// The operator's live stream: the dashboard changes their console lists and the events of
+/// their chats.
 async fn console_events(
     State(state): State<AppState>,
     Query(query): Query<StreamQuery>,
@@ -35,7 +40,8 @@ async fn console_events(
     let token = app::api::ssr::token_from_cookies(request.headers().get(COOKIE))
         .ok_or_else(|| ApiError(domain::Error::unauthorized()))?;
     let session = state.engine.authenticate(&token).await?;
-    let audience = state.engine.operator_audience(&session).await?;
+    let interest = Interest::parse_query(query.channels.as_deref())?;
+    let audience = state.engine.operator_audience(&session, interest).await?;
     let after = sse::start_after(
         &state.engine,
         request.headers(),

@@ -1471,6 +1471,55 @@ async fn channels_and_settings_are_kept_by_admins_and_govern_the_bubble_and_the_
         events.iter().all(|e| e["type"] != "channel_changed"),
         "{view}"
     );
+
+    // Listing only her channels (Sales), Olga's console loads and streams nothing of Support.
+    let mine = format!("{operator}; switchboard_dashboard=mine");
+    let (_, snapshot) = server.console(Some(&mine), "load_console", &[]).await;
+    assert_eq!(snapshot["filter"], "mine");
+    assert_eq!(snapshot["dashboard"], json!([]), "{snapshot}");
+    let from = snapshot["last_event_id"].as_i64().unwrap();
+    let mut stream = SseReader::open(
+        server
+            .client
+            .get(server.url(&format!(
+                "/api/console/events?last_event_id={from}&channels={sales_id}"
+            )))
+            .header("cookie", &operator),
+    )
+    .await;
+    let start_in = |channel: String| {
+        let server = &server;
+        async move {
+            let token = server.new_visitor().await;
+            let (status, chat) = server
+                .visitor(
+                    &token,
+                    "/api/v1/visitor/chats",
+                    Some(json!({"name": "Sam", "message": "Hi", "channel": channel})),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{chat}");
+            chat["id"].as_str().unwrap().to_owned()
+        }
+    };
+    start_in(support_id.to_owned()).await;
+    let in_sales = start_in(sales_id.clone()).await;
+    let event = stream.next(WAIT).await.unwrap();
+    assert_eq!(
+        (event.event.as_str(), event.data["chat_id"].as_str()),
+        ("chat_started", Some(in_sales.as_str()))
+    );
+    stream.quiet().await;
+    let response = server
+        .client
+        .get(server.url("/api/console/events?channels=sales"))
+        .header("cookie", &operator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "channels", "{body}");
 }
 
 #[tokio::test]

@@ -20,10 +20,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
-use domain::EventId;
 use domain::api::{NewVisitor, StartChat, VisitorChat};
 use domain::console::Role;
+use domain::{ChatEvent, EventId};
 use engine::store::{Database, Store, VisitorRecord};
+use engine::stream::{EventStream, StreamItem};
 use engine::{Engine, EngineConfig, NewOperator, Session};
 
 /// The environment variable that picks the backend.
@@ -407,4 +408,34 @@ pub async fn ready_account(engine: &Engine, name: &str, role: Role) -> Session {
         .unwrap();
     let login = engine.login(&email, "s3cret-pass").await.unwrap();
     engine.authenticate(&login.token).await.unwrap()
+}
+
+/// How long a test waits for an event it expects: generous, since these machines are shared.
+pub const EVENT_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The next event on a stream, passing over signals; panics on a timeout or an ended stream.
+pub async fn next_event(stream: &mut EventStream) -> ChatEvent {
+    loop {
+        match tokio::time::timeout(EVENT_WAIT, stream.recv()).await {
+            Ok(Some(StreamItem::Event(event))) => return event,
+            Ok(Some(StreamItem::Signal(_))) => {}
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+}
+
+/// The events a stream has ready now, passing over signals: read until a short silence.
+/// Panics if the stream ends.
+pub async fn ready_events(stream: &mut EventStream) -> Vec<ChatEvent> {
+    let mut events = Vec::new();
+    while let Ok(item) =
+        tokio::time::timeout(std::time::Duration::from_millis(300), stream.recv()).await
+    {
+        match item {
+            Some(StreamItem::Event(event)) => events.push(event),
+            Some(StreamItem::Signal(_)) => {}
+            other => panic!("the stream ended: {other:?}"),
+        }
+    }
+    events
 }

@@ -28,16 +28,26 @@ pub fn context() -> Result<ConsoleContext, ConsoleError> {
     })
 }
 
-/// The session token in a `Cookie` header, if any.
-pub fn token_from_cookies(header: Option<&HeaderValue>) -> Option<String> {
+/// A cookie's value in a `Cookie` header, if any.
+fn cookie_value(header: Option<&HeaderValue>, cookie: &str) -> Option<String> {
     header?
         .to_str()
         .ok()?
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == cookie)
         .map(|(_, value)| value.to_owned())
         .filter(|value| !value.is_empty())
+}
+
+/// The session token in a `Cookie` header, if any.
+pub fn token_from_cookies(header: Option<&HeaderValue>) -> Option<String> {
+    cookie_value(header, SESSION_COOKIE)
+}
+
+/// A cookie the request to this server function carried.
+pub fn request_cookie(cookie: &str) -> Option<String> {
+    use_context::<Parts>().and_then(|parts| cookie_value(parts.headers.get(COOKIE), cookie))
 }
 
 /// The context and the caller's session; `unauthorized` without a valid one.

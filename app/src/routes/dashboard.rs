@@ -35,40 +35,34 @@ pub fn DashboardPage() -> impl IntoView {
     }
 }
 
-/// Where the browser keeps the dashboard's channel filter.
-#[cfg_attr(
-    not(feature = "hydrate"),
-    allow(dead_code, reason = "remembered in the browser only")
-)]
-const FILTER_KEY: &str = "switchboard:channel-filter";
-
-/// All channels / My channels (the channels I serve, and chats in none).
+/// All channels / My channels (the channels I serve, and chats in none). The choice is kept
+/// in a cookie, so the console loads and streams only what it lists.
 #[component]
 fn FilterSwitch() -> impl IntoView {
     let console = expect_context::<Console>();
     let has_channels = move || console.model.with(|m| !m.channels.is_empty());
-    // The dashboard opens as this browser left it (after hydration, so the page matches).
-    Effect::new(move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(filter) =
-            crate::browser::remembered(FILTER_KEY).and_then(|f| ChannelFilter::parse(&f))
-        {
-            console.channel_filter.set(filter);
+    let filter = move || console.model.with(|m| m.filter);
+    let choose = move |chosen: ChannelFilter| {
+        if filter() == chosen {
+            return;
         }
-    });
-    let choose = move |filter: ChannelFilter| {
-        console.channel_filter.set(filter);
+        // Listed at once from what the console has; the fresh load completes it.
+        console.model.update(|m| m.filter = chosen);
         #[cfg(feature = "hydrate")]
-        crate::browser::remember(FILTER_KEY, filter.as_str());
+        {
+            const A_YEAR: u32 = 365 * 24 * 60 * 60;
+            crate::browser::set_cookie(crate::DASHBOARD_COOKIE, chosen.as_str(), A_YEAR);
+            crate::state::live::resync(console);
+        }
     };
-    let choice = move |filter: ChannelFilter, label: &'static str| {
+    let choice = move |choice: ChannelFilter, label: &'static str| {
         view! {
             <button
                 type="button"
-                class:primary=move || console.channel_filter.get() == filter
-                aria-pressed=move || (console.channel_filter.get() == filter).to_string()
-                data-testid=format!("filter-{}", filter.as_str())
-                on:click=move |_| choose(filter)
+                class:primary=move || filter() == choice
+                aria-pressed=move || (filter() == choice).to_string()
+                data-testid=format!("filter-{}", choice.as_str())
+                on:click=move |_| choose(choice)
             >
                 {label}
             </button>
@@ -98,9 +92,8 @@ fn empty_text(category: Category) -> &'static str {
 fn ChatList(category: Category, me: OperatorId) -> impl IntoView {
     let console = expect_context::<Console>();
     let chats = Memo::new(move |_| {
-        let filter = console.channel_filter.get();
         console.model.with(|m| {
-            m.listed(filter)
+            m.listed()
                 .filter(|c| c.category(me) == category)
                 .map(ChatSummary::id)
                 .collect::<Vec<_>>()

@@ -15,7 +15,8 @@ use super::{
 };
 use crate::store::{
     ChatStore, ChatWrite, LoggedEvent, Membership, NewEvent, Notice, Notices, OperatorView,
-    Revision, StoreError, StoredChat, VisitorCut, VisitorRecord, author_key,
+    Revision, StoreError, StoredChat, VisitorCut, VisitorRecord, author_key, scope_from_stored,
+    scope_to_stored,
 };
 
 /// Notices from the other nodes: a dedicated connection listening on both channels.
@@ -145,10 +146,11 @@ struct LoggedRow {
     visibility: String,
     visitor_id: Option<Uuid>,
     members: Vec<Uuid>,
+    dashboard: Option<String>,
 }
 
 const LOGGED_COLUMNS: &str =
-    "e.id, e.chat_id, e.at, e.payload, e.visibility, c.visitor_id, e.members";
+    "e.id, e.chat_id, e.at, e.payload, e.visibility, c.visitor_id, e.members, e.dashboard";
 
 impl TryFrom<LoggedRow> for LoggedEvent {
     type Error = StoreError;
@@ -158,6 +160,7 @@ impl TryFrom<LoggedRow> for LoggedEvent {
             visibility: Visibility::from_stored(&row.visibility)
                 .ok_or_else(|| StoreError::Corrupt(format!("visibility {:?}", row.visibility)))?,
             members: row.members.into_iter().map(OperatorId).collect(),
+            dashboard: scope_from_stored(row.dashboard.as_deref())?,
             event: ChatEvent::try_from(row.event)?,
         })
     }
@@ -279,7 +282,8 @@ impl PgStore {
             let members: Vec<Uuid> = new.members.iter().map(|m| m.0).collect();
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO events (chat_id, at, kind, payload, author_key, client_id, \
-                 visibility, members) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                 visibility, members, dashboard) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 RETURNING id",
             )
             .bind(chat.id.0)
             .bind(at.0)
@@ -289,6 +293,7 @@ impl PgStore {
             .bind(client_id)
             .bind(new.visibility.to_stored())
             .bind(members)
+            .bind(scope_to_stored(new.dashboard.as_ref())?)
             .fetch_one(&mut **tx)
             .await
             .map_err(conflict_if_taken)?;
@@ -302,6 +307,7 @@ impl PgStore {
                 visitor: chat.visitor,
                 visibility: new.visibility,
                 members: new.members.clone(),
+                dashboard: new.dashboard.clone(),
             });
         }
         Ok(stored)

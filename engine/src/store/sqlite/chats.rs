@@ -11,7 +11,7 @@ use sqlx::{FromRow, Sqlite, SqliteConnection, Transaction};
 use super::{SqliteStore, conflict_if_taken, is_unique_violation, parse_uuid};
 use crate::store::{
     ChatStore, ChatWrite, LoggedEvent, Membership, NewEvent, OperatorView, Revision, StoreError,
-    StoredChat, VisitorCut, VisitorRecord, author_key,
+    StoredChat, VisitorCut, VisitorRecord, author_key, scope_from_stored, scope_to_stored,
 };
 
 /// A chat write refused because its visitor already has an open chat (a unique index).
@@ -114,10 +114,11 @@ struct LoggedRow {
     visibility: String,
     visitor_id: Option<String>,
     members: String,
+    dashboard: Option<String>,
 }
 
 const LOGGED_COLUMNS: &str =
-    "e.id, e.chat_id, e.at, e.payload, e.visibility, c.visitor_id, e.members";
+    "e.id, e.chat_id, e.at, e.payload, e.visibility, c.visitor_id, e.members, e.dashboard";
 
 /// The stored form of an event's members: their ids, comma-separated.
 fn members_text(members: &[OperatorId]) -> String {
@@ -148,6 +149,7 @@ impl TryFrom<LoggedRow> for LoggedEvent {
             visibility: Visibility::from_stored(&row.visibility)
                 .ok_or_else(|| StoreError::Corrupt(format!("visibility {:?}", row.visibility)))?,
             members: parse_members(&row.members)?,
+            dashboard: scope_from_stored(row.dashboard.as_deref())?,
             event: ChatEvent::try_from(row.event)?,
         })
     }
@@ -262,11 +264,11 @@ impl SqliteStore {
             let guard = only_if.take();
             let sql = if guard.is_some() {
                 "INSERT INTO events (chat_id, at, kind, payload, author_key, client_id, \
-                 visibility, members) SELECT ?, ?, ?, ?, ?, ?, ?, ? \
+                 visibility, members, dashboard) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? \
                  WHERE EXISTS (SELECT 1 FROM chats WHERE id = ? AND state = ?) RETURNING id"
             } else {
                 "INSERT INTO events (chat_id, at, kind, payload, author_key, client_id, \
-                 visibility, members) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+                 visibility, members, dashboard) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
             };
             let mut insert = sqlx::query_as(sql)
                 .bind(chat.id.to_string())
@@ -276,7 +278,8 @@ impl SqliteStore {
                 .bind(author)
                 .bind(client_id)
                 .bind(new.visibility.to_stored())
-                .bind(members_text(&new.members));
+                .bind(members_text(&new.members))
+                .bind(scope_to_stored(new.dashboard.as_ref())?);
             if let Some(revision) = guard {
                 insert = insert.bind(chat.id.to_string()).bind(&revision.0);
             }
@@ -297,6 +300,7 @@ impl SqliteStore {
                 visitor: chat.visitor,
                 visibility: new.visibility,
                 members: new.members.clone(),
+                dashboard: new.dashboard.clone(),
             });
         }
         Ok(stored)
