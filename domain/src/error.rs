@@ -69,6 +69,9 @@ pub enum ErrorCode {
     Internal,
     /// The database cannot be reached right now; nothing was written. Retry shortly.
     Unavailable,
+    /// A stream was asked to resume after an event the log does not hold (the server's data
+    /// was restored or replaced): the client must load its state afresh.
+    ReloadRequired,
 }
 
 impl ErrorCode {
@@ -81,7 +84,8 @@ impl ErrorCode {
             | Self::InvalidField
             | Self::NameRequired
             | Self::UnknownChannel
-            | Self::WeakPassword => 400,
+            | Self::WeakPassword
+            | Self::ReloadRequired => 400,
             Self::PayloadTooLarge => 413,
             Self::Unauthorized | Self::InvalidCredentials => 401,
             Self::Forbidden | Self::NotAParticipant | Self::OriginNotAllowed | Self::ReadOnly => {
@@ -138,6 +142,7 @@ impl ErrorCode {
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
+            Self::ReloadRequired => "reload_required",
         }
     }
 }
@@ -218,6 +223,7 @@ mod tests {
             ErrorCode::Unavailable,
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
+            ErrorCode::ReloadRequired,
         ] {
             let json = serde_json::to_string(&code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
@@ -232,5 +238,6 @@ mod tests {
         assert_eq!(ErrorCode::Unavailable.http_status(), 503);
         assert_eq!(ErrorCode::NotFound.http_status(), 404);
         assert_eq!(ErrorCode::MethodNotAllowed.http_status(), 405);
+        assert_eq!(ErrorCode::ReloadRequired.http_status(), 400);
     }
 }

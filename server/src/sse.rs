@@ -40,15 +40,24 @@ pub fn resume_point(headers: &HeaderMap, query: Option<&str>) -> Result<Option<E
 }
 
 /// The event id a stream starts after: the client's resume point, or the newest event (only
-/// live events) for a client that has none.
+/// live events) for a client that has none. A resume point past the newest event answers
+/// `reload_required`.
 pub async fn start_after(
     engine: &engine::Engine,
     headers: &HeaderMap,
     query: Option<&str>,
 ) -> Result<EventId, ApiError> {
-    match resume_point(headers, query)? {
+    let resume = resume_point(headers, query)?;
+    let newest = engine.last_event_id().await?;
+    match resume {
+        // Replaying after an event the log does not hold would pass nothing, and the client
+        // would wait on a stream that skips everything up to its position: it must reload.
+        Some(after) if after > newest => Err(ApiError::new(
+            ErrorCode::ReloadRequired,
+            "This stream position is ahead of the server's events; load afresh.",
+        )),
         Some(after) => Ok(after),
-        None => Ok(engine.last_event_id().await?),
+        None => Ok(newest),
     }
 }
 

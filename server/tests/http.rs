@@ -439,6 +439,20 @@ async fn a_visitor_reconnecting_with_last_event_id_receives_exactly_the_missed_e
     let event = stream.next(WAIT).await.unwrap();
     assert_eq!(event.id, live);
     stream.quiet().await;
+
+    // A position past the newest event (the server's data was replaced) is not silently
+    // accepted: the client is told to load afresh.
+    let ahead = server
+        .client
+        .get(server.url("/api/v1/visitor/events"))
+        .bearer_auth(&token)
+        .header("last-event-id", (live + 1000).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ahead.status(), StatusCode::BAD_REQUEST);
+    let body: Value = ahead.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "reload_required", "{body}");
 }
 
 #[tokio::test]
@@ -836,6 +850,10 @@ async fn the_console_stream_carries_the_queue_and_my_chats_and_replays_after_rec
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let response = open(&ann, "not-a-number").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let response = open(&ann, "99999999").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "reload_required", "{body}");
 }
 
 #[tokio::test]

@@ -675,6 +675,15 @@ impl Ctx {
                     }
                     break;
                 }
+                // The server's log does not reach our position (its data was restored or
+                // replaced): load the chat afresh, which streams again from its position.
+                Err(e) if e.code() == "reload_required" => {
+                    if self.stream_wanted(generation) {
+                        rt(|r| r.cursor = 0);
+                        self.restore().await;
+                    }
+                    break;
+                }
                 Err(_) => {}
             }
             if !self.stream_wanted(generation) {
