@@ -6,6 +6,7 @@ pub mod canned_picker;
 pub mod channel_move;
 pub mod chat_panel;
 pub mod chat_sidebar;
+pub mod connection_banner;
 pub mod desktop_notifications;
 pub mod dock;
 pub mod entry_bar;

@@ -5,7 +5,7 @@
 
 use domain::console::OnlineOperator;
 use domain::signal::SIGNAL_TTL_MS;
-use domain::{Author, ChatId, OperatorId, Signal, Timestamp};
+use domain::{Author, ChatEvent, ChatId, ChatStatus, EventKind, OperatorId, Signal, Timestamp};
 
 /// Typing and viewing in the chats this console follows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,6 +94,32 @@ impl ChatActivity {
                 doing,
                 until: Timestamp(now.0 + SIGNAL_TTL_MS),
             });
+        }
+    }
+
+    /// Forgets at once what an event ended: an operator who left stops typing and viewing in
+    /// that chat, a visitor who left or was kicked stops typing, and a closed chat has nobody
+    /// left in it (rather than leaving them shown until their signals expire).
+    #[cfg_attr(
+        not(feature = "hydrate"),
+        allow(dead_code, reason = "events reach the browser's console only")
+    )]
+    pub fn forget(&mut self, event: &ChatEvent) {
+        let chat = event.chat_id;
+        match &event.kind {
+            EventKind::StatusChanged {
+                status: ChatStatus::Closed,
+            }
+            | EventKind::ChatClosed { .. } => self.entries.retain(|e| e.chat != chat),
+            EventKind::VisitorLeft | EventKind::VisitorKicked { .. } => self
+                .entries
+                .retain(|e| !(e.chat == chat && e.who == Author::Visitor)),
+            kind => {
+                if let Some((operator, false)) = kind.membership_of() {
+                    let who = Author::Operator { id: operator };
+                    self.entries.retain(|e| !(e.chat == chat && e.who == who));
+                }
+            }
         }
     }
 
@@ -240,6 +266,37 @@ mod tests {
             name: "Bob".into(),
             active,
         }
+    }
+
+    #[test]
+    fn leaving_or_closing_clears_viewing_and_typing_at_once() {
+        let event = |kind| ChatEvent {
+            id: domain::EventId(1),
+            chat_id: CHAT,
+            at: Timestamp(0),
+            kind,
+        };
+        let mut activity = ChatActivity::default();
+        activity.hear(&viewing(true), Timestamp(0));
+        activity.hear(
+            &typing(Author::Operator { id: BOB }, "Bob", true, false),
+            Timestamp(0),
+        );
+        activity.hear(&typing(Author::Visitor, "Vera", true, false), Timestamp(0));
+        activity.forget(&event(EventKind::OperatorLeft {
+            operator: BOB,
+            operator_name: "Bob".into(),
+            transferred_to: None,
+        }));
+        assert!(activity.viewers(CHAT, Timestamp(1)).is_empty());
+        assert_eq!(activity.typing(CHAT, Timestamp(1)).len(), 1);
+        activity.forget(&event(EventKind::VisitorLeft));
+        assert!(activity.typing(CHAT, Timestamp(1)).is_empty());
+        activity.hear(&viewing(true), Timestamp(0));
+        activity.forget(&event(EventKind::StatusChanged {
+            status: ChatStatus::Closed,
+        }));
+        assert!(activity.viewers(CHAT, Timestamp(1)).is_empty());
     }
 
     #[test]

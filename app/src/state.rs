@@ -21,6 +21,8 @@ pub struct Console {
     pub open_tab: RwSignal<Option<ChatId>>,
     /// Whether the live stream is connected.
     pub live: RwSignal<bool>,
+    /// The live connection as the operator is told about it.
+    pub connection: RwSignal<Connection>,
     /// A message for the operator (e.g. "already taken"), shown until dismissed.
     pub notice: RwSignal<Option<String>>,
     /// Whether the browser tab is visible (unread messages are marked read only then).
@@ -36,6 +38,8 @@ pub struct Console {
     pub visitor_moved: RwSignal<Option<ChatId>>,
     /// The time, ticking every second in the browser: signals expire and time on site grows.
     pub now: RwSignal<Timestamp>,
+    /// The chat whose entry bar should take focus once shown (after coming into the chat).
+    pub focus_entry: RwSignal<Option<ChatId>>,
     /// A console page to switch to, asked for from outside the router (a desktop
     /// notification's click); the layout follows it.
     pub go_to: RwSignal<Option<&'static str>>,
@@ -46,6 +50,23 @@ pub struct Console {
         expect(dead_code, reason = "read by the browser's event stream only")
     )]
     pub announces: bool,
+}
+
+/// The console's live connection, as its banner tells it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(feature = "hydrate"),
+    allow(dead_code, reason = "set by the browser's event stream")
+)]
+pub enum Connection {
+    /// Opening: nothing to say yet.
+    Connecting,
+    /// Connected.
+    Connected,
+    /// Cut off; reconnecting.
+    Reconnecting,
+    /// Back after a cut, for a moment.
+    Restored,
 }
 
 /// How I come into a chat from the dashboard or a pop-up.
@@ -65,6 +86,7 @@ impl Console {
             model: RwSignal::new(ConsoleModel::default()),
             open_tab: RwSignal::new(None),
             live: RwSignal::new(false),
+            connection: RwSignal::new(Connection::Connecting),
             notice: RwSignal::new(None),
             visible: RwSignal::new(true),
             alerts: RwSignal::new(Vec::new()),
@@ -73,6 +95,7 @@ impl Console {
             visitor_moved: RwSignal::new(None),
             now: RwSignal::new(now()),
             go_to: RwSignal::new(None),
+            focus_entry: RwSignal::new(None),
             announces,
         }
     }
@@ -107,12 +130,14 @@ impl Console {
             Some(mine) => mine,
             None if self.is_in(chat) => {
                 self.open(chat);
+                self.focus_entry.set(Some(chat));
                 return Ok(());
             }
             None => api::load_chat(chat).await?,
         };
         self.model.update(|m| m.add_my_chat(mine));
         self.open(chat);
+        self.focus_entry.set(Some(chat));
         Ok(())
     }
 
@@ -163,13 +188,15 @@ pub mod live {
     use wasm_bindgen::closure::Closure;
     use web_sys::{EventSource, MessageEvent};
 
-    use super::{Console, now};
+    use super::{Connection, Console, now};
     use crate::presence::Roster;
     use crate::{api, browser};
 
     thread_local! {
         /// The open stream, closed when a new one replaces it.
         static STREAM: RefCell<Option<EventSource>> = const { RefCell::new(None) };
+        /// Whether the page listens for coming back online already.
+        static LISTENING: Cell<bool> = const { Cell::new(false) };
         /// Whether a resync is under way, and whether another was asked for meanwhile.
         static RESYNC: Cell<(bool, bool)> = const { Cell::new((false, false)) };
     }
@@ -182,6 +209,7 @@ pub mod live {
     pub fn start(console: Console) {
         connect(console);
         watch_visibility(console);
+        reconnect_on_return(console);
         let clock = set_interval_with_handle(move || console.now.set(now()), TICK).ok();
         on_cleanup(move || {
             disconnect();
@@ -233,6 +261,7 @@ pub mod live {
 
         let on_open = Closure::<dyn FnMut()>::new(move || {
             console.live.set(true);
+            restored(console);
             // Signals missed while disconnected are not replayed: ask afresh who is online and
             // what the channels are. If my channels changed meanwhile, a console listing only
             // them streams afresh (what changes from now on comes as a signal on this stream).
@@ -258,6 +287,7 @@ pub mod live {
 
         let on_error = Closure::<dyn FnMut()>::new(move || {
             console.live.set(false);
+            console.connection.set(Connection::Reconnecting);
             let closed = STREAM.with(|stream| {
                 stream
                     .borrow()
@@ -279,6 +309,59 @@ pub mod live {
         });
     }
 
+    /// How long "Connected again" stays up.
+    const RESTORED_MS: i32 = 3_000;
+
+    /// The stream is open: say so for a moment if it had been cut.
+    fn restored(console: Console) {
+        if console.connection.get_untracked() != Connection::Reconnecting {
+            console.connection.set(Connection::Connected);
+            return;
+        }
+        console.connection.set(Connection::Restored);
+        spawn_local(async move {
+            sleep(RESTORED_MS).await;
+            if console.connection.try_get_untracked() == Some(Connection::Restored) {
+                console.connection.set(Connection::Connected);
+            }
+        });
+    }
+
+    /// Reconnects at once when the browser is back online or the page is shown again, rather
+    /// than at the stream's next retry.
+    fn reconnect_on_return(console: Console) {
+        if LISTENING.replace(true) {
+            return;
+        }
+        let reconnect = move || {
+            // No stream: the console was left, and stays closed.
+            let cut = STREAM.with(|stream| {
+                stream
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|s| s.ready_state() != EventSource::OPEN)
+            });
+            if cut {
+                connect(console);
+            }
+        };
+        let on_online = Closure::<dyn FnMut()>::new(reconnect);
+        let _ =
+            window().add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+        on_online.forget();
+        let shown = document();
+        let on_visible = Closure::<dyn FnMut()>::new(move || {
+            if shown.visibility_state() == web_sys::VisibilityState::Visible {
+                reconnect();
+            }
+        });
+        let _ = document().add_event_listener_with_callback(
+            "visibilitychange",
+            on_visible.as_ref().unchecked_ref(),
+        );
+        on_visible.forget();
+    }
+
     /// Closes the stream (the console is being left).
     pub fn disconnect() {
         STREAM.with(|stream| {
@@ -289,6 +372,7 @@ pub mod live {
     }
 
     fn receive(console: Console, event: &ChatEvent) {
+        console.activity.update(|a| a.forget(event));
         let followup = console
             .model
             .try_update(|model| model.apply(event))

@@ -20,8 +20,21 @@ use tokio::sync::watch;
 
 use crate::ApiError;
 
-/// How long a client waits before reconnecting.
-const RETRY: Duration = Duration::from_secs(1);
+/// How long a client waits before reconnecting: at least this…
+const RETRY: Duration = Duration::from_millis(500);
+/// …plus up to this much, at random, so that clients cut off together (a restart) do not all
+/// come back in the same instant.
+const RETRY_JITTER_MS: u64 = 1000;
+
+/// This stream's reconnection delay.
+fn retry_delay() -> Duration {
+    use std::hash::{BuildHasher, Hasher};
+    // A fresh `RandomState` is randomly keyed: enough randomness for spreading reconnects.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    RETRY + Duration::from_millis(random % RETRY_JITTER_MS)
+}
 /// Heartbeat interval.
 const HEARTBEAT: Duration = Duration::from_secs(15);
 
@@ -68,7 +81,7 @@ pub fn respond(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Mark the receiver as seen so `wait_for` reacts only to a later shutdown.
     shutdown.mark_unchanged();
-    let hint = stream::once(async { Ok(Event::default().retry(RETRY)) });
+    let hint = stream::once(async { Ok(Event::default().retry(retry_delay())) });
     let live = stream::unfold(events, move |mut events| {
         let mut shutdown = shutdown.clone();
         async move {

@@ -228,11 +228,22 @@ async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Re
             .iter()
             .any(|allowed| allowed == "*" || allowed.trim_end_matches('/') == origin);
     if !allowed {
-        return ApiError::new(
+        let mut refused = ApiError::new(
             ErrorCode::OriginNotAllowed,
             "This site is not allowed to use the chat.",
         )
         .into_response();
+        // The refused page may read the refusal (and nothing else): its loader then draws
+        // nothing and tells the site's developer why, instead of failing as if offline.
+        if let Ok(value) = HeaderValue::from_str(&origin) {
+            refused
+                .headers_mut()
+                .insert(ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        }
+        refused
+            .headers_mut()
+            .append(VARY, HeaderValue::from_static("Origin"));
+        return refused;
     }
     let preflight = request.method() == Method::OPTIONS;
     let mut response = if preflight {

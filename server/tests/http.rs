@@ -903,6 +903,11 @@ async fn only_configured_origins_may_call_the_visitor_api_and_console_posts_must
         .await
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // The refused page may read why (its loader tells the site's developer), nothing more.
+    assert_eq!(
+        refused.headers()["access-control-allow-origin"],
+        "https://evil.example"
+    );
     assert_eq!(
         refused.json::<Value>().await.unwrap()["error"]["code"],
         "origin_not_allowed"

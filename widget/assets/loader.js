@@ -5,8 +5,11 @@
  * data-greeting, data-color="#rrggbb", data-launcher-label.
  * data-channel="<channel id>" starts every chat in that channel; without it, the visitor
  * picks one when there are several.
- * Draws the launcher only (label and colour from GET /api/v1/widget/config); the panel's CSS,
- * JS and WebAssembly are fetched on first open.
+ * Asks GET /api/v1/widget/config once: a site the server does not allow gets nothing drawn
+ * and one console message; otherwise the launcher is drawn (label and colour from the config)
+ * and the panel's CSS, JS and WebAssembly are fetched on first open, reusing that config.
+ * The launcher comes before the panel in the page, opening moves focus into the panel, and
+ * Escape closes it, back to the launcher.
  * A returning visitor's page views are reported (POST /api/v1/visitor/page). */
 (function () {
   "use strict";
@@ -62,6 +65,7 @@
   var launcher, container;
   var isOpen = false;
   var loading = null;
+  var config = null; // the server's bubble config, once fetched
 
   function build() {
     launcher = document.createElement("button");
@@ -106,9 +110,34 @@
     container.id = "switchboard-panel";
     container.hidden = true;
     // Position and size come from widget.css, loaded with the panel.
+    container.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && isOpen) {
+        event.stopPropagation();
+        close();
+        launcher.focus();
+      }
+    });
 
-    document.body.appendChild(container);
+    // The launcher first: Tab from it goes into the open panel, not through the host page.
     document.body.appendChild(launcher);
+    document.body.appendChild(container);
+  }
+
+  // Focus moves into the panel once it shows a field (the panel renders after its module and
+  // the visitor's chat load), unless the visitor has moved focus elsewhere meanwhile.
+  function focusPanel() {
+    var started = Date.now();
+    (function attempt() {
+      if (!isOpen) return;
+      var active = document.activeElement;
+      if (active && active !== launcher && active !== document.body && !container.contains(active))
+        return;
+      var field = container.querySelector(
+        "textarea:not([disabled]), input:not([disabled]), select:not([disabled])"
+      );
+      if (field) field.focus();
+      else if (Date.now() - started < 5000) setTimeout(attempt, 50);
+    })();
   }
 
   function loadCss() {
@@ -131,6 +160,7 @@
           return mod
             .default({ module_or_path: base + "/widget/widget_bg.wasm" })
             .then(function () {
+              if (config) options.config = config;
               mod.mount(container, base, options);
             });
         })
@@ -158,21 +188,43 @@
     launcher.setAttribute("aria-label", label || "Chat with us");
   }
 
-  // Fire and forget: on failure the launcher keeps its default look.
-  function fetchLook() {
-    if ((label && color) || !window.fetch) return;
-    fetch(base + "/api/v1/widget/config")
+  // The one config request of a page view. Resolves to whether the bubble may be drawn: not
+  // when the server refuses this site. Any other failure draws the default look (the panel
+  // asks again when it opens).
+  function fetchConfig() {
+    if (!window.fetch) return Promise.resolve(true);
+    return fetch(base + "/api/v1/widget/config")
       .then(function (r) {
-        return r.ok ? r.json() : null;
+        return r.json().then(
+          function (body) {
+            return { ok: r.ok, body: body };
+          },
+          function () {
+            return { ok: false, body: null };
+          }
+        );
       })
-      .then(function (config) {
-        if (!config) return;
-        if (!label && typeof config.launcher_label === "string")
-          label = config.launcher_label.trim() || null;
-        color = color || hex(config.color);
-        if (launcher) draw();
+      .then(function (answer) {
+        var code = answer.body && answer.body.error && answer.body.error.code;
+        if (code === "origin_not_allowed") {
+          if (window.console)
+            console.error(
+              "Switchboard: this site (" + location.origin + ") is not allowed to use the chat. " +
+                "Add its origin to the server's --allowed-origins (SWITCHBOARD_ALLOWED_ORIGINS)."
+            );
+          return false;
+        }
+        if (answer.ok && answer.body) {
+          config = answer.body;
+          if (!label && typeof config.launcher_label === "string")
+            label = config.launcher_label.trim() || null;
+          color = color || hex(config.color);
+        }
+        return true;
       })
-      .catch(function () {});
+      .catch(function () {
+        return true;
+      });
   }
 
   function setOpen(open) {
@@ -181,13 +233,18 @@
     draw();
   }
 
-  function open() {
+  // `byVisitor`: opened by a click or the page's script, not reopened at page load, so focus
+  // moves into the panel (never stolen from the page as it loads).
+  function open(byVisitor) {
     if (!launcher) return;
     setOpen(true);
     remember(true);
     ensureLoaded().then(
       function () {
-        if (isOpen) container.hidden = false;
+        if (isOpen) {
+          container.hidden = false;
+          if (byVisitor !== false) focusPanel();
+        }
       },
       function (err) {
         setOpen(false);
@@ -206,7 +263,7 @@
 
   function toggle() {
     if (isOpen) close();
-    else open();
+    else open(true);
   }
 
   window.SwitchboardLoader = { open: open, close: close, toggle: toggle };
@@ -230,10 +287,12 @@
   }
 
   function start() {
-    build();
-    fetchLook();
-    trackPage();
-    if (wasOpen()) open();
+    fetchConfig().then(function (allowed) {
+      if (!allowed) return;
+      build();
+      trackPage();
+      if (wasOpen()) open(false);
+    });
   }
   if (document.body) start();
   else document.addEventListener("DOMContentLoaded", start);

@@ -35,6 +35,63 @@ pub fn remove_token() {
     }
 }
 
+thread_local! {
+    /// Waits for a retry that end early when the network may be back.
+    static WAITING: std::cell::RefCell<Vec<Function>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Ends every [`retry_after`] wait now.
+fn wake_retries() {
+    for resolve in WAITING.with(|w| std::mem::take(&mut *w.borrow_mut())) {
+        let _ = resolve.call0(&JsValue::NULL);
+    }
+}
+
+/// Retries are cut short when the browser says it is back online or the page is shown again:
+/// a visitor coming back sees the chat catch up at once, not after the backoff.
+pub fn wake_retries_on_return() {
+    use wasm_bindgen::closure::Closure;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let on_online = Closure::<dyn FnMut()>::new(wake_retries);
+    let _ = window.add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+    on_online.forget();
+    if let Some(document) = window.document() {
+        let shown = document.clone();
+        let on_visible = Closure::<dyn FnMut()>::new(move || {
+            if !shown.hidden() {
+                wake_retries();
+            }
+        });
+        let _ = document.add_event_listener_with_callback(
+            "visibilitychange",
+            on_visible.as_ref().unchecked_ref(),
+        );
+        on_visible.forget();
+    }
+}
+
+/// Whether the page is hidden (another tab, minimised).
+pub fn page_hidden() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden())
+}
+
+/// Waits before a retry: `ms` with jitter (between half and all of it, so that many bubbles
+/// cut off together do not come back together), or less if the network comes back meanwhile.
+pub async fn retry_after(ms: i32) {
+    let jittered = (f64::from(ms) * (0.5 + js_sys::Math::random() * 0.5)) as i32;
+    let promise = Promise::new(&mut |resolve, _reject| {
+        WAITING.with(|w| w.borrow_mut().push(resolve.clone()));
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, jittered);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 /// Resolves after `ms` milliseconds.
 pub async fn sleep(ms: i32) {
     let promise = Promise::new(&mut |resolve, _reject| match web_sys::window() {

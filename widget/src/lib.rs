@@ -16,9 +16,9 @@ use wasm_bindgen::prelude::*;
 use crate::state::{Options, accent};
 
 /// Renders the panel inside `root`. `base` is the Switchboard origin (`https://host`);
-/// `options` is `{fields: {k: v}, name?, email?, title?, greeting?, color?}` from the snippet's
-/// data attributes; `title`, `greeting` and `color` (`#rrggbb`, else ignored) override the
-/// server's config.
+/// `options` is `{fields: {k: v}, name?, email?, title?, greeting?, color?, channel?}` from the
+/// snippet's data attributes, and `config?`, the server's config the loader fetched; `title`,
+/// `greeting` and `color` (`#rrggbb`, else ignored) override the server's config.
 #[wasm_bindgen]
 pub fn mount(root: web_sys::HtmlElement, base: String, options: JsValue) {
     console_error_panic_hook::set_once();
@@ -58,5 +58,11 @@ fn parse_options(options: &JsValue) -> Options {
         greeting: string_field(options, "greeting"),
         color: string_field(options, "color").and_then(|c| accent(&c)),
         channel: string_field(options, "channel").and_then(|c| c.trim().parse().ok()),
+        config: Reflect::get(options, &JsValue::from_str("config"))
+            .ok()
+            .filter(JsValue::is_object)
+            .and_then(|config| js_sys::JSON::stringify(&config).ok())
+            .and_then(|text| text.as_string())
+            .and_then(|text| serde_json::from_str(&text).ok()),
     }
 }

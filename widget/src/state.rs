@@ -26,11 +26,32 @@ use crate::browser;
 use crate::conversation::{Conversation, Incoming, TypingReport};
 use crate::sse::{SseEvent, SseParser};
 
-const FIRST_RETRY_MS: i32 = 1_000;
-const MAX_RETRY_MS: i32 = 10_000;
+const FIRST_RETRY_MS: i32 = 500;
+/// Longest wait between retries while the visitor looks at the page…
+const MAX_RETRY_VISIBLE_MS: i32 = 3_000;
+/// …and while it is hidden (showing it again retries at once).
+const MAX_RETRY_HIDDEN_MS: i32 = 30_000;
+/// How long "Connected again" stays up.
+const RESTORED_MS: i32 = 3_000;
 
 fn next_delay(delay: i32) -> i32 {
-    (delay * 2).min(MAX_RETRY_MS)
+    let cap = if browser::page_hidden() {
+        MAX_RETRY_HIDDEN_MS
+    } else {
+        MAX_RETRY_VISIBLE_MS
+    };
+    (delay * 2).min(cap)
+}
+
+/// The live connection as the visitor is told about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connection {
+    /// Connected (or not needed): nothing to say.
+    Connected,
+    /// The stream was cut; retrying.
+    Reconnecting,
+    /// Back after a cut, for a moment.
+    Restored,
 }
 
 /// What the host page passed through the snippet's data attributes.
@@ -50,6 +71,9 @@ pub struct Options {
     pub color: Option<String>,
     /// `data-channel`: every chat starts in this channel (when it is open).
     pub channel: Option<ChannelId>,
+    /// The server's config as the loader already fetched it for the launcher, so a page view
+    /// asks for it once.
+    pub config: Option<WidgetConfig>,
 }
 
 impl Options {
@@ -189,6 +213,8 @@ pub struct Ctx {
     pub error: RwSignal<Option<String>>,
     /// A start or end request is under way.
     pub busy: RwSignal<bool>,
+    /// Whether the live connection is cut.
+    pub connection: RwSignal<Connection>,
 }
 
 impl Ctx {
@@ -205,7 +231,22 @@ impl Ctx {
             pending: RwSignal::new(Vec::new()),
             error: RwSignal::new(None),
             busy: RwSignal::new(false),
+            connection: RwSignal::new(Connection::Connected),
         }
+    }
+
+    /// The stream is open again: say so for a moment if it had been cut.
+    fn connected(self) {
+        if self.connection.get_untracked() != Connection::Reconnecting {
+            return;
+        }
+        self.connection.set(Connection::Restored);
+        spawn_local(async move {
+            browser::sleep(RESTORED_MS).await;
+            if self.connection.get_untracked() == Connection::Restored {
+                self.connection.set(Connection::Connected);
+            }
+        });
     }
 
     /// The name to prefill: the one the visitor last gave, or the host page's.
@@ -233,8 +274,14 @@ impl Ctx {
 
     /// Loads the config, then restores the visitor's chat. Runs once per page.
     pub async fn init(self) {
+        browser::wake_retries_on_return();
         let base = base();
-        let config = match self.settle(|| api::config(&base)).await {
+        let preloaded = rt(|r| r.options.config.take());
+        let fetched = match preloaded {
+            Some(config) => Ok(config),
+            None => self.settle(|| api::config(&base)).await,
+        };
+        let config = match fetched {
             Ok(config) => config,
             Err(e) => {
                 self.error.set(Some(e.message()));
@@ -283,7 +330,7 @@ impl Ctx {
                 }
                 Err(e) if e.retryable() => {
                     self.error.set(Some(e.message()));
-                    browser::sleep(delay).await;
+                    browser::retry_after(delay).await;
                     delay = next_delay(delay);
                 }
                 Err(e) => return Err(e),
@@ -489,7 +536,7 @@ impl Ctx {
                     self.apply(event);
                 }
                 Err(e) if e.retryable() => {
-                    browser::sleep(delay).await;
+                    browser::retry_after(delay).await;
                     delay = next_delay(delay);
                 }
                 Err(e) if e.code() == "chat_closed" => {
@@ -664,6 +711,7 @@ impl Ctx {
             match api::open_events(&base, &token, cursor, signal.as_ref()).await {
                 Ok(resp) => {
                     delay = FIRST_RETRY_MS;
+                    self.connected();
                     if let Some(body) = resp.body() {
                         self.read(generation, &body).await;
                     }
@@ -689,8 +737,12 @@ impl Ctx {
             if !self.stream_wanted(generation) {
                 break;
             }
-            browser::sleep(delay).await;
+            self.connection.set(Connection::Reconnecting);
+            browser::retry_after(delay).await;
             delay = next_delay(delay);
+        }
+        if rt(|r| r.stream_gen) == generation {
+            self.connection.set(Connection::Connected);
         }
     }
 

@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::browser;
 use crate::conversation::{Conversation, Line, LineKind};
-use crate::state::{Ctx, Options, Pending, Phase, chosen_channel, name_required};
+use crate::state::{Connection, Ctx, Options, Pending, Phase, chosen_channel, name_required};
 use domain::ChannelId;
 
 /// The whole panel.
@@ -62,6 +62,21 @@ pub fn panel(base: String, options: Options) -> impl IntoView {
                     </svg>
                 </button>
             </header>
+            <div class="sb-connection" data-testid="sb-connection" role="status" aria-live="polite">
+                {move || match ctx.connection.get() {
+                    Connection::Connected => None,
+                    Connection::Reconnecting => Some(view! {
+                        <p class="sb-banner sb-reconnecting" data-testid="sb-reconnecting">
+                            "Connection lost. Reconnecting…"
+                        </p>
+                    }.into_any()),
+                    Connection::Restored => Some(view! {
+                        <p class="sb-banner sb-restored" data-testid="sb-restored">
+                            "Connected again."
+                        </p>
+                    }.into_any()),
+                }}
+            </div>
             {move || match ctx.phase.get() {
                 Phase::Loading => view! { <div class="sb-loading">"Loading…"</div> }.into_any(),
                 Phase::Form => start_form(ctx).into_any(),
@@ -187,7 +202,7 @@ fn start_form(ctx: Ctx) -> impl IntoView {
                 data-testid="sb-start"
                 disabled=move || ctx.busy.get()
             >
-                "Start chat"
+                "Start Chat"
             </button>
         </form>
     }
@@ -254,7 +269,13 @@ fn conversation(ctx: Ctx) -> impl IntoView {
                     }
                 })
         }}
-        <div class="sb-messages" data-testid="sb-messages" node_ref=list aria-live="polite">
+        <div
+            class="sb-messages"
+            data-testid="sb-messages"
+            node_ref=list
+            role="log"
+            aria-label="Conversation"
+        >
             <For each=move || lines.get() key=|line| line.id children=line_view />
             <For each=pending key=|p| p.client_id.clone() children=pending_line />
             {move || {

@@ -10,12 +10,14 @@ pub fn Badge(
     count: Signal<usize>,
     /// Test id of the badge.
     testid: &'static str,
+    /// What is counted, as a screen reader says it after the number ("waiting", "unread").
+    what: &'static str,
 ) -> impl IntoView {
     move || {
         let count = count.get();
         (count > 0).then(|| {
             view! {
-                <span class="badge" data-testid=testid aria-label=format!("{count} new")>
+                <span class="badge" data-testid=testid aria-label=format!("{count} {what}")>
                     {count}
                 </span>
             }

@@ -180,8 +180,17 @@ fn Conversation(chat: ChatId, me: OperatorId) -> impl IntoView {
             list.set_scroll_top(list.scroll_height());
         }
     });
+    let label = move || {
+        let title = console.model.with(|m| {
+            m.my_chats
+                .iter()
+                .find(|c| c.summary.id() == chat)
+                .map(|c| c.summary.title(me))
+        });
+        format!("Conversation with {}", title.unwrap_or_default())
+    };
     view! {
-        <div class="messages" node_ref=list data-testid="messages">
+        <div class="messages" node_ref=list data-testid="messages" role="log" aria-label=label>
             <For
                 each=move || events.get()
                 key=|event: &ChatEvent| event.id

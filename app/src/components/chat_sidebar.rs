@@ -207,11 +207,28 @@ fn Controls(
             let visitor = summary.with(|s| s.as_ref().map(|s| s.title(me)).unwrap_or_default());
             let question = asked.question(&visitor, status() == Some(ChatStatus::Vacant));
             let (testid, label) = asked.button();
+            // The question takes focus on its safe answer; Escape is Cancel.
+            let cancel = NodeRef::<leptos::html::Button>::new();
+            Effect::new(move |_| {
+                if let Some(cancel) = cancel.get() {
+                    let _ = cancel.focus();
+                }
+            });
+            let question_id = asked.question_testid();
             view! {
-                <div class="confirm" role="alertdialog">
-                    <p data-testid=asked.question_testid()>{question}</p>
+                <div
+                    class="confirm"
+                    role="alertdialog"
+                    aria-labelledby=question_id
+                    on:keydown=move |ev| {
+                        if ev.key() == "Escape" {
+                            confirming.set(None);
+                        }
+                    }
+                >
+                    <p id=question_id data-testid=question_id>{question}</p>
                     <button class="danger" data-testid=testid on:click=move |_| run(asked.action())>{label}</button>
-                    <button class="link" data-testid="cancel-confirm" on:click=move |_| confirming.set(None)>
+                    <button class="link" data-testid="cancel-confirm" node_ref=cancel on:click=move |_| confirming.set(None)>
                         "Cancel"
                     </button>
                 </div>

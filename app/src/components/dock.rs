@@ -67,7 +67,7 @@ pub fn Dock() -> impl IntoView {
                                     }
                                 >
                                     <span>{title}</span>
-                                    <Badge count=unread testid="dock-unread" />
+                                    <Badge count=unread testid="dock-unread" what="unread" />
                                 </button>
                             }
                         }

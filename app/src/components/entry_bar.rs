@@ -113,6 +113,13 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
             let _ = entry.focus();
         }
     };
+    // Coming into the chat (Accept, Join…) puts the cursor here, ready to answer.
+    Effect::new(move |_| {
+        if console.focus_entry.get() == Some(chat) && entry.get().is_some() {
+            console.focus_entry.set(None);
+            focus_entry();
+        }
+    });
     let on_pick = Callback::new(move |message: CannedMessage| {
         let expanded = expand(&message.body, &variables());
         on_input(insert_canned(&text.get_untracked(), &expanded));
@@ -145,7 +152,13 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
                     type="button"
                     class="note-toggle"
                     data-testid="note-toggle"
-                    aria-pressed=move || note_chosen.get().to_string()
+                    aria-label=move || {
+                        if note_chosen.get() {
+                            "Writing a note, seen by operators only. Switch to a message to the visitor"
+                        } else {
+                            "Writing a message to the visitor. Switch to a note, seen by operators only"
+                        }
+                    }
                     title="A note is seen by operators only"
                     on:click=move |_| {
                         stop_typing();
@@ -176,6 +189,7 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
             {toggle}
             <textarea
                 data-testid="entry"
+                aria-label=move || if as_note.get() { "Note" } else { "Message" }
                 placeholder=placeholder
                 rows="2"
                 node_ref=entry
@@ -217,7 +231,7 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
             <button type="submit" class="primary" data-testid="send" disabled=move || sending.get()>
                 {move || if as_note.get() { "Add note" } else { "Send" }}
             </button>
-            {move || error.get().map(|message| view! { <p class="error">{message}</p> })}
+            {move || error.get().map(|message| view! { <p class="error" role="alert" data-testid="send-error">{message}</p> })}
         </form>
     }
 }

@@ -43,6 +43,7 @@ pub fn EventLine(event: ChatEvent, me: OperatorId) -> impl IntoView {
         other => match other.describe(Viewer::Operator(me)) {
             Some(text) => view! {
                 <div class="system" data-testid="message" data-author="system">
+                    <span class="visually-hidden">"Chat event: "</span>
                     <span>{text}</span>
                     <time>{at}</time>
                 </div>

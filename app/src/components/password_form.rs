@@ -37,7 +37,7 @@ pub fn PasswordForm(
                 <input type="password" name="confirm" autocomplete="new-password" minlength="8" required />
             </label>
             <p class="hint">"At least 8 characters, not the default password."</p>
-            {move || error().map(|message| view! { <p class="error" data-testid="password-error">{message}</p> })}
+            {move || error().map(|message| view! { <p class="error" role="alert" data-testid="password-error">{message}</p> })}
             {move || done.get().then(|| view! { <p class="success" data-testid="password-changed">"Your password has been changed."</p> })}
             <button type="submit" class="primary" disabled=move || action.pending().get()>
                 {submit}

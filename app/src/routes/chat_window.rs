@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::chat_panel::{ChatPanel, PanelMode};
+use crate::components::connection_banner::ConnectionBanner;
 use crate::components::loaded_console::LoadedConsole;
 use crate::components::notice::Notice;
 use crate::state::Console;
@@ -55,6 +56,7 @@ fn ChatWindow(chat: ChatId) -> impl IntoView {
     view! {
         <Title text=title />
         <main class="window-page">
+            <ConnectionBanner />
             <Notice />
             <ChatPanel chat mode=PanelMode::Window />
         </main>

@@ -100,8 +100,12 @@ fn ChatList(category: Category, me: OperatorId) -> impl IntoView {
         })
     });
     view! {
-        <section class="panel" data-testid=format!("{}-list", category.as_str())>
-            <h2>{category.title()}</h2>
+        <section
+            class="panel"
+            data-testid=format!("{}-list", category.as_str())
+            aria-labelledby=format!("{}-heading", category.as_str())
+        >
+            <h2 id=format!("{}-heading", category.as_str())>{category.title()}</h2>
             <Show
                 when=move || !chats.with(Vec::is_empty)
                 fallback=move || view! { <p class="empty">{empty_text(category)}</p> }
@@ -191,11 +195,14 @@ fn RowActions(
             busy.try_set(false);
         });
     };
+    // Screen readers hear which chat a button acts on, e.g. "Accept the chat with Vera".
+    let visitor = move || summary.with(|s| s.as_ref().map(|s| s.title(me)).unwrap_or_default());
     let act = move |testid: &'static str, label: &'static str, primary: bool, entry: Entry| {
         view! {
             <button
                 class:primary=primary
                 data-testid=testid
+                aria-label=move || format!("{label}: the chat with {}", visitor())
                 disabled=move || busy.get()
                 on:click=move |_| enter(entry)
             >
@@ -210,32 +217,58 @@ fn RowActions(
             </a>
         }
     };
-    let watch = Entry::Action(ChatAction::Watch);
+    // "The 'Watch chat' button on the dashboard is available for all chats" (the manual).
+    let watch = move || {
+        if mine.get() {
+            open().into_any()
+        } else {
+            act(
+                "watch",
+                "Watch chat",
+                false,
+                Entry::Action(ChatAction::Watch),
+            )
+            .into_any()
+        }
+    };
+    let decline_button = move || {
+        view! {
+            <button
+                data-testid="decline"
+                aria-label=move || format!("Decline: the chat with {}", visitor())
+                disabled=move || busy.get()
+                on:click=move |_| decline()
+            >
+                "Decline"
+            </button>
+        }
+    };
     let actions = move || {
         match category {
         Category::Waiting => view! {
             {act("accept", "Accept", true, Entry::Accept)}
-            {if mine.get() { open().into_any() } else { act("watch", "Watch", false, watch).into_any() }}
+            {watch}
         }
         .into_any(),
         Category::Invite => view! {
             {act("accept-invite", "Accept", true, Entry::Action(ChatAction::AcceptInvite))}
             {act("accept-observer", "Accept as observer", false, Entry::Action(ChatAction::AcceptInviteAsObserver))}
-            <button data-testid="decline" disabled=move || busy.get() on:click=move |_| decline()>"Decline"</button>
+            {decline_button}
+            {watch}
         }
         .into_any(),
         Category::Transfer => view! {
             {act("assume", "Assume", true, Entry::Action(ChatAction::Assume))}
-            <button data-testid="decline" disabled=move || busy.get() on:click=move |_| decline()>"Decline"</button>
+            {decline_button}
+            {watch}
         }
         .into_any(),
         Category::Active if !mine.get() => view! {
-            {act("join", "Join", true, Entry::Action(ChatAction::Join))}
-            {act("watch", "Watch", false, watch)}
+            {act("join", "Join chat", true, Entry::Action(ChatAction::Join))}
+            {watch}
         }
         .into_any(),
-        Category::Vacant if !mine.get() => act("watch", "Watch", false, watch).into_any(),
-        Category::Active | Category::Vacant => open().into_any(),
+        Category::Vacant | Category::Active => watch().into_any(),
     }
     };
     view! { <span class="actions">{actions}</span> }

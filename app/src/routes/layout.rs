@@ -9,6 +9,7 @@ use leptos_router::hooks::use_navigate;
 use crate::api::Logout;
 use crate::components::alert_popups::AlertPopups;
 use crate::components::badge::Badge;
+use crate::components::connection_banner::ConnectionBanner;
 use crate::components::desktop_notifications::EnableNotifications;
 use crate::components::dock::Dock;
 use crate::components::loaded_console::LoadedConsole;
@@ -17,6 +18,22 @@ use crate::components::online_operators::OnlineOperators;
 use crate::routes::action_log::reads_log;
 use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
+
+/// Moves focus past the sidebar to the page's content (the router would otherwise take the
+/// link's click for a navigation).
+fn skip_to_content(ev: leptos::ev::MouseEvent) {
+    ev.prevent_default();
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(content) = document()
+            .get_element_by_id("content")
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = content.focus();
+        }
+    }
+}
 
 /// The console frame.
 #[component]
@@ -37,6 +54,13 @@ fn Frame() -> impl IntoView {
     let admin = move || is_admin(console);
     let reads_log = move || reads_log(console);
     let navigate = use_navigate();
+    // Whether the navigation is unfolded (small screens); folded again on every page change.
+    let menu = RwSignal::new(false);
+    let location = leptos_router::hooks::use_location();
+    Effect::new(move |_| {
+        location.pathname.track();
+        menu.set(false);
+    });
     Effect::new(move |_| {
         if let Some(page) = console.go_to.get() {
             console.go_to.set(None);
@@ -46,15 +70,36 @@ fn Frame() -> impl IntoView {
 
     view! {
         <div class="console">
-            <nav class="sidebar">
-                <div class="brand">"Switchboard"</div>
+            <a class="skip-link" href="#content" data-testid="skip-link" on:click=skip_to_content>
+                "Skip to content"
+            </a>
+            // Pop-ups come early in the page's order, so their Accept is a few Tabs away
+            // wherever the operator is; they are drawn in the corner whatever their place.
+            <div class="corner">
+                <AlertPopups />
+                <Dock />
+            </div>
+            <nav class="sidebar" class:open=move || menu.get() aria-label="Console">
+                <div class="top">
+                    <div class="brand">"Switchboard"</div>
+                    // On a phone the navigation folds into this menu.
+                    <button
+                        type="button"
+                        class="menu-toggle"
+                        data-testid="menu-toggle"
+                        aria-expanded=move || menu.get().to_string()
+                        on:click=move |_| menu.update(|open| *open = !*open)
+                    >
+                        "Menu"
+                    </button>
+                </div>
                 <A href="/" exact=true attr:data-testid="nav-dashboard">
                     <span>"Dashboard"</span>
-                    <Badge count=waiting testid="badge-waiting" />
+                    <Badge count=waiting testid="badge-waiting" what="waiting" />
                 </A>
                 <A href="/chats" attr:data-testid="nav-my-chats">
                     <span>"My Chats"</span>
-                    <Badge count=unread testid="badge-unread" />
+                    <Badge count=unread testid="badge-unread" what="unread" />
                 </A>
                 <A href="/canned" attr:data-testid="nav-canned">
                     <span>"Canned messages"</span>
@@ -90,21 +135,22 @@ fn Frame() -> impl IntoView {
                         data-testid="live-dot"
                         data-live=move || console.live.get().to_string()
                         title=move || if console.live.get() { "Connected" } else { "Reconnecting…" }
+                        aria-hidden="true"
                     ></span>
+                    <span class="visually-hidden" data-testid="live-text">
+                        {move || if console.live.get() { "Connected" } else { "Reconnecting" }}
+                    </span>
                     <span data-testid="me-name">{move || console.me.get().map(|m| m.chat_name)}</span>
                 </div>
                 <ActionForm action=logout>
                     <button type="submit" class="link" data-testid="logout">"Log out"</button>
                 </ActionForm>
             </nav>
-            <main class="content">
+            <main class="content" id="content" tabindex="-1">
+                <ConnectionBanner />
                 <Notice />
                 <Outlet />
             </main>
-            <div class="corner">
-                <AlertPopups />
-                <Dock />
-            </div>
         </div>
     }
 }

@@ -24,7 +24,7 @@ pub fn LoginPage() -> impl IntoView {
                         "Password"
                         <input type="password" name="password" autocomplete="current-password" required />
                     </label>
-                    {move || error().map(|message| view! { <p class="error" data-testid="login-error">{message}</p> })}
+                    {move || error().map(|message| view! { <p class="error" role="alert" data-testid="login-error">{message}</p> })}
                     <button type="submit" class="primary" disabled=move || action.pending().get()>
                         "Log in"
                     </button>

@@ -57,7 +57,7 @@ fn Tab(chat: ChatId, title: String, shown: Memo<Option<ChatId>>) -> impl IntoVie
             on:click=move |_| console.open(chat)
         >
             <span>{title}</span>
-            <Badge count=unread testid="tab-unread" />
+            <Badge count=unread testid="tab-unread" what="unread" />
         </button>
     }
 }
