@@ -79,6 +79,29 @@ pub async fn load_console() -> Result<ConsoleSnapshot, ConsoleError> {
     Ok(context.engine.console_snapshot(&session, filter).await?)
 }
 
+/// The events after `after` that a console listing `channels` (`all`, or channel ids) would
+/// have received on its stream: a window sharing another window's stream catches up with
+/// them. `reload_required` when there are too many: load the console afresh.
+#[server(endpoint = "console_catch_up")]
+pub async fn console_catch_up(
+    after: EventId,
+    channels: String,
+) -> Result<Vec<ChatEvent>, ConsoleError> {
+    const MOST: usize = 2_000;
+    let (context, session) = ssr::session().await?;
+    let interest = domain::reach::Interest::parse_query(Some(&channels))?;
+    context
+        .engine
+        .console_catch_up(&session, &interest, after, MOST)
+        .await?
+        .ok_or_else(|| {
+            ConsoleError(domain::Error::new(
+                domain::ErrorCode::ReloadRequired,
+                "Too much happened meanwhile; loading afresh.",
+            ))
+        })
+}
+
 /// One chat the operator is in, with its history.
 #[server(endpoint = "load_chat")]
 pub async fn load_chat(chat_id: ChatId) -> Result<MyChat, ConsoleError> {

@@ -1,5 +1,5 @@
 //! The browser APIs the console uses to catch an operator's attention (a short beep with Web
-//! Audio, desktop notifications) and to remember small choices (a cookie). Declared here,
+//! Audio, desktop notifications) and to keep small things (local storage, a cookie). Declared here,
 //! typed, for the few calls we make; every call fails quietly where the browser does not
 //! support or allow it.
 
@@ -7,6 +7,30 @@ use std::cell::RefCell;
 
 use leptos::prelude::window;
 use wasm_bindgen::prelude::*;
+
+/// Calls `localStorage.<method>(args…)`; `None` where storage is missing or refused.
+fn local_storage(method: &str, args: &js_sys::Array) -> Option<JsValue> {
+    let storage =
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("localStorage")).ok()?;
+    let function = js_sys::Reflect::get(&storage, &JsValue::from_str(method))
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    function.apply(&storage, args).ok()
+}
+
+/// A value this browser keeps for the console, if any (and if storage is allowed).
+pub fn remembered(key: &str) -> Option<String> {
+    local_storage("getItem", &js_sys::Array::of1(&JsValue::from_str(key)))?.as_string()
+}
+
+/// Keeps a value in this browser; where storage is blocked it is simply not kept.
+pub fn remember(key: &str, value: &str) {
+    let _ = local_storage(
+        "setItem",
+        &js_sys::Array::of2(&JsValue::from_str(key), &JsValue::from_str(value)),
+    );
+}
 
 /// Sets a cookie for the console's own pages: a small choice the server needs when it renders
 /// them (the dashboard's channel filter). Fails quietly where cookies are refused.

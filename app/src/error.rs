@@ -53,8 +53,9 @@ impl FromServerFnError for ConsoleError {
             | ServerFnErrorErr::Deserialization(_) => {
                 Error::new(ErrorCode::BadRequest, "The request was not understood.")
             }
+            // Not an answer from the server: worth trying again.
             ServerFnErrorErr::Request(_) => Error::new(
-                ErrorCode::Internal,
+                ErrorCode::Unavailable,
                 "Could not reach the server. Check your connection.",
             ),
             _ => Error::internal(),

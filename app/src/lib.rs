@@ -12,9 +12,12 @@ pub mod api;
 mod browser;
 mod components;
 pub mod error;
+mod outbox;
 mod presence;
 mod routes;
 mod state;
+#[cfg(feature = "hydrate")]
+mod tabs;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};

@@ -30,6 +30,8 @@ pub struct Console {
     /// Alerts that ask for an answer (new chat, invitation, transfer, private chat), shown as
     /// pop-ups until answered, dismissed or out of date.
     pub alerts: RwSignal<Vec<Alert>>,
+    /// My messages on their way to the server, oldest first (every tab's).
+    pub outbox: RwSignal<Vec<crate::outbox::Outgoing>>,
     /// Who is typing or viewing in my chats.
     pub activity: RwSignal<ChatActivity>,
     /// The other operators online now.
@@ -90,6 +92,7 @@ impl Console {
             notice: RwSignal::new(None),
             visible: RwSignal::new(true),
             alerts: RwSignal::new(Vec::new()),
+            outbox: RwSignal::new(Vec::new()),
             activity: RwSignal::new(ChatActivity::default()),
             roster: RwSignal::new(Roster::default()),
             visitor_moved: RwSignal::new(None),
@@ -174,7 +177,8 @@ pub fn now() -> Timestamp {
 pub mod live {
     //! The console's event stream. `EventSource` reconnects by itself and sends `Last-Event-ID`,
     //! so the server replays exactly what was missed; the model ignores anything it already has.
-    //! Signals arrive on the same stream without an id and are never replayed.
+    //! Signals arrive on the same stream without an id and are never replayed. The operator's
+    //! tabs share one stream (`crate::tabs`): the leading tab relays it to the others.
 
     use std::cell::{Cell, RefCell};
     use std::time::Duration;
@@ -190,6 +194,7 @@ pub mod live {
 
     use super::{Connection, Console, now};
     use crate::presence::Roster;
+    use crate::tabs::{self, Relay};
     use crate::{api, browser};
 
     thread_local! {
@@ -199,6 +204,9 @@ pub mod live {
         static LISTENING: Cell<bool> = const { Cell::new(false) };
         /// Whether a resync is under way, and whether another was asked for meanwhile.
         static RESYNC: Cell<(bool, bool)> = const { Cell::new((false, false)) };
+        /// While a tab that follows the shared stream catches up: the relayed events that
+        /// arrived meanwhile, applied after what the catch-up brings.
+        static CATCHING_UP: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
     }
 
     /// How often the console's clock ticks.
@@ -207,10 +215,45 @@ pub mod live {
     /// Starts everything that keeps a loaded console current: the stream, the visibility of
     /// the window and the clock. Stopped when the calling component goes away.
     pub fn start(console: Console) {
-        connect(console);
+        let operator = console
+            .me
+            .with_untracked(|me| me.as_ref().map(|me| me.id.to_string()));
+        let shared = operator.is_some_and(|operator| {
+            tabs::join(
+                &operator,
+                move |relay| heard(console, relay),
+                move || connect(console),
+            )
+        });
+        if shared {
+            catch_up(console);
+        } else {
+            connect(console);
+        }
         watch_visibility(console);
         reconnect_on_return(console);
-        let clock = set_interval_with_handle(move || console.now.set(now()), TICK).ok();
+        crate::outbox::browser::refresh(console);
+        // Another tab changed the queue (queued, or confirmed, a message).
+        let on_storage =
+            Closure::<dyn FnMut(web_sys::StorageEvent)>::new(move |ev: web_sys::StorageEvent| {
+                if ev.key().as_deref() == Some("switchboard:outbox") {
+                    crate::outbox::browser::refresh(console);
+                }
+            });
+        let _ = window()
+            .add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+        on_storage.forget();
+        let clock = set_interval_with_handle(
+            move || {
+                console.now.set(now());
+                // Messages left behind by a closed tab are sent once they are due.
+                if console.outbox.with_untracked(|q| !q.is_empty()) {
+                    crate::outbox::browser::flush(console);
+                }
+            },
+            TICK,
+        )
+        .ok();
         on_cleanup(move || {
             disconnect();
             if let Some(clock) = clock {
@@ -237,6 +280,7 @@ pub mod live {
             };
             if let Ok(event) = serde_json::from_str::<ChatEvent>(&data) {
                 receive(console, &event);
+                tabs::tell(&Relay::Event(data));
             }
         });
         for name in EventKind::NAMES {
@@ -251,6 +295,7 @@ pub mod live {
             };
             if let Ok(signal) = serde_json::from_str::<Signal>(&data) {
                 hear(console, &signal);
+                tabs::tell(&Relay::Signal(data));
             }
         });
         for name in Signal::NAMES {
@@ -260,32 +305,14 @@ pub mod live {
         on_signal.forget();
 
         let on_open = Closure::<dyn FnMut()>::new(move || {
-            console.live.set(true);
-            restored(console);
-            // Signals missed while disconnected are not replayed: ask afresh who is online and
-            // what the channels are. If my channels changed meanwhile, a console listing only
-            // them streams afresh (what changes from now on comes as a signal on this stream).
-            spawn_local(async move {
-                if let Ok(online) = api::online_operators().await {
-                    console.roster.set(Roster::from_online(online));
-                }
-                if let Ok(channels) = api::list_channels().await {
-                    let stale = console.model.with_untracked(|m| {
-                        let me = m.me.unwrap_or_default();
-                        m.filter == ChannelFilter::Mine
-                            && channels_of(&channels, me) != channels_of(&m.channels, me)
-                    });
-                    console.model.update(|m| m.channels = channels);
-                    if stale {
-                        resync(console);
-                    }
-                }
-            });
+            tabs::tell(&Relay::Live(true));
+            connected(console);
         });
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         on_open.forget();
 
         let on_error = Closure::<dyn FnMut()>::new(move || {
+            tabs::tell(&Relay::Live(false));
             console.live.set(false);
             console.connection.set(Connection::Reconnecting);
             let closed = STREAM.with(|stream| {
@@ -296,6 +323,7 @@ pub mod live {
             });
             if closed {
                 // The server refused the stream (e.g. the session ended): find out why.
+                tabs::tell(&Relay::Closed);
                 spawn_local(async move { recover(console).await });
             }
         });
@@ -307,6 +335,139 @@ pub mod live {
                 old.close();
             }
         });
+    }
+
+    /// The stream (this tab's, or the one it follows) is connected.
+    fn connected(console: Console) {
+        console.live.set(true);
+        restored(console);
+        crate::outbox::browser::flush(console);
+        // Signals missed while disconnected are not replayed: ask afresh who is online and
+        // what the channels are. If my channels changed meanwhile, a console listing only
+        // them streams afresh (what changes from now on comes as a signal on this stream).
+        spawn_local(async move {
+            if let Ok(online) = api::online_operators().await {
+                console.roster.set(Roster::from_online(online));
+            }
+            if let Ok(channels) = api::list_channels().await {
+                let stale = console.model.with_untracked(|m| {
+                    let me = m.me.unwrap_or_default();
+                    m.filter == ChannelFilter::Mine
+                        && channels_of(&channels, me) != channels_of(&m.channels, me)
+                });
+                console.model.update(|m| m.channels = channels);
+                if stale {
+                    resync(console);
+                }
+            }
+        });
+    }
+
+    /// What the leading tab relays, as a tab that follows it hears it.
+    fn heard(console: Console, relay: Relay) {
+        match relay {
+            Relay::Event(data) => {
+                let buffered = CATCHING_UP.with(|c| match c.borrow_mut().as_mut() {
+                    Some(buffer) => {
+                        buffer.push(data.clone());
+                        true
+                    }
+                    None => false,
+                });
+                if !buffered && let Ok(event) = serde_json::from_str::<ChatEvent>(&data) {
+                    receive(console, &event);
+                }
+            }
+            Relay::Signal(data) => {
+                if let Ok(signal) = serde_json::from_str::<Signal>(&data) {
+                    hear(console, &signal);
+                }
+            }
+            Relay::Live(true) => connected(console),
+            Relay::Live(false) => {
+                console.live.set(false);
+                console.connection.set(Connection::Reconnecting);
+            }
+            Relay::Closed => spawn_local(async move { recover(console).await }),
+            Relay::Resync => resync(console),
+            Relay::Hello => {
+                if tabs::leads() {
+                    tabs::tell(&Relay::Live(console.live.get_untracked()));
+                }
+            }
+        }
+    }
+
+    /// Brings a tab that follows the shared stream up to date from its model's position:
+    /// what happened since is read from the server, then what was relayed meanwhile.
+    fn catch_up(console: Console) {
+        let started = CATCHING_UP.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.is_some() {
+                return false;
+            }
+            *c = Some(Vec::new());
+            true
+        });
+        if !started {
+            return;
+        }
+        spawn_local(async move {
+            loop {
+                let (after, interest) = console
+                    .model
+                    .with_untracked(|m| (m.last_event_id, m.interest().to_query()));
+                match api::console_catch_up(after, interest).await {
+                    Ok(events) => {
+                        for event in &events {
+                            receive(console, event);
+                        }
+                        break;
+                    }
+                    Err(err) if err.code() == ErrorCode::ReloadRequired => {
+                        CATCHING_UP.with(|c| c.borrow_mut().take());
+                        resync(console);
+                        return;
+                    }
+                    Err(err)
+                        if matches!(
+                            err.code(),
+                            ErrorCode::Unauthorized | ErrorCode::PasswordChangeRequired
+                        ) =>
+                    {
+                        CATCHING_UP.with(|c| c.borrow_mut().take());
+                        recover(console).await;
+                        return;
+                    }
+                    // Out of reach: what was relayed meanwhile waits until the gap is filled.
+                    Err(_) => sleep(1_000).await,
+                }
+            }
+            let relayed = CATCHING_UP
+                .with(|c| c.borrow_mut().take())
+                .unwrap_or_default();
+            for data in relayed {
+                if let Ok(event) = serde_json::from_str::<ChatEvent>(&data) {
+                    receive(console, &event);
+                }
+            }
+        });
+    }
+
+    /// Follows events from the model's position: this tab's own stream if it leads (or has its
+    /// own), else a catch-up, then the relay.
+    fn follow(console: Console) {
+        if tabs::leads() {
+            connect(console);
+        } else {
+            catch_up(console);
+        }
+    }
+
+    /// The channel filter changed: every tab loads afresh, and the leader streams with it.
+    pub fn filter_changed(console: Console) {
+        tabs::tell(&Relay::Resync);
+        resync(console);
     }
 
     /// How long "Connected again" stays up.
@@ -344,6 +505,7 @@ pub mod live {
             if cut {
                 connect(console);
             }
+            crate::outbox::browser::flush(console);
         };
         let on_online = Closure::<dyn FnMut()>::new(reconnect);
         let _ =
@@ -369,6 +531,7 @@ pub mod live {
                 old.close();
             }
         });
+        tabs::leave();
     }
 
     fn receive(console: Console, event: &ChatEvent) {
@@ -410,7 +573,7 @@ pub mod live {
                 match api::load_console().await {
                     Ok(snapshot) => {
                         console.load(&snapshot);
-                        connect(console);
+                        follow(console);
                     }
                     Err(err) => console.report(&err),
                 }
@@ -474,7 +637,7 @@ pub mod live {
         match api::load_console().await {
             Ok(snapshot) => {
                 console.load(&snapshot);
-                connect(console);
+                follow(console);
             }
             Err(err)
                 if matches!(

@@ -359,3 +359,95 @@ test("the console fits a phone: a menu for the navigation and a full-width entry
     await server.stop();
   }
 });
+
+test("tabs and windows share one stream, a reply goes out within a second, and nothing typed is lost", async ({
+  browser,
+}) => {
+  const server = await startServer();
+  const proxy = await cutProxy(server.baseURL);
+  const ada = await browse(browser, proxy.url);
+  const vera = await browse(browser, server.baseURL);
+  try {
+    await firstLogIn(ada.page, server.adminEmail);
+    await startChat(vera, "Vera", "Hello");
+    const chat = await accept(ada.page, "Vera");
+    const streams: string[] = [];
+    ada.context.on("request", (r) => {
+      if (new URL(r.url()).pathname === "/api/console/events") streams.push(r.url());
+    });
+
+    // Four tabs and two windows of one console, in one browser.
+    const tabs = [ada.page];
+    for (const path of ["/chats", "/chats", "/"]) {
+      const tab = await ada.context.newPage();
+      await tab.goto(path);
+      await expect(tab.getByTestId("live-dot")).toHaveAttribute("data-live", "true");
+      tabs.push(tab);
+    }
+    const windows: Page[] = [];
+    for (let i = 0; i < 2; i++) {
+      const window = await ada.context.newPage();
+      await window.goto(`/window/${chat}`);
+      await expect(window.getByTestId("entry")).toBeVisible();
+      windows.push(window);
+    }
+    // They follow the first tab's stream rather than opening their own.
+    expect(streams).toEqual([]);
+
+    // A reply from a window reaches the visitor within a second; every view shows it.
+    await windows[1].getByTestId("entry").fill("Right here");
+    await windows[1].getByTestId("entry").press("Enter");
+    await expect(vera.page.getByTestId("sb-messages")).toContainText("Right here", { timeout: 1000 });
+    for (const view of [tabs[1], windows[0]]) await expect(view.getByTestId("messages")).toContainText("Right here");
+    // The visitor's answer reaches every view too.
+    await vera.page.getByTestId("sb-input").fill("Thanks");
+    await vera.page.getByTestId("sb-input").press("Enter");
+    for (const view of [tabs[2], windows[0], windows[1]]) await expect(view.getByTestId("messages")).toContainText("Thanks");
+    // A seventh view still loads.
+    const seventh = await ada.context.newPage();
+    await seventh.goto("/admin/operators");
+    await expect(seventh.getByTestId("operators-table")).toContainText(server.adminEmail);
+    await seventh.close();
+
+    // The leading tab closes: another takes the stream over, from where it was.
+    await tabs[0].close();
+    tabs.shift();
+    await expect.poll(() => streams.length).toBe(1);
+    await vera.page.getByTestId("sb-input").fill("Still there?");
+    await vera.page.getByTestId("sb-input").press("Enter");
+    for (const view of [tabs[0], tabs[1], ...windows]) {
+      await expect(view.getByTestId("messages")).toContainText("Still there?");
+    }
+
+    // Cut off, replies are queued ("sending…"), each in turn, with the box free for the next.
+    proxy.cut();
+    for (const view of tabs) await expect(view.getByTestId("reconnecting")).toBeVisible();
+    const entry = windows[0].getByTestId("entry");
+    await entry.fill("First");
+    await entry.press("Enter");
+    await expect(entry).toHaveValue("");
+    await entry.fill("Second");
+    await entry.press("Enter");
+    await expect(windows[0].getByTestId("pending-message")).toHaveText([/First/, /Second/]);
+    // One queued from a tab survives a change of page within the console.
+    await tabs[0].getByTestId("entry").fill("Third");
+    await tabs[0].getByTestId("entry").press("Enter");
+    await tabs[0].getByTestId("nav-dashboard").click();
+    await tabs[0].getByTestId("nav-my-chats").click();
+    await expect(tabs[0].getByTestId("pending-message")).toHaveText([/First/, /Second/, /Third/]);
+    // The window that wrote two of them is closed before they could go.
+    await windows[0].close();
+
+    proxy.restore();
+    for (const view of [...tabs, windows[1]]) await backOnline(view);
+    const said = vera.page.getByTestId("sb-message").locator(".sb-bubble").filter({ hasText: /^(First|Second|Third)$/ });
+    await expect(said).toHaveText(["First", "Second", "Third"], { timeout: 15_000 });
+    await expect(tabs[0].getByTestId("pending-message")).toHaveCount(0);
+    expect(ada.errors.filter((e) => !/ERR_CONNECTION|Failed to load resource|net::/.test(e))).toEqual([]);
+  } finally {
+    await ada.context.close();
+    await vera.context.close();
+    await proxy.close();
+    await server.stop();
+  }
+});

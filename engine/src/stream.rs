@@ -182,6 +182,42 @@ impl Engine {
         }
     }
 
+    /// The events after `after` that an operator's console with `interest` receives, read from
+    /// the log (at most about `limit`): how a console window that shares another window's
+    /// stream catches up from its snapshot. `None` when there are more than that: the console
+    /// should load afresh instead.
+    pub async fn console_catch_up(
+        &self,
+        session: &Session,
+        interest: &Interest,
+        after: EventId,
+        limit: usize,
+    ) -> Result<Option<Vec<ChatEvent>>, domain::Error> {
+        session.require_ready()?;
+        let recipient = Recipient::Operator(session.operator.id);
+        let mut passed = after;
+        let mut events = Vec::new();
+        loop {
+            let page = self
+                .replay_page(recipient, passed)
+                .await
+                .map_err(|()| domain::Error::unavailable())?;
+            let full = i64::try_from(page.len()).unwrap_or(i64::MAX) >= REPLAY_PAGE;
+            for logged in page {
+                passed = logged.event.id;
+                if logged.reaches(recipient, interest) {
+                    events.push(logged.event);
+                }
+            }
+            if events.len() > limit {
+                return Ok(None);
+            }
+            if !full {
+                return Ok(Some(events));
+            }
+        }
+    }
+
     /// The newest event id: where a client with no resume point starts.
     pub async fn last_event_id(&self) -> Result<EventId, domain::Error> {
         self.store.last_event_id().await.map_err(internal)

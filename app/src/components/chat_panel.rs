@@ -189,6 +189,29 @@ fn Conversation(chat: ChatId, me: OperatorId) -> impl IntoView {
         });
         format!("Conversation with {}", title.unwrap_or_default())
     };
+    // My messages on their way, until the chat shows them (confirmed by the server or the
+    // stream, whichever comes first).
+    let pending = move || {
+        let confirmed: Vec<String> = events.with(|events| {
+            events
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    domain::EventKind::MessagePosted {
+                        client_id: Some(id),
+                        ..
+                    } => Some(id.clone()),
+                    _ => None,
+                })
+                .collect()
+        });
+        console.outbox.with(|queue| {
+            queue
+                .iter()
+                .filter(|m| m.chat == chat && !confirmed.contains(&m.client_id))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
     view! {
         <div class="messages" node_ref=list data-testid="messages" role="log" aria-label=label>
             <For
@@ -196,6 +219,7 @@ fn Conversation(chat: ChatId, me: OperatorId) -> impl IntoView {
                 key=|event: &ChatEvent| event.id
                 children=move |event| view! { <EventLine event me /> }
             />
+            <For each=pending key=|m| m.client_id.clone() children=pending_line />
         </div>
     }
 }
@@ -279,4 +303,22 @@ fn tell_viewing(console: Console, chat: ChatId) {
             tell(false);
         }
     });
+}
+
+/// A message of mine the server has not confirmed yet.
+fn pending_line(message: crate::outbox::Outgoing) -> impl IntoView {
+    view! {
+        <div
+            class="message own pending"
+            class:note=message.note
+            data-testid="pending-message"
+            data-client-id=message.client_id.clone()
+        >
+            <div class="meta">
+                {message.note.then(|| view! { <span class="note-label">"Note"</span> })}
+                <span class="status">"sending…"</span>
+            </div>
+            <div class="body">{message.body}</div>
+        </div>
+    }
 }

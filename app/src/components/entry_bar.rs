@@ -22,8 +22,6 @@ use crate::state::{Console, now};
 pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> impl IntoView {
     let console = expect_context::<Console>();
     let text = RwSignal::new(String::new());
-    let sending = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let note_chosen = RwSignal::new(false);
     let as_note = Signal::derive(move || {
         notes && (role.get() == Some(MemberRole::Observer) || note_chosen.get())
@@ -61,25 +59,20 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
             tell_typing(true, as_note.get_untracked());
         }
     };
+    // Queued at once (shown as "sending…" until the server has it): the box is free for the
+    // next message straight away, and nothing is lost if the network or the server is down.
     let send = move || {
         let body = text.get_untracked();
-        if body.trim().is_empty() || sending.get_untracked() {
+        if body.trim().is_empty() {
             return;
         }
         let note = as_note.get_untracked();
         stop_typing();
-        sending.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match api::post_message(chat, body, Some(new_client_id()), Some(note)).await {
-                Ok(event) => {
-                    console.model.update(|m| m.record(&event));
-                    text.set(String::new());
-                }
-                Err(err) => error.set(Some(err.message().to_owned())),
-            }
-            sending.set(false);
-        });
+        text.set(String::new());
+        #[cfg(feature = "hydrate")]
+        crate::outbox::browser::queue(console, chat, body, note);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (body, note);
     };
     on_cleanup(stop_typing);
 
@@ -228,10 +221,9 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
                 "Canned"
             </button>
             {move || picking.get().then(|| view! { <CannedPicker list=canned on_pick on_close /> })}
-            <button type="submit" class="primary" data-testid="send" disabled=move || sending.get()>
+            <button type="submit" class="primary" data-testid="send">
                 {move || if as_note.get() { "Add note" } else { "Send" }}
             </button>
-            {move || error.get().map(|message| view! { <p class="error" role="alert" data-testid="send-error">{message}</p> })}
         </form>
     }
 }

@@ -52,7 +52,7 @@ fn FilterSwitch() -> impl IntoView {
         {
             const A_YEAR: u32 = 365 * 24 * 60 * 60;
             crate::browser::set_cookie(crate::DASHBOARD_COOKIE, chosen.as_str(), A_YEAR);
-            crate::state::live::resync(console);
+            crate::state::live::filter_changed(console);
         }
     };
     let choice = move |choice: ChannelFilter, label: &'static str| {
