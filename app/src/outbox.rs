@@ -6,6 +6,10 @@
 //! The queue lives in the browser's local storage, shared by the console's tabs and windows:
 //! it survives a route change, a reload, and a chat window closed while its message was on its
 //! way (another tab picks up what its sender left behind).
+#![cfg_attr(
+    not(feature = "hydrate"),
+    allow(dead_code, reason = "the queue is kept and sent by the browser only")
+)]
 
 use domain::{ChatId, Timestamp};
 use serde::{Deserialize, Serialize};

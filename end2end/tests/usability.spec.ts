@@ -158,6 +158,14 @@ test("the bubble says when its connection is cut, and catches up as soon as it i
       visitor.page.getByTestId("sb-message").filter({ hasText: "Hello again" }),
     ).toHaveCount(1);
     await expect(visitor.page.getByTestId("sb-restored")).toHaveCount(0, { timeout: 6000 });
+
+    // Cut again: showing the page again reconnects at once too.
+    proxy.cut();
+    await expect(visitor.page.getByTestId("sb-reconnecting")).toBeVisible();
+    await visitor.page.waitForTimeout(5000);
+    proxy.restore();
+    await visitor.page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+    await expect(visitor.page.getByTestId("sb-restored")).toBeVisible({ timeout: 1500 });
   } finally {
     await visitor.context.close();
     await proxy.close();
