@@ -27,7 +27,10 @@ use engine::NewOperator;
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ConsoleError> {
     let context = ssr::context()?;
-    let outcome = context.engine.login(&email, &password).await?;
+    let outcome = context
+        .engine
+        .login_from(&email, &password, ssr::client_address())
+        .await?;
     ssr::set_session_cookie(&context, &outcome.token);
     leptos_axum::redirect(if outcome.must_change_password {
         "/password"

@@ -86,7 +86,7 @@ impl ChannelSettings {
         let invitation_name = match invitation_name.trim() {
             "" => None,
             name if name.chars().count() > crate::chat::MAX_NAME_CHARS
-                || name.chars().any(char::is_control) =>
+                || name.chars().any(crate::chat::unfit_for_names) =>
             {
                 return Err(Error::invalid(
                     "invitation_name",
@@ -113,7 +113,9 @@ pub fn parse_name(name: &str) -> Result<String, Error> {
     if name.is_empty() {
         return Err(Error::invalid("name", "Give the channel a name."));
     }
-    if name.chars().count() > MAX_CHANNEL_NAME_CHARS || name.chars().any(char::is_control) {
+    if name.chars().count() > MAX_CHANNEL_NAME_CHARS
+        || name.chars().any(crate::chat::unfit_for_names)
+    {
         return Err(Error::invalid(
             "name",
             format!("Channel names are limited to {MAX_CHANNEL_NAME_CHARS} printable characters."),

@@ -108,6 +108,31 @@ pub fn parse_client_id(client_id: Option<&str>) -> Result<Option<String>, Error>
     }
 }
 
+/// Whether a character may not appear in a name: control characters, and the invisible ones
+/// that make a name read differently from what it is (bidirectional overrides, isolates and
+/// marks; zero-width spaces and joiners), so one person cannot pass for another.
+pub fn unfit_for_names(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// Whether an address a visitor's browser reported is a web page (`http` or `https`): other
+/// schemes (`javascript:`, `data:`…) are never shown to operators as a link.
+pub fn is_web_address(address: &str) -> bool {
+    let lower = address.get(..8).unwrap_or(address).to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://"))
+        && !address.chars().any(char::is_control)
+}
+
 /// Validates a display name. Blank names are `None` when optional and an error when required.
 pub fn parse_display_name(name: Option<&str>, required: bool) -> Result<Option<String>, Error> {
     let trimmed = name.map(str::trim).unwrap_or_default();
@@ -121,7 +146,7 @@ pub fn parse_display_name(name: Option<&str>, required: bool) -> Result<Option<S
             Ok(None)
         };
     }
-    if trimmed.chars().count() > MAX_NAME_CHARS || trimmed.chars().any(char::is_control) {
+    if trimmed.chars().count() > MAX_NAME_CHARS || trimmed.chars().any(unfit_for_names) {
         return Err(Error::new(
             ErrorCode::InvalidField,
             format!("Names are limited to {MAX_NAME_CHARS} printable characters."),

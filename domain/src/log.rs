@@ -58,7 +58,7 @@ pub struct ActionPage {
 }
 
 /// Every action name the log records, for the filter's choices.
-pub const ACTIONS: [&str; 32] = [
+pub const ACTIONS: [&str; 36] = [
     "accept",
     "join",
     "watch",
@@ -91,6 +91,10 @@ pub const ACTIONS: [&str; 32] = [
     "join_channel",
     "leave_channel",
     "save_settings",
+    "login",
+    "login_failed",
+    "logout",
+    "change_password",
 ];
 
 impl Command {

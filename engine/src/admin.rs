@@ -38,7 +38,7 @@ fn email_taken(err: StoreError) -> Error {
 /// An optional name: blank is allowed (it means "use the other name").
 fn optional_name(text: &str, what: &str) -> Result<String, Error> {
     let text = text.trim();
-    if text.chars().count() > MAX_NAME_CHARS || text.chars().any(char::is_control) {
+    if text.chars().count() > MAX_NAME_CHARS || text.chars().any(domain::chat::unfit_for_names) {
         return Err(Error::new(
             ErrorCode::InvalidField,
             format!("The {what} is limited to {MAX_NAME_CHARS} printable characters."),

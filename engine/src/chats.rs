@@ -62,6 +62,13 @@ fn bounded(value: Option<String>, what: &str) -> Result<Option<String>, Error> {
     }
 }
 
+/// A page address the visitor's browser reported, bounded; kept only if it is `http(s)`. Any
+/// other (an app's referrer, `javascript:`…) is dropped rather than refused: it must never
+/// reach an operator as a link, but it is no reason to turn the visitor away.
+fn web_address(value: Option<String>, what: &str) -> Result<Option<String>, Error> {
+    Ok(bounded(value, what)?.filter(|v| domain::chat::is_web_address(v)))
+}
+
 impl Engine {
     /// Registers a visitor and hands out their bearer token (shown once, stored hashed).
     pub async fn create_visitor(
@@ -103,8 +110,8 @@ impl Engine {
             name,
             email,
             language: bounded(input.language, "language")?,
-            page_url: bounded(input.page_url, "page_url")?,
-            referrer: bounded(input.referrer, "referrer")?,
+            page_url: web_address(input.page_url, "page_url")?,
+            referrer: web_address(input.referrer, "referrer")?,
             fields_json,
             created_at: at,
             user_agent: user_agent.map(|ua| truncate(&ua, 512)),

@@ -370,6 +370,12 @@ impl Engine {
                 format!("url must be 1 to {MAX_PAGE_BYTES} bytes."),
             ));
         }
+        if !domain::chat::is_web_address(url) {
+            return Err(Error::invalid(
+                "url",
+                "url must be an http or https address.",
+            ));
+        }
         let title = page.title.as_deref().map(str::trim).map(cut);
         self.store
             .visitor_page(visitor.id, url, title.as_deref(), now())

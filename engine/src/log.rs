@@ -3,7 +3,7 @@
 
 use domain::console::Role;
 use domain::log::{ActionEntry, ActionFilter, ActionPage, PAGE_SIZE};
-use domain::{ChatId, Error};
+use domain::{ChatId, Error, OperatorId};
 
 use crate::operators::Session;
 use crate::{Engine, internal, now};
@@ -30,6 +30,39 @@ impl Engine {
         };
         if let Err(err) = self.store.insert_action(&entry).await {
             tracing::error!(error = %err, action, "action log");
+        }
+    }
+
+    /// Records a login attempt from `ip` on the account `operator`. An attempt on an email no
+    /// account has belongs to nobody's log: it goes to the server's log instead.
+    pub(crate) async fn record_login(
+        &self,
+        operator: Option<(OperatorId, String)>,
+        email: &str,
+        succeeded: bool,
+        ip: Option<String>,
+    ) {
+        let Some((operator, operator_name)) = operator else {
+            let email: String = email.trim().chars().take(120).collect();
+            tracing::warn!(
+                email,
+                ip = ip.as_deref().unwrap_or("-"),
+                "login with an unknown email"
+            );
+            return;
+        };
+        let entry = ActionEntry {
+            id: 0,
+            at: now(),
+            operator,
+            operator_name,
+            action: if succeeded { "login" } else { "login_failed" }.to_owned(),
+            chat: None,
+            object: None,
+            ip,
+        };
+        if let Err(err) = self.store.insert_action(&entry).await {
+            tracing::error!(error = %err, "action log");
         }
     }
 

@@ -168,6 +168,32 @@ impl Engine {
 
     /// Checks email and password and opens a new session. Never says which of the two was wrong.
     pub async fn login(&self, email: &str, password: &str) -> Result<LoginOutcome, Error> {
+        self.login_from(email, password, None).await
+    }
+
+    /// [`Engine::login`] from the address `ip`; every attempt, failed or not, goes into the
+    /// action log with it.
+    pub async fn login_from(
+        &self,
+        email: &str,
+        password: &str,
+        ip: Option<String>,
+    ) -> Result<LoginOutcome, Error> {
+        let mut account = None;
+        let outcome = self.attempt_login(email, password, &mut account).await;
+        let known = account.map(|op| (op.id, op.display_name().to_owned()));
+        self.record_login(known, email, outcome.is_ok(), ip).await;
+        outcome
+    }
+
+    /// Checks the credentials and opens a session; `account` learns the account the email
+    /// names, if any.
+    async fn attempt_login(
+        &self,
+        email: &str,
+        password: &str,
+        account: &mut Option<OperatorRecord>,
+    ) -> Result<LoginOutcome, Error> {
         if password.chars().count() > MAX_PASSWORD_CHARS {
             return Err(invalid_credentials());
         }
@@ -179,6 +205,7 @@ impl Engine {
                 .map_err(internal)?,
             Err(_) => None,
         };
+        account.clone_from(&operator);
         // Unknown emails cost the same hashing work as known ones, so timing tells nothing.
         let phc = operator
             .as_ref()
@@ -282,7 +309,9 @@ impl Engine {
         self.store
             .set_password(session.operator.id, &hash, false, Some(&session.token_hash))
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        self.record(session, "change_password", None, None).await;
+        Ok(())
     }
 
     /// Ends a session.
@@ -290,7 +319,9 @@ impl Engine {
         self.store
             .delete_session(&session.token_hash)
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        self.record(session, "logout", None, None).await;
+        Ok(())
     }
 }
 

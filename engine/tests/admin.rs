@@ -341,7 +341,13 @@ async fn the_action_log_records_chat_controls_and_admin_changes_and_filters_them
         .action_log(&admin, &ActionFilter::default())
         .await
         .unwrap();
-    let actions: Vec<&str> = all.entries.iter().map(|e| e.action.as_str()).collect();
+    // Setting up the accounts logged in and changed passwords: not what this test looks at.
+    let entries: Vec<_> = all
+        .entries
+        .iter()
+        .filter(|e| !["login", "change_password"].contains(&e.action.as_str()))
+        .collect();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
     // Newest first; messages are not actions; holding a held chat changed nothing.
     assert_eq!(
         actions,
@@ -356,12 +362,12 @@ async fn the_action_log_records_chat_controls_and_admin_changes_and_filters_them
         ]
     );
     assert!(
-        all.entries
+        entries
             .iter()
             .all(|e| e.ip.as_deref() == Some("203.0.113.7"))
     );
-    assert_eq!(all.entries[6].object.as_deref(), Some("olga@example.com"));
-    assert_eq!(all.entries[0].chat, Some(chat.id));
+    assert_eq!(entries[6].object.as_deref(), Some("olga@example.com"));
+    assert_eq!(entries[0].chat, Some(chat.id));
     assert_eq!(all.next_before, None);
 
     let in_chat = ActionFilter {
@@ -432,7 +438,7 @@ async fn the_action_log_records_chat_controls_and_admin_changes_and_filters_them
         ..ActionFilter::default()
     };
     let second = engine.action_log(&admin, &next).await.unwrap();
-    assert_eq!(second.entries.len(), 7);
+    assert_eq!(second.entries.len(), all.entries.len());
     assert_eq!(second.next_before, None);
     assert!(second.entries[0].id < first.entries.last().unwrap().id);
 
@@ -440,4 +446,70 @@ async fn the_action_log_records_chat_controls_and_admin_changes_and_filters_them
     let olga = app.session("Paula").clone();
     let refused = engine.action_log(&olga, &ActionFilter::default()).await;
     assert_eq!(refused.unwrap_err().code, ErrorCode::Forbidden);
+}
+
+#[tokio::test]
+async fn logins_logouts_and_password_changes_are_in_the_action_log_with_the_address() {
+    let app = TestApp::builder().with_admin("Ada").start().await;
+    let engine = &app.engine;
+    let admin = app.session("Ada").clone();
+    engine.create_operator(olga()).await.unwrap();
+    let from = Some("198.51.100.4".to_owned());
+    let wrong = engine
+        .login_from("olga@example.com", "not-her-password", from.clone())
+        .await;
+    assert!(wrong.is_err());
+    assert!(
+        engine
+            .login_from("nobody@example.com", "password", from.clone())
+            .await
+            .is_err()
+    );
+    let login = engine
+        .login_from("olga@example.com", "password", from.clone())
+        .await
+        .unwrap();
+    let mut session = engine.authenticate(&login.token).await.unwrap();
+    session.ip.clone_from(&from);
+    engine
+        .change_password(&session, "password", "s3cret-pass")
+        .await
+        .unwrap();
+    let login = engine
+        .login_from("olga@example.com", "s3cret-pass", from.clone())
+        .await
+        .unwrap();
+    let mut session = engine.authenticate(&login.token).await.unwrap();
+    session.ip.clone_from(&from);
+    engine.logout(&session).await.unwrap();
+
+    let log = engine
+        .action_log(&admin, &domain::log::ActionFilter::default())
+        .await
+        .unwrap();
+    let olgas: Vec<(&str, Option<&str>)> = log
+        .entries
+        .iter()
+        .filter(|e| e.ip == from)
+        .map(|e| (e.action.as_str(), e.object.as_deref()))
+        .collect();
+    assert_eq!(
+        olgas,
+        [
+            ("logout", None),
+            ("login", None),
+            ("change_password", None),
+            ("login", None),
+            ("login_failed", None),
+        ]
+    );
+    let failed_for_olga = &log.entries[log.entries.len()
+        - 1
+        - log
+            .entries
+            .iter()
+            .rev()
+            .position(|e| e.action == "login_failed" && e.object.is_none())
+            .unwrap()];
+    assert_eq!(failed_for_olga.operator_name, "Olga");
 }

@@ -697,3 +697,42 @@ async fn snapshot_counts_unread_and_read_markers_only_move_forward() {
     assert_eq!(snapshot.dashboard.len(), 1);
     assert_eq!(snapshot.last_event_id, last);
 }
+
+#[tokio::test]
+async fn only_web_addresses_are_kept_for_a_visitor() {
+    let app = TestApp::new().await;
+    let created = app
+        .engine
+        .create_visitor(
+            domain::api::NewVisitor {
+                page_url: Some("https://shop.example/cart".into()),
+                referrer: Some("javascript:alert(document.cookie)".into()),
+                ..domain::api::NewVisitor::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let visitor = app
+        .engine
+        .authenticate_visitor(&created.token)
+        .await
+        .unwrap();
+    assert_eq!(
+        visitor.page_url.as_deref(),
+        Some("https://shop.example/cart")
+    );
+    assert_eq!(visitor.referrer, None);
+    let refused = app
+        .engine
+        .visitor_page(
+            &visitor,
+            domain::api::PageView {
+                url: "data:text/html,<b>hi</b>".into(),
+                title: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.field.as_deref(), Some("url"));
+}

@@ -535,6 +535,28 @@ async fn bad_input_gets_a_4xx_with_a_code_and_writes_nothing() {
     let cases: Vec<(u16, &str, (StatusCode, Value))> = vec![
         (
             400,
+            "invalid_field",
+            server
+                .visitor(
+                    &stranger,
+                    "/api/v1/visitor/chats",
+                    Some(json!({"name": "\u{202E}nimdA", "message": "Hi, I am the admin"})),
+                )
+                .await,
+        ),
+        (
+            400,
+            "invalid_field",
+            server
+                .visitor(
+                    &token,
+                    "/api/v1/visitor/page",
+                    Some(json!({"url": "javascript:alert(1)"})),
+                )
+                .await,
+        ),
+        (
+            400,
             "empty_message",
             server
                 .visitor(&token, &messages, Some(json!({"body": "   "})))

@@ -50,6 +50,16 @@ pub fn request_cookie(cookie: &str) -> Option<String> {
     use_context::<Parts>().and_then(|parts| cookie_value(parts.headers.get(COOKIE), cookie))
 }
 
+/// The address the request came from.
+pub fn client_address() -> Option<String> {
+    use_context::<Parts>().and_then(|parts| {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+    })
+}
+
 /// The context and the caller's session; `unauthorized` without a valid one.
 pub async fn session() -> Result<(ConsoleContext, Session), ConsoleError> {
     let context = context()?;
@@ -58,12 +68,7 @@ pub async fn session() -> Result<(ConsoleContext, Session), ConsoleError> {
         .ok_or_else(|| ConsoleError(domain::Error::unauthorized()))?;
     let mut session = context.engine.authenticate(&token).await?;
     context.engine.note_activity(&session).await?;
-    session.ip = use_context::<Parts>().and_then(|parts| {
-        parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string())
-    });
+    session.ip = client_address();
     Ok((context, session))
 }
 

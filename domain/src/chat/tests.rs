@@ -792,6 +792,46 @@ fn display_name_validation() {
 }
 
 #[test]
+fn names_with_direction_overrides_or_invisible_characters_are_refused() {
+    // "Admin" written backwards behind a right-to-left override, zero-width joiners, a BOM.
+    for name in [
+        "\u{202E}nimdA",
+        "Ad\u{200D}min",
+        "Ann\u{2066}x",
+        "\u{FEFF}Bob",
+        "A\u{200B}da",
+    ] {
+        assert_eq!(
+            parse_display_name(Some(name), true).err().map(|e| e.code),
+            Some(ErrorCode::InvalidField),
+            "{name:?}"
+        );
+    }
+    // Letters of any script pass.
+    for name in ["Zoë", "Ελένη", "محمد", "李雷", "Nguyễn"] {
+        assert_eq!(parse_display_name(Some(name), true), Ok(Some(name.into())));
+    }
+    assert!(crate::channel::parse_name("Sales\u{202E}").is_err());
+}
+
+#[test]
+fn only_web_addresses_are_kept_as_pages() {
+    for good in ["http://shop.example/", "HTTPS://shop.example/cart?x=1"] {
+        assert!(is_web_address(good), "{good}");
+    }
+    for bad in [
+        "javascript:alert(1)",
+        "data:text/html,hi",
+        "file:///etc/passwd",
+        "shop.example",
+        "http://a\nb",
+        "",
+    ] {
+        assert!(!is_web_address(bad), "{bad:?}");
+    }
+}
+
+#[test]
 fn client_id_validation() {
     assert_eq!(parse_client_id(None), Ok(None));
     assert_eq!(parse_client_id(Some(" ")), Ok(None));
