@@ -31,6 +31,12 @@ pub async fn login(email: String, password: String) -> Result<(), ConsoleError> 
         .engine
         .login_from(&email, &password, ssr::client_address())
         .await?;
+    // A session presented with the login is ended, not kept alongside the new one.
+    if let Some(old) = ssr::request_cookie(crate::SESSION_COOKIE)
+        && let Ok(old) = context.engine.authenticate(&old).await
+    {
+        context.engine.logout(&old).await?;
+    }
     ssr::set_session_cookie(&context, &outcome.token);
     leptos_axum::redirect(if outcome.must_change_password {
         "/password"

@@ -311,6 +311,9 @@ impl Engine {
             .await
             .map_err(internal)?;
         self.record(session, "change_password", None, None).await;
+        // The other sessions were ended with the old password: their open streams end now
+        // too (this session's reconnect at once).
+        self.revoke(session.operator.id);
         Ok(())
     }
 
@@ -321,6 +324,9 @@ impl Engine {
             .await
             .map_err(internal)?;
         self.record(session, "logout", None, None).await;
+        // Its open streams end now (on every node); the operator's other sessions, if any,
+        // reconnect at once with their own still-valid cookies.
+        self.revoke(session.operator.id);
         Ok(())
     }
 }

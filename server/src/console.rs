@@ -4,8 +4,10 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
-use axum::http::header::{COOKIE, HOST, ORIGIN};
-use axum::http::{Method, StatusCode};
+use axum::http::header::{
+    CACHE_CONTROL, COOKIE, HOST, ORIGIN, STRICT_TRANSPORT_SECURITY, X_FRAME_OPTIONS,
+};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -50,6 +52,40 @@ async fn console_events(
     .await?;
     let events = state.engine.open_stream(audience, after);
     Ok(sse::respond(events, state.shutdown.subscribe()).into_response())
+}
+
+/// Whether a path is the console's: its pages, the login and password pages, chat windows,
+/// and its calls (server functions and the event stream), but not the visitor API.
+fn is_console_path(path: &str) -> bool {
+    app::is_console_page(path)
+        || path == "/login"
+        || path == "/password"
+        || (path.starts_with("/api/") && !path.starts_with("/api/v1/"))
+}
+
+/// Headers that keep the console out of caches and frames: what an operator saw is never
+/// stored by a browser or proxy for the next person at that machine, and no other site can
+/// frame the console to trick a click. Behind TLS (`--secure-cookies`), every answer also
+/// asks browsers to keep to HTTPS.
+pub async fn protective_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let console = is_console_path(request.uri().path());
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if console {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if state.settings.secure_cookies {
+        headers.insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
 }
 
 /// Server functions answer errors as 500 with the error encoded in the body; this sets the

@@ -121,6 +121,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             pages::console_gate,
         ))
+        // Outside the gate, so its redirects carry them too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            console::protective_headers,
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

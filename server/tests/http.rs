@@ -1664,3 +1664,117 @@ async fn unknown_addresses_and_methods_answer_json_errors_with_codes() {
         assert_eq!(body["error"]["code"], code, "{method} {path}: {body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ending_a_session_ends_its_streams_and_console_answers_are_neither_cached_nor_framed() {
+    let server = TestServer::start().await;
+    let stream_of = |cookie: &str| {
+        server
+            .client
+            .get(server.url("/api/console/events"))
+            .header("cookie", cookie.to_owned())
+    };
+
+    // Logging out ends the console's stream within a second.
+    let ann = server.operator("Ann").await;
+    let mut stream = SseReader::open(stream_of(&ann)).await;
+    let (status, _) = server.console(Some(&ann), "logout", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    stream.ends(Duration::from_secs(1)).await;
+
+    // A password change ends the other sessions, and their streams with them.
+    let bob = server.operator("Bob").await;
+    let elsewhere = server.login("bob@example.com", "a-better-one").await;
+    let mut other = SseReader::open(stream_of(&elsewhere)).await;
+    let (status, _) = server
+        .console(
+            Some(&bob),
+            "change_password",
+            &[
+                ("current", "a-better-one"),
+                ("new_password", "an-even-better-one"),
+                ("confirm", "an-even-better-one"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    other.ends(Duration::from_secs(1)).await;
+    let (status, _) = server.console(Some(&elsewhere), "load_console", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Logging in with a session cookie ends that session: it is replaced, not kept.
+    let rotated = server
+        .client
+        .post(server.url("/api/login"))
+        .header("cookie", &bob)
+        .form(&[
+            ("email", "bob@example.com"),
+            ("password", "an-even-better-one"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let fresh = rotated.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_ne!(fresh, bob);
+    let (status, _) = server.console(Some(&bob), "load_console", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server.console(Some(&fresh), "load_console", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Console pages and calls are neither stored nor framed; the demo site may be framed by
+    // the console's own preview.
+    for path in ["/", "/chats", "/admin/log", "/login", "/password"] {
+        let page = server
+            .client
+            .get(server.url(path))
+            .header("cookie", &fresh)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            page.headers()
+                .get("cache-control")
+                .map(|v| v.to_str().unwrap()),
+            Some("no-store"),
+            "{path} {:?} {:?}",
+            page.status(),
+            page.headers()
+        );
+        assert_eq!(page.headers()["x-frame-options"], "DENY", "{path}");
+    }
+    let call = server
+        .client
+        .post(server.url("/api/load_console"))
+        .header("cookie", &fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call.headers()["cache-control"], "no-store");
+    let demo = server.client.get(server.url("/demo")).send().await.unwrap();
+    assert!(demo.headers().get("x-frame-options").is_none());
+    assert!(demo.headers().get("strict-transport-security").is_none());
+}
+
+#[tokio::test]
+async fn behind_tls_every_answer_asks_browsers_to_keep_to_https() {
+    let settings = Settings {
+        secure_cookies: true,
+        ..Settings::default()
+    };
+    let server = TestServer::serve(TestApp::new().await, settings).await;
+    for path in ["/login", "/demo", "/api/v1/widget/config"] {
+        let answer = server.client.get(server.url(path)).send().await.unwrap();
+        assert_eq!(
+            answer.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
+    }
+}
