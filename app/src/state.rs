@@ -19,8 +19,6 @@ pub struct Console {
     pub model: RwSignal<ConsoleModel>,
     /// The tab shown on My Chats.
     pub open_tab: RwSignal<Option<ChatId>>,
-    /// Whether the live stream is connected.
-    pub live: RwSignal<bool>,
     /// The live connection as the operator is told about it.
     pub connection: RwSignal<Connection>,
     /// A message for the operator (e.g. "already taken"), shown until dismissed.
@@ -71,6 +69,13 @@ pub enum Connection {
     Restored,
 }
 
+impl Connection {
+    /// Whether the live stream is connected.
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Connected | Self::Restored)
+    }
+}
+
 /// How I come into a chat from the dashboard or a pop-up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Entry {
@@ -87,7 +92,6 @@ impl Console {
             me: RwSignal::new(None),
             model: RwSignal::new(ConsoleModel::default()),
             open_tab: RwSignal::new(None),
-            live: RwSignal::new(false),
             connection: RwSignal::new(Connection::Connecting),
             notice: RwSignal::new(None),
             visible: RwSignal::new(true),
@@ -271,7 +275,7 @@ pub mod live {
         let Ok(source) = EventSource::new(&format!(
             "/api/console/events?last_event_id={after}&channels={interest}"
         )) else {
-            console.live.set(false);
+            console.connection.set(Connection::Reconnecting);
             return;
         };
         let on_event = Closure::<dyn FnMut(MessageEvent)>::new(move |message: MessageEvent| {
@@ -313,7 +317,6 @@ pub mod live {
 
         let on_error = Closure::<dyn FnMut()>::new(move || {
             tabs::tell(&Relay::Live(false));
-            console.live.set(false);
             console.connection.set(Connection::Reconnecting);
             let closed = STREAM.with(|stream| {
                 stream
@@ -339,7 +342,6 @@ pub mod live {
 
     /// The stream (this tab's, or the one it follows) is connected.
     fn connected(console: Console) {
-        console.live.set(true);
         restored(console);
         crate::outbox::browser::flush(console);
         // Signals missed while disconnected are not replayed: ask afresh who is online and
@@ -384,15 +386,12 @@ pub mod live {
                 }
             }
             Relay::Live(true) => connected(console),
-            Relay::Live(false) => {
-                console.live.set(false);
-                console.connection.set(Connection::Reconnecting);
-            }
+            Relay::Live(false) => console.connection.set(Connection::Reconnecting),
             Relay::Closed => spawn_local(async move { recover(console).await }),
             Relay::Resync => resync(console),
             Relay::Hello => {
                 if tabs::leads() {
-                    tabs::tell(&Relay::Live(console.live.get_untracked()));
+                    tabs::tell(&Relay::Live(console.connection.get_untracked().is_live()));
                 }
             }
         }

@@ -71,20 +71,49 @@ fn started_in(events: &[domain::ChatEvent], chat: ChatId) -> bool {
         .any(|e| e.chat_id == chat && matches!(e.kind, EventKind::ChatStarted { .. }))
 }
 
-#[tokio::test]
-async fn a_dashboard_change_costs_work_only_for_the_consoles_listing_its_channel() {
+/// An admin (Ada), two operators (Ann, Bob) and two channels nobody serves yet.
+struct Cast {
+    app: TestApp,
+    admin: Session,
+    ann: Session,
+    bob: Session,
+    sales: Channel,
+    support: Channel,
+}
+
+async fn cast() -> Cast {
     let app = names_optional()
         .with_admin("Ada")
         .with_operator("Ann")
         .with_operator("Bob")
         .start()
         .await;
-    let engine = &app.engine;
     let admin = app.session("Ada").clone();
     let ann = app.session("Ann").clone();
     let bob = app.session("Bob").clone();
-    let sales = create(engine, &admin, "Sales").await;
-    let support = create(engine, &admin, "Support").await;
+    let sales = create(&app.engine, &admin, "Sales").await;
+    let support = create(&app.engine, &admin, "Support").await;
+    Cast {
+        app,
+        admin,
+        ann,
+        bob,
+        sales,
+        support,
+    }
+}
+
+#[tokio::test]
+async fn a_dashboard_change_costs_work_only_for_the_consoles_listing_its_channel() {
+    let Cast {
+        app,
+        admin,
+        ann,
+        bob,
+        sales,
+        support,
+    } = cast().await;
+    let engine = &app.engine;
     engine
         .set_channel_operators(&admin, sales.id, vec![ann.operator.id])
         .await
@@ -336,18 +365,15 @@ async fn admins_create_rename_and_archive_channels_with_unique_names() {
 
 #[tokio::test]
 async fn membership_drives_the_my_channels_filter_and_chats_move_between_channels() {
-    let app = names_optional()
-        .with_admin("Ada")
-        .with_operator("Ann")
-        .with_operator("Bob")
-        .start()
-        .await;
+    let Cast {
+        app,
+        admin,
+        ann,
+        bob,
+        sales,
+        support,
+    } = cast().await;
     let engine = &app.engine;
-    let admin = app.session("Ada").clone();
-    let ann = app.session("Ann").clone();
-    let bob = app.session("Bob").clone();
-    let sales = create(engine, &admin, "Sales").await;
-    let support = create(engine, &admin, "Support").await;
     // The admin puts Ann in Sales; Bob joins Support himself.
     let set = engine
         .set_channel_operators(&admin, sales.id, vec![ann.operator.id, ann.operator.id])

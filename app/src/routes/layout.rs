@@ -52,6 +52,7 @@ fn Frame() -> impl IntoView {
     let waiting = Signal::derive(move || console.model.with(|m| m.waiting_count()));
     let unread = Signal::derive(move || console.model.with(|m| m.total_unread()));
     let admin = move || is_admin(console);
+    let live = move || console.connection.get().is_live();
     let reads_log = move || reads_log(console);
     let navigate = use_navigate();
     // Whether the navigation is unfolded (small screens); folded again on every page change.
@@ -131,14 +132,14 @@ fn Frame() -> impl IntoView {
                 <EnableNotifications />
                 <div class="me">
                     <span
-                        class=move || if console.live.get() { "dot live" } else { "dot" }
+                        class=move || if live() { "dot live" } else { "dot" }
                         data-testid="live-dot"
-                        data-live=move || console.live.get().to_string()
-                        title=move || if console.live.get() { "Connected" } else { "Reconnecting…" }
+                        data-live=move || live().to_string()
+                        title=move || if live() { "Connected" } else { "Reconnecting…" }
                         aria-hidden="true"
                     ></span>
                     <span class="visually-hidden" data-testid="live-text">
-                        {move || if console.live.get() { "Connected" } else { "Reconnecting" }}
+                        {move || if live() { "Connected" } else { "Reconnecting" }}
                     </span>
                     <span data-testid="me-name">{move || console.me.get().map(|m| m.chat_name)}</span>
                 </div>
