@@ -1,7 +1,7 @@
 //! The console's server functions. Each authenticates the caller from the session cookie,
 //! calls one engine service and answers its result; the engine decides everything.
 
-use domain::admin::OperatorAccount;
+use domain::admin::{BannedVisitor, OperatorAccount};
 use domain::bubble::BubbleSettings;
 use domain::canned::CannedMessage;
 use domain::channel::Channel;
@@ -11,7 +11,7 @@ use domain::console::{
 };
 use domain::log::ActionPage;
 use domain::settings::Settings;
-use domain::{CannedId, ChannelId, ChatEvent, ChatId, EventId, OfferKind, OperatorId};
+use domain::{CannedId, ChannelId, ChatEvent, ChatId, EventId, OfferKind, OperatorId, VisitorId};
 use leptos::prelude::*;
 
 use crate::error::ConsoleError;
@@ -32,7 +32,7 @@ pub async fn login(email: String, password: String) -> Result<(), ConsoleError> 
         .login_from(&email, &password, ssr::client_address())
         .await?;
     // A session presented with the login is ended, not kept alongside the new one.
-    if let Some(old) = ssr::request_cookie(crate::SESSION_COOKIE)
+    if let Some(old) = ssr::request_cookie(crate::session_cookie_name(context.secure_cookies))
         && let Ok(old) = context.engine.authenticate(&old).await
     {
         context.engine.logout(&old).await?;
@@ -301,6 +301,13 @@ pub async fn set_operator_disabled(
         .await?)
 }
 
+/// Gives an operator the default password again, ending their sessions (admins only).
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(id: OperatorId) -> Result<OperatorAccount, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.reset_operator_password(&session, id).await?)
+}
+
 /// The operator's own account, for My profile.
 #[server(endpoint = "load_profile")]
 pub async fn load_profile() -> Result<OperatorAccount, ConsoleError> {
@@ -472,6 +479,7 @@ pub async fn load_settings() -> Result<Settings, ConsoleError> {
 }
 
 /// Saves the general settings (admins only); the first invalid field is named in the error.
+/// A client that leaves out the ban or default-password fields keeps their saved values.
 #[server(endpoint = "save_settings")]
 pub async fn save_settings(
     invitation_text: String,
@@ -479,19 +487,35 @@ pub async fn save_settings(
     inactivity_timeout_minutes: String,
     max_chats_per_operator: String,
     visitor_name_required: Option<bool>,
+    kick_ban_minutes: Option<String>,
+    default_password_days: Option<String>,
 ) -> Result<Settings, ConsoleError> {
     let (context, session) = ssr::session().await?;
-    Ok(context
-        .engine
-        .save_settings(
-            &session,
-            &invitation_text,
-            &away_after_minutes,
-            &inactivity_timeout_minutes,
-            &max_chats_per_operator,
-            visitor_name_required.unwrap_or(false),
-        )
-        .await?)
+    let saved = context.engine.settings_for(&session).await?.form();
+    let form = domain::settings::SettingsForm {
+        invitation_text,
+        away_after_minutes,
+        inactivity_timeout_minutes,
+        max_chats_per_operator,
+        visitor_name_required: visitor_name_required.unwrap_or(false),
+        kick_ban_minutes: kick_ban_minutes.unwrap_or(saved.kick_ban_minutes),
+        default_password_days: default_password_days.unwrap_or(saved.default_password_days),
+    };
+    Ok(context.engine.save_settings(&session, &form).await?)
+}
+
+/// Visitors barred from new chats after a kick (admins only).
+#[server(endpoint = "banned_visitors")]
+pub async fn banned_visitors() -> Result<Vec<BannedVisitor>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.banned_visitors(&session).await?)
+}
+
+/// Lets a banned visitor start chats again (admins only).
+#[server(endpoint = "lift_ban")]
+pub async fn lift_ban(visitor: VisitorId) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.lift_ban(&session, visitor).await?)
 }
 
 /// The invitation the operator starts from, in a channel or in none.

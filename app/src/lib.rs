@@ -50,12 +50,28 @@ pub fn is_console_page(path: &str) -> bool {
 /// Name of the cookie that carries the console session token.
 pub const SESSION_COOKIE: &str = "switchboard_session";
 
+/// The session cookie's name: behind TLS (`--secure-cookies`) with the `__Host-` prefix, which
+/// browsers accept only from this very host, over HTTPS, for the whole site, so no sibling
+/// subdomain can plant or overwrite it.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-switchboard_session"
+    } else {
+        SESSION_COOKIE
+    }
+}
+
 /// Name of the cookie that remembers the dashboard's channel filter in this browser, so the
 /// console loads (and streams) only what it lists.
 pub const DASHBOARD_COOKIE: &str = "switchboard_dashboard";
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // The page's scripts carry the nonce its Content-Security-Policy header names.
+    #[cfg(feature = "ssr")]
+    if let Some(nonce) = api::ssr::csp_nonce() {
+        provide_context(leptos::nonce::Nonce::from_value(nonce));
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

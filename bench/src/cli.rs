@@ -76,7 +76,8 @@ Targets:
                          else target/server/switchboard); build it with
                          cargo build --locked --profile server -p server
   --url URL              measure an already running server instead of starting one per row
-                         (run it with --visitor-name-optional; its rows share one database);
+                         (run it with --visitor-name-optional --no-rate-limits; its rows share
+                         one database);
                          only the idle and peak rows run, once
   --server-pid PID       with --url: the server's process id, for memory and CPU figures
   --commit-seconds SECS  length of each commit baseline run (default 5)

@@ -20,7 +20,8 @@
 //! 1. Raises its own `RLIMIT_NOFILE` soft limit to the hard limit; the servers it starts inherit
 //!    it.
 //! 2. For each target — Switchboard (`--server-bin`, started per row with
-//!    `--bind 127.0.0.1:0 --database-url URL --visitor-name-optional` and `RUST_LOG=warn`, where
+//!    `--bind 127.0.0.1:0 --database-url URL --visitor-name-optional --no-rate-limits` and
+//!    `RUST_LOG=warn`, where
 //!    URL is `sqlite://<tmp>/row-N/bench.db` or, with `--backend postgres`, a fresh database in
 //!    a throwaway *durable* PostgreSQL 15 cluster the bench starts once per run (see [`pg`]); or
 //!    `--url` for a running one) and the `bare-sse` baseline (this binary re-run with that

@@ -4,11 +4,24 @@ use serde::{Deserialize, Serialize};
 
 use crate::console::Role;
 use crate::error::{Error, ErrorCode};
-use crate::ids::OperatorId;
+use crate::ids::{OperatorId, VisitorId};
 use crate::time::Timestamp;
 
 /// Most chat languages an operator can list.
 pub const MAX_LANGUAGES: usize = 16;
+
+/// A visitor barred from starting chats after a kick, as admins see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BannedVisitor {
+    /// Who.
+    pub visitor_id: VisitorId,
+    /// The name they gave, if any.
+    pub name: Option<String>,
+    /// The last page they were on.
+    pub page_url: Option<String>,
+    /// When the ban ends.
+    pub banned_until: Timestamp,
+}
 
 /// An operator account, without secrets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

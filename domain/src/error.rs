@@ -61,8 +61,16 @@ pub enum ErrorCode {
     InvalidCredentials,
     /// The new password does not meet the policy.
     WeakPassword,
-    /// Too many attempts; try again later.
+    /// Too many attempts; try again later (`retry_after` says when).
     RateLimited,
+    /// A visitor removed from a chat by an operator cannot start another until the ban
+    /// period ends (`retry_after` says when) or an admin lifts it.
+    Banned,
+    /// The request named a host this server does not answer for (`Host` header): the
+    /// server's public address, or a loopback or IP address, only.
+    UnknownHost,
+    /// The default password was not changed in time; an admin must reset it.
+    DefaultPasswordExpired,
     /// The request's origin is not allowed to call this endpoint.
     OriginNotAllowed,
     /// Something failed on the server; the cause is in the server log.
@@ -86,11 +94,14 @@ impl ErrorCode {
             | Self::UnknownChannel
             | Self::WeakPassword
             | Self::ReloadRequired => 400,
+            Self::UnknownHost => 421,
             Self::PayloadTooLarge => 413,
-            Self::Unauthorized | Self::InvalidCredentials => 401,
-            Self::Forbidden | Self::NotAParticipant | Self::OriginNotAllowed | Self::ReadOnly => {
-                403
-            }
+            Self::Unauthorized | Self::InvalidCredentials | Self::DefaultPasswordExpired => 401,
+            Self::Forbidden
+            | Self::NotAParticipant
+            | Self::OriginNotAllowed
+            | Self::ReadOnly
+            | Self::Banned => 403,
             Self::PasswordChangeRequired => 403,
             Self::ChatNotFound | Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
@@ -139,6 +150,9 @@ impl ErrorCode {
             Self::InvalidCredentials => "invalid_credentials",
             Self::WeakPassword => "weak_password",
             Self::RateLimited => "rate_limited",
+            Self::Banned => "banned",
+            Self::UnknownHost => "unknown_host",
+            Self::DefaultPasswordExpired => "default_password_expired",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
@@ -157,6 +171,10 @@ pub struct Error {
     /// The form field at fault, when a single field failed validation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `rate_limited` and `banned`: seconds until trying again can succeed (also sent as
+    /// the `Retry-After` header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl fmt::Display for Error {
@@ -172,6 +190,15 @@ impl Error {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
+        }
+    }
+
+    /// A `rate_limited` error: try again in `seconds` (at least one).
+    pub fn rate_limited(seconds: u64, message: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(ErrorCode::RateLimited, message)
         }
     }
 
@@ -224,6 +251,9 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::MethodNotAllowed,
             ErrorCode::ReloadRequired,
+            ErrorCode::Banned,
+            ErrorCode::UnknownHost,
+            ErrorCode::DefaultPasswordExpired,
         ] {
             let json = serde_json::to_string(&code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -14,6 +14,7 @@ pub mod console;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod limits;
 pub mod log;
 pub mod reach;
 pub mod settings;

@@ -58,7 +58,7 @@ pub struct ActionPage {
 }
 
 /// Every action name the log records, for the filter's choices.
-pub const ACTIONS: [&str; 36] = [
+pub const ACTIONS: [&str; 38] = [
     "accept",
     "join",
     "watch",
@@ -95,6 +95,8 @@ pub const ACTIONS: [&str; 36] = [
     "login_failed",
     "logout",
     "change_password",
+    "reset_password",
+    "lift_ban",
 ];
 
 impl Command {

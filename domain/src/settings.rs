@@ -18,6 +18,10 @@ pub const AWAY_MINUTES: (u32, u32) = (1, 240);
 pub const INACTIVITY_MINUTES: (u32, u32) = (2, 1440);
 /// Largest per-operator chat limit (0 means no limit).
 pub const MAX_CHATS_LIMIT: u32 = 100;
+/// Bounds of the ban after a kick, in minutes (0: no ban; at most 30 days).
+pub const KICK_BAN_MINUTES: (u32, u32) = (0, 43_200);
+/// Bounds of how long the default password of a new or reset account works, in days.
+pub const DEFAULT_PASSWORD_DAYS: (u32, u32) = (1, 90);
 
 /// How present an online operator is, from how long ago they last did something (O16, O17).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -44,6 +48,40 @@ pub struct Settings {
     pub max_chats_per_operator: u32,
     /// Whether visitors must give their name to start a chat.
     pub visitor_name_required: bool,
+    /// A kicked visitor cannot start another chat for this long (0: no ban).
+    #[serde(default = "default_kick_ban")]
+    pub kick_ban_minutes: u32,
+    /// The default password of a new (or reset) account stops working this long after it
+    /// was given.
+    #[serde(default = "default_password_days")]
+    pub default_password_days: u32,
+}
+
+fn default_kick_ban() -> u32 {
+    60
+}
+
+fn default_password_days() -> u32 {
+    7
+}
+
+/// The settings form as submitted: text fields, checked by [`Settings::parse`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsForm {
+    /// The invitation text.
+    pub invitation_text: String,
+    /// Minutes.
+    pub away_after_minutes: String,
+    /// Minutes.
+    pub inactivity_timeout_minutes: String,
+    /// A count, blank or 0 for no limit.
+    pub max_chats_per_operator: String,
+    /// Checkbox.
+    pub visitor_name_required: bool,
+    /// Minutes, 0 for no ban.
+    pub kick_ban_minutes: String,
+    /// Days.
+    pub default_password_days: String,
 }
 
 impl Default for Settings {
@@ -54,6 +92,8 @@ impl Default for Settings {
             inactivity_timeout_minutes: 30,
             max_chats_per_operator: 0,
             visitor_name_required: true,
+            kick_ban_minutes: default_kick_ban(),
+            default_password_days: default_password_days(),
         }
     }
 }
@@ -76,26 +116,33 @@ pub fn parse_invitation_text(text: &str) -> Result<String, Error> {
     Ok(text.to_owned())
 }
 
-fn minutes(field: &str, value: &str, (low, high): (u32, u32), what: &str) -> Result<u32, Error> {
+fn minutes(field: &str, value: &str, bounds: (u32, u32), what: &str) -> Result<u32, Error> {
+    whole(field, value, bounds, what, "minutes")
+}
+
+fn whole(
+    field: &str,
+    value: &str,
+    (low, high): (u32, u32),
+    what: &str,
+    unit: &str,
+) -> Result<u32, Error> {
     match value.trim().parse::<u32>() {
         Ok(n) if (low..=high).contains(&n) => Ok(n),
         _ => Err(Error::invalid(
             field,
-            format!("{what} must be a whole number of minutes from {low} to {high}."),
+            format!("{what} must be a whole number of {unit} from {low} to {high}."),
         )),
     }
 }
 
 impl Settings {
     /// Validates the settings form, naming the first field at fault.
-    pub fn parse(
-        invitation_text: &str,
-        away_after_minutes: &str,
-        inactivity_timeout_minutes: &str,
-        max_chats_per_operator: &str,
-        visitor_name_required: bool,
-    ) -> Result<Self, Error> {
-        let invitation_text = parse_invitation_text(invitation_text)?;
+    pub fn parse(form: &SettingsForm) -> Result<Self, Error> {
+        let invitation_text = parse_invitation_text(&form.invitation_text)?;
+        let away_after_minutes = &form.away_after_minutes;
+        let inactivity_timeout_minutes = &form.inactivity_timeout_minutes;
+        let max_chats_per_operator = &form.max_chats_per_operator;
         let away = minutes(
             "away_after_minutes",
             away_after_minutes,
@@ -128,13 +175,51 @@ impl Settings {
                 }
             },
         };
+        let kick_ban_minutes = minutes(
+            "kick_ban_minutes",
+            &form.kick_ban_minutes,
+            KICK_BAN_MINUTES,
+            "The ban after a kick",
+        )?;
+        let default_password_days = whole(
+            "default_password_days",
+            &form.default_password_days,
+            DEFAULT_PASSWORD_DAYS,
+            "The default password's lifetime",
+            "days",
+        )?;
         Ok(Self {
             invitation_text,
             away_after_minutes: away,
             inactivity_timeout_minutes: inactivity,
             max_chats_per_operator: max_chats,
-            visitor_name_required,
+            visitor_name_required: form.visitor_name_required,
+            kick_ban_minutes,
+            default_password_days,
         })
+    }
+
+    /// The form showing these settings.
+    pub fn form(&self) -> SettingsForm {
+        SettingsForm {
+            invitation_text: self.invitation_text.clone(),
+            away_after_minutes: self.away_after_minutes.to_string(),
+            inactivity_timeout_minutes: self.inactivity_timeout_minutes.to_string(),
+            max_chats_per_operator: self.max_chats_per_operator.to_string(),
+            visitor_name_required: self.visitor_name_required,
+            kick_ban_minutes: self.kick_ban_minutes.to_string(),
+            default_password_days: self.default_password_days.to_string(),
+        }
+    }
+
+    /// How long a kick bars the visitor from starting another chat (milliseconds).
+    pub fn kick_ban_ms(&self) -> i64 {
+        i64::from(self.kick_ban_minutes) * 60_000
+    }
+
+    /// How long the default password works after it was given (milliseconds).
+    pub fn default_password_ms(&self) -> i64 {
+        i64::from(self.default_password_days) * 24 * 60 * 60_000
     }
 
     /// Whether a visitor must give their name to start a chat in a channel with `channel`
@@ -206,6 +291,56 @@ impl Settings {
 mod tests {
     use super::*;
 
+    fn parse(
+        invitation_text: &str,
+        away: &str,
+        inactivity: &str,
+        max: &str,
+        name_required: bool,
+    ) -> Result<Settings, Error> {
+        Settings::parse(&SettingsForm {
+            invitation_text: invitation_text.into(),
+            away_after_minutes: away.into(),
+            inactivity_timeout_minutes: inactivity.into(),
+            max_chats_per_operator: max.into(),
+            visitor_name_required: name_required,
+            kick_ban_minutes: "60".into(),
+            default_password_days: "7".into(),
+        })
+    }
+
+    #[test]
+    fn ban_and_default_password_lifetimes_are_bounded() {
+        let mut form = Settings::default().form();
+        assert_eq!(Settings::parse(&form), Ok(Settings::default()));
+        form.kick_ban_minutes = "0".into();
+        assert_eq!(Settings::parse(&form).map(|s| s.kick_ban_ms()), Ok(0));
+        for bad in ["-1", "43201", "soon", ""] {
+            form.kick_ban_minutes = bad.into();
+            assert_eq!(
+                field(Settings::parse(&form)).as_deref(),
+                Some("kick_ban_minutes")
+            );
+        }
+        form.kick_ban_minutes = "30".into();
+        for bad in ["0", "91", "week"] {
+            form.default_password_days = bad.into();
+            assert_eq!(
+                field(Settings::parse(&form)).as_deref(),
+                Some("default_password_days")
+            );
+        }
+        form.default_password_days = "1".into();
+        assert_eq!(
+            Settings::parse(&form).map(|s| s.default_password_ms()),
+            Ok(86_400_000)
+        );
+        // Settings saved before these existed read as the defaults.
+        let old = r#"{"invitation_text":"Hi","away_after_minutes":5,"inactivity_timeout_minutes":30,"max_chats_per_operator":0,"visitor_name_required":true}"#;
+        let read: Settings = serde_json::from_str(old).unwrap_or_default();
+        assert_eq!((read.kick_ban_minutes, read.default_password_days), (60, 7));
+    }
+
     fn field(result: Result<Settings, Error>) -> Option<String> {
         result.err().and_then(|e| e.field)
     }
@@ -220,43 +355,43 @@ mod tests {
 
     #[test]
     fn each_invalid_field_is_named() {
-        let ok = Settings::parse("Hi, %name%", "5", "30", "4", false);
+        let ok = parse("Hi, %name%", "5", "30", "4", false);
         assert_eq!(
             ok.ok()
                 .map(|s| (s.away_after_minutes, s.max_chats_per_operator)),
             Some((5, 4))
         );
         assert_eq!(
-            field(Settings::parse(" ", "5", "30", "0", true)).as_deref(),
+            field(parse(" ", "5", "30", "0", true)).as_deref(),
             Some("invitation_text")
         );
         assert_eq!(
-            field(Settings::parse(&"x".repeat(1001), "5", "30", "0", true)).as_deref(),
+            field(parse(&"x".repeat(1001), "5", "30", "0", true)).as_deref(),
             Some("invitation_text")
         );
         for away in ["0", "241", "five", "-1", ""] {
             assert_eq!(
-                field(Settings::parse("Hi", away, "300", "0", true)).as_deref(),
+                field(parse("Hi", away, "300", "0", true)).as_deref(),
                 Some("away_after_minutes"),
                 "{away}"
             );
         }
         for inactivity in ["1", "1441", "5", "4", "x"] {
             assert_eq!(
-                field(Settings::parse("Hi", "5", inactivity, "0", true)).as_deref(),
+                field(parse("Hi", "5", inactivity, "0", true)).as_deref(),
                 Some("inactivity_timeout_minutes"),
                 "{inactivity}"
             );
         }
         for max in ["101", "-1", "lots"] {
             assert_eq!(
-                field(Settings::parse("Hi", "5", "30", max, true)).as_deref(),
+                field(parse("Hi", "5", "30", max, true)).as_deref(),
                 Some("max_chats_per_operator"),
                 "{max}"
             );
         }
         assert_eq!(
-            Settings::parse("Hi", "5", "30", "", true)
+            parse("Hi", "5", "30", "", true)
                 .ok()
                 .map(|s| s.max_chats_per_operator),
             Some(0)

@@ -190,6 +190,14 @@ test("an admin adds an operator, disables her (ending her session) and enables h
     await expect(olga.page.getByTestId("log-table")).toHaveCount(0);
     await expect(olga.page.getByTestId("nav-log")).toHaveCount(0);
 
+    // Olga forgot her password: the admin gives her the first one back. Her console is sent
+    // to the login, and "password" works again, for the forced change only.
+    await page.getByTestId("nav-operators").click();
+    await row(page, OLGA.email).getByTestId("reset-password").click();
+    await expect(row(page, OLGA.email).getByTestId("operator-status")).toHaveText("must change password");
+    await expect(olga.page).toHaveURL(/\/login$/, { timeout: 10_000 });
+    await firstLogin(olga.page, OLGA.email, "olga-new-secret");
+
     expect(admin.errors, "console errors in the admin's console").toEqual([]);
   } finally {
     await Promise.all([admin.context.close(), olga.context.close()]);

@@ -236,6 +236,23 @@ test("a kicked visitor sees the end and nothing after it, even after a reload", 
     await expect(a.page.getByTestId("leave-warning")).toContainText("closed");
     await a.page.getByTestId("confirm-leave").click();
     await expect(a.page.getByTestId("chat-tab")).toHaveCount(0);
+
+    // The kicked visitor cannot come straight back with a new chat…
+    await visitor.page.getByTestId("sb-new-chat").click();
+    await visitor.page.getByTestId("sb-first-message").fill("Let me back in");
+    await visitor.page.getByTestId("sb-start").click();
+    await expect(visitor.page.getByTestId("sb-error")).toContainText("cannot start a new chat");
+    // …until an admin lifts the ban in Settings.
+    await a.page.goto("/admin/settings");
+    const banned = a.page.getByTestId("banned-visitor");
+    await expect(banned).toHaveCount(1);
+    await expect(banned).toContainText("Vera");
+    await banned.getByTestId("lift-ban").click();
+    await expect(a.page.getByTestId("banned-none")).toBeVisible();
+    await visitor.page.getByTestId("sb-start").click();
+    await expect(visitor.page.getByTestId("sb-waiting")).toBeVisible();
+    // The refused start was a 403 on purpose.
+    visitor.errors.splice(0, visitor.errors.length, ...visitor.errors.filter((e) => !/status of 403/.test(e)));
     expectNoErrors(cast);
   } finally {
     await tearDown(cast);

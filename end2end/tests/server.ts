@@ -32,7 +32,7 @@ const PASSWORD = /password: ([^\s)]+)/i;
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
- * Starts `$SWITCHBOARD_BIN --bind 127.0.0.1:0 --database-url sqlite://<temp>/switchboard.db`
+ * Starts `$SWITCHBOARD_BIN --bind 127.0.0.1:0 --database-url sqlite://<temp>/switchboard.db --demo`
  * (LEPTOS_* pass through from the environment) and resolves once it has printed both its
  * address and the first admin's login.
  */
@@ -43,7 +43,7 @@ export function startServer(): Promise<Server> {
   }
   const dir = mkdtempSync(join(tmpdir(), "switchboard-e2e-"));
   const databaseURL = `sqlite://${join(dir, "switchboard.db")}`;
-  const args = ["--bind", "127.0.0.1:0", "--database-url", databaseURL];
+  const args = ["--bind", "127.0.0.1:0", "--database-url", databaseURL, "--demo"];
   const addOperator = (email: string, name: string, role = "operator") => {
     execFileSync(bin, ["add-operator", email, name, role, "--database-url", databaseURL], {
       env: process.env,
@@ -122,7 +122,11 @@ export function startServer(): Promise<Server> {
   });
 }
 
-/** A browser context on the server, with the page's errors collected (favicon misses aside). */
+/**
+ * A browser context on the server, with the page's errors collected (favicon misses aside),
+ * Content-Security-Policy violations among them: the console and the demo site run under
+ * strict policies, so every test that expects no errors also shows none was violated.
+ */
 export interface Browsing {
   context: BrowserContext;
   page: Page;
@@ -131,8 +135,18 @@ export interface Browsing {
 
 export async function browse(browser: Browser, baseURL: string): Promise<Browsing> {
   const context = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
   const errors: string[] = [];
+  await context.exposeBinding("__switchboardCspViolation", (_source, text: string) => {
+    errors.push(`CSP violation: ${text}`);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const report = (window as unknown as { __switchboardCspViolation?: (text: string) => void })
+        .__switchboardCspViolation;
+      report?.(`${event.violatedDirective} refused ${event.blockedURI || "inline"} (${event.sourceFile}:${event.lineNumber})`);
+    });
+  });
+  const page = await context.newPage();
   page.on("pageerror", (err) => errors.push(err.message));
   page.on("console", (msg) => {
     if (msg.type() === "error" && !msg.text().includes("favicon")) errors.push(msg.text());

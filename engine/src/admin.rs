@@ -8,7 +8,7 @@ use domain::{Error, ErrorCode, OperatorId};
 
 use crate::operators::{Session, normalise_email};
 use crate::store::{OperatorRecord, StoreError};
-use crate::{Engine, NewOperator, internal};
+use crate::{Engine, NewOperator, internal, now};
 
 fn account(record: OperatorRecord) -> OperatorAccount {
     OperatorAccount {
@@ -85,23 +85,22 @@ impl Engine {
         input: NewOperator,
     ) -> Result<OperatorAccount, Error> {
         session.require_role(Role::Admin)?;
-        let mut record = self.operator_record(id).await?;
+        self.operator_record(id).await?;
         if id == session.operator.id && input.role != Role::Admin {
             return Err(Error::new(
                 ErrorCode::Forbidden,
                 "You cannot take the admin role from yourself.",
             ));
         }
-        record.email = normalise_email(&input.email)?;
-        record.name = parse_display_name(Some(&input.name), true)?.unwrap_or_default();
-        record.role = input.role;
+        let email = normalise_email(&input.email)?;
+        let name = parse_display_name(Some(&input.name), true)?.unwrap_or_default();
         self.store
-            .update_operator(&record)
+            .update_operator_account(id, &email, &name, input.role)
             .await
             .map_err(email_taken)?;
-        self.record(session, "edit_operator", None, Some(record.email.clone()))
+        self.record(session, "edit_operator", None, Some(email))
             .await;
-        Ok(account(record))
+        self.operator_record(id).await.map(account)
     }
 
     /// Disables an operator — their sessions end and their live streams close at once — or
@@ -119,16 +118,17 @@ impl Engine {
                 "You cannot disable your own account.",
             ));
         }
-        let mut record = self.operator_record(id).await?;
-        record.disabled = disabled;
         self.store
-            .update_operator(&record)
+            .set_operator_disabled(id, disabled)
             .await
-            .map_err(email_taken)?;
+            .map_err(|err| match err {
+                StoreError::NotFound => Error::new(ErrorCode::InvalidField, "No such operator."),
+                other => internal(other),
+            })?;
         if disabled {
-            self.store.delete_sessions_of(id).await.map_err(internal)?;
             self.revoke(id);
         }
+        let record = self.operator_record(id).await?;
         let action = if disabled {
             "disable_operator"
         } else {
@@ -154,14 +154,45 @@ impl Engine {
         invitation_name: &str,
     ) -> Result<OperatorAccount, Error> {
         session.require_ready()?;
-        let mut record = self.operator_record(session.operator.id).await?;
-        record.chat_name = optional_name(chat_name, "online chat name")?;
-        record.invitation_name = optional_name(invitation_name, "name in invitations")?;
-        record.languages = parse_languages(languages)?;
+        let chat_name = optional_name(chat_name, "online chat name")?;
+        let invitation_name = optional_name(invitation_name, "name in invitations")?;
+        let languages = parse_languages(languages)?;
         self.store
-            .update_operator(&record)
+            .update_operator_profile(
+                session.operator.id,
+                &chat_name,
+                &invitation_name,
+                &languages,
+            )
             .await
-            .map_err(email_taken)?;
-        Ok(account(record))
+            .map_err(internal)?;
+        self.operator_record(session.operator.id).await.map(account)
+    }
+
+    /// Gives an operator the default password again (admins only; not oneself): their
+    /// sessions end, and they must change it at their next login, within the default
+    /// password's lifetime.
+    pub async fn reset_operator_password(
+        &self,
+        session: &Session,
+        id: OperatorId,
+    ) -> Result<OperatorAccount, Error> {
+        session.require_role(Role::Admin)?;
+        if id == session.operator.id {
+            return Err(Error::new(
+                ErrorCode::Forbidden,
+                "Change your own password on your profile instead.",
+            ));
+        }
+        let record = self.operator_record(id).await?;
+        let hash = self.default_password_hash().await?;
+        self.store
+            .set_password(id, &hash, true, None, now())
+            .await
+            .map_err(internal)?;
+        self.revoke(id);
+        self.record(session, "reset_password", None, Some(record.email))
+            .await;
+        self.operator_record(id).await.map(account)
     }
 }

@@ -8,14 +8,15 @@
 //! `chat_not_waiting`. The other invariants — one open chat per visitor, the per-operator
 //! limit — are held by the database, so they hold across processes too.
 
+use domain::admin::BannedVisitor;
 use domain::api::{NewVisitor, PostMessage, StartChat, VisitorChat, VisitorCreated, VisitorView};
 use domain::channel::{ChannelFilter, channels_of};
 use domain::chat::{MessageBody, parse_client_id, parse_display_name};
-use domain::console::{ChatSummary, ConsoleSnapshot, Monitoring, MyChat};
+use domain::console::{ChatSummary, ConsoleSnapshot, Monitoring, MyChat, Role};
 use domain::settings::Settings;
 use domain::{
     Actor, ChatEvent, ChatId, ChatState, Command, Error, ErrorCode, EventId, EventKind, OperatorId,
-    Viewer, VisitorId,
+    Timestamp, Viewer, VisitorId,
 };
 use uuid::Uuid;
 
@@ -28,6 +29,8 @@ use crate::{Engine, auth, internal, now};
 
 /// How often a command is decided again after losing a race before giving up.
 const MAX_ATTEMPTS: usize = 8;
+/// A visitor's use of their token is written at most this often (milliseconds).
+const VISITOR_TOUCH_EVERY_MS: i64 = 60_000;
 /// Longest URL, referrer, language or custom field value kept for a visitor.
 const MAX_VISITOR_FIELD_BYTES: usize = 2048;
 /// Most custom fields kept for a visitor.
@@ -117,6 +120,7 @@ impl Engine {
             user_agent: user_agent.map(|ua| truncate(&ua, 512)),
             page_title: None,
             last_seen_at: at,
+            banned_until: None,
         };
         self.store.insert_visitor(&record).await.map_err(internal)?;
         Ok(VisitorCreated {
@@ -125,13 +129,73 @@ impl Engine {
         })
     }
 
-    /// The visitor holding a bearer token.
+    /// The visitor holding a bearer token, unless it went unused for longer than the
+    /// visitor idle time (the bubble then starts afresh as a new visitor).
     pub async fn authenticate_visitor(&self, token: &str) -> Result<VisitorRecord, Error> {
-        self.store
+        let mut visitor = self
+            .store
             .visitor_by_token_hash(&auth::token_hash(token))
             .await
             .map_err(internal)?
-            .ok_or_else(|| Error::new(ErrorCode::Unauthorized, "Unknown visitor token."))
+            .ok_or_else(|| Error::new(ErrorCode::Unauthorized, "Unknown visitor token."))?;
+        let at = now();
+        let idle = at.millis_since(visitor.last_seen_at);
+        if idle > self.config.visitor_idle_ms {
+            return Err(Error::new(
+                ErrorCode::Unauthorized,
+                "This visitor token has expired.",
+            ));
+        }
+        if idle > VISITOR_TOUCH_EVERY_MS {
+            self.store
+                .touch_visitor(visitor.id, at)
+                .await
+                .map_err(internal)?;
+            visitor.last_seen_at = at;
+        }
+        Ok(visitor)
+    }
+
+    /// Visitors barred from new chats after a kick (admins only).
+    pub async fn banned_visitors(&self, session: &Session) -> Result<Vec<BannedVisitor>, Error> {
+        session.require_role(Role::Admin)?;
+        let visitors = self.store.banned_visitors(now()).await.map_err(internal)?;
+        let mut banned = Vec::with_capacity(visitors.len());
+        for visitor in visitors {
+            let Some(banned_until) = visitor.banned_until else {
+                continue;
+            };
+            // The name given when they started the chat that got them kicked.
+            let name = match visitor.name {
+                Some(name) => Some(name),
+                None => self
+                    .store
+                    .latest_chat_of_visitor(visitor.id)
+                    .await
+                    .map_err(internal)?
+                    .map(|chat| chat.state.visitor_name)
+                    .filter(|name| !name.is_empty()),
+            };
+            banned.push(BannedVisitor {
+                visitor_id: visitor.id,
+                name,
+                page_url: visitor.page_url,
+                banned_until,
+            });
+        }
+        Ok(banned)
+    }
+
+    /// Lets a banned visitor start chats again (admins only).
+    pub async fn lift_ban(&self, session: &Session, visitor: VisitorId) -> Result<(), Error> {
+        session.require_role(Role::Admin)?;
+        self.store
+            .set_visitor_ban(visitor, None)
+            .await
+            .map_err(internal)?;
+        self.record(session, "lift_ban", None, Some(visitor.to_string()))
+            .await;
+        Ok(())
     }
 
     /// The visitor and their latest chat, with where to resume their event stream: one
@@ -172,6 +236,16 @@ impl Engine {
         visitor: &VisitorRecord,
         input: StartChat,
     ) -> Result<VisitorChat, Error> {
+        if let Some(until) = visitor.banned_until.filter(|until| *until > now()) {
+            let seconds = (until.millis_since(now()) + 999) / 1000;
+            return Err(Error {
+                retry_after: Some(u64::try_from(seconds).unwrap_or(1).max(1)),
+                ..Error::new(
+                    ErrorCode::Banned,
+                    "You cannot start a new chat right now. Please try again later.",
+                )
+            });
+        }
         let channel = match input.channel {
             Some(id) => Some(self.open_channel(id).await?),
             None => None,
@@ -379,6 +453,16 @@ impl Engine {
         let events = self
             .execute_limited(chat, &session.actor(), command, limit)
             .await?;
+        if matches!(command, Command::Kick) && !events.is_empty() && settings.kick_ban_ms() > 0 {
+            // The kicked visitor cannot come straight back with a new chat.
+            if let Some(visitor) = self.load(chat).await?.state.visitor {
+                let until = Timestamp(now().0 + settings.kick_ban_ms());
+                self.store
+                    .set_visitor_ban(visitor, Some(until))
+                    .await
+                    .map_err(internal)?;
+            }
+        }
         if let (Some(action), false) = (command.action_name(), events.is_empty()) {
             let object = match command {
                 Command::Offer { target_name, .. } => Some(target_name.clone()),

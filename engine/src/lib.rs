@@ -44,6 +44,8 @@ pub struct EngineConfig {
     pub session_absolute_ms: i64,
     /// How many items a live stream may have waiting before it is ended (and replays).
     pub bus_capacity: usize,
+    /// A visitor token unused for this long no longer works (milliseconds).
+    pub visitor_idle_ms: i64,
 }
 
 impl Default for EngineConfig {
@@ -53,6 +55,7 @@ impl Default for EngineConfig {
             session_idle_ms: 8 * 60 * 60 * 1000,
             session_absolute_ms: 7 * 24 * 60 * 60 * 1000,
             bus_capacity: bus::DEFAULT_CAPACITY,
+            visitor_idle_ms: 30 * 24 * 60 * 60 * 1000,
         }
     }
 }
@@ -78,6 +81,8 @@ pub struct Engine {
     node: uuid::Uuid,
     /// When this node last wrote each operator's activity.
     activity: Arc<collab::ActivityWrites>,
+    /// Password hashing, a few at a time.
+    hashes: Arc<auth::HashGate>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -112,6 +117,7 @@ impl Engine {
             config: Arc::new(config),
             node,
             activity: Arc::new(collab::ActivityWrites::default()),
+            hashes: Arc::new(auth::HashGate::default()),
         }
     }
 
@@ -140,6 +146,14 @@ impl Engine {
             tokio::spawn(async move { mesh.revoke(store.as_ref(), operator).await });
         }
         self.bus.revoke(operator);
+    }
+
+    /// Runs password hashing work behind the hash gate.
+    pub(crate) async fn hashing<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, domain::Error> {
+        self.hashes.run(work).await
     }
 
     /// What group commit has done since start.

@@ -2,7 +2,8 @@
 //! password, logout.
 
 use domain::console::{Me, Role};
-use domain::{Actor, Error, ErrorCode, OperatorId};
+use domain::limits::{FAILED_LOGINS_PER_ACCOUNT, FAILED_LOGINS_PER_ADDRESS, LOGIN_WINDOW_MS};
+use domain::{Actor, Error, ErrorCode, OperatorId, Timestamp};
 use uuid::Uuid;
 
 use crate::auth::{self, DEFAULT_PASSWORD, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
@@ -21,6 +22,8 @@ pub struct Session {
     pub operator: OperatorRecord,
     /// The address the request came from, for the action log.
     pub ip: Option<String>,
+    /// When the session ends unless it is used again before.
+    pub expires_at: Timestamp,
 }
 
 impl Session {
@@ -108,15 +111,6 @@ pub(crate) fn normalise_email(email: &str) -> Result<String, Error> {
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, Error> {
-    tokio::task::spawn_blocking(work).await.map_err(|err| {
-        tracing::error!(error = %err, "blocking task failed");
-        Error::internal()
-    })
-}
-
 impl Engine {
     /// Creates the first admin when there are no operators; answers its email if it did.
     pub async fn ensure_first_admin(&self, email: &str) -> Result<Option<String>, Error> {
@@ -133,16 +127,21 @@ impl Engine {
         Ok(Some(admin.email))
     }
 
-    /// Creates an operator with the default password, which they must change at first login.
-    pub async fn create_operator(&self, input: NewOperator) -> Result<OperatorRecord, Error> {
-        let email = normalise_email(&input.email)?;
-        let name = domain::chat::parse_display_name(Some(&input.name), true)?.unwrap_or_default();
-        let password_hash = blocking(|| auth::hash_password(DEFAULT_PASSWORD))
+    /// A fresh hash of the default password.
+    pub(crate) async fn default_password_hash(&self) -> Result<String, Error> {
+        self.hashing(|| auth::hash_password(DEFAULT_PASSWORD))
             .await?
             .map_err(|err| {
                 tracing::error!(error = %err, "password hashing");
                 Error::internal()
-            })?;
+            })
+    }
+
+    /// Creates an operator with the default password, which they must change at first login.
+    pub async fn create_operator(&self, input: NewOperator) -> Result<OperatorRecord, Error> {
+        let email = normalise_email(&input.email)?;
+        let name = domain::chat::parse_display_name(Some(&input.name), true)?.unwrap_or_default();
+        let password_hash = self.default_password_hash().await?;
         let record = OperatorRecord {
             id: OperatorId(Uuid::now_v7()),
             email,
@@ -155,6 +154,7 @@ impl Engine {
             created_at: now(),
             languages: Vec::new(),
             invitation_name: String::new(),
+            password_set_at: now(),
         };
         match self.store.insert_operator(&record).await {
             Ok(()) => Ok(record),
@@ -180,15 +180,76 @@ impl Engine {
         ip: Option<String>,
     ) -> Result<LoginOutcome, Error> {
         let mut account = None;
-        let outcome = self.attempt_login(email, password, &mut account).await;
-        let known = account.map(|op| (op.id, op.display_name().to_owned()));
-        self.record_login(known, email, outcome.is_ok(), ip).await;
+        let outcome = self
+            .attempt_login(email, password, ip.as_deref(), &mut account)
+            .await;
+        // A refused attempt was not made: it leaves no trace.
+        if !outcome
+            .as_ref()
+            .is_err_and(|err| err.code == ErrorCode::RateLimited)
+        {
+            let known = account.map(|op| (op.id, op.display_name().to_owned()));
+            self.record_login(known, email, outcome.is_ok(), ip).await;
+        }
         outcome
     }
 
     /// Checks the credentials and opens a session; `account` learns the account the email
     /// names, if any.
     async fn attempt_login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: Option<&str>,
+        account: &mut Option<OperatorRecord>,
+    ) -> Result<LoginOutcome, Error> {
+        let key = normalise_email(email).unwrap_or_else(|_| email.trim().to_lowercase());
+        let address = ip.unwrap_or("unknown");
+        self.login_allowed(&key, address).await?;
+        let outcome = self.check_credentials(email, password, account).await;
+        match &outcome {
+            Ok(_) => self.store.clear_login_failures(&key).await,
+            Err(_) => {
+                let at = now();
+                self.store
+                    .record_login_failure(&key, address, at, Timestamp(at.0 - LOGIN_WINDOW_MS))
+                    .await
+            }
+        }
+        .map_err(internal)?;
+        outcome
+    }
+
+    /// Refuses a login while its account or its address has had too many recent failures.
+    async fn login_allowed(&self, email: &str, address: &str) -> Result<(), Error> {
+        let at = now();
+        let failures = self
+            .store
+            .login_failures(email, address, Timestamp(at.0 - LOGIN_WINDOW_MS))
+            .await
+            .map_err(internal)?;
+        let (account, from) = (failures.by_email, failures.by_address);
+        let wait = domain::limits::login_wait(account.0, account.1, FAILED_LOGINS_PER_ACCOUNT, at)
+            .into_iter()
+            .chain(domain::limits::login_wait(
+                from.0,
+                from.1,
+                FAILED_LOGINS_PER_ADDRESS,
+                at,
+            ))
+            .max();
+        match wait {
+            Some(seconds) => Err(Error::rate_limited(
+                seconds,
+                "Too many failed logins. Please wait before trying again.",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks email and password (and that the default password is still valid) and opens a
+    /// session.
+    async fn check_credentials(
         &self,
         email: &str,
         password: &str,
@@ -212,10 +273,21 @@ impl Engine {
             .map(|op| op.password_hash.clone())
             .unwrap_or_else(|| DUMMY_HASH.to_owned());
         let password = password.to_owned();
-        let verified = blocking(move || auth::verify_password(&password, &phc)).await?;
+        let verified = self
+            .hashing(move || auth::verify_password(&password, &phc))
+            .await?;
         let Some(operator) = operator.filter(|op| verified && !op.disabled) else {
             return Err(invalid_credentials());
         };
+        if operator.must_change_password {
+            let lifetime = self.settings().await?.default_password_ms();
+            if now().millis_since(operator.password_set_at) > lifetime {
+                return Err(Error::new(
+                    ErrorCode::DefaultPasswordExpired,
+                    "This account's first password has expired. Ask an admin to reset it.",
+                ));
+            }
+        }
         let (token, token_hash) = auth::new_token().map_err(|err| {
             tracing::error!(error = %err, "random source");
             Error::internal()
@@ -236,33 +308,64 @@ impl Engine {
         })
     }
 
+    /// When a session ends unless used again: after the idle time, or the absolute lifetime.
+    fn session_end(&self, session: &SessionRecord) -> Timestamp {
+        Timestamp(
+            (session.last_seen_at.0 + self.config.session_idle_ms)
+                .min(session.created_at.0 + self.config.session_absolute_ms),
+        )
+    }
+
+    /// The stored session behind a token hash and its operator, if the session is still
+    /// valid; an ended one is removed.
+    async fn live_session(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(SessionRecord, OperatorRecord)>, Error> {
+        let Some((session, operator)) = self.store.session(token_hash).await.map_err(internal)?
+        else {
+            return Ok(None);
+        };
+        if now() >= self.session_end(&session) || operator.disabled {
+            self.store
+                .delete_session(token_hash)
+                .await
+                .map_err(internal)?;
+            return Ok(None);
+        }
+        Ok(Some((session, operator)))
+    }
+
+    /// When the session behind a token hash ends if it is not used before, or `None` if it
+    /// has ended (logout, expiry, a password change, a disabled operator).
+    pub async fn session_ends_at(&self, token_hash: &str) -> Result<Option<Timestamp>, Error> {
+        Ok(self
+            .live_session(token_hash)
+            .await?
+            .map(|(session, _)| self.session_end(&session)))
+    }
+
     /// The session behind a token, if it is valid and unexpired; expired sessions are removed.
     pub async fn authenticate(&self, token: &str) -> Result<Session, Error> {
         let token_hash = auth::token_hash(token);
-        let Some((session, operator)) = self.store.session(&token_hash).await.map_err(internal)?
-        else {
-            return Err(Error::unauthorized());
-        };
-        let at = now();
-        let idle = at.millis_since(session.last_seen_at) > self.config.session_idle_ms;
-        let old = at.millis_since(session.created_at) > self.config.session_absolute_ms;
-        if idle || old || operator.disabled {
-            self.store
-                .delete_session(&token_hash)
-                .await
-                .map_err(internal)?;
+        let Some((mut session, operator)) = self.live_session(&token_hash).await? else {
             return Err(Error::new(
                 ErrorCode::Unauthorized,
                 "Your session has ended. Please log in.",
             ));
-        }
-        if at.millis_since(session.last_seen_at) > TOUCH_EVERY_MS {
+        };
+        let at = now();
+        // Often enough that a session in use never idles out between two marks.
+        let touch_every = TOUCH_EVERY_MS.min(self.config.session_idle_ms / 4);
+        if at.millis_since(session.last_seen_at) > touch_every {
             self.store
                 .touch_session(&token_hash, at)
                 .await
                 .map_err(internal)?;
+            session.last_seen_at = at;
         }
         Ok(Session {
+            expires_at: self.session_end(&session),
             token_hash,
             operator,
             ip: None,
@@ -278,7 +381,10 @@ impl Engine {
     ) -> Result<(), Error> {
         let phc = session.operator.password_hash.clone();
         let current_owned = current.to_owned();
-        if !blocking(move || auth::verify_password(&current_owned, &phc)).await? {
+        if !self
+            .hashing(move || auth::verify_password(&current_owned, &phc))
+            .await?
+        {
             return Err(Error::new(
                 ErrorCode::InvalidCredentials,
                 "The current password is wrong.",
@@ -300,14 +406,21 @@ impl Engine {
             ));
         }
         let new_owned = new.to_owned();
-        let hash = blocking(move || auth::hash_password(&new_owned))
+        let hash = self
+            .hashing(move || auth::hash_password(&new_owned))
             .await?
             .map_err(|err| {
                 tracing::error!(error = %err, "password hashing");
                 Error::internal()
             })?;
         self.store
-            .set_password(session.operator.id, &hash, false, Some(&session.token_hash))
+            .set_password(
+                session.operator.id,
+                &hash,
+                false,
+                Some(&session.token_hash),
+                now(),
+            )
             .await
             .map_err(internal)?;
         self.record(session, "change_password", None, None).await;

@@ -2,7 +2,7 @@
 //! on and invite visitors read them. Stored as JSON documents in the settings table.
 
 use domain::console::Role;
-use domain::settings::Settings;
+use domain::settings::{Settings, SettingsForm};
 use domain::{ChannelId, Error};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -62,20 +62,10 @@ impl Engine {
     pub async fn save_settings(
         &self,
         session: &Session,
-        invitation_text: &str,
-        away_after_minutes: &str,
-        inactivity_timeout_minutes: &str,
-        max_chats_per_operator: &str,
-        visitor_name_required: bool,
+        form: &SettingsForm,
     ) -> Result<Settings, Error> {
         session.require_role(Role::Admin)?;
-        let settings = Settings::parse(
-            invitation_text,
-            away_after_minutes,
-            inactivity_timeout_minutes,
-            max_chats_per_operator,
-            visitor_name_required,
-        )?;
+        let settings = Settings::parse(form)?;
         self.save_document(KEY, &settings).await?;
         self.record(session, "save_settings", None, None).await;
         Ok(settings)

@@ -155,6 +155,8 @@ pub struct OperatorRecord {
     pub languages: Vec<String>,
     /// Name used in invitation texts; empty means the chat name.
     pub invitation_name: String,
+    /// When the current password was given (at creation, by a change or an admin's reset).
+    pub password_set_at: Timestamp,
 }
 
 impl OperatorRecord {
@@ -217,6 +219,17 @@ pub struct VisitorRecord {
     pub page_title: Option<String>,
     /// Last page view or call.
     pub last_seen_at: Timestamp,
+    /// Kicked: cannot start a chat before this time.
+    pub banned_until: Option<Timestamp>,
+}
+
+/// Recent failed logins, for the login limits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    /// How many for the email, and when the oldest of them was.
+    pub by_email: (u32, Option<Timestamp>),
+    /// How many from the address, and when the oldest of them was.
+    pub by_address: (u32, Option<Timestamp>),
 }
 
 /// A chat's stored state exactly as it was read. A command decided on it commits only while
@@ -429,6 +442,16 @@ pub trait ChatStore: Send + Sync + 'static {
     ) -> Result<Option<VisitorRecord>, StoreError>;
     /// A visitor by id.
     async fn visitor_by_id(&self, id: VisitorId) -> Result<Option<VisitorRecord>, StoreError>;
+    /// Records a visitor's use of their token.
+    async fn touch_visitor(&self, id: VisitorId, at: Timestamp) -> Result<(), StoreError>;
+    /// Bars a visitor from starting chats until `until`, or lifts the ban (`None`).
+    async fn set_visitor_ban(
+        &self,
+        id: VisitorId,
+        until: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+    /// Visitors banned past `now`, soonest free first.
+    async fn banned_visitors(&self, now: Timestamp) -> Result<Vec<VisitorRecord>, StoreError>;
     /// Records the page a visitor is on.
     async fn visitor_page(
         &self,
@@ -530,19 +553,55 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn operator_by_email(&self, email: &str) -> Result<Option<OperatorRecord>, StoreError>;
     /// Looks an operator up by id.
     async fn operator_by_id(&self, id: OperatorId) -> Result<Option<OperatorRecord>, StoreError>;
-    /// Every operator's account details (not the password) from `operator`; `Conflict` if the
-    /// email is taken by someone else.
-    async fn update_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError>;
-    /// Ends every session of an operator.
-    async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError>;
-    /// Replaces an operator's password and ends every other session of theirs.
+    /// Sets what an admin edits of an account (email, name, role) and nothing else, so a
+    /// concurrent disable or profile save stands; `Conflict` if the email is taken by someone
+    /// else.
+    async fn update_operator_account(
+        &self,
+        id: OperatorId,
+        email: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<(), StoreError>;
+    /// Sets what an operator edits of their own profile and nothing else.
+    async fn update_operator_profile(
+        &self,
+        id: OperatorId,
+        chat_name: &str,
+        invitation_name: &str,
+        languages: &[String],
+    ) -> Result<(), StoreError>;
+    /// Disables an operator, ending every session of theirs in the same transaction, or
+    /// enables them again.
+    async fn set_operator_disabled(&self, id: OperatorId, disabled: bool)
+    -> Result<(), StoreError>;
+    /// Replaces an operator's password (given at `at`) and ends every other session of theirs.
     async fn set_password(
         &self,
         id: OperatorId,
         password_hash: &str,
         must_change: bool,
         keep_session: Option<&str>,
+        at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// Notes a failed login for an email from an address, forgetting failures from before
+    /// `forget_before`.
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        ip: &str,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// The failed logins since `since` for an email and for an address.
+    async fn login_failures(
+        &self,
+        email: &str,
+        ip: &str,
+        since: Timestamp,
+    ) -> Result<LoginFailures, StoreError>;
+    /// Forgets an email's failed logins (after a successful one).
+    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError>;
 
     /// Stores a new session.
     async fn insert_session(&self, session: &SessionRecord) -> Result<(), StoreError>;
@@ -645,6 +704,15 @@ pub fn author_key(author: &domain::Author, visitor: Option<VisitorId>) -> String
     match author {
         domain::Author::Visitor => format!("v:{}", visitor.map(|v| v.0).unwrap_or_default()),
         domain::Author::Operator { id } => format!("o:{id}"),
+    }
+}
+
+/// `NotFound` when an update touched no row.
+pub(crate) fn found(rows: u64) -> Result<(), StoreError> {
+    if rows == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
     }
 }
 

@@ -12,14 +12,15 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use domain::reach::{Interest, Recipient};
-use domain::{ChatEvent, EventId, OperatorId, Signal, VisitorId};
+use domain::{ChatEvent, EventId, OperatorId, Signal, Timestamp, VisitorId};
 
 use crate::bus::{Delivery, Ending, Subscription};
 use crate::collab::OnlineGuard;
 use crate::store::LoggedEvent;
-use crate::{Engine, Session, internal};
+use crate::{Engine, Session, internal, now};
 
 /// Events read from the log per query while replaying.
 const REPLAY_PAGE: i64 = 500;
@@ -49,8 +50,21 @@ pub enum Audience {
         interest: Interest,
         /// Keeps them online while the stream is open.
         online: Option<Arc<OnlineGuard>>,
+        /// The session the stream was opened with: the stream ends when it does.
+        session: Option<SessionWatch>,
     },
 }
+
+/// The session behind an operator's stream, and when to look at it again.
+#[derive(Clone, Debug)]
+pub struct SessionWatch {
+    token_hash: String,
+    check_at: Timestamp,
+}
+
+/// A session is looked at again at least this often while its stream is open, should a
+/// revocation from another node have been lost (milliseconds).
+const SESSION_RECHECK_MS: i64 = 60_000;
 
 impl Audience {
     /// The holder of the stream.
@@ -79,6 +93,8 @@ pub struct EventStream {
     online: Option<Arc<OnlineGuard>>,
     /// Which dashboard changes it carries.
     interest: Interest,
+    /// The session an operator's stream lives by.
+    session: Option<SessionWatch>,
 }
 
 impl EventStream {
@@ -106,7 +122,23 @@ impl EventStream {
                 self.replay = page.into();
                 continue;
             }
-            match self.subscription.receiver.recv().await {
+            let delivery = match &self.session {
+                None => self.subscription.receiver.recv().await,
+                Some(watch) => {
+                    let wait = watch.check_at.millis_since(now()).min(SESSION_RECHECK_MS);
+                    let wait = Duration::from_millis(u64::try_from(wait).unwrap_or_default());
+                    tokio::select! {
+                        delivery = self.subscription.receiver.recv() => delivery,
+                        () = tokio::time::sleep(wait) => {
+                            if !self.session_lives().await {
+                                return self.end(None);
+                            }
+                            continue;
+                        }
+                    }
+                }
+            };
+            match delivery {
                 Some(Delivery::Event(logged)) => {
                     if logged.event.id <= self.passed {
                         continue;
@@ -127,6 +159,21 @@ impl EventStream {
                     return self.end(lagged.then_some(StreamItem::Lagged));
                 }
             }
+        }
+    }
+
+    /// Whether the stream's session is still valid, moving the next look to its end. A
+    /// database failure ends the stream too: the client reconnects and is checked afresh.
+    async fn session_lives(&mut self) -> bool {
+        let Some(watch) = &mut self.session else {
+            return true;
+        };
+        match self.engine.session_ends_at(&watch.token_hash).await {
+            Ok(Some(ends)) => {
+                watch.check_at = ends;
+                true
+            }
+            Ok(None) | Err(_) => false,
         }
     }
 
@@ -155,7 +202,32 @@ impl Engine {
             id: session.operator.id,
             interest,
             online: Some(Arc::new(self.go_online(session).await?)),
+            session: Some(SessionWatch {
+                token_hash: session.token_hash.clone(),
+                check_at: session.expires_at,
+            }),
         })
+    }
+
+    /// An operator's console stream: [`Engine::operator_audience`] and
+    /// [`Engine::open_stream`], then one more look at the session. A logout, password change
+    /// or disable committed while the stream was being opened revoked streams before this one
+    /// took its place on the bus; that look sees it, so no stream outlives its session.
+    pub async fn open_console_stream(
+        &self,
+        session: &Session,
+        interest: Interest,
+        after: EventId,
+    ) -> Result<EventStream, domain::Error> {
+        let audience = self.operator_audience(session, interest).await?;
+        let stream = self.open_stream(audience, after);
+        match self.session_ends_at(&session.token_hash).await? {
+            Some(_) => Ok(stream),
+            None => Err(domain::Error::new(
+                domain::ErrorCode::Unauthorized,
+                "Your session has ended. Please log in.",
+            )),
+        }
     }
 
     /// Opens a stream for an audience, replaying everything after `after` that reaches it.
@@ -163,11 +235,14 @@ impl Engine {
     pub fn open_stream(&self, audience: Audience, after: EventId) -> EventStream {
         // Taking a place on the bus before reading any history is what makes replay gap-free.
         let recipient = audience.recipient();
-        let (online, interest) = match audience {
+        let (online, interest, session) = match audience {
             Audience::Operator {
-                online, interest, ..
-            } => (online, interest),
-            Audience::Visitor(_) => (None, Interest::All),
+                online,
+                interest,
+                session,
+                ..
+            } => (online, interest, session),
+            Audience::Visitor(_) => (None, Interest::All, None),
         };
         let subscription = self.bus.subscribe(recipient, interest.clone());
         EventStream {
@@ -179,6 +254,7 @@ impl Engine {
             ended: false,
             online,
             interest,
+            session,
         }
     }
 

@@ -289,7 +289,7 @@ async fn only_admins_keep_channels_and_settings_and_refusals_change_nothing() {
         forbidden(engine.settings_for(&caller).await.map(|_| ()));
         forbidden(
             engine
-                .save_settings(&caller, "Hi", "5", "30", "1", true)
+                .save_settings(&caller, &settings_form("Hi", "5", "30", "1", true))
                 .await
                 .map(|_| ()),
         );
@@ -528,7 +528,7 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
     assert!(!defaults.visitor_name_required, "follows the server's flag");
 
     let bad = engine
-        .save_settings(&admin, "Hi %name%", "10", "5", "0", false)
+        .save_settings(&admin, &settings_form("Hi %name%", "10", "5", "0", false))
         .await
         .unwrap_err();
     assert_eq!(bad.field.as_deref(), Some("inactivity_timeout_minutes"));
@@ -560,7 +560,10 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
 
     // Capacity: one chat at a time.
     engine
-        .save_settings(&admin, "Hello! I'm %name%.", "5", "30", "1", false)
+        .save_settings(
+            &admin,
+            &settings_form("Hello! I'm %name%.", "5", "30", "1", false),
+        )
         .await
         .unwrap();
     engine.accept_chat(&ann, first.id).await.unwrap();
@@ -651,7 +654,10 @@ async fn idle_operators_show_as_away_and_then_count_as_gone() {
 
     // Idle past the inactivity timeout: gone, and nothing is offered to him.
     engine
-        .save_settings(&admin, "Hello! I'm %name%.", "5", "20", "0", true)
+        .save_settings(
+            &admin,
+            &settings_form("Hello! I'm %name%.", "5", "20", "0", true),
+        )
         .await
         .unwrap();
     engine
@@ -676,4 +682,23 @@ async fn idle_operators_show_as_away_and_then_count_as_gone() {
         .offer_chat(&ann, chat.id, domain::OfferKind::Invite, bob.operator.id)
         .await
         .unwrap();
+}
+
+/// The settings form with these general settings and the default ban and password lifetimes.
+fn settings_form(
+    text: &str,
+    away: &str,
+    inactivity: &str,
+    max_chats: &str,
+    name_required: bool,
+) -> domain::settings::SettingsForm {
+    domain::settings::SettingsForm {
+        invitation_text: text.into(),
+        away_after_minutes: away.into(),
+        inactivity_timeout_minutes: inactivity.into(),
+        max_chats_per_operator: max_chats.into(),
+        visitor_name_required: name_required,
+        kick_ban_minutes: "60".into(),
+        default_password_days: "7".into(),
+    }
 }

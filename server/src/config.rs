@@ -22,7 +22,18 @@ Options (each also read from the environment variable in brackets):
                            (default admin@switchboard.local)
   --allowed-origins LIST   Comma-separated origins of sites that embed the bubble, e.g.
                            https://www.example.com [SWITCHBOARD_ALLOWED_ORIGINS]
-  --secure-cookies         Mark session cookies Secure; use behind TLS [SWITCHBOARD_SECURE_COOKIES=1]
+  --public-url URL         The address operators and customer sites reach the server at, e.g.
+                           https://chat.example.com [SWITCHBOARD_PUBLIC_URL]; requests naming
+                           another host are refused (loopback and IP addresses always work)
+  --secure-cookies         Mark session cookies Secure (named __Host-…) and send HSTS; use behind
+                           TLS [SWITCHBOARD_SECURE_COOKIES=1]
+  --trust-proxy            Believe X-Forwarded-For and X-Forwarded-Proto from a reverse proxy in
+                           front [SWITCHBOARD_TRUST_PROXY=1]
+  --demo                   Serve the demo site with the chat bubble at /demo [SWITCHBOARD_DEMO=1]
+  --visitor-idle-days N    A visitor token unused this long stops working (default 30)
+                           [SWITCHBOARD_VISITOR_IDLE_DAYS]
+  --no-rate-limits         Turn off the visitor API's rate limits, for load tests that play many
+                           visitors from one machine (failed logins stay limited)
   --visitor-name-optional  Let visitors start a chat without a name [SWITCHBOARD_VISITOR_NAME_OPTIONAL=1]
   -h, --help               Print this help
 ";
@@ -44,6 +55,16 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Visitors must give a name.
     pub visitor_name_required: bool,
+    /// The public address.
+    pub public_url: Option<crate::PublicUrl>,
+    /// Believe the reverse proxy's forwarded headers.
+    pub trust_proxy: bool,
+    /// Serve the demo site.
+    pub demo: bool,
+    /// Days a visitor token may go unused.
+    pub visitor_idle_days: u32,
+    /// No visitor API rate limits.
+    pub no_rate_limits: bool,
 }
 
 /// What the command line asked for.
@@ -87,6 +108,11 @@ impl Config {
         let mut secure_cookies = env("SWITCHBOARD_SECURE_COOKIES").is_some_and(|v| truthy(&v));
         let mut name_optional =
             env("SWITCHBOARD_VISITOR_NAME_OPTIONAL").is_some_and(|v| truthy(&v));
+        let mut public_url = env("SWITCHBOARD_PUBLIC_URL");
+        let mut trust_proxy = env("SWITCHBOARD_TRUST_PROXY").is_some_and(|v| truthy(&v));
+        let mut demo = env("SWITCHBOARD_DEMO").is_some_and(|v| truthy(&v));
+        let mut idle_days = env("SWITCHBOARD_VISITOR_IDLE_DAYS");
+        let mut no_rate_limits = false;
 
         let mut args = args.into_iter().peekable();
         if args.peek().map(String::as_str) == Some("add-operator") {
@@ -115,6 +141,11 @@ impl Config {
                 "--allowed-origins" => allowed_origins = Some(value("--allowed-origins")?),
                 "--secure-cookies" => secure_cookies = true,
                 "--visitor-name-optional" => name_optional = true,
+                "--public-url" => public_url = Some(value("--public-url")?),
+                "--trust-proxy" => trust_proxy = true,
+                "--demo" => demo = true,
+                "--visitor-idle-days" => idle_days = Some(value("--visitor-idle-days")?),
+                "--no-rate-limits" => no_rate_limits = true,
                 other => return Err(format!("unknown option {other:?} (see --help)")),
             }
         }
@@ -123,7 +154,25 @@ impl Config {
             .parse()
             .map_err(|_| format!("--bind: {bind:?} is not an address like 127.0.0.1:3000"))?;
         let database_url = database_url_or_default(database_url)?;
+        let public_url = public_url
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| crate::PublicUrl::parse(&url))
+            .transpose()?;
+        let visitor_idle_days = match idle_days {
+            None => 30,
+            Some(days) => days
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or_else(|| format!("--visitor-idle-days: {days:?} is not 1 to 3650"))?,
+        };
         Ok(Parsed::Run(Config {
+            public_url,
+            trust_proxy,
+            demo,
+            visitor_idle_days,
+            no_rate_limits,
             bind,
             database_url,
             site_root: PathBuf::from(site_root.unwrap_or_else(|| "target/site".to_owned())),
@@ -283,5 +332,39 @@ mod tests {
         assert!(parse(&["--frobnicate"], &[]).is_err());
         assert!(parse(&["--database-url", "mysql://x"], &[]).is_err());
         assert!(parse(&["--database-url", "postgres://sb@db/switchboard"], &[]).is_ok());
+        assert!(parse(&["--public-url", "chat.example.com"], &[]).is_err());
+        assert!(parse(&["--visitor-idle-days", "0"], &[]).is_err());
+    }
+
+    #[test]
+    fn hosts_proxies_and_the_demo_are_opt_in() {
+        let Ok(Parsed::Run(config)) = parse(&[], &[]) else {
+            panic!()
+        };
+        assert_eq!(config.public_url, None);
+        assert!(!config.trust_proxy && !config.demo && !config.no_rate_limits);
+        assert_eq!(config.visitor_idle_days, 30);
+        let Ok(Parsed::Run(config)) = parse(
+            &[
+                "--public-url=https://chat.example.com/",
+                "--trust-proxy",
+                "--demo",
+                "--visitor-idle-days",
+                "7",
+            ],
+            &[],
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            config.public_url.map(|u| u.origin()).as_deref(),
+            Some("https://chat.example.com")
+        );
+        assert!(config.trust_proxy && config.demo);
+        assert_eq!(config.visitor_idle_days, 7);
+        let Ok(Parsed::Run(config)) = parse(&[], &[("SWITCHBOARD_DEMO", "1")]) else {
+            panic!()
+        };
+        assert!(config.demo);
     }
 }

@@ -5,7 +5,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, COOKIE, HOST, ORIGIN, STRICT_TRANSPORT_SECURITY, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, ORIGIN, RETRY_AFTER, STRICT_TRANSPORT_SECURITY,
+    X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -15,7 +16,7 @@ use domain::ErrorCode;
 use domain::reach::Interest;
 use serde::Deserialize;
 
-use crate::{ApiError, AppState, sse};
+use crate::{ApiError, AppState, CspNonce, sse};
 
 /// Largest server-function error body read back to find its status.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -39,18 +40,24 @@ async fn console_events(
     Query(query): Query<StreamQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let token = app::api::ssr::token_from_cookies(request.headers().get(COOKIE))
-        .ok_or_else(|| ApiError(domain::Error::unauthorized()))?;
+    let token = app::api::ssr::token_from_cookies(
+        request.headers().get(COOKIE),
+        state.settings.secure_cookies,
+    )
+    .ok_or_else(|| ApiError(domain::Error::unauthorized()))?;
     let session = state.engine.authenticate(&token).await?;
     let interest = Interest::parse_query(query.channels.as_deref())?;
-    let audience = state.engine.operator_audience(&session, interest).await?;
     let after = sse::start_after(
         &state.engine,
         request.headers(),
         query.last_event_id.as_deref(),
     )
     .await?;
-    let events = state.engine.open_stream(audience, after);
+    // Ends with the session: logout, password change, expiry or a disable.
+    let events = state
+        .engine
+        .open_console_stream(&session, interest, after)
+        .await?;
     Ok(sse::respond(events, state.shutdown.subscribe()).into_response())
 }
 
@@ -63,21 +70,49 @@ fn is_console_path(path: &str) -> bool {
         || (path.starts_with("/api/") && !path.starts_with("/api/v1/"))
 }
 
-/// Headers that keep the console out of caches and frames: what an operator saw is never
-/// stored by a browser or proxy for the next person at that machine, and no other site can
-/// frame the console to trick a click. Behind TLS (`--secure-cookies`), every answer also
-/// asks browsers to keep to HTTPS.
+/// The console's Content-Security-Policy: scripts only from this server or carrying this
+/// response's nonce (the hydration script), WebAssembly compiled, nothing framed or framing,
+/// (the bubble preview excepted: the console frames its own demo page),
+/// no plugins, no `<base>` tricks, forms and connections to this server only.
+fn console_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         frame-ancestors 'none'; frame-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'"
+    )
+}
+
+/// A fresh nonce: 128 random bits, hex.
+pub(crate) fn new_nonce() -> String {
+    engine::auth::random_bytes::<16>()
+        .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect())
+        .unwrap_or_else(|_| engine::auth::token_hash(&format!("{:?}", std::time::Instant::now())))
+}
+
+/// Headers that keep the console out of caches and frames and its pages to their own
+/// scripts: what an operator saw is never stored by a browser or proxy for the next person
+/// at that machine, no other site can frame the console to trick a click, and injected
+/// markup cannot run script. Behind TLS (`--secure-cookies`), every answer also asks browsers
+/// to keep to HTTPS.
 pub async fn protective_headers(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let console = is_console_path(request.uri().path());
+    let nonce = console.then(new_nonce);
+    if let Some(nonce) = &nonce {
+        request.extensions_mut().insert(CspNonce(nonce.clone()));
+    }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if console {
+    if let Some(nonce) = nonce {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        if let Ok(policy) = HeaderValue::from_str(&console_policy(&nonce)) {
+            headers.insert(CONTENT_SECURITY_POLICY, policy);
+        }
     }
     if state.settings.secure_cookies {
         headers.insert(
@@ -105,6 +140,9 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
     if let Ok(err) = serde_json::from_slice::<app::ConsoleError>(&bytes) {
         parts.status = StatusCode::from_u16(err.code().http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let Some(seconds) = err.0.retry_after {
+            parts.headers.insert(RETRY_AFTER, seconds.into());
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }
@@ -122,15 +160,11 @@ pub async fn same_origin_posts(request: Request, next: Next) -> Response {
     let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     let allowed = match fetch_site {
         Some(site) => site == "same-origin" || site == "none",
+        // Scheme, host and port must all match: `https://host` is another origin than
+        // `http://host`.
         None => match headers.get(ORIGIN).and_then(|v| v.to_str().ok()) {
             None => true,
-            Some(origin) => {
-                let host = headers
-                    .get(HOST)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                origin_host(origin) == Some(host)
-            }
+            Some(origin) => crate::front::request_origin(&request) == Some(origin),
         },
     };
     if allowed {
@@ -142,11 +176,4 @@ pub async fn same_origin_posts(request: Request, next: Next) -> Response {
         )
         .into_response()
     }
-}
-
-/// The `host[:port]` part of an origin (`scheme://host[:port]`).
-pub fn origin_host(origin: &str) -> Option<&str> {
-    origin
-        .split_once("://")
-        .map(|(_, host)| host.trim_end_matches('/'))
 }

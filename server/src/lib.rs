@@ -10,6 +10,8 @@
 pub mod config;
 mod console;
 mod error;
+pub mod front;
+pub mod limits;
 mod pages;
 mod sse;
 mod visitor_api;
@@ -30,7 +32,9 @@ use tokio::sync::watch;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+pub use app::api::ssr::{ClientAddress, CspNonce, RequestOrigin};
 pub use error::ApiError;
+pub use front::PublicUrl;
 
 /// Settings of the HTTP layer.
 #[derive(Clone, Debug, Default)]
@@ -41,6 +45,16 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Where the built site (console bundle, bubble, styles) is.
     pub site_root: PathBuf,
+    /// The address the server is reached at from outside: its host is answered besides
+    /// loopback and IP addresses, and its scheme is the origin's.
+    pub public_url: Option<PublicUrl>,
+    /// Believe a reverse proxy's `X-Forwarded-For` and `X-Forwarded-Proto`.
+    pub trust_proxy: bool,
+    /// Serve the demo site (`/demo`) that embeds the bubble.
+    pub demo: bool,
+    /// Turn the visitor API's rate limits off (load tests that play many visitors from one
+    /// machine at machine speed). Failed logins are limited regardless.
+    pub no_rate_limits: bool,
 }
 
 /// Everything a request handler may need. Cheap to clone.
@@ -54,6 +68,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Flipped to `true` when the server shuts down, ending open event streams.
     pub shutdown: Arc<watch::Sender<bool>>,
+    /// The visitor API's rate limits.
+    pub limits: Arc<limits::VisitorLimits>,
 }
 
 impl AppState {
@@ -62,6 +78,7 @@ impl AppState {
         Self {
             engine,
             leptos_options,
+            limits: limits::VisitorLimits::new(!settings.no_rate_limits),
             settings: Arc::new(settings),
             shutdown: Arc::new(watch::channel(false).0),
         }
@@ -106,7 +123,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", visitor_api::routes(state.clone()))
         .merge(console::routes())
-        .merge(pages::routes())
+        .merge(pages::routes(state.settings.demo))
         .nest("/pkg", assets("pkg"))
         .nest("/widget", bubble_assets)
         .leptos_routes_with_context(&state, routes, console_context, {
@@ -133,6 +150,11 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        // First of all: an unknown host is refused before anything else runs.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            front::front_door,
         ))
         .with_state(state)
 }

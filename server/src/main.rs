@@ -82,6 +82,7 @@ async fn serve(config: Config) -> Result<(), String> {
         store.store(),
         EngineConfig {
             visitor_name_required: config.visitor_name_required,
+            visitor_idle_ms: i64::from(config.visitor_idle_days) * 24 * 60 * 60 * 1000,
             ..EngineConfig::default()
         },
     );
@@ -109,12 +110,22 @@ async fn serve(config: Config) -> Result<(), String> {
             allowed_origins: config.allowed_origins.clone(),
             secure_cookies: config.secure_cookies,
             site_root: config.site_root.clone(),
+            public_url: config.public_url.clone(),
+            trust_proxy: config.trust_proxy,
+            demo: config.demo,
+            no_rate_limits: config.no_rate_limits,
         },
     );
 
+    let console = match &config.public_url {
+        Some(public) => public.origin(),
+        None => format!("http://{address}"),
+    };
     println!("Switchboard is listening on http://{address}/");
-    println!("  Operator console: http://{address}/");
-    println!("  Demo site with the chat bubble: http://{address}/demo");
+    println!("  Operator console: {console}/");
+    if config.demo {
+        println!("  Demo site with the chat bubble: {console}/demo");
+    }
     match first_admin {
         Some(email) => {
             println!("  First admin: {email} (password: password — change it at first login)")

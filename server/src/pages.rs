@@ -3,8 +3,8 @@
 
 use axum::Router;
 use axum::extract::{Query, Request, State};
-use axum::http::header::{COOKIE, HOST};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::header::{CONTENT_SECURITY_POLICY, COOKIE};
+use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -12,11 +12,21 @@ use domain::ErrorCode;
 
 use crate::{ApiError, AppState};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/demo", get(demo_home))
-        .route("/demo/pricing", get(demo_pricing))
+/// Where the bubble settings page previews unsaved settings on the demo page (admins only).
+pub const BUBBLE_PREVIEW: &str = "/bubble-preview";
+
+/// The plain pages; the demo site only when `demo` (`--demo`, which `cargo xtask run` sets).
+pub fn routes(demo: bool) -> Router<AppState> {
+    let router = Router::new()
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .route(BUBBLE_PREVIEW, get(bubble_preview));
+    if demo {
+        router
+            .route("/demo", get(demo_home))
+            .route("/demo/pricing", get(demo_pricing))
+    } else {
+        router
+    }
 }
 
 /// Unknown paths outside the console, and missing asset files.
@@ -50,7 +60,11 @@ pub async fn console_gate(State(state): State<AppState>, request: Request, next:
         path if app::is_console_page(path) => Gate::Console,
         _ => return next.run(request).await,
     };
-    let session = match app::api::ssr::token_from_cookies(request.headers().get(COOKIE)) {
+    let token = app::api::ssr::token_from_cookies(
+        request.headers().get(COOKIE),
+        state.settings.secure_cookies,
+    );
+    let session = match token {
         None => None,
         Some(token) => match state.engine.authenticate(&token).await {
             Ok(session) => Some(session),
@@ -71,17 +85,11 @@ pub async fn console_gate(State(state): State<AppState>, request: Request, next:
     }
 }
 
-fn origin(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("127.0.0.1:3000");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .filter(|proto| *proto == "https")
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
+/// The origin the page was asked from, as the front door settled it.
+fn origin(request: &Request) -> String {
+    crate::front::request_origin(request)
+        .unwrap_or("http://127.0.0.1:3000")
+        .to_owned()
 }
 
 /// Bubble settings a preview passes in the query (`/demo?title=…&color=…`), handed to the
@@ -129,9 +137,9 @@ fn escape_attribute(value: &str) -> String {
         .collect()
 }
 
-async fn demo_home(headers: HeaderMap, Query(preview): Query<Preview>) -> Html<String> {
+async fn demo_home(Query(preview): Query<Preview>, request: Request) -> Response {
     demo_page(
-        &origin(&headers),
+        &origin(&request),
         &preview,
         "Acme Widgets",
         "Widgets for every workshop. Questions? Our team is one click away — try the chat bubble \
@@ -139,9 +147,9 @@ async fn demo_home(headers: HeaderMap, Query(preview): Query<Preview>) -> Html<S
     )
 }
 
-async fn demo_pricing(headers: HeaderMap, Query(preview): Query<Preview>) -> Html<String> {
+async fn demo_pricing(Query(preview): Query<Preview>, request: Request) -> Response {
     demo_page(
-        &origin(&headers),
+        &origin(&request),
         &preview,
         "Pricing",
         "Starter €9, Pro €29, Enterprise: ask us in the chat. Your conversation follows you from \
@@ -149,17 +157,61 @@ async fn demo_pricing(headers: HeaderMap, Query(preview): Query<Preview>) -> Htm
     )
 }
 
-/// A customer's page with the snippet from the integration guide, nothing else of ours.
-fn demo_page(origin: &str, preview: &Preview, title: &str, text: &str) -> Html<String> {
+/// The demo page for the bubble settings' preview, shown to admins whether or not the demo
+/// site is served.
+async fn bubble_preview(
+    State(state): State<AppState>,
+    Query(preview): Query<Preview>,
+    request: Request,
+) -> Response {
+    let token = app::api::ssr::token_from_cookies(
+        request.headers().get(COOKIE),
+        state.settings.secure_cookies,
+    );
+    let admin = match token {
+        Some(token) => state
+            .engine
+            .authenticate(&token)
+            .await
+            .is_ok_and(|session| session.require_role(domain::console::Role::Admin).is_ok()),
+        None => false,
+    };
+    if !admin {
+        return not_found().await.into_response();
+    }
+    demo_page(
+        &origin(&request),
+        &preview,
+        "Acme Widgets",
+        "A preview of the chat bubble with the settings being edited.",
+    )
+}
+
+/// The Content-Security-Policy a customer site needs for the bubble (README, "Embedding under
+/// a Content-Security-Policy"), as strict as a careful site would set it: the demo site runs
+/// under it so that every bubble test shows the bubble works there.
+fn customer_policy(switchboard: &str, nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src {switchboard} 'wasm-unsafe-eval'; \
+         style-src {switchboard} 'nonce-{nonce}'; connect-src {switchboard}; img-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
+    )
+}
+
+/// A customer's page with the snippet from the integration guide, nothing else of ours, served
+/// under a strict Content-Security-Policy.
+fn demo_page(origin: &str, preview: &Preview, title: &str, text: &str) -> Response {
     let overrides = preview.attributes();
-    Html(format!(
+    let nonce = crate::console::new_nonce();
+    let origin = escape_attribute(origin);
+    let page = Html(format!(
         r#"<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} — Switchboard demo site</title>
-<style>
+<style nonce="{nonce}">
 body {{ font-family: system-ui, sans-serif; margin: 0; color: #1f2937; background: #f8fafc; }}
 header {{ background: #111827; color: #fff; padding: 1rem 2rem; display: flex; gap: 2rem; align-items: center; }}
 header a {{ color: #cbd5e1; text-decoration: none; }}
@@ -177,5 +229,12 @@ main {{ max-width: 48rem; margin: 3rem auto; padding: 0 2rem; line-height: 1.6; 
 </body>
 </html>
 "#
-    ))
+    ));
+    let mut response = page.into_response();
+    if let Ok(policy) = HeaderValue::from_str(&customer_policy(&origin, &nonce)) {
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, policy);
+    }
+    response
 }

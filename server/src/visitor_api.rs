@@ -6,7 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN,
-    ACCESS_CONTROL_MAX_AGE, AUTHORIZATION, HOST, ORIGIN, VARY,
+    ACCESS_CONTROL_MAX_AGE, AUTHORIZATION, ORIGIN, VARY,
 };
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -21,7 +21,6 @@ use engine::stream::Audience;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::console::origin_host;
 use crate::{ApiError, AppState, sse};
 
 /// Largest request body accepted by the visitor API.
@@ -41,6 +40,11 @@ pub fn routes(state: AppState) -> axum::Router<AppState> {
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API endpoint.") })
         .method_not_allowed_fallback(crate::pages::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::limits::visitor_limits,
+        ))
+        // Outside the limits, so a refused page can read its 429.
         .layer(axum::middleware::from_fn_with_state(state, cors))
 }
 
@@ -216,12 +220,8 @@ async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Re
     let Some(origin) = origin else {
         return next.run(request).await;
     };
-    let host = request
-        .headers()
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let allowed = origin_host(&origin) == Some(host)
+    let own = crate::front::request_origin(&request) == Some(origin.as_str());
+    let allowed = own
         || state
             .settings
             .allowed_origins

@@ -26,11 +26,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// Network trouble and 5xx answers are worth retrying; 4xx answers are final.
+    /// Network trouble, 5xx answers and `429 rate_limited` (sent too fast: a later try goes
+    /// through) are worth retrying; other 4xx answers are final.
     pub fn retryable(&self) -> bool {
         match self {
             Self::Network => true,
-            Self::Status { status, .. } => *status >= 500,
+            Self::Status { status, .. } => *status >= 500 || *status == 429,
         }
     }
 

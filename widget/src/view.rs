@@ -21,12 +21,13 @@ pub fn panel(base: String, options: Options) -> impl IntoView {
         })
     };
     // Checked as `#rrggbb` when the config was loaded; until then the stylesheet's default.
+    // Set as a style property (CSSOM), not a `style` attribute, which a host page's strict
+    // Content-Security-Policy would refuse.
     let accent = move || {
-        ctx.config.with(|c| {
-            c.as_ref()
-                .map(|c| format!("--sb-accent: {}", c.color))
-                .unwrap_or_default()
-        })
+        let color = ctx
+            .config
+            .with(|c| c.as_ref().map(|c| c.color.clone()).unwrap_or_default());
+        ("--sb-accent", color)
     };
     view! {
         <div class="sb-panel" data-testid="sb-panel" role="dialog" aria-label=title style=accent>

@@ -263,7 +263,9 @@ pub fn build(ws: &Workspace, profile: ServerProfile) -> Result<PathBuf> {
 fn run_server(ws: &Workspace, binary: &Path, args: &[&String]) -> Result {
     cmd::step("starting the server (Ctrl-C stops it)");
     let mut server = std::process::Command::new(binary);
-    server.args(args).envs(ws.leptos_env());
+    // The demo site shows the bubble on a customer's page at once; a deployment runs the
+    // binary itself, without it.
+    server.arg("--demo").args(args).envs(ws.leptos_env());
     println!("$ {}", cmd::display(&server));
     exec(server, binary)
 }

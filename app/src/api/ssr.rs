@@ -8,8 +8,26 @@ use engine::{Engine, Session};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 
-use crate::SESSION_COOKIE;
 use crate::error::ConsoleError;
+use crate::session_cookie_name;
+
+/// The client's address as the server's front door established it (a proxy's word for it
+/// only when the proxy is trusted), kept in the request's extensions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// The origin (`scheme://host[:port]`) the request was made to, as the front door checked it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestOrigin(pub String);
+
+/// The nonce of this page's Content-Security-Policy, in the request's extensions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CspNonce(pub String);
+
+/// The nonce the console page's scripts carry, if its policy has one.
+pub fn csp_nonce() -> Option<String> {
+    use_context::<Parts>().and_then(|parts| parts.extensions.get::<CspNonce>().map(|n| n.0.clone()))
+}
 
 /// What the server provides to every server function.
 #[derive(Clone, Debug)]
@@ -40,9 +58,10 @@ fn cookie_value(header: Option<&HeaderValue>, cookie: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// The session token in a `Cookie` header, if any.
-pub fn token_from_cookies(header: Option<&HeaderValue>) -> Option<String> {
-    cookie_value(header, SESSION_COOKIE)
+/// The session token in a `Cookie` header, if any (`secure`: the server uses `Secure`
+/// cookies, named with the `__Host-` prefix).
+pub fn token_from_cookies(header: Option<&HeaderValue>, secure: bool) -> Option<String> {
+    cookie_value(header, session_cookie_name(secure))
 }
 
 /// A cookie the request to this server function carried.
@@ -55,8 +74,8 @@ pub fn client_address() -> Option<String> {
     use_context::<Parts>().and_then(|parts| {
         parts
             .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip().to_string())
+            .get::<ClientAddress>()
+            .map(|client| client.0.to_string())
     })
 }
 
@@ -64,7 +83,7 @@ pub fn client_address() -> Option<String> {
 pub async fn session() -> Result<(ConsoleContext, Session), ConsoleError> {
     let context = context()?;
     let token = use_context::<Parts>()
-        .and_then(|parts| token_from_cookies(parts.headers.get(COOKIE)))
+        .and_then(|parts| token_from_cookies(parts.headers.get(COOKIE), context.secure_cookies))
         .ok_or_else(|| ConsoleError(domain::Error::unauthorized()))?;
     let mut session = context.engine.authenticate(&token).await?;
     context.engine.note_activity(&session).await?;
@@ -78,8 +97,9 @@ fn set_cookie(context: &ConsoleContext, value: &str, max_age_seconds: i64) {
     } else {
         ""
     };
+    let name = session_cookie_name(context.secure_cookies);
     let cookie = format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}"
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}"
     );
     match (
         HeaderValue::from_str(&cookie),
@@ -104,18 +124,7 @@ pub fn clear_session_cookie(context: &ConsoleContext) {
 /// The console's origin as the browser reached it (`http(s)://host`), for code to paste into
 /// customer sites.
 pub fn origin() -> String {
-    let parts = use_context::<Parts>();
-    let header = |name: &str| {
-        parts
-            .as_ref()
-            .and_then(|p| p.headers.get(name))
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let host = header("host").unwrap_or_else(|| "127.0.0.1:3000".to_owned());
-    let scheme = match header("x-forwarded-proto").as_deref() {
-        Some("https") => "https",
-        _ => "http",
-    };
-    format!("{scheme}://{host}")
+    use_context::<Parts>()
+        .and_then(|parts| parts.extensions.get::<RequestOrigin>().map(|o| o.0.clone()))
+        .unwrap_or_else(|| "http://127.0.0.1:3000".to_owned())
 }

@@ -324,7 +324,7 @@ fn preview_url(settings: &BubbleSettings, channel: Option<ChannelId>) -> String 
         .map(|id| format!("&channel={id}"))
         .unwrap_or_default();
     format!(
-        "/demo?title={}&greeting={}&color={}&launcher_label={}{channel}",
+        "/bubble-preview?title={}&greeting={}&color={}&launcher_label={}{channel}",
         encode(&settings.title),
         encode(&settings.greeting),
         encode(&settings.color),
@@ -393,7 +393,7 @@ mod tests {
         };
         assert_eq!(
             preview_url(&settings, None),
-            "/demo?title=Talk%20to%20Acme%20%26%20co&greeting=Hi%21%20%C3%87a%20va%3F&color=%2316a34a&launcher_label=Help"
+            "/bubble-preview?title=Talk%20to%20Acme%20%26%20co&greeting=Hi%21%20%C3%87a%20va%3F&color=%2316a34a&launcher_label=Help"
         );
     }
 }

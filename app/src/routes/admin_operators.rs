@@ -10,7 +10,7 @@ use domain::{ErrorCode, OperatorId};
 use leptos::html;
 use leptos::prelude::*;
 
-use crate::api::{AddOperator, EditOperator, SetOperatorDisabled, list_operators};
+use crate::api::{AddOperator, EditOperator, ResetPassword, SetOperatorDisabled, list_operators};
 use crate::error::ConsoleError;
 use crate::state::Console;
 
@@ -202,6 +202,12 @@ fn OperatorRow(id: OperatorId, accounts: Accounts) -> impl IntoView {
             accounts.settle(Some(id), answer);
         }
     });
+    let reset = ServerAction::<ResetPassword>::new();
+    Effect::new(move |_| {
+        if let Some(answer) = reset.value().get() {
+            accounts.settle(Some(id), answer);
+        }
+    });
     let mine = move || console.me_id() == Some(id);
     let cancel = move |_| {
         editing.set(false);
@@ -264,6 +270,19 @@ fn OperatorRow(id: OperatorId, accounts: Accounts) -> impl IntoView {
                                     <input type="hidden" name="disabled" value=(!account.disabled).to_string() />
                                     <button type="submit" data-testid="toggle-disabled" disabled=move || toggle.pending().get()>
                                         {if account.disabled { "Enable" } else { "Disable" }}
+                                    </button>
+                                </ActionForm>
+                            })}
+                            {(!mine()).then(|| view! {
+                                <ActionForm action=reset attr:class="inline">
+                                    <input type="hidden" name="id" value=id.to_string() />
+                                    <button
+                                        type="submit"
+                                        data-testid="reset-password"
+                                        title="Give back the first password, \"password\": their sessions end and they must choose a new one at their next login"
+                                        disabled=move || reset.pending().get()
+                                    >
+                                        "Reset password"
                                     </button>
                                 </ActionForm>
                             })}

@@ -13,11 +13,13 @@ use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
 /// The fields the server may name.
-const FIELDS: [&str; 4] = [
+const FIELDS: [&str; 6] = [
     "invitation_text",
     "away_after_minutes",
     "inactivity_timeout_minutes",
     "max_chats_per_operator",
+    "kick_ban_minutes",
+    "default_password_days",
 ];
 
 /// The Settings page.
@@ -26,6 +28,8 @@ pub fn AdminSettingsPage() -> impl IntoView {
     let console = expect_context::<Console>();
     let admin = move || is_admin(console);
     let loaded = Resource::new(|| (), |()| api::load_settings());
+    let lift = ServerAction::<api::LiftBan>::new();
+    let banned = Resource::new(move || lift.version().get(), |_| api::banned_visitors());
     view! {
         <section class="page settings">
             <h1>"Settings"</h1>
@@ -44,6 +48,7 @@ pub fn AdminSettingsPage() -> impl IntoView {
                         }
                     })}
                 </Suspense>
+                <BannedVisitors lift banned />
             </Show>
         </section>
     }
@@ -83,6 +88,8 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
     let inactivity = RwSignal::new(settings.inactivity_timeout_minutes.to_string());
     let max_chats = RwSignal::new(settings.max_chats_per_operator.to_string());
     let name_required = RwSignal::new(settings.visitor_name_required);
+    let kick_ban = RwSignal::new(settings.kick_ban_minutes.to_string());
+    let password_days = RwSignal::new(settings.default_password_days.to_string());
     let failure = Failure::new("settings", &FIELDS);
     let saved = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -95,6 +102,8 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
         inactivity.set(s.inactivity_timeout_minutes.to_string());
         max_chats.set(s.max_chats_per_operator.to_string());
         name_required.set(s.visitor_name_required);
+        kick_ban.set(s.kick_ban_minutes.to_string());
+        password_days.set(s.default_password_days.to_string());
     };
     let save = move || {
         saved.set(false);
@@ -104,6 +113,8 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
             inactivity.get_untracked(),
             max_chats.get_untracked(),
             Some(name_required.get_untracked()),
+            Some(kick_ban.get_untracked()),
+            Some(password_days.get_untracked()),
         );
         failure.submit(busy, request, move |settings| {
             fill(&settings);
@@ -162,6 +173,20 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
                 />
                 "Visitors must give their name (channels may differ)"
             </label>
+            <NumberField
+                label="Ban after a kick (minutes)"
+                hint="A kicked visitor cannot start another chat for this long; lift it below. 0: no ban."
+                value=kick_ban
+                testid="settings-kick-ban"
+            />
+            {failure.field("kick_ban_minutes")}
+            <NumberField
+                label="First password works for (days)"
+                hint="New and reset accounts must log in and change \"password\" within this time."
+                value=password_days
+                testid="settings-password-days"
+            />
+            {failure.field("default_password_days")}
             <div class="actions">
                 <button
                     type="submit"
@@ -177,5 +202,54 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
             </div>
             {failure.general()}
         </form>
+    }
+}
+
+/// Visitors barred after a kick, each with a button that lifts the ban at once.
+#[component]
+fn BannedVisitors(
+    lift: ServerAction<api::LiftBan>,
+    banned: Resource<Result<Vec<domain::admin::BannedVisitor>, crate::error::ConsoleError>>,
+) -> impl IntoView {
+    view! {
+        <section class="panel banned" data-testid="banned-visitors">
+            <h2>"Banned visitors"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match banned.await {
+                        Ok(list) if list.is_empty() => view! {
+                            <p class="empty" data-testid="banned-none">"Nobody is banned."</p>
+                        }
+                            .into_any(),
+                        Ok(list) => view! {
+                            <ul class="banned-list">
+                                {list
+                                    .into_iter()
+                                    .map(|visitor| {
+                                        let name = visitor
+                                            .name
+                                            .clone()
+                                            .unwrap_or_else(|| "Anonymous visitor".to_owned());
+                                        let until = crate::components::time::clock(visitor.banned_until);
+                                        view! {
+                                            <li data-testid="banned-visitor">
+                                                <span class="who">{name}</span>
+                                                <span class="hint">{format!(" until {until}")}</span>
+                                                <ActionForm action=lift attr:class="inline">
+                                                    <input type="hidden" name="visitor" value=visitor.visitor_id.to_string() />
+                                                    <button type="submit" data-testid="lift-ban">"Lift ban"</button>
+                                                </ActionForm>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                            .into_any(),
+                        Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

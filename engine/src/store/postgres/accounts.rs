@@ -7,7 +7,9 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::{PgStore, conflict_if_taken};
-use crate::store::{AccountStore, OperatorRecord, PresentOperator, SessionRecord, StoreError};
+use crate::store::{
+    AccountStore, LoginFailures, OperatorRecord, PresentOperator, SessionRecord, StoreError, found,
+};
 
 impl PgStore {
     /// How many consoles an operator has open on live nodes.
@@ -41,6 +43,7 @@ struct OperatorRow {
     created_at: i64,
     languages: Vec<String>,
     invitation_name: String,
+    password_set_at: i64,
 }
 
 impl TryFrom<OperatorRow> for OperatorRecord {
@@ -59,20 +62,21 @@ impl TryFrom<OperatorRow> for OperatorRecord {
             created_at: Timestamp(row.created_at),
             languages: row.languages,
             invitation_name: row.invitation_name,
+            password_set_at: Timestamp(row.password_set_at),
         })
     }
 }
 
 const OPERATOR_COLUMNS: &str = "id, email, name, chat_name, role, password_hash, \
-     must_change_password, disabled, created_at, languages, invitation_name";
+     must_change_password, disabled, created_at, languages, invitation_name, password_set_at";
 
 #[async_trait]
 impl AccountStore for PgStore {
     async fn insert_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO operators (id, email, name, chat_name, role, password_hash, \
-             must_change_password, disabled, created_at, languages, invitation_name) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             must_change_password, disabled, created_at, languages, invitation_name, \
+             password_set_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(operator.id.0)
         .bind(&operator.email)
@@ -85,6 +89,7 @@ impl AccountStore for PgStore {
         .bind(operator.created_at.0)
         .bind(&operator.languages)
         .bind(&operator.invitation_name)
+        .bind(operator.password_set_at.0)
         .execute(&self.pool)
         .await
         .map_err(conflict_if_taken)?;
@@ -118,31 +123,113 @@ impl AccountStore for PgStore {
         row.map(OperatorRecord::try_from).transpose()
     }
 
-    async fn update_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError> {
+    async fn update_operator_account(
+        &self,
+        id: OperatorId,
+        email: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        let done =
+            sqlx::query("UPDATE operators SET email = $1, name = $2, role = $3 WHERE id = $4")
+                .bind(email)
+                .bind(name)
+                .bind(role.as_str())
+                .bind(id.0)
+                .execute(&self.pool)
+                .await
+                .map_err(conflict_if_taken)?;
+        found(done.rows_affected())
+    }
+
+    async fn update_operator_profile(
+        &self,
+        id: OperatorId,
+        chat_name: &str,
+        invitation_name: &str,
+        languages: &[String],
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE operators SET email = $1, name = $2, chat_name = $3, role = $4, \
-             disabled = $5, languages = $6, invitation_name = $7 WHERE id = $8",
+            "UPDATE operators SET chat_name = $1, invitation_name = $2, languages = $3 \
+             WHERE id = $4",
         )
-        .bind(&operator.email)
-        .bind(&operator.name)
-        .bind(&operator.chat_name)
-        .bind(operator.role.as_str())
-        .bind(operator.disabled)
-        .bind(&operator.languages)
-        .bind(&operator.invitation_name)
-        .bind(operator.id.0)
+        .bind(chat_name)
+        .bind(invitation_name)
+        .bind(languages)
+        .bind(id.0)
         .execute(&self.pool)
-        .await
-        .map_err(conflict_if_taken)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        .await?;
+        found(done.rows_affected())
+    }
+
+    async fn set_operator_disabled(
+        &self,
+        id: OperatorId,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query("UPDATE operators SET disabled = $1 WHERE id = $2")
+            .bind(disabled)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        found(done.rows_affected())?;
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE operator_id = $1")
+                .bind(id.0)
+                .execute(&mut *tx)
+                .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE operator_id = $1")
-            .bind(operator.0)
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        ip: &str,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(forget_before.0)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (at, email, ip) VALUES ($1, $2, $3)")
+            .bind(at.0)
+            .bind(email)
+            .bind(ip)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn login_failures(
+        &self,
+        email: &str,
+        ip: &str,
+        since: Timestamp,
+    ) -> Result<LoginFailures, StoreError> {
+        let row: (i64, Option<i64>, i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*) FILTER (WHERE email = $1), MIN(at) FILTER (WHERE email = $1), \
+             COUNT(*) FILTER (WHERE ip = $2), MIN(at) FILTER (WHERE ip = $2) \
+             FROM login_failures WHERE at >= $3 AND (email = $1 OR ip = $2)",
+        )
+        .bind(email)
+        .bind(ip)
+        .bind(since.0)
+        .fetch_one(&self.pool)
+        .await?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        Ok(LoginFailures {
+            by_email: (count(row.0), row.1.map(Timestamp)),
+            by_address: (count(row.2), row.3.map(Timestamp)),
+        })
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1")
+            .bind(email)
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -154,13 +241,16 @@ impl AccountStore for PgStore {
         password_hash: &str,
         must_change: bool,
         keep_session: Option<&str>,
+        at: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
-            "UPDATE operators SET password_hash = $1, must_change_password = $2 WHERE id = $3",
+            "UPDATE operators SET password_hash = $1, must_change_password = $2, \
+             password_set_at = $3 WHERE id = $4",
         )
         .bind(password_hash)
         .bind(must_change)
+        .bind(at.0)
         .bind(id.0)
         .execute(&mut *tx)
         .await?;

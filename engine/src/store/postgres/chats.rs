@@ -70,10 +70,11 @@ struct VisitorRow {
     user_agent: Option<String>,
     page_title: Option<String>,
     last_seen_at: i64,
+    banned_until: Option<i64>,
 }
 
 const VISITOR_COLUMNS: &str = "id, token_hash, name, email, language, page_url, referrer, \
-     fields, created_at, user_agent, page_title, last_seen_at";
+     fields, created_at, user_agent, page_title, last_seen_at, banned_until";
 
 impl From<VisitorRow> for VisitorRecord {
     fn from(row: VisitorRow) -> Self {
@@ -90,6 +91,7 @@ impl From<VisitorRow> for VisitorRecord {
             user_agent: row.user_agent,
             page_title: row.page_title,
             last_seen_at: Timestamp(row.last_seen_at),
+            banned_until: row.banned_until.map(Timestamp),
         }
     }
 }
@@ -533,6 +535,39 @@ impl ChatStore for PgStore {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(VisitorRecord::from))
+    }
+
+    async fn touch_visitor(&self, id: VisitorId, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE visitors SET last_seen_at = $1 WHERE id = $2")
+            .bind(at.0)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_visitor_ban(
+        &self,
+        id: VisitorId,
+        until: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE visitors SET banned_until = $1 WHERE id = $2")
+            .bind(until.map(|t| t.0))
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn banned_visitors(&self, now: Timestamp) -> Result<Vec<VisitorRecord>, StoreError> {
+        let rows: Vec<VisitorRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS} FROM visitors WHERE banned_until > $1 \
+             ORDER BY banned_until LIMIT 500"
+        ))
+        .bind(now.0)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(VisitorRecord::from).collect())
     }
 
     async fn visitor_page(

@@ -7,7 +7,9 @@ use sqlx::FromRow;
 use uuid::Uuid;
 
 use super::{SqliteStore, conflict_if_taken, parse_uuid};
-use crate::store::{AccountStore, OperatorRecord, PresentOperator, SessionRecord, StoreError};
+use crate::store::{
+    AccountStore, LoginFailures, OperatorRecord, PresentOperator, SessionRecord, StoreError, found,
+};
 
 impl SqliteStore {
     /// How many consoles an operator has open on live nodes.
@@ -41,6 +43,7 @@ struct OperatorRow {
     created_at: i64,
     languages: String,
     invitation_name: String,
+    password_set_at: i64,
 }
 
 impl TryFrom<OperatorRow> for OperatorRecord {
@@ -64,20 +67,21 @@ impl TryFrom<OperatorRow> for OperatorRecord {
                 .map(str::to_owned)
                 .collect(),
             invitation_name: row.invitation_name,
+            password_set_at: Timestamp(row.password_set_at),
         })
     }
 }
 
 const OPERATOR_COLUMNS: &str = "id, email, name, chat_name, role, password_hash, \
-     must_change_password, disabled, created_at, languages, invitation_name";
+     must_change_password, disabled, created_at, languages, invitation_name, password_set_at";
 
 #[async_trait]
 impl AccountStore for SqliteStore {
     async fn insert_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO operators (id, email, name, chat_name, role, password_hash, \
-             must_change_password, disabled, created_at, languages, invitation_name) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             must_change_password, disabled, created_at, languages, invitation_name, \
+             password_set_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(operator.id.to_string())
         .bind(&operator.email)
@@ -90,6 +94,7 @@ impl AccountStore for SqliteStore {
         .bind(operator.created_at.0)
         .bind(operator.languages.join(","))
         .bind(&operator.invitation_name)
+        .bind(operator.password_set_at.0)
         .execute(&self.writer)
         .await
         .map_err(conflict_if_taken)?;
@@ -123,31 +128,113 @@ impl AccountStore for SqliteStore {
         row.map(OperatorRecord::try_from).transpose()
     }
 
-    async fn update_operator(&self, operator: &OperatorRecord) -> Result<(), StoreError> {
+    async fn update_operator_account(
+        &self,
+        id: OperatorId,
+        email: &str,
+        name: &str,
+        role: Role,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE operators SET email = ?, name = ?, role = ? WHERE id = ?")
+            .bind(email)
+            .bind(name)
+            .bind(role.as_str())
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await
+            .map_err(conflict_if_taken)?;
+        found(done.rows_affected())
+    }
+
+    async fn update_operator_profile(
+        &self,
+        id: OperatorId,
+        chat_name: &str,
+        invitation_name: &str,
+        languages: &[String],
+    ) -> Result<(), StoreError> {
         let done = sqlx::query(
-            "UPDATE operators SET email = ?, name = ?, chat_name = ?, role = ?, disabled = ?, \
-             languages = ?, invitation_name = ? WHERE id = ?",
+            "UPDATE operators SET chat_name = ?, invitation_name = ?, languages = ? WHERE id = ?",
         )
-        .bind(&operator.email)
-        .bind(&operator.name)
-        .bind(&operator.chat_name)
-        .bind(operator.role.as_str())
-        .bind(operator.disabled)
-        .bind(operator.languages.join(","))
-        .bind(&operator.invitation_name)
-        .bind(operator.id.to_string())
+        .bind(chat_name)
+        .bind(invitation_name)
+        .bind(languages.join(","))
+        .bind(id.to_string())
         .execute(&self.writer)
-        .await
-        .map_err(conflict_if_taken)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        .await?;
+        found(done.rows_affected())
+    }
+
+    async fn set_operator_disabled(
+        &self,
+        id: OperatorId,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query("UPDATE operators SET disabled = ? WHERE id = ?")
+            .bind(disabled)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        found(done.rows_affected())?;
+        if disabled {
+            sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_sessions_of(&self, operator: OperatorId) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE operator_id = ?")
-            .bind(operator.to_string())
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        ip: &str,
+        at: Timestamp,
+        forget_before: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE at < ?")
+            .bind(forget_before.0)
+            .execute(&self.writer)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (at, email, ip) VALUES (?, ?, ?)")
+            .bind(at.0)
+            .bind(email)
+            .bind(ip)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn login_failures(
+        &self,
+        email: &str,
+        ip: &str,
+        since: Timestamp,
+    ) -> Result<LoginFailures, StoreError> {
+        let count = |column: &'static str, key: &str| {
+            let key = key.to_owned();
+            async move {
+                let (n, oldest): (i64, Option<i64>) = sqlx::query_as(&format!(
+                    "SELECT COUNT(*), MIN(at) FROM login_failures WHERE {column} = ? AND at >= ?"
+                ))
+                .bind(key)
+                .bind(since.0)
+                .fetch_one(&self.writer)
+                .await?;
+                Ok::<_, StoreError>((u32::try_from(n).unwrap_or(u32::MAX), oldest.map(Timestamp)))
+            }
+        };
+        Ok(LoginFailures {
+            by_email: count("email", email).await?,
+            by_address: count("ip", ip).await?,
+        })
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM login_failures WHERE email = ?")
+            .bind(email)
             .execute(&self.writer)
             .await?;
         Ok(())
@@ -159,13 +246,16 @@ impl AccountStore for SqliteStore {
         password_hash: &str,
         must_change: bool,
         keep_session: Option<&str>,
+        at: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
-            "UPDATE operators SET password_hash = ?, must_change_password = ? WHERE id = ?",
+            "UPDATE operators SET password_hash = ?, must_change_password = ?, \
+             password_set_at = ? WHERE id = ?",
         )
         .bind(password_hash)
         .bind(must_change)
+        .bind(at.0)
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;

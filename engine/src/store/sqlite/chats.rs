@@ -37,10 +37,11 @@ struct VisitorRow {
     user_agent: Option<String>,
     page_title: Option<String>,
     last_seen_at: Option<i64>,
+    banned_until: Option<i64>,
 }
 
 const VISITOR_COLUMNS: &str = "id, token_hash, name, email, language, page_url, referrer, \
-     fields, created_at, user_agent, page_title, last_seen_at";
+     fields, created_at, user_agent, page_title, last_seen_at, banned_until";
 
 impl TryFrom<VisitorRow> for VisitorRecord {
     type Error = StoreError;
@@ -58,6 +59,7 @@ impl TryFrom<VisitorRow> for VisitorRecord {
             user_agent: row.user_agent,
             page_title: row.page_title,
             last_seen_at: Timestamp(row.last_seen_at.unwrap_or(row.created_at)),
+            banned_until: row.banned_until.map(Timestamp),
         })
     }
 }
@@ -456,6 +458,39 @@ impl ChatStore for SqliteStore {
         .fetch_optional(&self.reader)
         .await?;
         row.map(VisitorRecord::try_from).transpose()
+    }
+
+    async fn touch_visitor(&self, id: VisitorId, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE visitors SET last_seen_at = ? WHERE id = ?")
+            .bind(at.0)
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_visitor_ban(
+        &self,
+        id: VisitorId,
+        until: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE visitors SET banned_until = ? WHERE id = ?")
+            .bind(until.map(|t| t.0))
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn banned_visitors(&self, now: Timestamp) -> Result<Vec<VisitorRecord>, StoreError> {
+        let rows: Vec<VisitorRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS} FROM visitors WHERE banned_until > ? \
+             ORDER BY banned_until LIMIT 500"
+        ))
+        .bind(now.0)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(VisitorRecord::try_from).collect()
     }
 
     async fn visitor_page(
