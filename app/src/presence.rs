@@ -79,7 +79,10 @@ impl ChatActivity {
                 Doing::Viewing,
                 *active,
             ),
-            Signal::Presence { .. } | Signal::VisitorPage { .. } | Signal::ChannelsChanged => {
+            Signal::Presence { .. }
+            | Signal::VisitorPage { .. }
+            | Signal::ChannelsChanged
+            | Signal::Queue { .. } => {
                 return;
             }
         };

@@ -604,6 +604,8 @@ pub mod live {
             Signal::Typing { .. } | Signal::Viewing { .. } => {
                 console.activity.update(|a| a.hear(signal, now()));
             }
+            // For visitors only.
+            Signal::Queue { .. } => {}
         }
     }
 

@@ -85,6 +85,14 @@ pub struct VisitorChat {
     pub on_hold: bool,
     /// When it started.
     pub started_at: Timestamp,
+    /// While waiting: the 1-based place in its channel's queue (updated live by `queue`
+    /// signals); `null` otherwise.
+    #[serde(default)]
+    pub queue_position: Option<u32>,
+    /// While waiting: roughly how long until an operator takes it, when operators have taken
+    /// chats lately; `null` otherwise.
+    #[serde(default)]
+    pub estimated_wait_seconds: Option<u32>,
     /// Every event visible to the visitor, oldest first.
     pub events: Vec<ChatEvent>,
 }

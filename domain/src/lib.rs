@@ -16,6 +16,7 @@ pub mod event;
 pub mod ids;
 pub mod limits;
 pub mod log;
+pub mod queue;
 pub mod reach;
 pub mod settings;
 pub mod signal;

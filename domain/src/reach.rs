@@ -222,6 +222,16 @@ impl SignalReach {
         }
     }
 
+    /// Only this visitor.
+    pub fn visitor(visitor: VisitorId) -> Self {
+        Self {
+            visitor: Some(visitor),
+            operators: Vec::new(),
+            all_operators: false,
+            sender: None,
+        }
+    }
+
     /// Whether it reaches `recipient`.
     pub fn admits(&self, recipient: Recipient) -> bool {
         match recipient {

@@ -52,6 +52,15 @@ pub enum Signal {
     },
     /// Channels or who serves them changed: consoles list them afresh.
     ChannelsChanged,
+    /// A waiting visitor's place in the queue changed (V4).
+    Queue {
+        /// The waiting chat.
+        chat_id: ChatId,
+        /// 1-based position in the chat's channel.
+        position: u32,
+        /// Roughly how long until an operator takes the chat, when there is a basis.
+        estimated_wait_seconds: Option<u32>,
+    },
     /// The visitor of a chat moved to another page of the site.
     VisitorPage {
         /// The chat.
@@ -69,17 +78,19 @@ impl Signal {
             Self::Viewing { .. } => "viewing",
             Self::Presence { .. } => "presence",
             Self::VisitorPage { .. } => "visitor_page",
+            Self::Queue { .. } => "queue",
             Self::ChannelsChanged => "channels_changed",
         }
     }
 
     /// Every signal name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 5] = [
+    pub const NAMES: [&'static str; 6] = [
         "typing",
         "viewing",
         "presence",
         "visitor_page",
         "channels_changed",
+        "queue",
     ];
 
     /// The chat it is about, if any.
@@ -87,12 +98,14 @@ impl Signal {
         match self {
             Self::Typing { chat_id, .. }
             | Self::Viewing { chat_id, .. }
-            | Self::VisitorPage { chat_id, .. } => Some(*chat_id),
+            | Self::VisitorPage { chat_id, .. }
+            | Self::Queue { chat_id, .. } => Some(*chat_id),
             Self::Presence { .. } | Self::ChannelsChanged => None,
         }
     }
 
-    /// Whether the chat's visitor may receive it: only participants typing a message.
+    /// Whether the chat's visitor may receive it: only participants typing a message, and
+    /// their own place in the queue.
     pub fn for_visitor(&self) -> bool {
         matches!(
             self,
@@ -100,7 +113,7 @@ impl Signal {
                 author: Author::Operator { .. },
                 note: false,
                 ..
-            }
+            } | Self::Queue { .. }
         )
     }
 

@@ -202,12 +202,17 @@ impl Engine {
     /// consistent cut, so the stream from there brings the bubble up to date.
     pub async fn visitor_view(&self, visitor: &VisitorRecord) -> Result<VisitorView, Error> {
         let cut = self.store.visitor_cut(visitor.id).await.map_err(internal)?;
+        let chat = match cut.latest {
+            Some((stored, events)) => Some(
+                self.with_queue_place(visitor_chat_of(&stored, events))
+                    .await,
+            ),
+            None => None,
+        };
         Ok(VisitorView {
             visitor_id: visitor.id,
             name: visitor.name.clone(),
-            chat: cut
-                .latest
-                .map(|(stored, events)| visitor_chat_of(&stored, events)),
+            chat,
             last_event_id: cut.last_event_id,
         })
     }
@@ -276,22 +281,38 @@ impl Engine {
             chat: state.clone(),
             events,
         };
-        match self.writer.commit(write).await {
-            Ok(logged) => Ok(VisitorChat {
+        let chat = match self.writer.commit(write).await {
+            Ok(logged) => VisitorChat {
                 id: state.id,
                 status: state.status,
                 open: true,
                 on_hold: false,
                 started_at: logged.first().map(|l| l.event.at).unwrap_or_else(now),
+                queue_position: None,
+                estimated_wait_seconds: None,
                 events: logged.into_iter().map(|l| l.event).collect(),
-            }),
+            },
             // Another start of this visitor's won: it may be this very start, retried.
             Err(StoreError::AlreadyOpen) => self
                 .retried_start(visitor, client_id.as_deref())
                 .await?
-                .ok_or_else(already_open),
-            Err(err) => Err(internal(err)),
+                .ok_or_else(already_open)?,
+            Err(err) => return Err(internal(err)),
+        };
+        Ok(self.with_queue_place(chat).await)
+    }
+
+    /// A visitor's chat with its place in the queue while it waits. The chat stands without
+    /// it should the queue not be readable just now.
+    async fn with_queue_place(&self, mut chat: VisitorChat) -> VisitorChat {
+        if chat.open
+            && chat.status == domain::ChatStatus::Waiting
+            && let Ok(Some(place)) = self.queue_place(chat.id).await
+        {
+            chat.queue_position = Some(place.position);
+            chat.estimated_wait_seconds = place.estimated_wait_seconds;
         }
+        chat
     }
 
     /// The chat a start with this first-message key already created, when the visitor's open
@@ -637,6 +658,9 @@ impl Engine {
             _ => None,
         };
         let events = NewEvent::from_recorded(&before, recorded);
+        // Only a change of status or channel can move anyone in a queue.
+        let queue_after = (before.status != state.status || before.channel != state.channel)
+            .then(|| state.clone());
         let write = if state == before && capacity.is_none() {
             // A message or a note: only the events are new.
             ChatWrite::Append {
@@ -653,7 +677,12 @@ impl Engine {
             }
         };
         match self.writer.commit(write).await {
-            Ok(logged) => Ok(Attempt::Done(logged.into_iter().map(|l| l.event).collect())),
+            Ok(logged) => {
+                if let Some(after) = queue_after {
+                    self.queue_changed(&before, &after, stored.created_at);
+                }
+                Ok(Attempt::Done(logged.into_iter().map(|l| l.event).collect()))
+            }
             Err(StoreError::Conflict) => Ok(Attempt::LostRace),
             Err(StoreError::AtCapacity) => Err(limit
                 .map(Settings::chat_limit_reached)
@@ -674,6 +703,8 @@ fn visitor_chat_of(stored: &StoredChat, events: Vec<LoggedEvent>) -> VisitorChat
         open: stored.state.open_for_visitor(),
         on_hold: stored.state.on_hold,
         started_at: stored.created_at,
+        queue_position: None,
+        estimated_wait_seconds: None,
         events: events
             .into_iter()
             .filter(|logged| logged.visibility.admits(Viewer::Visitor))

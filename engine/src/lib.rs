@@ -17,6 +17,7 @@ mod collab;
 mod log;
 mod mesh;
 mod operators;
+mod queue;
 mod settings;
 pub mod store;
 pub mod stream;

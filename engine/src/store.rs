@@ -524,6 +524,10 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// Every visitor chat that is not closed, oldest first.
     async fn open_chats(&self) -> Result<Vec<StoredChat>, StoreError>;
+    /// Every waiting visitor chat, oldest first: the queues.
+    async fn waiting_chats(&self) -> Result<Vec<StoredChat>, StoreError>;
+    /// How many chats operators accepted since `since`, for the queue's wait estimate.
+    async fn accepted_since(&self, since: Timestamp) -> Result<u32, StoreError>;
     /// The open chats an operator is in (any role), oldest first.
     async fn chats_of_operator(&self, operator: OperatorId) -> Result<Vec<Membership>, StoreError>;
     /// Sets which events of a chat alert an operator in it.

@@ -1433,3 +1433,45 @@ async fn behind_tls_every_answer_asks_browsers_to_keep_to_https() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_visitor_reads_their_place_in_the_queue_and_hears_it_move() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let first = server.new_visitor().await;
+    let first_chat = server.start_chat(&first, "first").await;
+    let second = server.new_visitor().await;
+    let (status, chat) = server
+        .visitor(
+            &second,
+            "/api/v1/visitor/chats",
+            Some(json!({"name": "Sam", "message": "second"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(chat["queue_position"], 2, "{chat}");
+    assert_eq!(chat["estimated_wait_seconds"], Value::Null);
+    let (_, view) = server.visitor(&second, "/api/v1/visitor", None).await;
+    assert_eq!(view["chat"]["queue_position"], 2, "{view}");
+    let from = view["last_event_id"].as_i64().unwrap();
+    let mut stream = SseReader::open(
+        server
+            .client
+            .get(server.url(&format!("/api/v1/visitor/events?last_event_id={from}")))
+            .bearer_auth(&second),
+    )
+    .await;
+    let (status, _) = server
+        .console(Some(&ann), "accept_chat", &[("chat_id", &first_chat)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (event, data) = stream.next_signal(WAIT).await.unwrap();
+    assert_eq!(event, "queue");
+    assert_eq!(data["type"], "queue");
+    assert_eq!(data["position"], 1);
+    assert_eq!(data["estimated_wait_seconds"], 1800);
+    assert_eq!(data["chat_id"], chat["id"]);
+    // Once taken, the chat has no place.
+    let (_, view) = server.visitor(&first, "/api/v1/visitor", None).await;
+    assert_eq!(view["chat"]["queue_position"], Value::Null);
+}

@@ -7,6 +7,7 @@
 //! natively; `state` owns the reactive signals and the I/O around it.
 
 use domain::api::VisitorChat;
+use domain::queue::QueuePlace;
 use domain::signal::{SIGNAL_REPEAT_MS, SIGNAL_TTL_MS};
 use domain::{
     Author, ChatEvent, ChatId, ChatStatus, EventId, EventKind, OperatorId, Signal, Viewer,
@@ -71,6 +72,8 @@ pub struct Conversation {
     left: bool,
     /// A line already tells how the chat ended.
     ending_told: bool,
+    /// Where the waiting chat stands in its queue, as last heard.
+    queue: Option<QueuePlace>,
 }
 
 impl Conversation {
@@ -85,6 +88,7 @@ impl Conversation {
             sealed: false,
             left: false,
             ending_told: false,
+            queue: None,
         }
     }
 
@@ -99,6 +103,10 @@ impl Conversation {
         }
         conversation.status = chat.status;
         conversation.sealed = !chat.open;
+        conversation.queue = chat.queue_position.map(|position| QueuePlace {
+            position,
+            estimated_wait_seconds: chat.estimated_wait_seconds,
+        });
         if !chat.on_hold {
             conversation.hold = None;
         } else if conversation.hold.is_none() {
@@ -136,6 +144,11 @@ impl Conversation {
     /// Whether the chat waits for an operator.
     pub fn waiting(&self) -> bool {
         self.open() && self.status == ChatStatus::Waiting
+    }
+
+    /// The place in the queue, while waiting and known.
+    pub fn queue(&self) -> Option<QueuePlace> {
+        self.queue.filter(|_| self.waiting())
     }
 
     /// The hold banner, while an operator has the active chat on hold.
@@ -249,6 +262,22 @@ impl Conversation {
 
     /// Folds a signal in, heard at `now_ms`. Returns whether anything changed.
     pub fn on_signal(&mut self, signal: &Signal, now_ms: i64) -> bool {
+        if let Signal::Queue {
+            chat_id,
+            position,
+            estimated_wait_seconds,
+        } = signal
+        {
+            let place = Some(QueuePlace {
+                position: *position,
+                estimated_wait_seconds: *estimated_wait_seconds,
+            });
+            let changed = *chat_id == self.id && self.queue != place;
+            if changed {
+                self.queue = place;
+            }
+            return changed;
+        }
         let Signal::Typing {
             chat_id,
             author: Author::Operator { id },

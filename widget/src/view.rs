@@ -258,6 +258,17 @@ fn conversation(ctx: Ctx) -> impl IntoView {
         <Show when=waiting>
             <div class="sb-waiting" data-testid="sb-waiting" role="status">
                 "Waiting for an operator…"
+                {move || {
+                    ctx.chat
+                        .with(|c| c.as_ref().and_then(Conversation::queue))
+                        .map(|place| {
+                            view! {
+                                <span class="sb-queue" data-testid="sb-queue">
+                                    {queue_text(place)}
+                                </span>
+                            }
+                        })
+                }}
             </div>
         </Show>
         {move || {
@@ -396,4 +407,15 @@ fn new_chat_bar(ctx: Ctx) -> impl IntoView {
             </button>
         </div>
     }
+}
+
+/// "You are number 2 in the queue. Estimated wait: about 4 minutes."
+fn queue_text(place: domain::queue::QueuePlace) -> String {
+    let mut text = format!("You are number {} in the queue.", place.position);
+    if let Some(seconds) = place.estimated_wait_seconds {
+        let minutes = seconds.div_ceil(60).max(1);
+        let unit = if minutes == 1 { "minute" } else { "minutes" };
+        text.push_str(&format!(" Estimated wait: about {minutes} {unit}."));
+    }
+    text
 }

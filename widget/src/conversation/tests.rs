@@ -335,8 +335,35 @@ fn visitor_chat(
         open,
         on_hold,
         started_at: Timestamp(0),
+        queue_position: (status == ChatStatus::Waiting).then_some(3),
+        estimated_wait_seconds: None,
         events,
     }
+}
+
+#[test]
+fn the_queue_place_shows_while_waiting_and_follows_queue_signals() {
+    let mut waiting =
+        Conversation::from_chat(visitor_chat(ChatStatus::Waiting, true, false, vec![]));
+    assert_eq!(waiting.queue().map(|p| p.position), Some(3));
+    let moved = Signal::Queue {
+        chat_id: chat_id(),
+        position: 2,
+        estimated_wait_seconds: Some(240),
+    };
+    assert!(waiting.on_signal(&moved, 0));
+    assert!(
+        !waiting.on_signal(&moved, 0),
+        "the same place again changes nothing"
+    );
+    assert_eq!(
+        waiting
+            .queue()
+            .map(|p| (p.position, p.estimated_wait_seconds)),
+        Some((2, Some(240)))
+    );
+    let active = Conversation::from_chat(visitor_chat(ChatStatus::Active, true, false, vec![]));
+    assert_eq!(active.queue(), None);
 }
 
 #[test]

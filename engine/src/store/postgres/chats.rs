@@ -786,6 +786,26 @@ impl ChatStore for PgStore {
         open_chats(&mut conn).await
     }
 
+    async fn waiting_chats(&self) -> Result<Vec<StoredChat>, StoreError> {
+        let rows: Vec<ChatRow> = sqlx::query_as(&format!(
+            "SELECT {CHAT_COLUMNS} FROM chats WHERE status = 'waiting' \
+             AND visitor_id IS NOT NULL ORDER BY created_at, seq"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(StoredChat::try_from).collect()
+    }
+
+    async fn accepted_since(&self, since: Timestamp) -> Result<u32, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM events WHERE kind = 'operator_accepted' AND at >= $1",
+        )
+        .bind(since.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
     async fn chats_of_operator(&self, operator: OperatorId) -> Result<Vec<Membership>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         chats_of_operator(&mut conn, operator).await

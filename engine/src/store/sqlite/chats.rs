@@ -738,6 +738,26 @@ impl ChatStore for SqliteStore {
         open_chats(&mut conn).await
     }
 
+    async fn waiting_chats(&self) -> Result<Vec<StoredChat>, StoreError> {
+        let rows: Vec<ChatRow> = sqlx::query_as(&format!(
+            "SELECT {CHAT_COLUMNS} FROM chats WHERE status = 'waiting' \
+             AND visitor_id IS NOT NULL ORDER BY created_at, rowid"
+        ))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(StoredChat::try_from).collect()
+    }
+
+    async fn accepted_since(&self, since: Timestamp) -> Result<u32, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM events WHERE kind = 'operator_accepted' AND at >= ?",
+        )
+        .bind(since.0)
+        .fetch_one(&self.reader)
+        .await?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
     async fn chats_of_operator(&self, operator: OperatorId) -> Result<Vec<Membership>, StoreError> {
         let mut conn = self.reader.acquire().await?;
         chats_of_operator(&mut conn, operator).await
