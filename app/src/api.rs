@@ -63,7 +63,7 @@ pub async fn change_password(
     new_password: String,
     confirm: String,
 ) -> Result<(), ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     if new_password != confirm {
         return Err(domain::Error::new(
             domain::ErrorCode::InvalidField,
@@ -121,7 +121,7 @@ pub async fn load_chat(chat_id: ChatId) -> Result<MyChat, ConsoleError> {
 /// Accepts a waiting chat; the first operator wins, later ones get `chat_not_waiting`.
 #[server(endpoint = "accept_chat")]
 pub async fn accept_chat(chat_id: ChatId) -> Result<MyChat, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context.engine.accept_chat(&session, chat_id).await?)
 }
 
@@ -133,7 +133,7 @@ pub async fn post_message(
     client_id: Option<String>,
     note: Option<bool>,
 ) -> Result<ChatEvent, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .operator_post(
@@ -153,7 +153,7 @@ pub async fn run_chat_action(
     chat_id: ChatId,
     action: ChatAction,
 ) -> Result<Vec<ChatEvent>, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .operator_command(&session, chat_id, &action.command())
@@ -167,7 +167,7 @@ pub async fn offer_chat(
     kind: OfferKind,
     target: OperatorId,
 ) -> Result<(), ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .offer_chat(&session, chat_id, kind, target)
@@ -177,7 +177,7 @@ pub async fn offer_chat(
 /// Takes back an invitation or transfer the operator made.
 #[server(endpoint = "withdraw_offer")]
 pub async fn withdraw_offer(chat_id: ChatId, target: OperatorId) -> Result<(), ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     context
         .engine
         .operator_command(
@@ -203,7 +203,7 @@ pub async fn start_private_chat(
     message: String,
     client_id: Option<String>,
 ) -> Result<MyChat, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .start_private_chat(&session, with, &message, client_id.as_deref())
@@ -213,10 +213,28 @@ pub async fn start_private_chat(
 /// Sets which events of a chat alert the operator.
 #[server(endpoint = "set_monitoring")]
 pub async fn set_monitoring(chat_id: ChatId, monitoring: Monitoring) -> Result<(), ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .set_monitoring(&session, chat_id, monitoring)
+        .await?)
+}
+
+/// The operator is at the console: a key, a click or a touch, reported now and then. What
+/// makes them active (and not away); polls, the stream and viewing never do.
+#[server(endpoint = "activity")]
+pub async fn report_activity() -> Result<(), ConsoleError> {
+    ssr::acting_session().await?;
+    Ok(())
+}
+
+/// Sets the operator Unavailable (no chats offered, no new-chat pop-ups) or available again.
+#[server(endpoint = "set_unavailable")]
+pub async fn set_unavailable(unavailable: bool) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .set_unavailable(&session, unavailable)
         .await?)
 }
 
@@ -229,7 +247,12 @@ pub async fn chat_signal(
     note: Option<bool>,
     viewing: Option<bool>,
 ) -> Result<(), ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    // Typing is the operator at work; having a chat open in front of them is not.
+    let (context, session) = if typing == Some(true) {
+        ssr::acting_session().await?
+    } else {
+        ssr::session().await?
+    };
     let typing = typing.map(|active| (active, note.unwrap_or(false)));
     Ok(context
         .engine
@@ -265,7 +288,7 @@ pub async fn add_operator(
     name: String,
     role: Role,
 ) -> Result<OperatorAccount, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .add_operator(&session, NewOperator { email, name, role })
@@ -280,7 +303,7 @@ pub async fn edit_operator(
     name: String,
     role: Role,
 ) -> Result<OperatorAccount, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .edit_operator(&session, id, NewOperator { email, name, role })
@@ -294,7 +317,7 @@ pub async fn set_operator_disabled(
     id: OperatorId,
     disabled: bool,
 ) -> Result<OperatorAccount, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .set_operator_disabled(&session, id, disabled)
@@ -304,7 +327,7 @@ pub async fn set_operator_disabled(
 /// Gives an operator the default password again, ending their sessions (admins only).
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(id: OperatorId) -> Result<OperatorAccount, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context.engine.reset_operator_password(&session, id).await?)
 }
 
@@ -322,7 +345,7 @@ pub async fn save_profile(
     languages: String,
     invitation_name: String,
 ) -> Result<OperatorAccount, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .save_profile(&session, &chat_name, &languages, &invitation_name)
@@ -345,7 +368,7 @@ pub async fn save_canned(
     shortcut: String,
     body: String,
 ) -> Result<CannedMessage, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .save_canned(&session, id, shared, &title, &shortcut, &body)
@@ -355,7 +378,7 @@ pub async fn save_canned(
 /// Deletes a canned message.
 #[server(endpoint = "delete_canned")]
 pub async fn delete_canned(id: CannedId) -> Result<(), ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context.engine.delete_canned(&session, id).await?)
 }
 
@@ -398,7 +421,7 @@ pub async fn save_bubble(
     color: String,
     launcher_label: String,
 ) -> Result<BubbleSettings, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
         .save_bubble_settings(&session, &title, &greeting, &color, &launcher_label)
@@ -422,7 +445,7 @@ pub async fn save_channel(
     invitation_text: String,
     invitation_name: Option<String>,
 ) -> Result<Channel, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     let form = engine::ChannelForm {
         id,
         name,
@@ -440,7 +463,7 @@ pub async fn set_channel_operators(
     channel: ChannelId,
     operators: String,
 ) -> Result<Channel, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     let operators = operators
         .split(',')
         .map(str::trim)
@@ -459,14 +482,14 @@ pub async fn set_channel_operators(
 /// The operator joins a channel or leaves it; answers every channel.
 #[server(endpoint = "join_channel")]
 pub async fn join_channel(channel: ChannelId, join: bool) -> Result<Vec<Channel>, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context.engine.join_channel(&session, channel, join).await?)
 }
 
 /// Moves a chat to another channel.
 #[server(endpoint = "move_chat")]
 pub async fn move_chat(chat_id: ChatId, channel: ChannelId) -> Result<(), ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     context.engine.move_chat(&session, chat_id, channel).await?;
     Ok(())
 }
@@ -490,7 +513,7 @@ pub async fn save_settings(
     kick_ban_minutes: Option<String>,
     default_password_days: Option<String>,
 ) -> Result<Settings, ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     let saved = context.engine.settings_for(&session).await?.form();
     let form = domain::settings::SettingsForm {
         invitation_text,
@@ -514,7 +537,7 @@ pub async fn banned_visitors() -> Result<Vec<BannedVisitor>, ConsoleError> {
 /// Lets a banned visitor start chats again (admins only).
 #[server(endpoint = "lift_ban")]
 pub async fn lift_ban(visitor: VisitorId) -> Result<(), ConsoleError> {
-    let (context, session) = ssr::session().await?;
+    let (context, session) = ssr::acting_session().await?;
     Ok(context.engine.lift_ban(&session, visitor).await?)
 }
 

@@ -178,6 +178,8 @@ pub struct Colleague {
     pub name: String,
     /// Idle past the away threshold (as of the last listing).
     pub away: bool,
+    /// Set Unavailable by hand.
+    pub unavailable: bool,
 }
 
 /// The other operators online now, sorted by name.
@@ -196,6 +198,7 @@ impl Roster {
                     id: o.id,
                     name: o.name,
                     away: o.away,
+                    unavailable: o.unavailable,
                 })
                 .collect(),
         };
@@ -213,6 +216,7 @@ impl Roster {
             operator,
             name,
             online,
+            unavailable,
         } = signal
         else {
             return;
@@ -223,6 +227,7 @@ impl Roster {
                 id: *operator,
                 name: name.clone(),
                 away: false,
+                unavailable: *unavailable,
             });
             self.sort();
         }
@@ -371,12 +376,14 @@ mod tests {
             name: "bob".into(),
             role: Role::Operator,
             away: true,
+            unavailable: false,
         }]);
         assert!(roster.colleagues()[0].away);
         let presence = |operator, name: &str, online| Signal::Presence {
             operator,
             name: name.into(),
             online,
+            unavailable: false,
         };
         roster.hear(&presence(ann, "Ann", true));
         roster.hear(&presence(ann, "Ann", true));
@@ -393,7 +400,16 @@ mod tests {
                 id: ann,
                 name: "Ann".into(),
                 away: false,
+                unavailable: false,
             }]
         );
+        // Setting themself Unavailable is heard as such.
+        roster.hear(&Signal::Presence {
+            operator: ann,
+            name: "Ann".into(),
+            online: true,
+            unavailable: true,
+        });
+        assert!(roster.colleagues()[0].unavailable);
     }
 }

@@ -211,7 +211,12 @@ pub mod live {
         /// While a tab that follows the shared stream catches up: the relayed events that
         /// arrived meanwhile, applied after what the catch-up brings.
         static CATCHING_UP: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+        /// When this page last told the server the operator was at work (ms since epoch).
+        static REPORTED: Cell<f64> = const { Cell::new(0.0) };
     }
+
+    /// Activity is reported at most this often: finer than any away threshold (a minute).
+    const REPORT_ACTIVITY_EVERY_MS: f64 = 20_000.0;
 
     /// How often the console's clock ticks.
     const TICK: Duration = Duration::from_secs(1);
@@ -235,6 +240,7 @@ pub mod live {
             connect(console);
         }
         watch_visibility(console);
+        watch_activity();
         reconnect_on_return(console);
         crate::outbox::browser::refresh(console);
         // Another tab changed the queue (queued, or confirmed, a message).
@@ -659,6 +665,31 @@ pub mod live {
                 window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, millis);
         });
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    }
+
+    /// Keys, clicks and touches are the operator at work: told to the server now and then,
+    /// so that they stay active while they work and turn away when they stop. The console's
+    /// own polls, stream and viewing signals never count.
+    fn watch_activity() {
+        let on_input = Closure::<dyn FnMut()>::new(move || {
+            let now = js_sys::Date::now();
+            if now - REPORTED.get() < REPORT_ACTIVITY_EVERY_MS {
+                return;
+            }
+            REPORTED.set(now);
+            spawn_local(async {
+                let _ = api::report_activity().await;
+            });
+        });
+        let document = document();
+        for name in ["keydown", "pointerdown"] {
+            let _ = document.add_event_listener_with_callback_and_bool(
+                name,
+                on_input.as_ref().unchecked_ref(),
+                true,
+            );
+        }
+        on_input.forget();
     }
 
     fn watch_visibility(console: Console) {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::channel::{Channel, ChannelFilter, channels_of};
 use crate::chat::{ChatState, ChatStatus, Command, MemberRole, OfferKind, Viewer};
 use crate::event::{Author, ChatEvent, EventKind};
-use crate::ids::{ChatId, EventId, OperatorId};
+use crate::ids::{ChannelId, ChatId, EventId, OperatorId};
 use crate::reach::Interest;
 use crate::time::Timestamp;
 
@@ -53,6 +53,9 @@ pub struct Me {
     pub role: Role,
     /// Still on the default password: nothing but the password change is allowed.
     pub must_change_password: bool,
+    /// Set Unavailable by hand: offered no chats, and no new-chat pop-ups.
+    #[serde(default)]
+    pub unavailable: bool,
 }
 
 /// Which list of the dashboard a chat is in, as one operator sees it.
@@ -389,6 +392,9 @@ pub struct OnlineOperator {
     /// Idle for longer than the away threshold.
     #[serde(default)]
     pub away: bool,
+    /// Set Unavailable by hand.
+    #[serde(default)]
+    pub unavailable: bool,
 }
 
 /// What the chat sidebar shows about a visitor.
@@ -495,6 +501,9 @@ pub struct ConsoleModel {
     /// Which channels' chats the dashboard lists.
     #[serde(default)]
     pub filter: ChannelFilter,
+    /// The operator set themself Unavailable: no new-chat pop-ups.
+    #[serde(default)]
+    pub unavailable: bool,
 }
 
 /// Something that should catch the operator's attention.
@@ -548,6 +557,23 @@ impl ConsoleModel {
             loading: Vec::new(),
             channels: snapshot.channels.clone(),
             filter: snapshot.filter,
+            unavailable: snapshot.me.unavailable,
+        }
+    }
+
+    /// Whether a new chat in `channel` is for me to take (R1): not while I am Unavailable;
+    /// then a chat in no channel is everyone's, and a channel's chat is for those who serve
+    /// it (everyone's, should nobody serve it, so that it is not missed).
+    pub fn new_chat_is_mine(&self, channel: Option<ChannelId>) -> bool {
+        let Some(me) = self.me else {
+            return false;
+        };
+        if self.unavailable {
+            return false;
+        }
+        match channel.and_then(|id| self.channels.iter().find(|c| c.id == id)) {
+            Some(channel) => channel.operators.is_empty() || channel.operators.contains(&me),
+            None => true,
         }
     }
 
@@ -654,7 +680,11 @@ impl ConsoleModel {
             })
         };
         match &event.kind {
-            EventKind::ChatStarted { visitor_name, .. } => alert(
+            EventKind::ChatStarted {
+                visitor_name,
+                channel,
+                ..
+            } if self.new_chat_is_mine(*channel) => alert(
                 AlertKind::NewChat,
                 "New chat".into(),
                 format!("{visitor_name} is waiting for an operator"),
@@ -945,6 +975,50 @@ mod tests {
         all.apply(&started(1, chat));
         all.apply(&moved(2, support));
         assert_eq!(all.listed().count(), 1);
+    }
+
+    #[test]
+    fn a_new_chat_pops_up_only_for_its_channels_operators_and_not_while_unavailable() {
+        let me = OperatorId(Uuid::from_u128(1));
+        let other = OperatorId(Uuid::from_u128(2));
+        let channel = |n: u128, operators: Vec<OperatorId>| Channel {
+            id: ChannelId(Uuid::from_u128(500 + n)),
+            name: format!("c{n}"),
+            archived: false,
+            operators,
+            settings: crate::channel::ChannelSettings::default(),
+        };
+        let mut model = model_of(me);
+        model.channels = vec![
+            channel(1, vec![me]),
+            channel(2, vec![other]),
+            channel(3, vec![]),
+        ];
+        let started_in = |n: Option<u128>| {
+            let mut event = started(7, ChatId(Uuid::from_u128(70)));
+            if let EventKind::ChatStarted { channel, .. } = &mut event.kind {
+                *channel = n.map(|n| ChannelId(Uuid::from_u128(500 + n)));
+            }
+            event
+        };
+        let pops = |model: &ConsoleModel, n| {
+            model
+                .alert(&started_in(n))
+                .is_some_and(|a| a.kind == AlertKind::NewChat)
+        };
+        assert!(pops(&model, None), "a chat in no channel is everyone's");
+        assert!(pops(&model, Some(1)), "my channel");
+        assert!(
+            !pops(&model, Some(2)),
+            "another channel's operators take it"
+        );
+        assert!(
+            pops(&model, Some(3)),
+            "nobody serves that channel: not missed"
+        );
+        model.unavailable = true;
+        assert!(!pops(&model, None), "unavailable: no pop-up");
+        assert!(!pops(&model, Some(1)));
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub enum Signal {
         name: String,
         /// Online now?
         online: bool,
+        /// Set Unavailable by hand: online, but taking no chats.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unavailable: bool,
     },
     /// Channels or who serves them changed: consoles list them afresh.
     ChannelsChanged,

@@ -89,6 +89,7 @@ impl Drop for OnlineGuard {
                         operator,
                         name,
                         online: false,
+                        unavailable: false,
                     },
                     SignalReach::all_operators(Some(operator)),
                 ),
@@ -135,6 +136,7 @@ impl Engine {
                     operator: me,
                     name: name.clone(),
                     online: true,
+                    unavailable: session.operator.unavailable,
                 },
                 SignalReach::all_operators(Some(me)),
             );
@@ -183,6 +185,7 @@ impl Engine {
                     name: present.operator.display_name().to_owned(),
                     role: present.operator.role,
                     away: false,
+                    unavailable: present.operator.unavailable,
                 };
                 (operator, at.0.saturating_sub(present.active_at.0))
             })
@@ -245,10 +248,32 @@ impl Engine {
             .filter(|o| !o.disabled)
             .ok_or_else(unavailable)?;
         match self.availability(target).await? {
-            Some(Availability::Active | Availability::Away) => {}
-            Some(Availability::Gone) | None => return Err(unavailable()),
+            Some(Availability::Active | Availability::Away) if !record.unavailable => {}
+            _ => return Err(unavailable()),
         }
         Ok(record)
+    }
+
+    /// The operator sets themself Unavailable (online, offered no chats, no new-chat pop-ups)
+    /// or available again; every console hears it.
+    pub async fn set_unavailable(&self, session: &Session, unavailable: bool) -> Result<(), Error> {
+        session.require_ready()?;
+        let me = session.operator.id;
+        self.store
+            .set_unavailable(me, unavailable)
+            .await
+            .map_err(internal)?;
+        self.note_activity_at(session, now()).await?;
+        self.signal(
+            Signal::Presence {
+                operator: me,
+                name: session.operator.display_name().to_owned(),
+                online: true,
+                unavailable,
+            },
+            SignalReach::all_operators(Some(me)),
+        );
+        Ok(())
     }
 
     /// Invites an online operator into a chat, or offers it to them.

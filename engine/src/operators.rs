@@ -66,6 +66,7 @@ impl Session {
             chat_name: self.operator.display_name().to_owned(),
             role: self.operator.role,
             must_change_password: self.operator.must_change_password,
+            unavailable: self.operator.unavailable,
         }
     }
 }
@@ -155,6 +156,7 @@ impl Engine {
             languages: Vec::new(),
             invitation_name: String::new(),
             password_set_at: now(),
+            unavailable: false,
         };
         match self.store.insert_operator(&record).await {
             Ok(()) => Ok(record),

@@ -157,6 +157,8 @@ pub struct OperatorRecord {
     pub invitation_name: String,
     /// When the current password was given (at creation, by a change or an admin's reset).
     pub password_set_at: Timestamp,
+    /// Set Unavailable by hand.
+    pub unavailable: bool,
 }
 
 impl OperatorRecord {
@@ -575,6 +577,8 @@ pub trait AccountStore: Send + Sync + 'static {
         invitation_name: &str,
         languages: &[String],
     ) -> Result<(), StoreError>;
+    /// Sets an operator Unavailable by hand, or available again.
+    async fn set_unavailable(&self, id: OperatorId, unavailable: bool) -> Result<(), StoreError>;
     /// Disables an operator, ending every session of theirs in the same transaction, or
     /// enables them again.
     async fn set_operator_disabled(&self, id: OperatorId, disabled: bool)

@@ -1475,3 +1475,107 @@ async fn a_waiting_visitor_reads_their_place_in_the_queue_and_hears_it_move() {
     let (_, view) = server.visitor(&first, "/api/v1/visitor", None).await;
     assert_eq!(view["chat"]["queue_position"], Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_operators_own_actions_keep_them_active_not_their_consoles_polls() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let bob = server.operator("Bob").await;
+    let _ann_online = console_stream(&server, &ann).await;
+    let _bob_online = console_stream(&server, &bob).await;
+    let token = ann.split_once('=').unwrap().1;
+    let session = server.engine.authenticate(token).await.unwrap();
+    // Ann last did something ten minutes ago (the away threshold is five).
+    let long_ago = domain::Timestamp(engine::now().0 - 10 * 60 * 1000);
+    server
+        .engine
+        .note_activity_at(&session, long_ago)
+        .await
+        .unwrap();
+    let ann_away = || async {
+        let (status, online) = server.console(Some(&bob), "online_operators", &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let ann = online
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["name"] == "Ann")
+            .cloned()
+            .unwrap();
+        ann["away"].as_bool().unwrap()
+    };
+    assert!(ann_away().await);
+    // Her console keeps loading, polling and viewing a chat: she stays away.
+    let visitor = server.new_visitor().await;
+    let chat = server.start_chat(&visitor, "hello").await;
+    for (function, form) in [
+        ("load_console", vec![]),
+        ("online_operators", vec![]),
+        ("visitor_info", vec![("chat_id", chat.as_str())]),
+        (
+            "chat_signal",
+            vec![("chat_id", chat.as_str()), ("viewing", "true")],
+        ),
+    ] {
+        let (status, body) = server.console(Some(&ann), function, &form).await;
+        assert!(
+            status.is_success() || status == StatusCode::FORBIDDEN,
+            "{function}: {body}"
+        );
+    }
+    assert!(ann_away().await, "polls made Ann active");
+    // A key or a click in her console is her at work.
+    let (status, _) = server.console(Some(&ann), "activity", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!ann_away().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_set_unavailable_shows_red_and_is_offered_nothing() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let bob = server.operator("Bob").await;
+    let _ann_online = console_stream(&server, &ann).await;
+    let mut bob_stream = console_stream(&server, &bob).await;
+    let (_, snapshot) = server.console(Some(&ann), "load_console", &[]).await;
+    let ann_id = operator_id(&snapshot);
+    assert_eq!(snapshot["me"]["unavailable"], false);
+
+    let (status, _) = server
+        .console(Some(&ann), "set_unavailable", &[("unavailable", "true")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Bob's console hears it at once, and the list says so.
+    let (event, data) = bob_stream.next_signal(WAIT).await.unwrap();
+    assert_eq!(
+        (event.as_str(), &data["unavailable"]),
+        ("presence", &json!(true))
+    );
+    let (_, online) = server.console(Some(&bob), "online_operators", &[]).await;
+    assert_eq!(online[0]["unavailable"], true, "{online}");
+    let (_, snapshot) = server.console(Some(&ann), "load_console", &[]).await;
+    assert_eq!(snapshot["me"]["unavailable"], true);
+
+    // Nobody can hand her a chat meanwhile.
+    let visitor = server.new_visitor().await;
+    let chat = server.start_chat(&visitor, "hello").await;
+    server
+        .console(Some(&bob), "accept_chat", &[("chat_id", &chat)])
+        .await;
+    let invitation = [
+        ("chat_id", chat.as_str()),
+        ("kind", "invite"),
+        ("target", ann_id.as_str()),
+    ];
+    let invite_ann = || server.console(Some(&bob), "offer_chat", &invitation);
+    let (status, body) = invite_ann().await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "operator_unavailable");
+
+    // Available again: the invitation goes through.
+    server
+        .console(Some(&ann), "set_unavailable", &[("unavailable", "false")])
+        .await;
+    let (status, body) = invite_ann().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}

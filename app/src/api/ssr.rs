@@ -79,15 +79,23 @@ pub fn client_address() -> Option<String> {
     })
 }
 
-/// The context and the caller's session; `unauthorized` without a valid one.
+/// The context and the caller's session; `unauthorized` without a valid one. Reading does
+/// not count as the operator's activity (see [`acting_session`]).
 pub async fn session() -> Result<(ConsoleContext, Session), ConsoleError> {
     let context = context()?;
     let token = use_context::<Parts>()
         .and_then(|parts| token_from_cookies(parts.headers.get(COOKIE), context.secure_cookies))
         .ok_or_else(|| ConsoleError(domain::Error::unauthorized()))?;
     let mut session = context.engine.authenticate(&token).await?;
-    context.engine.note_activity(&session).await?;
     session.ip = client_address();
+    Ok((context, session))
+}
+
+/// [`session`] for a call that is the operator at work (a command, a save, typing): it
+/// counts as activity, which keeps them from turning away. Reads and polls do not.
+pub async fn acting_session() -> Result<(ConsoleContext, Session), ConsoleError> {
+    let (context, session) = session().await?;
+    context.engine.note_activity(&session).await?;
     Ok((context, session))
 }
 

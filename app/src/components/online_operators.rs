@@ -44,7 +44,7 @@ pub fn OnlineOperators() -> impl IntoView {
                 <ul>
                     <For
                         each=move || colleagues.get()
-                        key=|c| (c.id, c.name.clone(), c.away)
+                        key=|c| (c.id, c.name.clone(), c.away, c.unavailable)
                         children=move |colleague| view! { <OnlineOperator colleague writing_to /> }
                     />
                 </ul>
@@ -60,10 +60,19 @@ fn OnlineOperator(colleague: Colleague, writing_to: RwSignal<Option<OperatorId>>
         <li data-testid="online-operator" data-operator-id=id.to_string()>
             <div class="online-line">
                 <span
-                    class=if colleague.away { "dot away" } else { "dot live" }
+                    class=match (colleague.unavailable, colleague.away) {
+                        (true, _) => "dot unavailable",
+                        (false, true) => "dot away",
+                        (false, false) => "dot live",
+                    }
                     data-testid="operator-availability"
                     data-away=colleague.away.to_string()
-                    title=if colleague.away { "Away" } else { "Active" }
+                    data-unavailable=colleague.unavailable.to_string()
+                    title=match (colleague.unavailable, colleague.away) {
+                        (true, _) => "Unavailable",
+                        (false, true) => "Away",
+                        (false, false) => "Active",
+                    }
                 ></span>
                 <span class="name">{colleague.name}</span>
                 <button class="link" data-testid="start-private" on:click=move |_| writing_to.set(Some(id))>

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::use_navigate;
 
-use crate::api::Logout;
+use crate::api::{self, Logout};
 use crate::components::alert_popups::AlertPopups;
 use crate::components::badge::Badge;
 use crate::components::connection_banner::ConnectionBanner;
@@ -142,6 +142,7 @@ fn Frame() -> impl IntoView {
                         {move || if live() { "Connected" } else { "Reconnecting" }}
                     </span>
                     <span data-testid="me-name">{move || console.me.get().map(|m| m.chat_name)}</span>
+                    <AvailabilityToggle />
                 </div>
                 <ActionForm action=logout>
                     <button type="submit" class="link" data-testid="logout">"Log out"</button>
@@ -153,5 +154,50 @@ fn Frame() -> impl IntoView {
                 <Outlet />
             </main>
         </div>
+    }
+}
+
+/// Available or Unavailable, set by hand (O16): while Unavailable the operator is offered no
+/// chats and gets no new-chat pop-ups; colleagues see a red dot.
+#[component]
+fn AvailabilityToggle() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let unavailable = move || {
+        console
+            .me
+            .with(|me| me.as_ref().is_some_and(|me| me.unavailable))
+    };
+    let busy = RwSignal::new(false);
+    let toggle = move |_| {
+        let next = !unavailable();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let set = api::set_unavailable(next).await;
+            busy.set(false);
+            match set {
+                Ok(()) => {
+                    console.me.update(|me| {
+                        if let Some(me) = me {
+                            me.unavailable = next;
+                        }
+                    });
+                    console.model.update(|m| m.unavailable = next);
+                }
+                Err(err) => console.report(&err),
+            }
+        });
+    };
+    view! {
+        <button
+            type="button"
+            class=move || if unavailable() { "availability unavailable" } else { "availability" }
+            data-testid="availability-toggle"
+            aria-pressed=move || unavailable().to_string()
+            title="Unavailable: no chats are offered to you"
+            disabled=move || busy.get()
+            on:click=toggle
+        >
+            {move || if unavailable() { "Unavailable" } else { "Available" }}
+        </button>
     }
 }

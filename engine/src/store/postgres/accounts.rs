@@ -44,6 +44,7 @@ struct OperatorRow {
     languages: Vec<String>,
     invitation_name: String,
     password_set_at: i64,
+    unavailable: bool,
 }
 
 impl TryFrom<OperatorRow> for OperatorRecord {
@@ -63,12 +64,14 @@ impl TryFrom<OperatorRow> for OperatorRecord {
             languages: row.languages,
             invitation_name: row.invitation_name,
             password_set_at: Timestamp(row.password_set_at),
+            unavailable: row.unavailable,
         })
     }
 }
 
 const OPERATOR_COLUMNS: &str = "id, email, name, chat_name, role, password_hash, \
-     must_change_password, disabled, created_at, languages, invitation_name, password_set_at";
+     must_change_password, disabled, created_at, languages, invitation_name, password_set_at, \
+     unavailable";
 
 #[async_trait]
 impl AccountStore for PgStore {
@@ -159,6 +162,15 @@ impl AccountStore for PgStore {
         .bind(id.0)
         .execute(&self.pool)
         .await?;
+        found(done.rows_affected())
+    }
+
+    async fn set_unavailable(&self, id: OperatorId, unavailable: bool) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE operators SET unavailable = $1 WHERE id = $2")
+            .bind(unavailable)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
         found(done.rows_affected())
     }
 

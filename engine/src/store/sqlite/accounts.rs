@@ -44,6 +44,7 @@ struct OperatorRow {
     languages: String,
     invitation_name: String,
     password_set_at: i64,
+    unavailable: bool,
 }
 
 impl TryFrom<OperatorRow> for OperatorRecord {
@@ -68,12 +69,14 @@ impl TryFrom<OperatorRow> for OperatorRecord {
                 .collect(),
             invitation_name: row.invitation_name,
             password_set_at: Timestamp(row.password_set_at),
+            unavailable: row.unavailable,
         })
     }
 }
 
 const OPERATOR_COLUMNS: &str = "id, email, name, chat_name, role, password_hash, \
-     must_change_password, disabled, created_at, languages, invitation_name, password_set_at";
+     must_change_password, disabled, created_at, languages, invitation_name, password_set_at, \
+     unavailable";
 
 #[async_trait]
 impl AccountStore for SqliteStore {
@@ -162,6 +165,15 @@ impl AccountStore for SqliteStore {
         .bind(id.to_string())
         .execute(&self.writer)
         .await?;
+        found(done.rows_affected())
+    }
+
+    async fn set_unavailable(&self, id: OperatorId, unavailable: bool) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE operators SET unavailable = ? WHERE id = ?")
+            .bind(unavailable)
+            .bind(id.to_string())
+            .execute(&self.writer)
+            .await?;
         found(done.rows_affected())
     }
 

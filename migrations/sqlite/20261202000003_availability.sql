@@ -1,0 +1,2 @@
+-- An operator may set themself Unavailable (O16): online, but offered no chats and shown red.
+ALTER TABLE operators ADD COLUMN unavailable INTEGER NOT NULL DEFAULT 0;
