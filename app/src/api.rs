@@ -1,5 +1,9 @@
 //! The console's server functions. Each authenticates the caller from the session cookie,
 //! calls one engine service and answers its result; the engine decides everything.
+#![allow(
+    clippy::too_many_arguments,
+    reason = "server functions take the fields of the forms that post to them"
+)]
 
 use domain::admin::{BannedVisitor, OperatorAccount};
 use domain::bubble::BubbleSettings;
@@ -502,7 +506,8 @@ pub async fn load_settings() -> Result<Settings, ConsoleError> {
 }
 
 /// Saves the general settings (admins only); the first invalid field is named in the error.
-/// A client that leaves out the ban or default-password fields keeps their saved values.
+/// A client that leaves out the ban, default-password or escalation fields keeps their saved
+/// values.
 #[server(endpoint = "save_settings")]
 pub async fn save_settings(
     invitation_text: String,
@@ -512,6 +517,8 @@ pub async fn save_settings(
     visitor_name_required: Option<bool>,
     kick_ban_minutes: Option<String>,
     default_password_days: Option<String>,
+    escalate_after_seconds: Option<String>,
+    supervisors_after_seconds: Option<String>,
 ) -> Result<Settings, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
     let saved = context.engine.settings_for(&session).await?.form();
@@ -523,6 +530,9 @@ pub async fn save_settings(
         visitor_name_required: visitor_name_required.unwrap_or(false),
         kick_ban_minutes: kick_ban_minutes.unwrap_or(saved.kick_ban_minutes),
         default_password_days: default_password_days.unwrap_or(saved.default_password_days),
+        escalate_after_seconds: escalate_after_seconds.unwrap_or(saved.escalate_after_seconds),
+        supervisors_after_seconds: supervisors_after_seconds
+            .unwrap_or(saved.supervisors_after_seconds),
     };
     Ok(context.engine.save_settings(&session, &form).await?)
 }

@@ -110,7 +110,11 @@ impl Console {
     /// Loads a snapshot.
     pub fn load(&self, snapshot: &ConsoleSnapshot) {
         self.me.set(Some(snapshot.me.clone()));
-        self.model.set(ConsoleModel::from_snapshot(snapshot));
+        let mut model = ConsoleModel::from_snapshot(snapshot);
+        if snapshot.server_time.0 > 0 {
+            model.clock_offset_ms = snapshot.server_time.0 - now().0;
+        }
+        self.model.set(model);
     }
 
     /// Opens a chat's tab on My Chats.
@@ -189,7 +193,7 @@ pub mod live {
 
     use domain::channel::{ChannelFilter, channels_of};
     use domain::console::{Alert, AlertKind};
-    use domain::{ChatEvent, ErrorCode, EventKind, Signal};
+    use domain::{ChatEvent, ErrorCode, EventKind, Signal, Timestamp};
     use leptos::prelude::*;
     use leptos::task::spawn_local;
     use wasm_bindgen::JsCast;
@@ -256,6 +260,7 @@ pub mod live {
         let clock = set_interval_with_handle(
             move || {
                 console.now.set(now());
+                escalate(console);
                 // Messages left behind by a closed tab are sent once they are due.
                 if console.outbox.with_untracked(|q| !q.is_empty()) {
                     crate::outbox::browser::flush(console);
@@ -612,6 +617,30 @@ pub mod live {
             }
             // For visitors only.
             Signal::Queue { .. } => {}
+        }
+    }
+
+    /// Waiting chats past T1 or T2 ring and pop up again (R3); judged on the server's clock.
+    fn escalate(console: Console) {
+        let Some(role) = console
+            .me
+            .with_untracked(|me| me.as_ref().map(|me| me.role))
+        else {
+            return;
+        };
+        if !console.announces {
+            return;
+        }
+        // Untracked: which chats have alerted at which level is no one's display.
+        let alerts = console
+            .model
+            .try_update_untracked(|model| {
+                let server_now = Timestamp(now().0 + model.clock_offset_ms);
+                model.escalate(server_now, role)
+            })
+            .unwrap_or_default();
+        for alert in alerts {
+            announce(console, alert);
         }
     }
 

@@ -316,6 +316,32 @@ pub struct ConsoleSnapshot {
     /// Which channels' chats the dashboard lists; the stream must carry the same.
     #[serde(default)]
     pub filter: ChannelFilter,
+    /// When waiting chats alert again (R3).
+    #[serde(default)]
+    pub escalation: Escalation,
+    /// The server's clock when the snapshot was taken: the console measures waiting times
+    /// against it, whatever the operator's own clock says.
+    #[serde(default)]
+    pub server_time: Timestamp,
+}
+
+/// When a chat left waiting alerts again (R3): after `after_ms` for the operators it was
+/// for, after `supervisors_after_ms` for every supervisor and admin too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// T1 (milliseconds).
+    pub after_ms: i64,
+    /// T2 (milliseconds).
+    pub supervisors_after_ms: i64,
+}
+
+impl Default for Escalation {
+    fn default() -> Self {
+        Self {
+            after_ms: 60_000,
+            supervisors_after_ms: 180_000,
+        }
+    }
 }
 
 /// The chat controls that need nothing but the chat: the console sends one of these and the
@@ -504,6 +530,16 @@ pub struct ConsoleModel {
     /// The operator set themself Unavailable: no new-chat pop-ups.
     #[serde(default)]
     pub unavailable: bool,
+    /// When waiting chats alert again.
+    #[serde(default)]
+    pub escalation: Escalation,
+    /// The level each waiting chat has alerted at (1: T1, 2: T2), so each alerts once per
+    /// level.
+    #[serde(skip)]
+    pub escalated: Vec<(ChatId, u8)>,
+    /// The server's clock minus this browser's, from the last snapshot.
+    #[serde(skip)]
+    pub clock_offset_ms: i64,
 }
 
 /// Something that should catch the operator's attention.
@@ -558,7 +594,60 @@ impl ConsoleModel {
             channels: snapshot.channels.clone(),
             filter: snapshot.filter,
             unavailable: snapshot.me.unavailable,
+            escalation: snapshot.escalation,
+            escalated: Vec::new(),
+            clock_offset_ms: 0,
         }
+    }
+
+    /// The waiting chats that have waited past a threshold since the last look, as alerts
+    /// (R3): past T1, for the operators a new chat pops up for; past T2, for supervisors and
+    /// admins as well, whatever their channels. `now` is on the server's clock. Each chat
+    /// alerts once per level; a chat that stops waiting is forgotten.
+    pub fn escalate(&mut self, now: Timestamp, role: Role) -> Vec<Alert> {
+        let Some(me) = self.me else {
+            return Vec::new();
+        };
+        let mut alerts = Vec::new();
+        let mut levels = Vec::new();
+        for summary in &self.dashboard {
+            if summary.status() != ChatStatus::Waiting {
+                continue;
+            }
+            let waited = now.millis_since(summary.started_at);
+            let mine = self.new_chat_is_mine(summary.chat.channel);
+            let level = if waited >= self.escalation.supervisors_after_ms
+                && (mine || (role >= Role::Supervisor && !self.unavailable))
+            {
+                2
+            } else if waited >= self.escalation.after_ms && mine {
+                1
+            } else {
+                0
+            };
+            let before = self
+                .escalated
+                .iter()
+                .find(|(chat, _)| *chat == summary.id())
+                .map_or(0, |(_, level)| *level);
+            levels.push((summary.id(), level.max(before)));
+            if level > before {
+                let minutes = (waited / 60_000).max(1);
+                let unit = if minutes == 1 { "minute" } else { "minutes" };
+                alerts.push(Alert {
+                    chat: summary.id(),
+                    kind: AlertKind::NewChat,
+                    title: if level == 2 {
+                        "Nobody has answered".into()
+                    } else {
+                        "Still waiting".into()
+                    },
+                    body: format!("{} has waited {minutes} {unit}", summary.title(me)),
+                });
+            }
+        }
+        self.escalated = levels;
+        alerts
     }
 
     /// Whether a new chat in `channel` is for me to take (R1): not while I am Unavailable;
@@ -1019,6 +1108,65 @@ mod tests {
         model.unavailable = true;
         assert!(!pops(&model, None), "unavailable: no pop-up");
         assert!(!pops(&model, Some(1)));
+    }
+
+    #[test]
+    fn a_waiting_chat_alerts_again_at_t1_and_reaches_supervisors_at_t2() {
+        let me = OperatorId(Uuid::from_u128(1));
+        let other = OperatorId(Uuid::from_u128(2));
+        let waiting_in = |n: u128, channel: Option<ChannelId>| {
+            let mut summary = ChatSummary::new(ChatId(Uuid::from_u128(n)), Timestamp(0));
+            summary.chat.status = ChatStatus::Waiting;
+            summary.chat.channel = channel;
+            summary
+        };
+        let theirs = ChannelId(Uuid::from_u128(600));
+        let mut model = model_of(me);
+        model.channels = vec![Channel {
+            id: theirs,
+            name: "Sales".into(),
+            archived: false,
+            operators: vec![other],
+            settings: crate::channel::ChannelSettings::default(),
+        }];
+        model.dashboard = vec![waiting_in(1, None), waiting_in(2, Some(theirs))];
+        let at = |seconds: i64| Timestamp(seconds * 1000);
+        let told = |alerts: Vec<Alert>| -> Vec<(u128, String)> {
+            alerts
+                .into_iter()
+                .map(|a| (a.chat.0.as_u128(), a.title))
+                .collect()
+        };
+        // An operator: the chat in no channel at T1, once; never the other channel's.
+        assert!(model.escalate(at(59), Role::Operator).is_empty());
+        assert_eq!(
+            told(model.escalate(at(60), Role::Operator)),
+            [(1, "Still waiting".to_owned())]
+        );
+        assert!(model.escalate(at(61), Role::Operator).is_empty());
+        assert_eq!(
+            told(model.escalate(at(180), Role::Operator)),
+            [(1, "Nobody has answered".to_owned())]
+        );
+        // A supervisor hears of every chat at T2, the other channel's too.
+        let mut supervisor = model.clone();
+        supervisor.escalated.clear();
+        assert_eq!(
+            told(supervisor.escalate(at(200), Role::Supervisor)),
+            [
+                (1, "Nobody has answered".to_owned()),
+                (2, "Nobody has answered".to_owned())
+            ]
+        );
+        // Taken: forgotten.
+        model.dashboard[0].chat.status = ChatStatus::Active;
+        assert!(model.escalate(at(300), Role::Operator).is_empty());
+        assert!(
+            model
+                .escalated
+                .iter()
+                .all(|(chat, _)| chat.0.as_u128() != 1)
+        );
     }
 
     #[test]

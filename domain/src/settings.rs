@@ -20,6 +20,10 @@ pub const INACTIVITY_MINUTES: (u32, u32) = (2, 1440);
 pub const MAX_CHATS_LIMIT: u32 = 100;
 /// Bounds of the ban after a kick, in minutes (0: no ban; at most 30 days).
 pub const KICK_BAN_MINUTES: (u32, u32) = (0, 43_200);
+/// Bounds of T1, when a waiting chat alerts again, in seconds.
+pub const ESCALATE_SECONDS: (u32, u32) = (10, 3_600);
+/// Bounds of T2, when a waiting chat reaches supervisors, in seconds.
+pub const SUPERVISORS_SECONDS: (u32, u32) = (20, 86_400);
 /// Bounds of how long the default password of a new or reset account works, in days.
 pub const DEFAULT_PASSWORD_DAYS: (u32, u32) = (1, 90);
 
@@ -55,6 +59,20 @@ pub struct Settings {
     /// was given.
     #[serde(default = "default_password_days")]
     pub default_password_days: u32,
+    /// T1: a chat waiting this long alerts its operators again (seconds).
+    #[serde(default = "default_escalate")]
+    pub escalate_after_seconds: u32,
+    /// T2: a chat waiting this long alerts supervisors and admins too (seconds).
+    #[serde(default = "default_supervisors")]
+    pub supervisors_after_seconds: u32,
+}
+
+fn default_escalate() -> u32 {
+    60
+}
+
+fn default_supervisors() -> u32 {
+    180
 }
 
 fn default_kick_ban() -> u32 {
@@ -82,6 +100,12 @@ pub struct SettingsForm {
     pub kick_ban_minutes: String,
     /// Days.
     pub default_password_days: String,
+    /// Seconds (T1).
+    #[serde(default)]
+    pub escalate_after_seconds: String,
+    /// Seconds (T2).
+    #[serde(default)]
+    pub supervisors_after_seconds: String,
 }
 
 impl Default for Settings {
@@ -94,6 +118,8 @@ impl Default for Settings {
             visitor_name_required: true,
             kick_ban_minutes: default_kick_ban(),
             default_password_days: default_password_days(),
+            escalate_after_seconds: default_escalate(),
+            supervisors_after_seconds: default_supervisors(),
         }
     }
 }
@@ -188,7 +214,29 @@ impl Settings {
             "The default password's lifetime",
             "days",
         )?;
+        let escalate_after_seconds = whole(
+            "escalate_after_seconds",
+            &form.escalate_after_seconds,
+            ESCALATE_SECONDS,
+            "The second alert",
+            "seconds",
+        )?;
+        let supervisors_after_seconds = whole(
+            "supervisors_after_seconds",
+            &form.supervisors_after_seconds,
+            SUPERVISORS_SECONDS,
+            "The supervisors' alert",
+            "seconds",
+        )?;
+        if supervisors_after_seconds <= escalate_after_seconds {
+            return Err(Error::invalid(
+                "supervisors_after_seconds",
+                "Supervisors are alerted after the second alert: choose a longer time.",
+            ));
+        }
         Ok(Self {
+            escalate_after_seconds,
+            supervisors_after_seconds,
             invitation_text,
             away_after_minutes: away,
             inactivity_timeout_minutes: inactivity,
@@ -209,6 +257,16 @@ impl Settings {
             visitor_name_required: self.visitor_name_required,
             kick_ban_minutes: self.kick_ban_minutes.to_string(),
             default_password_days: self.default_password_days.to_string(),
+            escalate_after_seconds: self.escalate_after_seconds.to_string(),
+            supervisors_after_seconds: self.supervisors_after_seconds.to_string(),
+        }
+    }
+
+    /// When waiting chats alert again, for the console.
+    pub fn escalation(&self) -> crate::console::Escalation {
+        crate::console::Escalation {
+            after_ms: i64::from(self.escalate_after_seconds) * 1000,
+            supervisors_after_ms: i64::from(self.supervisors_after_seconds) * 1000,
         }
     }
 
@@ -306,6 +364,8 @@ mod tests {
             visitor_name_required: name_required,
             kick_ban_minutes: "60".into(),
             default_password_days: "7".into(),
+            escalate_after_seconds: "60".into(),
+            supervisors_after_seconds: "180".into(),
         })
     }
 
@@ -335,10 +395,22 @@ mod tests {
             Settings::parse(&form).map(|s| s.default_password_ms()),
             Ok(86_400_000)
         );
+        form.escalate_after_seconds = "120".into();
+        form.supervisors_after_seconds = "120".into();
+        assert_eq!(
+            field(Settings::parse(&form)).as_deref(),
+            Some("supervisors_after_seconds")
+        );
+        form.escalate_after_seconds = "5".into();
+        assert_eq!(
+            field(Settings::parse(&form)).as_deref(),
+            Some("escalate_after_seconds")
+        );
         // Settings saved before these existed read as the defaults.
         let old = r#"{"invitation_text":"Hi","away_after_minutes":5,"inactivity_timeout_minutes":30,"max_chats_per_operator":0,"visitor_name_required":true}"#;
         let read: Settings = serde_json::from_str(old).unwrap_or_default();
         assert_eq!((read.kick_ban_minutes, read.default_password_days), (60, 7));
+        assert_eq!(read.escalation(), crate::console::Escalation::default());
     }
 
     fn field(result: Result<Settings, Error>) -> Option<String> {

@@ -548,6 +548,8 @@ impl Engine {
             last_event_id,
             channels,
             filter,
+            escalation: self.settings().await?.escalation(),
+            server_time: now(),
         })
     }
 

@@ -700,5 +700,7 @@ fn settings_form(
         visitor_name_required: name_required,
         kick_ban_minutes: "60".into(),
         default_password_days: "7".into(),
+        escalate_after_seconds: "60".into(),
+        supervisors_after_seconds: "180".into(),
     }
 }

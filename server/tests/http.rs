@@ -1540,6 +1540,10 @@ async fn an_operator_set_unavailable_shows_red_and_is_offered_nothing() {
     let (_, snapshot) = server.console(Some(&ann), "load_console", &[]).await;
     let ann_id = operator_id(&snapshot);
     assert_eq!(snapshot["me"]["unavailable"], false);
+    // The console measures waiting chats against the server's clock and the settings' T1/T2.
+    assert_eq!(snapshot["escalation"]["after_ms"], 60_000);
+    assert_eq!(snapshot["escalation"]["supervisors_after_ms"], 180_000);
+    assert!(snapshot["server_time"].as_i64().unwrap() > 0);
 
     let (status, _) = server
         .console(Some(&ann), "set_unavailable", &[("unavailable", "true")])

@@ -13,13 +13,15 @@ use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
 /// The fields the server may name.
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 8] = [
     "invitation_text",
     "away_after_minutes",
     "inactivity_timeout_minutes",
     "max_chats_per_operator",
     "kick_ban_minutes",
     "default_password_days",
+    "escalate_after_seconds",
+    "supervisors_after_seconds",
 ];
 
 /// The Settings page.
@@ -90,6 +92,8 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
     let name_required = RwSignal::new(settings.visitor_name_required);
     let kick_ban = RwSignal::new(settings.kick_ban_minutes.to_string());
     let password_days = RwSignal::new(settings.default_password_days.to_string());
+    let escalate = RwSignal::new(settings.escalate_after_seconds.to_string());
+    let supervisors = RwSignal::new(settings.supervisors_after_seconds.to_string());
     let failure = Failure::new("settings", &FIELDS);
     let saved = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -104,6 +108,8 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
         name_required.set(s.visitor_name_required);
         kick_ban.set(s.kick_ban_minutes.to_string());
         password_days.set(s.default_password_days.to_string());
+        escalate.set(s.escalate_after_seconds.to_string());
+        supervisors.set(s.supervisors_after_seconds.to_string());
     };
     let save = move || {
         saved.set(false);
@@ -115,6 +121,8 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
             Some(name_required.get_untracked()),
             Some(kick_ban.get_untracked()),
             Some(password_days.get_untracked()),
+            Some(escalate.get_untracked()),
+            Some(supervisors.get_untracked()),
         );
         failure.submit(busy, request, move |settings| {
             fill(&settings);
@@ -164,6 +172,20 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
                 testid="settings-max-chats"
             />
             {failure.field("max_chats_per_operator")}
+            <NumberField
+                label="Alert again after (seconds)"
+                hint="A chat still waiting this long rings, notifies and pops up again for its operators."
+                value=escalate
+                testid="settings-escalate"
+            />
+            {failure.field("escalate_after_seconds")}
+            <NumberField
+                label="Alert supervisors after (seconds)"
+                hint="A chat still waiting this long alerts every supervisor and admin too. Longer than the above."
+                value=supervisors
+                testid="settings-supervisors"
+            />
+            {failure.field("supervisors_after_seconds")}
             <label class="check">
                 <input
                     type="checkbox"
