@@ -13,9 +13,12 @@ use domain::console::Role;
 use domain::console::{
     ChatAction, ConsoleSnapshot, Monitoring, MyChat, OnlineOperator, VisitorInfo,
 };
+use domain::followup::FollowUp;
 use domain::log::ActionPage;
 use domain::settings::Settings;
-use domain::{CannedId, ChannelId, ChatEvent, ChatId, EventId, OfferKind, OperatorId, VisitorId};
+use domain::{
+    CannedId, ChannelId, ChatEvent, ChatId, EventId, FollowUpId, OfferKind, OperatorId, VisitorId,
+};
 use leptos::prelude::*;
 
 use crate::error::ConsoleError;
@@ -448,6 +451,9 @@ pub async fn save_channel(
     name_required: String,
     invitation_text: String,
     invitation_name: Option<String>,
+    routing: Option<String>,
+    time_zone: Option<String>,
+    business_hours: Option<String>,
 ) -> Result<Channel, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
     let form = engine::ChannelForm {
@@ -457,6 +463,9 @@ pub async fn save_channel(
         name_required,
         invitation_text,
         invitation_name: invitation_name.unwrap_or_default(),
+        routing,
+        time_zone,
+        business_hours,
     };
     Ok(context.engine.save_channel(&session, form).await?)
 }
@@ -519,6 +528,9 @@ pub async fn save_settings(
     default_password_days: Option<String>,
     escalate_after_seconds: Option<String>,
     supervisors_after_seconds: Option<String>,
+    routing: Option<String>,
+    assign_ack_seconds: Option<String>,
+    live_support: Option<String>,
 ) -> Result<Settings, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
     let saved = context.engine.settings_for(&session).await?.form();
@@ -533,8 +545,43 @@ pub async fn save_settings(
         escalate_after_seconds: escalate_after_seconds.unwrap_or(saved.escalate_after_seconds),
         supervisors_after_seconds: supervisors_after_seconds
             .unwrap_or(saved.supervisors_after_seconds),
+        routing: routing.unwrap_or(saved.routing),
+        assign_ack_seconds: assign_ack_seconds.unwrap_or(saved.assign_ack_seconds),
+        // A select, so that leaving it out keeps the saved choice.
+        live_support: match live_support.as_deref().map(str::trim) {
+            None => saved.live_support,
+            Some("on") => true,
+            Some("off") => false,
+            Some(_) => {
+                return Err(domain::Error::invalid("live_support", "Choose on or off.").into());
+            }
+        },
     };
     Ok(context.engine.save_settings(&session, &form).await?)
+}
+
+/// The assignee turns an automatically assigned chat down; it goes to the next candidate.
+#[server(endpoint = "decline_assignment")]
+pub async fn decline_assignment(chat: ChatId) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.decline_assignment(&session, chat).await?)
+}
+
+/// Messages visitors left while live chat was not offered: the open ones, or the closed.
+#[server(endpoint = "follow_ups")]
+pub async fn follow_ups(closed: Option<bool>) -> Result<Vec<FollowUp>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .follow_ups(&session, closed.unwrap_or(false))
+        .await?)
+}
+
+/// Closes a follow-up once it is answered.
+#[server(endpoint = "close_follow_up")]
+pub async fn close_follow_up(id: FollowUpId) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.close_follow_up(&session, id).await?)
 }
 
 /// Visitors barred from new chats after a kick (admins only).

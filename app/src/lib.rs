@@ -27,9 +27,10 @@ use leptos_router::path;
 pub use error::ConsoleError;
 
 /// Console pages that need a logged-in operator who has changed the default password.
-pub const CONSOLE_PAGES: [&str; 9] = [
+pub const CONSOLE_PAGES: [&str; 10] = [
     "/",
     "/chats",
+    "/follow-ups",
     "/profile",
     "/canned",
     "/channels",
@@ -104,6 +105,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=routes::layout::ConsoleLayout>
                     <Route path=path!("") view=routes::dashboard::DashboardPage />
                     <Route path=path!("chats") view=routes::my_chats::MyChatsPage />
+                    <Route path=path!("follow-ups") view=routes::follow_ups::FollowUpsPage />
                     <Route path=path!("profile") view=routes::profile::ProfilePage />
                     <Route path=path!("canned") view=routes::canned::CannedPage />
                     <Route path=path!("channels") view=routes::channels::ChannelsPage />

@@ -82,6 +82,7 @@ impl ChatActivity {
             Signal::Presence { .. }
             | Signal::VisitorPage { .. }
             | Signal::ChannelsChanged
+            | Signal::FollowUpsChanged
             | Signal::Queue { .. } => {
                 return;
             }

@@ -8,6 +8,7 @@ pub mod canned;
 pub mod channels;
 pub mod chat_window;
 pub mod dashboard;
+pub mod follow_ups;
 pub mod layout;
 pub mod login;
 pub mod my_chats;

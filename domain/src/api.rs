@@ -130,6 +130,10 @@ pub struct WidgetConfig {
     /// pick from when it is not.
     #[serde(default)]
     pub channels: Vec<ChannelChoice>,
+    /// Why a chat outside any channel cannot start live now (the bubble then offers "Leave a
+    /// message"); `None` while live chat is offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<crate::followup::OfflineReason>,
 }
 
 /// A channel a chat can be started in, as the bubble shows it.
@@ -141,6 +145,9 @@ pub struct ChannelChoice {
     pub name: String,
     /// Whether the start form requires a name in this channel.
     pub name_required: bool,
+    /// Why a chat in this channel cannot start live now; `None` while it can.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<crate::followup::OfflineReason>,
 }
 
 fn default_color() -> String {

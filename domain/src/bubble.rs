@@ -84,6 +84,7 @@ impl BubbleSettings {
             greeting: self.greeting.clone(),
             color: self.color.clone(),
             launcher_label: self.launcher_label.clone(),
+            offline: None,
         }
     }
 }

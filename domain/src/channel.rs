@@ -46,6 +46,12 @@ pub struct ChannelSettings {
     /// Sales"; `None`: each operator's own.
     #[serde(default)]
     pub invitation_name: Option<String>,
+    /// How new chats find an operator; `None`: as in the general settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub routing: Option<crate::routing::RoutingMode>,
+    /// When the channel takes live chats; `None`: always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<crate::hours::BusinessHours>,
 }
 
 impl ChannelSettings {
@@ -56,6 +62,22 @@ impl ChannelSettings {
             None => "inherit",
             Some(true) => "yes",
             Some(false) => "no",
+        }
+    }
+
+    /// The routing choice as the form offers it: `inherit`, `manual` or `automatic`.
+    pub fn routing_choice(&self) -> &'static str {
+        self.routing
+            .map_or("inherit", crate::routing::RoutingMode::as_str)
+    }
+
+    /// Reads the routing choice of the form (see [`Self::routing_choice`]).
+    pub fn parse_routing(choice: &str) -> Result<Option<crate::routing::RoutingMode>, Error> {
+        match choice.trim() {
+            "" | "inherit" => Ok(None),
+            other => crate::routing::RoutingMode::parse(other)
+                .map(Some)
+                .ok_or_else(|| Error::invalid("routing", "Choose manual or automatic routing.")),
         }
     }
 
@@ -102,6 +124,8 @@ impl ChannelSettings {
             visitor_name_required,
             invitation_text,
             invitation_name,
+            routing: None,
+            hours: None,
         })
     }
 }

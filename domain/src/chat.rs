@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorCode};
 use crate::event::{Author, EventKind};
 use crate::ids::{ChannelId, ChatId, OperatorId, VisitorId};
+pub use crate::routing::{Assignment, PassReason};
 
 /// Largest message accepted, in bytes of UTF-8 text (4 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 4096;
@@ -65,6 +66,8 @@ pub enum Actor {
         /// Their chat name.
         name: String,
     },
+    /// Switchboard itself: routing, timeouts and escalation.
+    System,
 }
 
 /// A validated message text: not blank, at most [`MAX_MESSAGE_BYTES`].
@@ -355,7 +358,31 @@ pub enum Command {
         client_id: Option<String>,
     },
     /// The visitor ends their part ("End chat", or closing the bubble for good).
-    EndVisit,
+    EndVisit {
+        /// How long the chat has been open: recorded as its waiting time if nobody answered.
+        waited_ms: i64,
+    },
+    /// Routing assigns the waiting chat to an operator, who may accept or decline it.
+    Assign {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+        /// Why them.
+        reason: String,
+        /// When.
+        since: crate::time::Timestamp,
+    },
+    /// Routing takes the chat from its assignee (no answer, escalation, gone); nothing when
+    /// it is no longer theirs.
+    PassAssignment {
+        /// Whose assignment.
+        operator: OperatorId,
+        /// Why.
+        why: PassReason,
+    },
+    /// The assignee turns the chat down; routing offers it to the next candidate.
+    DeclineAssignment,
     /// Moves the chat to another channel (the service checks the channel is open).
     ChangeChannel {
         /// The channel.
@@ -393,6 +420,15 @@ pub struct ChatState {
     /// The channel whose queue the chat is in; `None` for everyone's queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<ChannelId>,
+    /// The operator automatic routing chose, while the chat waits for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: Option<Assignment>,
+    /// Operators this chat was assigned to and who declined or let it pass: not chosen again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passed_over: Vec<OperatorId>,
+    /// Whether an operator ever took part: a chat that ends without one was missed.
+    #[serde(default)]
+    pub answered: bool,
 }
 
 fn not_in_chat() -> Error {
@@ -500,6 +536,9 @@ impl ChatState {
             on_hold: false,
             visitor_kicked: false,
             channel: None,
+            assigned: None,
+            passed_over: Vec::new(),
+            answered: false,
         }
     }
 
@@ -577,6 +616,9 @@ impl ChatState {
             }
             EventKind::OperatorLeft { operator, .. } => of_role(role_of(operator), operator),
             EventKind::OfferMade { .. }
+            | EventKind::ChatAssigned { .. }
+            | EventKind::AssignmentPassed { .. }
+            | EventKind::ChatMissed { .. }
             | EventKind::OfferDeclined { .. }
             | EventKind::OfferWithdrawn { .. }
             | EventKind::ChannelChanged { .. }
@@ -604,6 +646,52 @@ impl ChatState {
         match actor {
             Actor::Visitor(visitor) => self.decide_for_visitor(*visitor, command),
             Actor::Operator { id, name } => self.decide_for_operator(*id, name, command),
+            Actor::System => self.decide_for_system(command),
+        }
+    }
+
+    /// What routing may do: assign a waiting chat nobody holds, and take it back.
+    fn decide_for_system(&self, command: &Command) -> Result<Vec<EventKind>, Error> {
+        match command {
+            Command::Assign {
+                operator,
+                operator_name,
+                reason,
+                since,
+            } => {
+                if self.is_private() || self.status != ChatStatus::Waiting || !self.visitor_present
+                {
+                    return Err(Error::new(
+                        ErrorCode::ChatNotWaiting,
+                        "Only a waiting chat can be assigned.",
+                    ));
+                }
+                // Decided on a stale view of the chat: someone else holds it already.
+                if self.assigned.is_some() || self.passed_over.contains(operator) {
+                    return Ok(Vec::new());
+                }
+                Ok(vec![EventKind::ChatAssigned {
+                    operator: *operator,
+                    operator_name: operator_name.clone(),
+                    reason: reason.clone(),
+                    since: *since,
+                }])
+            }
+            Command::PassAssignment { operator, why } => Ok(self
+                .assigned
+                .as_ref()
+                .filter(|a| a.operator == *operator)
+                .map(|a| EventKind::AssignmentPassed {
+                    operator: a.operator,
+                    operator_name: a.operator_name.clone(),
+                    why: *why,
+                })
+                .into_iter()
+                .collect()),
+            _ => Err(Error::new(
+                ErrorCode::Forbidden,
+                "Only operators can do that.",
+            )),
         }
     }
 
@@ -629,7 +717,7 @@ impl ChatState {
                     note: false,
                 }])
             }
-            Command::EndVisit => {
+            Command::EndVisit { waited_ms } => {
                 if !self.open_for_visitor() {
                     return Err(chat_ended());
                 }
@@ -638,10 +726,14 @@ impl ChatState {
                 } else {
                     ChatStatus::Vacant
                 };
-                Ok(vec![
-                    EventKind::VisitorLeft,
-                    EventKind::StatusChanged { status },
-                ])
+                let mut events = vec![EventKind::VisitorLeft];
+                if !self.answered {
+                    events.push(EventKind::ChatMissed {
+                        waited_ms: (*waited_ms).max(0),
+                    });
+                }
+                events.push(EventKind::StatusChanged { status });
+                Ok(events)
             }
             _ => Err(Error::new(
                 ErrorCode::Forbidden,
@@ -946,10 +1038,27 @@ impl ChatState {
                     note: true,
                 }])
             }
-            Command::EndVisit => Err(Error::new(
+            Command::EndVisit { .. } => Err(Error::new(
                 ErrorCode::Forbidden,
                 "Only the visitor can end their part of the chat.",
             )),
+            Command::Assign { .. } | Command::PassAssignment { .. } => Err(Error::new(
+                ErrorCode::Forbidden,
+                "Chats are assigned by routing.",
+            )),
+            Command::DeclineAssignment => match &self.assigned {
+                Some(a) if a.operator == id && self.status == ChatStatus::Waiting => {
+                    Ok(vec![EventKind::AssignmentPassed {
+                        operator: id,
+                        operator_name: a.operator_name.clone(),
+                        why: PassReason::Declined,
+                    }])
+                }
+                _ => Err(Error::new(
+                    ErrorCode::NoPendingOffer,
+                    "This chat is not assigned to you any more.",
+                )),
+            },
             Command::ChangeChannel {
                 channel,
                 channel_name,
@@ -1020,7 +1129,28 @@ impl ChatState {
                 self.enter(*by, by_name, MemberRole::Participant);
                 self.enter(*with, with_name, MemberRole::Participant);
             }
-            EventKind::MessagePosted { .. } | EventKind::ChatClosed { .. } => {}
+            EventKind::MessagePosted { .. }
+            | EventKind::ChatClosed { .. }
+            | EventKind::ChatMissed { .. } => {}
+            EventKind::ChatAssigned {
+                operator,
+                operator_name,
+                reason,
+                since,
+            } => {
+                self.assigned = Some(Assignment {
+                    operator: *operator,
+                    operator_name: operator_name.clone(),
+                    reason: reason.clone(),
+                    since: *since,
+                });
+            }
+            EventKind::AssignmentPassed { operator, .. } => {
+                self.assigned = None;
+                if !self.passed_over.contains(operator) {
+                    self.passed_over.push(*operator);
+                }
+            }
             EventKind::OperatorAccepted {
                 operator,
                 operator_name,
@@ -1060,10 +1190,18 @@ impl ChatState {
                 self.visitor_kicked = true;
             }
             EventKind::HoldChanged { on_hold, .. } => self.on_hold = *on_hold,
-            EventKind::ChannelChanged { channel, .. } => self.channel = Some(*channel),
+            EventKind::ChannelChanged { channel, .. } => {
+                // Another channel, other operators: routing starts over there.
+                self.channel = Some(*channel);
+                self.assigned = None;
+                self.passed_over.clear();
+            }
             EventKind::VisitorLeft => self.visitor_present = false,
             EventKind::StatusChanged { status } => {
                 self.status = *status;
+                if *status != ChatStatus::Waiting {
+                    self.assigned = None;
+                }
                 if *status != ChatStatus::Active {
                     self.on_hold = false;
                 }
@@ -1077,6 +1215,9 @@ impl ChatState {
     /// Puts an operator in the chat in `role` (or changes their role); an offer to them is
     /// answered by their being here.
     fn enter(&mut self, operator: OperatorId, name: &str, role: MemberRole) {
+        if role == MemberRole::Participant && !self.is_private() {
+            self.answered = true;
+        }
         match self.members.iter_mut().find(|m| m.id == operator) {
             Some(member) => member.role = role,
             None => self.members.push(Member {

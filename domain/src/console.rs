@@ -255,7 +255,12 @@ fn caused_by(event: &EventKind, me: OperatorId) -> bool {
         | EventKind::ChatClosed { operator, .. } => *operator == me,
         EventKind::OfferMade { from, .. } => *from == me,
         EventKind::OfferDeclined { target, .. } => *target == me,
-        EventKind::OfferWithdrawn { .. }
+        EventKind::AssignmentPassed { operator, why, .. } => {
+            *operator == me && *why == crate::routing::PassReason::Declined
+        }
+        EventKind::ChatAssigned { .. }
+        | EventKind::ChatMissed { .. }
+        | EventKind::OfferWithdrawn { .. }
         | EventKind::HoldChanged { .. }
         | EventKind::StatusChanged { .. }
         | EventKind::ChatStarted { .. }
@@ -333,6 +338,9 @@ pub struct Escalation {
     pub after_ms: i64,
     /// T2 (milliseconds).
     pub supervisors_after_ms: i64,
+    /// How chats outside an automatic or manual channel find an operator.
+    #[serde(default)]
+    pub routing: crate::routing::RoutingMode,
 }
 
 impl Default for Escalation {
@@ -340,6 +348,7 @@ impl Default for Escalation {
         Self {
             after_ms: 60_000,
             supervisors_after_ms: 180_000,
+            routing: crate::routing::RoutingMode::Manual,
         }
     }
 }
@@ -615,7 +624,7 @@ impl ConsoleModel {
                 continue;
             }
             let waited = now.millis_since(summary.started_at);
-            let mine = self.new_chat_is_mine(summary.chat.channel);
+            let mine = self.waiting_chat_is_mine(&summary.chat);
             let level = if waited >= self.escalation.supervisors_after_ms
                 && (mine || (role >= Role::Supervisor && !self.unavailable))
             {
@@ -662,6 +671,31 @@ impl ConsoleModel {
         }
         match channel.and_then(|id| self.channels.iter().find(|c| c.id == id)) {
             Some(channel) => channel.operators.is_empty() || channel.operators.contains(&me),
+            None => true,
+        }
+    }
+
+    /// Whether chats in `channel` are assigned by automatic routing rather than offered to
+    /// everyone.
+    pub fn routed_automatically(&self, channel: Option<ChannelId>) -> bool {
+        let own = channel
+            .and_then(|id| self.channels.iter().find(|c| c.id == id))
+            .and_then(|c| c.settings.routing);
+        own.unwrap_or(self.escalation.routing) == crate::routing::RoutingMode::Automatic
+    }
+
+    /// Whether a waiting chat is for me to answer: under automatic routing only while it is
+    /// assigned to me (or to nobody, when nobody could be chosen); otherwise as
+    /// [`Self::new_chat_is_mine`].
+    pub fn waiting_chat_is_mine(&self, chat: &ChatState) -> bool {
+        if !self.new_chat_is_mine(chat.channel) {
+            return false;
+        }
+        if !self.routed_automatically(chat.channel) {
+            return true;
+        }
+        match &chat.assigned {
+            Some(assigned) => Some(assigned.operator) == self.me,
             None => true,
         }
     }
@@ -773,10 +807,17 @@ impl ConsoleModel {
                 visitor_name,
                 channel,
                 ..
-            } if self.new_chat_is_mine(*channel) => alert(
+            } if self.new_chat_is_mine(*channel) && !self.routed_automatically(*channel) => alert(
                 AlertKind::NewChat,
                 "New chat".into(),
                 format!("{visitor_name} is waiting for an operator"),
+            ),
+            EventKind::ChatAssigned {
+                operator, reason, ..
+            } if *operator == me && !self.unavailable => alert(
+                AlertKind::NewChat,
+                "Chat assigned to you".into(),
+                format!("{} is waiting for you ({reason})", title_of("A visitor")),
             ),
             EventKind::OfferMade {
                 kind,

@@ -71,6 +71,9 @@ pub enum ErrorCode {
     UnknownHost,
     /// The default password was not changed in time; an admin must reset it.
     DefaultPasswordExpired,
+    /// Live chat is not offered right now (switched off, outside business hours, or nobody
+    /// available): leave a message instead.
+    Offline,
     /// The request's origin is not allowed to call this endpoint.
     OriginNotAllowed,
     /// Something failed on the server; the cause is in the server log.
@@ -113,7 +116,8 @@ impl ErrorCode {
             | Self::OfferPending
             | Self::ChatNotActive
             | Self::OperatorUnavailable
-            | Self::TooManyChats => 409,
+            | Self::TooManyChats
+            | Self::Offline => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -153,6 +157,7 @@ impl ErrorCode {
             Self::Banned => "banned",
             Self::UnknownHost => "unknown_host",
             Self::DefaultPasswordExpired => "default_password_expired",
+            Self::Offline => "offline",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",

@@ -166,6 +166,31 @@ pub enum EventKind {
         /// The new status.
         status: ChatStatus,
     },
+    /// Automatic routing assigned the waiting chat to an operator (R2).
+    ChatAssigned {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+        /// Why them, e.g. "language en matched; 1 of 3 chats; idle 4 min; 2 other candidates".
+        reason: String,
+        /// When; the acknowledge time runs from here.
+        since: Timestamp,
+    },
+    /// The assignee declined the chat or let it pass; routing looks for the next candidate.
+    AssignmentPassed {
+        /// Who had it.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+        /// Why it passed.
+        why: crate::routing::PassReason,
+    },
+    /// The visitor left before any operator answered: a missed chat.
+    ChatMissed {
+        /// How long the visitor waited (milliseconds).
+        waited_ms: i64,
+    },
 }
 
 /// What the visitor reads when an operator ends the chat for them.
@@ -173,7 +198,7 @@ pub const KICKED_MESSAGE: &str = "The operator has ended the chat";
 
 impl EventKind {
     /// Every event name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 16] = [
+    pub const NAMES: [&'static str; 19] = [
         "chat_started",
         "private_chat_started",
         "message_posted",
@@ -190,6 +215,9 @@ impl EventKind {
         "channel_changed",
         "visitor_left",
         "status_changed",
+        "chat_assigned",
+        "assignment_passed",
+        "chat_missed",
     ];
 
     /// The snake_case name used as the SSE `event:` field.
@@ -211,6 +239,9 @@ impl EventKind {
             Self::ChannelChanged { .. } => "channel_changed",
             Self::VisitorLeft => "visitor_left",
             Self::StatusChanged { .. } => "status_changed",
+            Self::ChatAssigned { .. } => "chat_assigned",
+            Self::AssignmentPassed { .. } => "assignment_passed",
+            Self::ChatMissed { .. } => "chat_missed",
         }
     }
 
@@ -336,6 +367,23 @@ impl EventKind {
                 } else {
                     "The visitor left the chat".to_owned()
                 }
+            }
+            Self::ChatAssigned {
+                operator_name,
+                reason,
+                ..
+            } => format!("Assigned to {operator_name}: {reason}"),
+            Self::AssignmentPassed {
+                operator_name, why, ..
+            } => format!("{operator_name} {}", why.describe()),
+            Self::ChatMissed { waited_ms } => {
+                let seconds = waited_ms / 1000;
+                let waited = if seconds < 60 {
+                    format!("{seconds} s")
+                } else {
+                    format!("{} min {} s", seconds / 60, seconds % 60)
+                };
+                format!("Missed: the visitor left after waiting {waited} with no answer")
             }
             Self::StatusChanged { status } => match status {
                 ChatStatus::Waiting if !to_visitor => {

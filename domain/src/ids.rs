@@ -52,6 +52,10 @@ uuid_id!(
     CannedId
 );
 uuid_id!(
+    /// A message left while live chat was not offered, kept until an operator closes it.
+    FollowUpId
+);
+uuid_id!(
     /// A channel (department): a queue of chats and the operators who serve it.
     ChannelId
 );

@@ -133,7 +133,12 @@ impl Command {
             Self::Hold { on: true } => "hold",
             Self::Hold { on: false } => "resume",
             Self::ChangeChannel { .. } => "change_channel",
-            Self::PostMessage { .. } | Self::AddNote { .. } | Self::EndVisit => return None,
+            Self::PostMessage { .. }
+            | Self::AddNote { .. }
+            | Self::EndVisit { .. }
+            | Self::Assign { .. }
+            | Self::PassAssignment { .. } => return None,
+            Self::DeclineAssignment => "decline_assignment",
         })
     }
 }
@@ -169,6 +174,6 @@ mod tests {
                 .action_name()
                 .is_some_and(|n| ACTIONS.contains(&n))
         );
-        assert_eq!(Command::EndVisit.action_name(), None);
+        assert_eq!(Command::EndVisit { waited_ms: 0 }.action_name(), None);
     }
 }

@@ -24,6 +24,8 @@ pub const KICK_BAN_MINUTES: (u32, u32) = (0, 43_200);
 pub const ESCALATE_SECONDS: (u32, u32) = (10, 3_600);
 /// Bounds of T2, when a waiting chat reaches supervisors, in seconds.
 pub const SUPERVISORS_SECONDS: (u32, u32) = (20, 86_400);
+/// Bounds of the acknowledge time of an automatic assignment, in seconds.
+pub const ASSIGN_ACK_SECONDS: (u32, u32) = (5, 600);
 /// Bounds of how long the default password of a new or reset account works, in days.
 pub const DEFAULT_PASSWORD_DAYS: (u32, u32) = (1, 90);
 
@@ -65,6 +67,24 @@ pub struct Settings {
     /// T2: a chat waiting this long alerts supervisors and admins too (seconds).
     #[serde(default = "default_supervisors")]
     pub supervisors_after_seconds: u32,
+    /// How new chats find an operator, unless their channel says otherwise (R2).
+    #[serde(default)]
+    pub routing: crate::routing::RoutingMode,
+    /// An automatic assignment not accepted within this passes to the next candidate
+    /// (seconds).
+    #[serde(default = "default_assign_ack")]
+    pub assign_ack_seconds: u32,
+    /// Live support is on: when off, the bubble only takes messages (A1).
+    #[serde(default = "yes")]
+    pub live_support: bool,
+}
+
+fn default_assign_ack() -> u32 {
+    30
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_escalate() -> u32 {
@@ -106,6 +126,15 @@ pub struct SettingsForm {
     /// Seconds (T2).
     #[serde(default)]
     pub supervisors_after_seconds: String,
+    /// `manual` or `automatic`.
+    #[serde(default)]
+    pub routing: String,
+    /// Seconds.
+    #[serde(default)]
+    pub assign_ack_seconds: String,
+    /// Checkbox: live support on.
+    #[serde(default = "yes")]
+    pub live_support: bool,
 }
 
 impl Default for Settings {
@@ -120,6 +149,9 @@ impl Default for Settings {
             default_password_days: default_password_days(),
             escalate_after_seconds: default_escalate(),
             supervisors_after_seconds: default_supervisors(),
+            routing: crate::routing::RoutingMode::Manual,
+            assign_ack_seconds: default_assign_ack(),
+            live_support: true,
         }
     }
 }
@@ -234,7 +266,19 @@ impl Settings {
                 "Supervisors are alerted after the second alert: choose a longer time.",
             ));
         }
+        let routing = crate::routing::RoutingMode::parse(&form.routing)
+            .ok_or_else(|| Error::invalid("routing", "Choose manual or automatic routing."))?;
+        let assign_ack_seconds = whole(
+            "assign_ack_seconds",
+            &form.assign_ack_seconds,
+            ASSIGN_ACK_SECONDS,
+            "The time to accept an assigned chat",
+            "seconds",
+        )?;
         Ok(Self {
+            routing,
+            assign_ack_seconds,
+            live_support: form.live_support,
             escalate_after_seconds,
             supervisors_after_seconds,
             invitation_text,
@@ -259,7 +303,20 @@ impl Settings {
             default_password_days: self.default_password_days.to_string(),
             escalate_after_seconds: self.escalate_after_seconds.to_string(),
             supervisors_after_seconds: self.supervisors_after_seconds.to_string(),
+            routing: self.routing.as_str().to_owned(),
+            assign_ack_seconds: self.assign_ack_seconds.to_string(),
+            live_support: self.live_support,
         }
+    }
+
+    /// How a channel with `channel` settings (or no channel) routes its new chats.
+    pub fn routing_of(&self, channel: Option<&ChannelSettings>) -> crate::routing::RoutingMode {
+        channel.and_then(|c| c.routing).unwrap_or(self.routing)
+    }
+
+    /// How long an assignee has to accept (milliseconds).
+    pub fn assign_ack_ms(&self) -> i64 {
+        i64::from(self.assign_ack_seconds) * 1000
     }
 
     /// When waiting chats alert again, for the console.
@@ -267,6 +324,7 @@ impl Settings {
         crate::console::Escalation {
             after_ms: i64::from(self.escalate_after_seconds) * 1000,
             supervisors_after_ms: i64::from(self.supervisors_after_seconds) * 1000,
+            routing: self.routing,
         }
     }
 
@@ -366,6 +424,9 @@ mod tests {
             default_password_days: "7".into(),
             escalate_after_seconds: "60".into(),
             supervisors_after_seconds: "180".into(),
+            routing: "manual".into(),
+            assign_ack_seconds: "30".into(),
+            live_support: true,
         })
     }
 

@@ -55,6 +55,8 @@ pub enum Signal {
     },
     /// Channels or who serves them changed: consoles list them afresh.
     ChannelsChanged,
+    /// A follow-up was left or closed: consoles count and list them afresh.
+    FollowUpsChanged,
     /// A waiting visitor's place in the queue changed (V4).
     Queue {
         /// The waiting chat.
@@ -83,16 +85,18 @@ impl Signal {
             Self::VisitorPage { .. } => "visitor_page",
             Self::Queue { .. } => "queue",
             Self::ChannelsChanged => "channels_changed",
+            Self::FollowUpsChanged => "follow_ups_changed",
         }
     }
 
     /// Every signal name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "typing",
         "viewing",
         "presence",
         "visitor_page",
         "channels_changed",
+        "follow_ups_changed",
         "queue",
     ];
 
@@ -103,7 +107,7 @@ impl Signal {
             | Self::Viewing { chat_id, .. }
             | Self::VisitorPage { chat_id, .. }
             | Self::Queue { chat_id, .. } => Some(*chat_id),
-            Self::Presence { .. } | Self::ChannelsChanged => None,
+            Self::Presence { .. } | Self::ChannelsChanged | Self::FollowUpsChanged => None,
         }
     }
 

@@ -8,7 +8,7 @@ use domain::{Error, ErrorCode, OperatorId};
 
 use crate::operators::{Session, normalise_email};
 use crate::store::{OperatorRecord, StoreError};
-use crate::{Engine, NewOperator, internal, now};
+use crate::{Engine, NewOperator, internal};
 
 fn account(record: OperatorRecord) -> OperatorAccount {
     OperatorAccount {
@@ -187,7 +187,7 @@ impl Engine {
         let record = self.operator_record(id).await?;
         let hash = self.default_password_hash().await?;
         self.store
-            .set_password(id, &hash, true, None, now())
+            .set_password(id, &hash, true, None, self.now())
             .await
             .map_err(internal)?;
         self.revoke(id);

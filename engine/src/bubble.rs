@@ -27,20 +27,24 @@ impl Engine {
     /// channels (with their own name rule).
     pub async fn widget_config(&self) -> Result<WidgetConfig, Error> {
         let settings = self.settings().await?;
-        let channels = self
-            .open_channels()
-            .await?
+        let open = self.open_channels().await?;
+        let (offline, offline_in) = self.offline_reasons(&settings, &open).await?;
+        let channels = open
             .into_iter()
-            .map(|channel| ChannelChoice {
+            .zip(offline_in)
+            .map(|(channel, offline)| ChannelChoice {
                 name_required: settings.name_required(Some(&channel.settings)),
                 id: channel.id,
                 name: channel.name,
+                offline,
             })
             .collect();
-        Ok(self
+        let mut config = self
             .bubble_settings()
             .await?
-            .config(settings.name_required(None), channels))
+            .config(settings.name_required(None), channels);
+        config.offline = offline;
+        Ok(config)
     }
 
     /// Saves the bubble settings (admins only); invalid fields are named in the error.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::operators::Session;
 use crate::store::StoreError;
-use crate::{Engine, internal, now};
+use crate::{Engine, internal};
 
 fn not_yours() -> Error {
     Error::new(
@@ -76,7 +76,7 @@ impl Engine {
             shortcut: input.shortcut,
             body: input.body,
         };
-        match self.store.save_canned(&message, now()).await {
+        match self.store.save_canned(&message, self.now()).await {
             Ok(()) => {
                 self.record(
                     session,

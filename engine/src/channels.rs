@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::operators::Session;
 use crate::store::StoreError;
-use crate::{Engine, internal, now};
+use crate::{Engine, internal};
 
 fn unknown_channel() -> Error {
     Error::new(ErrorCode::UnknownChannel, "There is no such open channel.")
@@ -32,6 +32,12 @@ pub struct ChannelForm {
     pub invitation_text: String,
     /// Blank: each operator signs with their own name.
     pub invitation_name: String,
+    /// `inherit`, `manual` or `automatic`; `None` keeps what is saved.
+    pub routing: Option<String>,
+    /// The IANA time zone of the business hours; `None` keeps what is saved.
+    pub time_zone: Option<String>,
+    /// e.g. `Mon-Fri 09:00-17:00`, blank: always open; `None` keeps what is saved.
+    pub business_hours: Option<String>,
 }
 
 impl Engine {
@@ -76,11 +82,36 @@ impl Engine {
     ) -> Result<Channel, Error> {
         session.require_role(Role::Admin)?;
         let name = parse_name(&form.name)?;
-        let settings = ChannelSettings::parse(
+        let mut settings = ChannelSettings::parse(
             &form.name_required,
             &form.invitation_text,
             &form.invitation_name,
         )?;
+        let saved = match form.id {
+            Some(id) => self.channel(id).await?.settings,
+            None => ChannelSettings::default(),
+        };
+        settings.routing = match &form.routing {
+            Some(choice) => ChannelSettings::parse_routing(choice)?,
+            None => saved.routing,
+        };
+        settings.hours = match (&form.time_zone, &form.business_hours) {
+            (None, None) => saved.hours,
+            (zone, schedule) => {
+                let saved_zone = saved.hours.as_ref().map(|h| h.time_zone.clone());
+                let saved_schedule = saved.hours.as_ref().map(|h| h.schedule());
+                domain::hours::BusinessHours::parse(
+                    zone.as_deref()
+                        .or(saved_zone.as_deref())
+                        .unwrap_or_default(),
+                    schedule
+                        .as_deref()
+                        .or(saved_schedule.as_deref())
+                        .unwrap_or_default(),
+                )?
+            }
+        };
+        crate::offline::check_time_zone(settings.hours.as_ref())?;
         let (channel, action) = match form.id {
             Some(id) => {
                 let existing = self.channel(id).await?;
@@ -105,7 +136,7 @@ impl Engine {
                 "create_channel",
             ),
         };
-        match self.store.save_channel(&channel, now()).await {
+        match self.store.save_channel(&channel, self.now()).await {
             Ok(()) => {}
             Err(StoreError::Conflict) => {
                 return Err(Error::invalid(

@@ -25,7 +25,7 @@ use crate::store::{
     Capacity, ChatWrite, LoggedEvent, Membership, NewEvent, StoreError, StoredChat, VisitorRecord,
     author_key,
 };
-use crate::{Engine, auth, internal, now};
+use crate::{Engine, auth, internal};
 
 /// How often a command is decided again after losing a race before giving up.
 const MAX_ATTEMPTS: usize = 8;
@@ -106,7 +106,7 @@ impl Engine {
             tracing::error!(error = %err, "random source");
             Error::internal()
         })?;
-        let at = now();
+        let at = self.now();
         let record = VisitorRecord {
             id: VisitorId(Uuid::now_v7()),
             token_hash,
@@ -138,7 +138,7 @@ impl Engine {
             .await
             .map_err(internal)?
             .ok_or_else(|| Error::new(ErrorCode::Unauthorized, "Unknown visitor token."))?;
-        let at = now();
+        let at = self.now();
         let idle = at.millis_since(visitor.last_seen_at);
         if idle > self.config.visitor_idle_ms {
             return Err(Error::new(
@@ -159,7 +159,11 @@ impl Engine {
     /// Visitors barred from new chats after a kick (admins only).
     pub async fn banned_visitors(&self, session: &Session) -> Result<Vec<BannedVisitor>, Error> {
         session.require_role(Role::Admin)?;
-        let visitors = self.store.banned_visitors(now()).await.map_err(internal)?;
+        let visitors = self
+            .store
+            .banned_visitors(self.now())
+            .await
+            .map_err(internal)?;
         let mut banned = Vec::with_capacity(visitors.len());
         for visitor in visitors {
             let Some(banned_until) = visitor.banned_until else {
@@ -241,8 +245,8 @@ impl Engine {
         visitor: &VisitorRecord,
         input: StartChat,
     ) -> Result<VisitorChat, Error> {
-        if let Some(until) = visitor.banned_until.filter(|until| *until > now()) {
-            let seconds = (until.millis_since(now()) + 999) / 1000;
+        if let Some(until) = visitor.banned_until.filter(|until| *until > self.now()) {
+            let seconds = (until.millis_since(self.now()) + 999) / 1000;
             return Err(Error {
                 retry_after: Some(u64::try_from(seconds).unwrap_or(1).max(1)),
                 ..Error::new(
@@ -255,10 +259,9 @@ impl Engine {
             Some(id) => Some(self.open_channel(id).await?),
             None => None,
         };
-        let name_required = self
-            .settings()
-            .await?
-            .name_required(channel.as_ref().map(|c| &c.settings));
+        let settings = self.settings().await?;
+        self.refuse_if_closed(&settings, channel.as_ref())?;
+        let name_required = settings.name_required(channel.as_ref().map(|c| &c.settings));
         let given = input.name.as_deref().or(visitor.name.as_deref());
         let name = parse_display_name(given, name_required)?
             .unwrap_or_else(|| domain::chat::ANONYMOUS_VISITOR.to_owned());
@@ -287,7 +290,10 @@ impl Engine {
                 status: state.status,
                 open: true,
                 on_hold: false,
-                started_at: logged.first().map(|l| l.event.at).unwrap_or_else(now),
+                started_at: logged
+                    .first()
+                    .map(|l| l.event.at)
+                    .unwrap_or_else(|| self.now()),
                 queue_position: None,
                 estimated_wait_seconds: None,
                 events: logged.into_iter().map(|l| l.event).collect(),
@@ -299,6 +305,7 @@ impl Engine {
                 .ok_or_else(already_open)?,
             Err(err) => return Err(internal(err)),
         };
+        self.route_soon(chat.id);
         Ok(self.with_queue_place(chat).await)
     }
 
@@ -434,6 +441,7 @@ impl Engine {
                 domain::Author::Operator { id: *id },
                 stored.state.has_operator(*id),
             ),
+            Actor::System => return Ok(None),
         };
         if !may_see {
             return Ok(None);
@@ -447,9 +455,14 @@ impl Engine {
 
     /// The visitor ends their part: the chat goes Vacant if operators are in it, Closed if not.
     pub async fn visitor_end(&self, visitor: &VisitorRecord, chat: ChatId) -> Result<(), Error> {
-        self.execute(chat, &Actor::Visitor(visitor.id), &Command::EndVisit)
-            .await
-            .map(|_| ())
+        let waited_ms = self.now().millis_since(self.load(chat).await?.created_at);
+        self.execute(
+            chat,
+            &Actor::Visitor(visitor.id),
+            &Command::EndVisit { waited_ms },
+        )
+        .await
+        .map(|_| ())
     }
 
     /// An operator accepts a waiting chat. Exactly one of several concurrent accepts wins; the
@@ -477,7 +490,7 @@ impl Engine {
         if matches!(command, Command::Kick) && !events.is_empty() && settings.kick_ban_ms() > 0 {
             // The kicked visitor cannot come straight back with a new chat.
             if let Some(visitor) = self.load(chat).await?.state.visitor {
-                let until = Timestamp(now().0 + settings.kick_ban_ms());
+                let until = Timestamp(self.now().0 + settings.kick_ban_ms());
                 self.store
                     .set_visitor_ban(visitor, Some(until))
                     .await
@@ -549,7 +562,7 @@ impl Engine {
             channels,
             filter,
             escalation: self.settings().await?.escalation(),
-            server_time: now(),
+            server_time: self.now(),
         })
     }
 

@@ -21,7 +21,7 @@ use uuid::Uuid;
 
 use crate::operators::Session;
 use crate::store::{ChatWrite, NewEvent, OperatorRecord, VisitorRecord};
-use crate::{Engine, internal, now};
+use crate::{Engine, internal};
 
 /// Longest page address or title kept for a visitor.
 const MAX_PAGE_BYTES: usize = 2048;
@@ -78,7 +78,7 @@ impl Drop for OnlineGuard {
         let engine = self.engine.clone();
         let (operator, name) = (self.operator, std::mem::take(&mut self.name));
         runtime.spawn(async move {
-            let live_since = Timestamp(now().0 - CONSOLES_LIVE_MS);
+            let live_since = Timestamp(engine.now().0 - CONSOLES_LIVE_MS);
             match engine
                 .store
                 .close_console(operator, engine.node, live_since)
@@ -122,7 +122,7 @@ impl Engine {
     /// other consoles hear when the operator comes online.
     pub async fn go_online(&self, session: &Session) -> Result<OnlineGuard, Error> {
         let me = session.operator.id;
-        let at = now();
+        let at = self.now();
         self.note_activity_at(session, at).await?;
         let open = self
             .store
@@ -148,10 +148,20 @@ impl Engine {
         })
     }
 
+    /// Marks this node's open consoles as live now: the node's watch does it every couple of
+    /// seconds; a test that moves the clock calls it after each move.
+    pub async fn keep_consoles(&self) -> Result<(), Error> {
+        let at = self.now();
+        self.store
+            .keep_consoles(self.node, at, Timestamp(at.0 - 10 * CONSOLES_LIVE_MS))
+            .await
+            .map_err(internal)
+    }
+
     /// Records that the session's operator did something (any console request but the live
     /// stream, which stays open by itself).
     pub async fn note_activity(&self, session: &Session) -> Result<(), Error> {
-        let at = now();
+        let at = self.now();
         if !self.activity.due(session.operator.id, at) {
             return Ok(());
         }
@@ -172,7 +182,7 @@ impl Engine {
 
     /// The operators with a console open on a live node, with how long each has been idle.
     async fn present(&self) -> Result<Vec<(OnlineOperator, i64)>, Error> {
-        let at = now();
+        let at = self.now();
         Ok(self
             .store
             .present_operators(Timestamp(at.0 - CONSOLES_LIVE_MS))
@@ -263,7 +273,7 @@ impl Engine {
             .set_unavailable(me, unavailable)
             .await
             .map_err(internal)?;
-        self.note_activity_at(session, now()).await?;
+        self.note_activity_at(session, self.now()).await?;
         self.signal(
             Signal::Presence {
                 operator: me,
@@ -403,7 +413,7 @@ impl Engine {
         }
         let title = page.title.as_deref().map(str::trim).map(cut);
         self.store
-            .visitor_page(visitor.id, url, title.as_deref(), now())
+            .visitor_page(visitor.id, url, title.as_deref(), self.now())
             .await
             .map_err(internal)?;
         let latest = self

@@ -16,8 +16,10 @@ mod chats;
 mod collab;
 mod log;
 mod mesh;
+mod offline;
 mod operators;
 mod queue;
+mod routing;
 mod settings;
 pub mod store;
 pub mod stream;
@@ -47,6 +49,46 @@ pub struct EngineConfig {
     pub bus_capacity: usize,
     /// A visitor token unused for this long no longer works (milliseconds).
     pub visitor_idle_ms: i64,
+    /// What the engine takes the time to be: the system's, or one a test moves by hand.
+    pub clock: Clock,
+}
+
+/// The engine's source of time. Every rule that depends on time (presence, sessions,
+/// assignment timeouts, escalation, business hours) reads it here, so tests can move time
+/// forward instead of sleeping.
+#[derive(Clone, Debug, Default)]
+pub struct Clock {
+    /// `None`: the system clock; otherwise milliseconds set by hand.
+    manual: Option<Arc<std::sync::atomic::AtomicI64>>,
+}
+
+impl Clock {
+    /// A clock that stands at `start` until moved.
+    pub fn manual(start: Timestamp) -> Self {
+        Self {
+            manual: Some(Arc::new(std::sync::atomic::AtomicI64::new(start.0))),
+        }
+    }
+
+    /// The current time.
+    pub fn now(&self) -> Timestamp {
+        match &self.manual {
+            Some(at) => Timestamp(at.load(std::sync::atomic::Ordering::SeqCst)),
+            None => now(),
+        }
+    }
+
+    /// Whether the clock is moved by hand (then nothing runs on a timer by itself).
+    pub fn is_manual(&self) -> bool {
+        self.manual.is_some()
+    }
+
+    /// Moves a manual clock forward by `millis`; the system clock cannot be moved.
+    pub fn advance(&self, millis: i64) {
+        if let Some(at) = &self.manual {
+            at.fetch_add(millis, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -57,6 +99,7 @@ impl Default for EngineConfig {
             session_absolute_ms: 7 * 24 * 60 * 60 * 1000,
             bus_capacity: bus::DEFAULT_CAPACITY,
             visitor_idle_ms: 30 * 24 * 60 * 60 * 1000,
+            clock: Clock::default(),
         }
     }
 }
@@ -103,13 +146,19 @@ impl Engine {
         let node = uuid::Uuid::now_v7();
         let mesh = mesh::Mesh::start(&store, &bus, node);
         let writer = writer::Writer::start(
+            config.clock.clone(),
             Arc::clone(&store),
             bus.clone(),
             mesh.clone(),
             Arc::clone(&batches),
         );
-        writer::watch(Arc::downgrade(&store), bus.clone(), node);
-        Self {
+        writer::watch(
+            config.clock.clone(),
+            Arc::downgrade(&store),
+            bus.clone(),
+            node,
+        );
+        let engine = Self {
             store,
             bus,
             writer,
@@ -119,7 +168,12 @@ impl Engine {
             node,
             activity: Arc::new(collab::ActivityWrites::default()),
             hashes: Arc::new(auth::HashGate::default()),
+        };
+        // A test that moves the clock by hand sweeps by hand too.
+        if !engine.config.clock.is_manual() {
+            engine.start_sweeping();
         }
+        engine
     }
 
     /// Waits until the engine is ready to serve: on a shared database, until this node knows
@@ -171,9 +225,14 @@ impl Engine {
     pub fn config(&self) -> &EngineConfig {
         &self.config
     }
+
+    /// The current time, by the engine's clock.
+    pub fn now(&self) -> Timestamp {
+        self.config.clock.now()
+    }
 }
 
-/// The current time.
+/// The system's current time.
 pub fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -6,7 +6,7 @@ use domain::log::{ActionEntry, ActionFilter, ActionPage, PAGE_SIZE};
 use domain::{ChatId, Error, OperatorId};
 
 use crate::operators::Session;
-use crate::{Engine, internal, now};
+use crate::{Engine, internal};
 
 impl Engine {
     /// Records an action the session's operator has just done. A failure to record is logged
@@ -20,7 +20,7 @@ impl Engine {
     ) {
         let entry = ActionEntry {
             id: 0,
-            at: now(),
+            at: self.now(),
             operator: session.operator.id,
             operator_name: session.operator.display_name().to_owned(),
             action: action.to_owned(),
@@ -53,7 +53,7 @@ impl Engine {
         };
         let entry = ActionEntry {
             id: 0,
-            at: now(),
+            at: self.now(),
             operator,
             operator_name,
             action: if succeeded { "login" } else { "login_failed" }.to_owned(),

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, DEFAULT_PASSWORD, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use crate::store::{OperatorRecord, SessionRecord, StoreError};
-use crate::{Engine, internal, now};
+use crate::{Engine, internal};
 
 /// A session is marked as used at most this often, to spare the writer (milliseconds).
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -152,10 +152,10 @@ impl Engine {
             password_hash,
             must_change_password: true,
             disabled: false,
-            created_at: now(),
+            created_at: self.now(),
             languages: Vec::new(),
             invitation_name: String::new(),
-            password_set_at: now(),
+            password_set_at: self.now(),
             unavailable: false,
         };
         match self.store.insert_operator(&record).await {
@@ -212,7 +212,7 @@ impl Engine {
         match &outcome {
             Ok(_) => self.store.clear_login_failures(&key).await,
             Err(_) => {
-                let at = now();
+                let at = self.now();
                 self.store
                     .record_login_failure(&key, address, at, Timestamp(at.0 - LOGIN_WINDOW_MS))
                     .await
@@ -224,7 +224,7 @@ impl Engine {
 
     /// Refuses a login while its account or its address has had too many recent failures.
     async fn login_allowed(&self, email: &str, address: &str) -> Result<(), Error> {
-        let at = now();
+        let at = self.now();
         let failures = self
             .store
             .login_failures(email, address, Timestamp(at.0 - LOGIN_WINDOW_MS))
@@ -283,7 +283,7 @@ impl Engine {
         };
         if operator.must_change_password {
             let lifetime = self.settings().await?.default_password_ms();
-            if now().millis_since(operator.password_set_at) > lifetime {
+            if self.now().millis_since(operator.password_set_at) > lifetime {
                 return Err(Error::new(
                     ErrorCode::DefaultPasswordExpired,
                     "This account's first password has expired. Ask an admin to reset it.",
@@ -294,7 +294,7 @@ impl Engine {
             tracing::error!(error = %err, "random source");
             Error::internal()
         })?;
-        let at = now();
+        let at = self.now();
         self.store
             .insert_session(&SessionRecord {
                 token_hash,
@@ -328,7 +328,7 @@ impl Engine {
         else {
             return Ok(None);
         };
-        if now() >= self.session_end(&session) || operator.disabled {
+        if self.now() >= self.session_end(&session) || operator.disabled {
             self.store
                 .delete_session(token_hash)
                 .await
@@ -356,7 +356,7 @@ impl Engine {
                 "Your session has ended. Please log in.",
             ));
         };
-        let at = now();
+        let at = self.now();
         // Often enough that a session in use never idles out between two marks.
         let touch_every = TOUCH_EVERY_MS.min(self.config.session_idle_ms / 4);
         if at.millis_since(session.last_seen_at) > touch_every {
@@ -421,7 +421,7 @@ impl Engine {
                 &hash,
                 false,
                 Some(&session.token_hash),
-                now(),
+                self.now(),
             )
             .await
             .map_err(internal)?;

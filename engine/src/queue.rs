@@ -7,7 +7,7 @@ use domain::reach::SignalReach;
 use domain::{ChatId, ChatState, ChatStatus, Error, Signal, Timestamp};
 
 use crate::store::StoredChat;
-use crate::{Engine, internal, now};
+use crate::{Engine, internal};
 
 fn queued(chat: &StoredChat) -> Queued {
     queued_as(&chat.state, chat.created_at)
@@ -26,7 +26,7 @@ impl Engine {
     /// Every waiting chat and the recent pace of accepts.
     async fn queues(&self) -> Result<(Vec<Queued>, Pace), Error> {
         let waiting = self.store.waiting_chats().await.map_err(internal)?;
-        let since = Timestamp(now().0 - ESTIMATE_WINDOW_MS);
+        let since = Timestamp(self.now().0 - ESTIMATE_WINDOW_MS);
         let accepted = self.store.accepted_since(since).await.map_err(internal)?;
         let pace = Pace {
             accepted,

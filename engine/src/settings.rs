@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::operators::Session;
-use crate::{Engine, internal, now};
+use crate::{Engine, internal};
 
 const KEY: &str = "general";
 
@@ -38,7 +38,7 @@ impl Engine {
             Error::internal()
         })?;
         self.store
-            .save_setting(key, &json, now())
+            .save_setting(key, &json, self.now())
             .await
             .map_err(internal)
     }

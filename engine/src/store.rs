@@ -13,11 +13,12 @@ use async_trait::async_trait;
 use domain::canned::CannedMessage;
 use domain::channel::Channel;
 use domain::console::{Monitoring, Role};
+use domain::followup::FollowUp;
 use domain::log::{ActionEntry, ActionFilter};
 use domain::reach::{DashboardScope, Interest, Recipient};
 use domain::{
-    CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind, OperatorId, Timestamp,
-    Visibility, VisitorId,
+    CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind, FollowUpId, OperatorId,
+    Timestamp, Visibility, VisitorId,
 };
 
 /// A store chosen by its URL's scheme: `sqlite:` (the embedded default) or `postgres:` /
@@ -699,6 +700,17 @@ pub trait AdminStore: Send + Sync + 'static {
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Stores a setting's JSON document.
     async fn save_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Keeps a message left while live chat was not offered.
+    async fn insert_follow_up(&self, follow_up: &FollowUp) -> Result<(), StoreError>;
+    /// Follow-ups, newest first: the open ones, or the closed ones.
+    async fn follow_ups(&self, closed: bool, limit: i64) -> Result<Vec<FollowUp>, StoreError>;
+    /// Closes an open follow-up; `NotFound` if there is no such open one.
+    async fn close_follow_up(
+        &self,
+        id: FollowUpId,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
 }
 
 /// The storage port: every area in one, as the engine takes it (`Arc<dyn Store>`). Any type
@@ -713,6 +725,31 @@ pub fn author_key(author: &domain::Author, visitor: Option<VisitorId>) -> String
         domain::Author::Visitor => format!("v:{}", visitor.map(|v| v.0).unwrap_or_default()),
         domain::Author::Operator { id } => format!("o:{id}"),
     }
+}
+
+/// How both backends store why a follow-up was left.
+pub(crate) fn reason_to_stored(reason: domain::followup::OfflineReason) -> &'static str {
+    use domain::followup::OfflineReason;
+    match reason {
+        OfflineReason::Off => "off",
+        OfflineReason::OutsideHours => "outside_hours",
+        OfflineReason::NobodyAvailable => "nobody_available",
+    }
+}
+
+/// Reads [`reason_to_stored`]'s form back.
+pub(crate) fn reason_from_stored(
+    stored: &str,
+) -> Result<domain::followup::OfflineReason, StoreError> {
+    use domain::followup::OfflineReason;
+    [
+        OfflineReason::Off,
+        OfflineReason::OutsideHours,
+        OfflineReason::NobodyAvailable,
+    ]
+    .into_iter()
+    .find(|r| reason_to_stored(*r) == stored)
+    .ok_or_else(|| StoreError::Corrupt(format!("follow-up reason {stored}")))
 }
 
 /// `NotFound` when an update touched no row.

@@ -20,7 +20,7 @@ use domain::{ChatEvent, EventId, OperatorId, Signal, Timestamp, VisitorId};
 use crate::bus::{Delivery, Ending, Subscription};
 use crate::collab::OnlineGuard;
 use crate::store::LoggedEvent;
-use crate::{Engine, Session, internal, now};
+use crate::{Engine, Session, internal};
 
 /// Events read from the log per query while replaying.
 const REPLAY_PAGE: i64 = 500;
@@ -125,7 +125,10 @@ impl EventStream {
             let delivery = match &self.session {
                 None => self.subscription.receiver.recv().await,
                 Some(watch) => {
-                    let wait = watch.check_at.millis_since(now()).min(SESSION_RECHECK_MS);
+                    let wait = watch
+                        .check_at
+                        .millis_since(self.engine.now())
+                        .min(SESSION_RECHECK_MS);
                     let wait = Duration::from_millis(u64::try_from(wait).unwrap_or_default());
                     tokio::select! {
                         delivery = self.subscription.receiver.recv() => delivery,

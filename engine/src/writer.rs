@@ -12,9 +12,9 @@
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::Clock;
 use crate::bus::EventBus;
 use crate::mesh::Mesh;
-use crate::now;
 use crate::store::{ChatWrite, LoggedEvent, Store, StoreError};
 use std::sync::Arc;
 
@@ -57,13 +57,14 @@ impl Writer {
     /// is dropped.
     /// On a shared database (`mesh`), the node's follower publishes instead, in log order.
     pub(crate) fn start(
+        clock: Clock,
         store: Arc<dyn Store>,
         bus: EventBus,
         mesh: Option<Arc<Mesh>>,
         stats: Arc<BatchStats>,
     ) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, bus, mesh, jobs, stats));
+        tokio::spawn(run(clock, store, bus, mesh, jobs, stats));
         Self { queue }
     }
 
@@ -85,7 +86,12 @@ const WATCH_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 /// Keeps this node's consoles counted as open, and ends every open stream when the database
 /// stops answering, so that clients reconnect (and are told `unavailable` until it is back)
 /// rather than wait on streams nothing can feed. Ends when the engine is gone.
-pub(crate) fn watch(store: std::sync::Weak<dyn Store>, bus: EventBus, node: uuid::Uuid) {
+pub(crate) fn watch(
+    clock: Clock,
+    store: std::sync::Weak<dyn Store>,
+    bus: EventBus,
+    node: uuid::Uuid,
+) {
     tokio::spawn(async move {
         let mut healthy = true;
         loop {
@@ -93,7 +99,7 @@ pub(crate) fn watch(store: std::sync::Weak<dyn Store>, bus: EventBus, node: uuid
             let Some(store) = store.upgrade() else {
                 return;
             };
-            let at = now();
+            let at = clock.now();
             let forget_before = crate::Timestamp(at.0 - 10 * crate::collab::CONSOLES_LIVE_MS);
             match store.keep_consoles(node, at, forget_before).await {
                 Ok(()) => healthy = true,
@@ -109,6 +115,7 @@ pub(crate) fn watch(store: std::sync::Weak<dyn Store>, bus: EventBus, node: uuid
 }
 
 async fn run(
+    clock: Clock,
     store: Arc<dyn Store>,
     bus: EventBus,
     mesh: Option<Arc<Mesh>>,
@@ -124,7 +131,7 @@ async fn run(
         let (writes, answers): (Vec<ChatWrite>, Vec<_>) =
             batch.drain(..).map(|job| (job.write, job.answer)).unzip();
         let size = writes.len() as u64;
-        match store.commit_chats(&writes, now()).await {
+        match store.commit_chats(&writes, clock.now()).await {
             Ok(results) => {
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats.writes.fetch_add(size, Ordering::Relaxed);

@@ -702,5 +702,8 @@ fn settings_form(
         default_password_days: "7".into(),
         escalate_after_seconds: "60".into(),
         supervisors_after_seconds: "180".into(),
+        routing: "manual".into(),
+        assign_ack_seconds: "30".into(),
+        live_support: true,
     }
 }

@@ -55,7 +55,7 @@ impl Call {
         }
         if path.ends_with("/visitors") {
             Self::NewVisitor
-        } else if path.ends_with("/visitor/chats") {
+        } else if path.ends_with("/visitor/chats") || path.ends_with("/visitor/messages") {
             Self::StartChat
         } else if path.ends_with("/typing") {
             Self::Typing
@@ -221,6 +221,7 @@ mod tests {
         let post = Method::POST;
         assert_eq!(Call::of(&post, "/visitors"), Call::NewVisitor);
         assert_eq!(Call::of(&post, "/api/v1/visitor/chats"), Call::StartChat);
+        assert_eq!(Call::of(&post, "/api/v1/visitor/messages"), Call::StartChat);
         assert_eq!(Call::of(&post, "/visitor/chats/x/messages"), Call::Message);
         assert_eq!(Call::of(&post, "/visitor/chats/x/end"), Call::Message);
         assert_eq!(Call::of(&post, "/visitor/chats/x/typing"), Call::Typing);

@@ -36,6 +36,7 @@ pub fn routes(state: AppState) -> axum::Router<AppState> {
         .route("/visitor/chats/{chat_id}/end", post(end_chat))
         .route("/visitor/chats/{chat_id}/typing", post(typing))
         .route("/visitor/page", post(page_view))
+        .route("/visitor/messages", post(leave_message))
         .route("/visitor/events", get(events))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API endpoint.") })
         .method_not_allowed_fallback(crate::pages::method_not_allowed)
@@ -143,6 +144,20 @@ async fn start_chat(
 ) -> Result<Response, ApiError> {
     let chat = state.engine.start_chat(&visitor, input).await?;
     Ok((StatusCode::CREATED, Json(chat)).into_response())
+}
+
+/// "Leave a message" while live chat is not offered (V11).
+async fn leave_message(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ApiJson(input): ApiJson<domain::followup::OfflineMessage>,
+) -> Result<Response, ApiError> {
+    let follow_up = state.engine.leave_message(&visitor, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "id": follow_up.id })),
+    )
+        .into_response())
 }
 
 async fn post_message(

@@ -136,6 +136,19 @@ pub async fn visitor(base: &str, token: &str) -> Result<VisitorView, ApiError> {
     json(send(builder.build()).await?).await
 }
 
+/// `POST /api/v1/visitor/messages`: "Leave a message" while live chat is not offered.
+pub async fn leave_message(
+    base: &str,
+    token: &str,
+    body: &domain::followup::OfflineMessage,
+) -> Result<(), ApiError> {
+    let builder = bearer(
+        Request::post(&format!("{base}/api/v1/visitor/messages")),
+        Some(token),
+    );
+    send(builder.json(body)).await.map(|_| ())
+}
+
 /// `POST /api/v1/visitor/chats`.
 pub async fn start_chat(
     base: &str,

@@ -195,7 +195,10 @@ impl Conversation {
             | EventKind::OfferMade { .. }
             | EventKind::OfferDeclined { .. }
             | EventKind::OfferWithdrawn { .. }
-            | EventKind::ChannelChanged { .. } => return false,
+            | EventKind::ChannelChanged { .. }
+            | EventKind::ChatAssigned { .. }
+            | EventKind::AssignmentPassed { .. }
+            | EventKind::ChatMissed { .. } => return false,
             EventKind::MessagePosted {
                 author: Author::Visitor,
                 body,

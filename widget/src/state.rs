@@ -110,6 +110,21 @@ pub fn chosen_channel(config: &WidgetConfig, picked: Option<ChannelId>) -> Optio
     }
 }
 
+/// Why live chat in `channel` (or outside any) is not offered now, by the config.
+pub fn offline_reason(
+    config: &WidgetConfig,
+    channel: Option<ChannelId>,
+) -> Option<domain::followup::OfflineReason> {
+    match channel {
+        Some(id) => config
+            .channels
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.offline),
+        None => config.offline,
+    }
+}
+
 /// Whether the start form needs a name: the chosen channel's rule, else the general one.
 pub fn name_required(config: &WidgetConfig, channel: Option<ChannelId>) -> bool {
     channel
@@ -215,6 +230,10 @@ pub struct Ctx {
     pub busy: RwSignal<bool>,
     /// Whether the live connection is cut.
     pub connection: RwSignal<Connection>,
+    /// Live chat is not offered now, for this reason: the form takes a message instead.
+    pub offline: RwSignal<Option<String>>,
+    /// The message left while offline has arrived.
+    pub message_left: RwSignal<bool>,
 }
 
 impl Ctx {
@@ -232,6 +251,8 @@ impl Ctx {
             error: RwSignal::new(None),
             busy: RwSignal::new(false),
             connection: RwSignal::new(Connection::Connected),
+            offline: RwSignal::new(None),
+            message_left: RwSignal::new(false),
         }
     }
 
@@ -277,9 +298,13 @@ impl Ctx {
         browser::wake_retries_on_return();
         let base = base();
         let preloaded = rt(|r| r.options.config.take());
+        // The loader's copy may be old by the time the panel opens: an "offline" in it is
+        // checked again, so a visitor is not sent to the message form by a stale answer.
         let fetched = match preloaded {
-            Some(config) => Ok(config),
-            None => self.settle(|| api::config(&base)).await,
+            Some(config) if offline_reason(&config, chosen_channel(&config, None)).is_none() => {
+                Ok(config)
+            }
+            _ => self.settle(|| api::config(&base)).await,
         };
         let config = match fetched {
             Ok(config) => config,
@@ -290,7 +315,12 @@ impl Ctx {
                 config
             }
         };
-        self.config.set(Some(rt(|r| r.options.apply(config))));
+        let config = rt(|r| r.options.apply(config));
+        self.offline.set(
+            offline_reason(&config, chosen_channel(&config, None))
+                .map(|reason| reason.explain().to_owned()),
+        );
+        self.config.set(Some(config));
         self.restore().await;
     }
 
@@ -425,6 +455,85 @@ impl Ctx {
         self.busy.set(false);
     }
 
+    /// The visitor's token, registering them first if they have none.
+    async fn ensure_token(self, name: Option<&String>) -> Option<String> {
+        if let Some(token) = token() {
+            return Some(token);
+        }
+        let (fields, opt_name, email) = rt(|r| {
+            (
+                r.options.fields.clone(),
+                r.options.name.clone(),
+                r.options.email.clone(),
+            )
+        });
+        let visitor = NewVisitor {
+            name: opt_name.or_else(|| name.cloned()),
+            email,
+            language: browser::language(),
+            page_url: browser::page_url(),
+            referrer: browser::referrer(),
+            fields,
+        };
+        match api::create_visitor(&base(), &visitor).await {
+            Ok(created) => {
+                set_token(&created.token);
+                Some(created.token)
+            }
+            Err(e) => {
+                self.error.set(Some(e.message()));
+                None
+            }
+        }
+    }
+
+    /// Submits the "Leave a message" form.
+    pub async fn leave_message(self, name: String, email: String, message: String) {
+        self.error.set(None);
+        if non_blank(&email).is_none_or(|e| !e.contains('@')) {
+            self.error.set(Some(
+                "Please give an email address we can answer to.".to_owned(),
+            ));
+            return;
+        }
+        if non_blank(&message).is_none() {
+            self.error
+                .set(Some("Please write your message.".to_owned()));
+            return;
+        }
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        let name = non_blank(&name);
+        let channel = self
+            .config
+            .with_untracked(|c| c.as_ref().and_then(|c| chosen_channel(c, None)));
+        let body = domain::followup::OfflineMessage {
+            name: name.clone(),
+            email,
+            message,
+            channel,
+        };
+        for attempt in 0..2 {
+            let Some(token) = self.ensure_token(name.as_ref()).await else {
+                break;
+            };
+            match api::leave_message(&base(), &token, &body).await {
+                Ok(()) => {
+                    self.message_left.set(true);
+                    break;
+                }
+                Err(e) if e.status() == Some(401) && attempt == 0 => forget_token(),
+                Err(e) => {
+                    self.error.set(Some(e.message()));
+                    break;
+                }
+            }
+        }
+        self.busy.set(false);
+    }
+
     async fn start_inner(self, name: Option<String>, message: String, channel: Option<ChannelId>) {
         let base = base();
         let request = StartChat {
@@ -434,35 +543,8 @@ impl Ctx {
             channel,
         };
         for attempt in 0..2 {
-            let token = match token() {
-                Some(token) => token,
-                None => {
-                    let (fields, opt_name, email) = rt(|r| {
-                        (
-                            r.options.fields.clone(),
-                            r.options.name.clone(),
-                            r.options.email.clone(),
-                        )
-                    });
-                    let visitor = NewVisitor {
-                        name: opt_name.or_else(|| name.clone()),
-                        email,
-                        language: browser::language(),
-                        page_url: browser::page_url(),
-                        referrer: browser::referrer(),
-                        fields,
-                    };
-                    match api::create_visitor(&base, &visitor).await {
-                        Ok(created) => {
-                            set_token(&created.token);
-                            created.token
-                        }
-                        Err(e) => {
-                            self.error.set(Some(e.message()));
-                            return;
-                        }
-                    }
-                }
+            let Some(token) = self.ensure_token(name.as_ref()).await else {
+                return;
             };
             match api::start_chat(&base, &token, &request).await {
                 Ok(chat) => {
@@ -472,6 +554,11 @@ impl Ctx {
                     return;
                 }
                 Err(e) if e.status() == Some(401) && attempt == 0 => forget_token(),
+                Err(e) if e.code() == "offline" => {
+                    // Closed since the form was shown: take a message instead.
+                    self.offline.set(Some(e.message()));
+                    return;
+                }
                 Err(e) if e.code() == "chat_already_open" => {
                     // An earlier attempt went through (or another tab started one): show it.
                     self.restore().await;

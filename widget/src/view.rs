@@ -80,6 +80,7 @@ pub fn panel(base: String, options: Options) -> impl IntoView {
             </div>
             {move || match ctx.phase.get() {
                 Phase::Loading => view! { <div class="sb-loading">"Loading…"</div> }.into_any(),
+                Phase::Form if ctx.offline.get().is_some() => offline_form(ctx).into_any(),
                 Phase::Form => start_form(ctx).into_any(),
                 Phase::Chat => conversation(ctx).into_any(),
             }}
@@ -96,6 +97,86 @@ fn error_line(ctx: Ctx) -> impl IntoView {
                 </p>
             }
         })
+    }
+}
+
+/// "Leave a message" (V11): shown instead of the start form while live chat is not offered.
+fn offline_form(ctx: Ctx) -> impl IntoView {
+    let name = RwSignal::new(ctx.known_name().unwrap_or_default());
+    let email = RwSignal::new(String::new());
+    let message = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        spawn_local(ctx.leave_message(
+            name.get_untracked(),
+            email.get_untracked(),
+            message.get_untracked(),
+        ));
+    };
+    move || {
+        if ctx.message_left.get() {
+            return view! {
+                <p class="sb-greeting sb-offline-sent" data-testid="sb-offline-sent" role="status">
+                    "Thank you! Your message has been sent. We will answer you by email."
+                </p>
+            }
+            .into_any();
+        }
+        view! {
+            <form class="sb-form" novalidate=true on:submit=submit data-testid="sb-offline-form">
+                <p class="sb-greeting" data-testid="sb-offline-reason">
+                    {move || ctx.offline.get().unwrap_or_default()}
+                    " Leave a message and we will answer by email."
+                </p>
+                <label class="sb-field">
+                    <span class="sb-label">
+                        "Your name"
+                        <span class="sb-optional">" (optional)"</span>
+                    </span>
+                    <input
+                        class="sb-text"
+                        data-testid="sb-offline-name"
+                        type="text"
+                        autocomplete="name"
+                        maxlength="80"
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev))
+                    />
+                </label>
+                <label class="sb-field">
+                    <span class="sb-label">"Email"</span>
+                    <input
+                        class="sb-text"
+                        data-testid="sb-offline-email"
+                        type="email"
+                        autocomplete="email"
+                        aria-required="true"
+                        prop:value=move || email.get()
+                        on:input=move |ev| email.set(event_target_value(&ev))
+                    />
+                </label>
+                <label class="sb-field">
+                    <span class="sb-label">"Message"</span>
+                    <textarea
+                        class="sb-text sb-first-message"
+                        data-testid="sb-offline-message"
+                        rows="4"
+                        prop:value=move || message.get()
+                        on:input=move |ev| message.set(event_target_value(&ev))
+                    ></textarea>
+                </label>
+                {error_line(ctx)}
+                <button
+                    type="submit"
+                    class="sb-button sb-start"
+                    data-testid="sb-offline-send"
+                    disabled=move || ctx.busy.get()
+                >
+                    "Leave a message"
+                </button>
+            </form>
+        }
+        .into_any()
     }
 }
 

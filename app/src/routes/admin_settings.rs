@@ -13,7 +13,7 @@ use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
 /// The fields the server may name.
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 11] = [
     "invitation_text",
     "away_after_minutes",
     "inactivity_timeout_minutes",
@@ -22,6 +22,9 @@ const FIELDS: [&str; 8] = [
     "default_password_days",
     "escalate_after_seconds",
     "supervisors_after_seconds",
+    "routing",
+    "assign_ack_seconds",
+    "live_support",
 ];
 
 /// The Settings page.
@@ -94,6 +97,9 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
     let password_days = RwSignal::new(settings.default_password_days.to_string());
     let escalate = RwSignal::new(settings.escalate_after_seconds.to_string());
     let supervisors = RwSignal::new(settings.supervisors_after_seconds.to_string());
+    let routing = RwSignal::new(settings.routing.as_str().to_owned());
+    let ack = RwSignal::new(settings.assign_ack_seconds.to_string());
+    let live = RwSignal::new(if settings.live_support { "on" } else { "off" }.to_owned());
     let failure = Failure::new("settings", &FIELDS);
     let saved = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -110,6 +116,9 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
         password_days.set(s.default_password_days.to_string());
         escalate.set(s.escalate_after_seconds.to_string());
         supervisors.set(s.supervisors_after_seconds.to_string());
+        routing.set(s.routing.as_str().to_owned());
+        ack.set(s.assign_ack_seconds.to_string());
+        live.set(if s.live_support { "on" } else { "off" }.to_owned());
     };
     let save = move || {
         saved.set(false);
@@ -123,6 +132,9 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
             Some(password_days.get_untracked()),
             Some(escalate.get_untracked()),
             Some(supervisors.get_untracked()),
+            Some(routing.get_untracked()),
+            Some(ack.get_untracked()),
+            Some(live.get_untracked()),
         );
         failure.submit(busy, request, move |settings| {
             fill(&settings);
@@ -186,6 +198,38 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
                 testid="settings-supervisors"
             />
             {failure.field("supervisors_after_seconds")}
+            <label>
+                "Live support"
+                <select
+                    data-testid="settings-live-support"
+                    prop:value=move || live.get()
+                    on:change=move |ev| live.set(event_target_value(&ev))
+                >
+                    <option value="on">"On: visitors can start live chats"</option>
+                    <option value="off">"Off: the bubble only takes messages"</option>
+                </select>
+            </label>
+            {failure.field("live_support")}
+            <label>
+                "Routing"
+                <select
+                    data-testid="settings-routing"
+                    prop:value=move || routing.get()
+                    on:change=move |ev| routing.set(event_target_value(&ev))
+                >
+                    <option value="manual">"Manual: every available operator is told"</option>
+                    <option value="automatic">"Automatic: one operator is assigned"</option>
+                </select>
+                <span class="hint">"Channels may choose their own."</span>
+            </label>
+            {failure.field("routing")}
+            <NumberField
+                label="Accept an assigned chat within (seconds)"
+                hint="In automatic routing, an assigned chat not accepted in time goes to the next operator."
+                value=ack
+                testid="settings-assign-ack"
+            />
+            {failure.field("assign_ack_seconds")}
             <label class="check">
                 <input
                     type="checkbox"

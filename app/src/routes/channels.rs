@@ -23,8 +23,11 @@ const NAME_RULES: [(&str, &str); 3] = [
 ];
 
 /// The fields the server may name in a channel form.
-const FIELDS: [&str; 5] = [
+const FIELDS: [&str; 8] = [
     "name",
+    "routing",
+    "time_zone",
+    "business_hours",
     "name_required",
     "invitation_text",
     "invitation_name",
@@ -114,6 +117,9 @@ fn NewChannel() -> impl IntoView {
             None,
             ChannelSettings::default().name_required_choice().to_owned(),
             String::new(),
+            None,
+            None,
+            None,
             None,
         );
         failure.submit(busy, request, move |saved| {
@@ -226,6 +232,23 @@ fn ChannelEditor(
     let name_required = RwSignal::new(channel.settings.name_required_choice().to_owned());
     let invitation = RwSignal::new(channel.settings.invitation_text.clone().unwrap_or_default());
     let signed_by = RwSignal::new(channel.settings.invitation_name.clone().unwrap_or_default());
+    let routing = RwSignal::new(channel.settings.routing_choice().to_owned());
+    let time_zone = RwSignal::new(
+        channel
+            .settings
+            .hours
+            .as_ref()
+            .map(|h| h.time_zone.clone())
+            .unwrap_or_default(),
+    );
+    let hours = RwSignal::new(
+        channel
+            .settings
+            .hours
+            .as_ref()
+            .map(domain::hours::BusinessHours::schedule)
+            .unwrap_or_default(),
+    );
     let members = RwSignal::new(channel.operators.clone());
     let failure = Failure::new("channel", &FIELDS);
     let busy = RwSignal::new(false);
@@ -237,6 +260,9 @@ fn ChannelEditor(
             name_required.get_untracked(),
             invitation.get_untracked(),
             Some(signed_by.get_untracked()),
+            Some(routing.get_untracked()),
+            Some(time_zone.get_untracked()),
+            Some(hours.get_untracked()),
         );
         let operators = members.with_untracked(|list| {
             list.iter()
@@ -318,6 +344,43 @@ fn ChannelEditor(
                 placeholder="e.g. Acme Sales"
             />
             {failure.field("invitation_name")}
+            <label>
+                "Routing"
+                <select
+                    data-testid="channel-routing"
+                    on:change=move |ev| routing.set(event_target_value(&ev))
+                >
+                    {[
+                        ("inherit", "As in the general settings"),
+                        ("manual", "Manual: every available operator is told"),
+                        ("automatic", "Automatic: one operator is assigned, with the reason"),
+                    ]
+                        .into_iter()
+                        .map(|(value, label)| {
+                            view! {
+                                <option value=value selected=move || routing.get() == value>
+                                    {label}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            {failure.field("routing")}
+            <TextField
+                label="Business hours (blank: always open)"
+                value=hours
+                testid="channel-hours"
+                placeholder="e.g. Mon-Fri 09:00-17:00, Sat 10:00-14:00"
+            />
+            {failure.field("business_hours")}
+            <TextField
+                label="Time zone of the business hours"
+                value=time_zone
+                testid="channel-time-zone"
+                placeholder="e.g. Europe/Paris"
+            />
+            {failure.field("time_zone")}
             <fieldset data-testid="channel-operators">
                 <legend>"Operators"</legend>
                 {move || {

@@ -150,6 +150,19 @@ fn ChatRow(chat: ChatId, category: Category, me: OperatorId) -> impl IntoView {
                 })
         })
     };
+    // Under automatic routing, who holds the chat and why: everyone sees it.
+    let assigned = move || {
+        summary.with(|s| {
+            s.as_ref().and_then(|s| s.chat.assigned.as_ref()).map(|a| {
+                let who = if a.operator == me {
+                    "you".to_owned()
+                } else {
+                    a.operator_name.clone()
+                };
+                (format!("assigned to {who}"), a.reason.clone())
+            })
+        })
+    };
     view! {
         <li class="row" data-testid="chat-row" data-chat-id=chat.to_string()>
             <span class="who">
@@ -157,6 +170,17 @@ fn ChatRow(chat: ChatId, category: Category, me: OperatorId) -> impl IntoView {
                 {move || channel().map(|name| view! { <span class="tag channel" data-testid="chat-channel">{name}</span> })}
                 {move || on_hold().then(|| view! { <span class="tag hold" data-testid="on-hold">"on hold"</span> })}
                 {move || offered_by().map(|text| view! { <span class="offered-by" data-testid="offered-by">{text}</span> })}
+                {move || {
+                    assigned()
+                        .map(|(who, why)| {
+                            view! {
+                                <span class="assigned" data-testid="assigned">
+                                    <span class="tag">{who}</span>
+                                    <span class="reason" data-testid="assignment-reason">{why}</span>
+                                </span>
+                            }
+                        })
+                }}
             </span>
             <span class="since">"since " {since}</span>
             <span class="operators" data-testid="participants">{operators}</span>
@@ -231,6 +255,22 @@ fn RowActions(
             .into_any()
         }
     };
+    let assigned_to_me = Memo::new(move |_| {
+        summary.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.chat.assigned.as_ref())
+                .is_some_and(|a| a.operator == me)
+        })
+    });
+    let decline_assignment = move || {
+        busy.set(true);
+        spawn_local(async move {
+            if let Err(err) = api::decline_assignment(chat).await {
+                console.report(&err);
+            }
+            busy.try_set(false);
+        });
+    };
     let decline_button = move || {
         view! {
             <button
@@ -247,6 +287,22 @@ fn RowActions(
         match category {
         Category::Waiting => view! {
             {act("accept", "Accept", true, Entry::Accept)}
+            {move || {
+                assigned_to_me
+                    .get()
+                    .then(|| {
+                        view! {
+                            <button
+                                data-testid="decline-assignment"
+                                aria-label=move || format!("Decline: the chat with {}", visitor())
+                                disabled=move || busy.get()
+                                on:click=move |_| decline_assignment()
+                            >
+                                "Decline"
+                            </button>
+                        }
+                    })
+            }}
             {watch}
         }
         .into_any(),

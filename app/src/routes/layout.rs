@@ -102,6 +102,9 @@ fn Frame() -> impl IntoView {
                     <span>"My Chats"</span>
                     <Badge count=unread testid="badge-unread" what="unread" />
                 </A>
+                <A href="/follow-ups" attr:data-testid="nav-follow-ups">
+                    <span>"Follow-ups"</span>
+                </A>
                 <A href="/canned" attr:data-testid="nav-canned">
                     <span>"Canned messages"</span>
                 </A>

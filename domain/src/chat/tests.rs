@@ -22,14 +22,14 @@ fn op(n: u128) -> Actor {
 fn id_of(actor: &Actor) -> OperatorId {
     match actor {
         Actor::Operator { id, .. } => *id,
-        Actor::Visitor(_) => OperatorId(Uuid::nil()),
+        Actor::Visitor(_) | Actor::System => OperatorId(Uuid::nil()),
     }
 }
 
 fn name_of(actor: &Actor) -> String {
     match actor {
         Actor::Operator { name, .. } => name.clone(),
-        Actor::Visitor(_) => String::new(),
+        Actor::Visitor(_) | Actor::System => String::new(),
     }
 }
 
@@ -110,6 +110,92 @@ fn active() -> ChatState {
     chat
 }
 
+fn assign(to: &Actor) -> Command {
+    Command::Assign {
+        operator: id_of(to),
+        operator_name: name_of(to),
+        reason: "language en matched; 0 chats; idle 1 min; 1 other candidate".into(),
+        since: crate::Timestamp(5),
+    }
+}
+
+#[test]
+fn an_assignment_is_accepted_declined_or_passed_on_and_never_comes_back() {
+    let mut chat = started();
+    let events = run(&mut chat, &Actor::System, &assign(&ann()));
+    assert_eq!(
+        events[0].1,
+        Visibility::Operators,
+        "the visitor is not told"
+    );
+    assert_eq!(
+        chat.assigned.as_ref().map(|a| a.operator),
+        Some(id_of(&ann()))
+    );
+    // Someone else holds it: a second assignment decided on a stale view changes nothing.
+    assert!(run(&mut chat, &Actor::System, &assign(&bob())).is_empty());
+    assert_eq!(
+        refused(&chat, &bob(), &Command::DeclineAssignment),
+        ErrorCode::NoPendingOffer
+    );
+    assert_eq!(
+        refused(&chat, &ann(), &assign(&bob())),
+        ErrorCode::Forbidden
+    );
+    run(&mut chat, &ann(), &Command::DeclineAssignment);
+    assert_eq!(chat.assigned, None);
+    assert_eq!(chat.passed_over, vec![id_of(&ann())]);
+    // Ann declined: she is not chosen again for this chat.
+    assert!(run(&mut chat, &Actor::System, &assign(&ann())).is_empty());
+    run(&mut chat, &Actor::System, &assign(&bob()));
+    let pass = |who: &Actor| Command::PassAssignment {
+        operator: id_of(who),
+        why: PassReason::NoAnswer,
+    };
+    // Only the holder's assignment can pass.
+    assert!(run(&mut chat, &Actor::System, &pass(&ann())).is_empty());
+    let passed = run(&mut chat, &Actor::System, &pass(&bob()));
+    assert!(matches!(
+        &passed[0].0,
+        EventKind::AssignmentPassed {
+            why: PassReason::NoAnswer,
+            ..
+        }
+    ));
+    run(&mut chat, &Actor::System, &assign(&cy()));
+    // Anyone may still accept; the assignment ends with the wait.
+    run(&mut chat, &bob(), &Command::Accept);
+    assert_eq!(chat.assigned, None);
+    assert_eq!(
+        refused(&chat, &Actor::System, &assign(&cy())),
+        ErrorCode::ChatNotWaiting
+    );
+}
+
+#[test]
+fn a_chat_left_before_anyone_answered_is_recorded_as_missed_with_its_wait() {
+    let mut chat = started();
+    let events = run(&mut chat, &vera(), &Command::EndVisit { waited_ms: 93_000 });
+    assert_eq!(
+        events.iter().map(|(e, _)| e.name()).collect::<Vec<_>>(),
+        ["visitor_left", "chat_missed", "status_changed"]
+    );
+    assert_eq!(events[1].1, Visibility::Operators);
+    assert_eq!(
+        events[1]
+            .0
+            .describe(Viewer::Operator(id_of(&ann())))
+            .as_deref(),
+        Some("Missed: the visitor left after waiting 1 min 33 s with no answer")
+    );
+    // Answered once, waiting again after the operator left: not missed.
+    let mut chat = active();
+    run(&mut chat, &ann(), &Command::Leave);
+    assert_eq!(chat.status, ChatStatus::Waiting);
+    let events = run(&mut chat, &vera(), &Command::EndVisit { waited_ms: 1 });
+    assert!(events.iter().all(|(e, _)| e.name() != "chat_missed"));
+}
+
 fn role(chat: &ChatState, actor: &Actor) -> Option<MemberRole> {
     chat.member(id_of(actor)).map(|m| m.role)
 }
@@ -173,7 +259,7 @@ fn join_needs_an_active_chat() {
         ErrorCode::ChatNotActive
     );
     let mut chat = active();
-    run(&mut chat, &vera(), &Command::EndVisit);
+    run(&mut chat, &vera(), &Command::EndVisit { waited_ms: 0 });
     assert_eq!(chat.status, ChatStatus::Vacant);
     assert_eq!(
         refused(&chat, &bob(), &Command::Join),
@@ -341,7 +427,7 @@ fn last_participant_leaving_returns_the_chat_to_waiting_or_closes_a_vacant_one()
     run(&mut chat, &bob(), &Command::Leave);
     assert_eq!(chat.status, ChatStatus::Waiting, "a watcher answers nobody");
     run(&mut chat, &ann(), &Command::Accept);
-    run(&mut chat, &vera(), &Command::EndVisit);
+    run(&mut chat, &vera(), &Command::EndVisit { waited_ms: 0 });
     run(&mut chat, &ann(), &Command::Leave);
     assert_eq!(chat.status, ChatStatus::Closed);
     assert_eq!(
@@ -464,7 +550,11 @@ fn private_chats_are_for_operators_only() {
 fn another_visitor_sees_no_such_chat() {
     let chat = active();
     let stranger = Actor::Visitor(VisitorId(Uuid::from_u128(2)));
-    for command in [post("x"), Command::EndVisit, Command::Accept] {
+    for command in [
+        post("x"),
+        Command::EndVisit { waited_ms: 0 },
+        Command::Accept,
+    ] {
         assert_eq!(refused(&chat, &stranger, &command), ErrorCode::ChatNotFound);
     }
 }
@@ -472,7 +562,15 @@ fn another_visitor_sees_no_such_chat() {
 /// Every command any of the actors could send.
 fn all_commands() -> Vec<(Actor, Command)> {
     let operators = [ann(), bob(), cy()];
-    let mut commands = vec![(vera(), post("v")), (vera(), Command::EndVisit)];
+    let mut commands = vec![
+        (vera(), post("v")),
+        (vera(), Command::EndVisit { waited_ms: 0 }),
+    ];
+    // Routing, kept to one operator so the walk stays small: Ann is assigned and declines (a
+    // pass by routing folds the same way).
+    commands.push((Actor::System, assign(&ann())));
+    commands.push((ann(), Command::DeclineAssignment));
+
     for actor in &operators {
         let mut add = |command: Command| commands.push((actor.clone(), command));
         add(Command::Accept);
@@ -502,7 +600,7 @@ fn all_commands() -> Vec<(Actor, Command)> {
         add(Command::Hold { on: false });
         add(post("o"));
         add(note("n"));
-        add(Command::EndVisit);
+        add(Command::EndVisit { waited_ms: 0 });
         add(Command::ChangeChannel {
             channel: sales(),
             channel_name: "Sales".into(),
@@ -582,6 +680,10 @@ fn check_invariants(state: &ChatState) {
     }
     if state.visitor_kicked {
         assert!(!state.visitor_present, "{state:?}");
+    }
+    if let Some(assigned) = &state.assigned {
+        assert_eq!(state.status, ChatStatus::Waiting, "{state:?}");
+        assert!(!state.passed_over.contains(&assigned.operator), "{state:?}");
     }
 }
 

@@ -1,0 +1,454 @@
+//! Routing with a clock the test moves (R2, R3, O16, V11): away while the console keeps
+//! polling, automatic assignment in order of language, load and idle time with its reason,
+//! decline and acknowledge timeout passing the chat on, the hand-over at T2, missed chats,
+//! and when the bubble offers the message form instead of a live chat.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use domain::api::{NewVisitor, StartChat};
+use domain::console::OnlineOperator;
+use domain::followup::{OfflineMessage, OfflineReason};
+use domain::routing::PassReason;
+use domain::settings::Settings;
+use domain::{ChatId, ChatStatus, ErrorCode, EventKind, Timestamp};
+use engine::store::VisitorRecord;
+use engine::{ChannelForm, Clock, EngineConfig, Session};
+use test_support::TestApp;
+
+/// Tuesday 2026-12-01 10:00 UTC.
+const TUESDAY_10_UTC: i64 = 1_796_119_200_000;
+
+async fn app_at(start: i64, accounts: &[(&str, domain::console::Role)]) -> (TestApp, Clock) {
+    let clock = Clock::manual(Timestamp(start));
+    let mut builder = TestApp::builder().with_config(EngineConfig {
+        clock: clock.clone(),
+        ..EngineConfig::default()
+    });
+    for (name, role) in accounts {
+        builder = builder.with_account(name, *role);
+    }
+    (builder.start().await, clock)
+}
+
+/// Moves the clock; the node's consoles stay live as its watch would keep them.
+async fn advance(app: &TestApp, clock: &Clock, millis: i64) {
+    clock.advance(millis);
+    app.engine.keep_consoles().await.unwrap();
+}
+
+async fn settings(app: &TestApp, admin: &Session, change: impl FnOnce(&mut Settings)) {
+    let mut settings = app.engine.settings().await.unwrap();
+    change(&mut settings);
+    app.engine
+        .save_settings(admin, &settings.form())
+        .await
+        .unwrap();
+}
+
+async fn visitor(app: &TestApp, language: Option<&str>) -> VisitorRecord {
+    let created = app
+        .engine
+        .create_visitor(
+            NewVisitor {
+                language: language.map(str::to_owned),
+                ..NewVisitor::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    app.engine
+        .authenticate_visitor(&created.token)
+        .await
+        .unwrap()
+}
+
+async fn start(app: &TestApp, visitor: &VisitorRecord) -> Result<ChatId, domain::Error> {
+    app.engine
+        .start_chat(
+            visitor,
+            StartChat {
+                name: Some("Vera".into()),
+                message: "hello".into(),
+                client_id: None,
+                channel: None,
+            },
+        )
+        .await
+        .map(|chat| chat.id)
+}
+
+async fn assigned(app: &TestApp, chat: ChatId) -> Option<(String, String)> {
+    let stored = app.store.store().chat(chat).await.unwrap().unwrap();
+    stored.state.assigned.map(|a| (a.operator_name, a.reason))
+}
+
+fn names(list: &[OnlineOperator]) -> Vec<(String, bool)> {
+    list.iter().map(|o| (o.name.clone(), o.away)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_goes_away_while_their_console_keeps_polling_then_counts_as_gone() {
+    use domain::console::Role;
+    let (app, clock) = app_at(
+        TUESDAY_10_UTC,
+        &[("Ada", Role::Admin), ("Ann", Role::Operator)],
+    )
+    .await;
+    let (ada, ann) = (app.session("Ada").clone(), app.session("Ann").clone());
+    let _ada_online = app.engine.go_online(&ada).await.unwrap();
+    let _ann_online = app.engine.go_online(&ann).await.unwrap();
+    assert_eq!(
+        names(&app.engine.online_operators(&ada).await.unwrap()),
+        [("Ann".to_owned(), false)]
+    );
+    // Six minutes of polling (snapshots, online lists) but no keystroke: away (5 minutes).
+    for _ in 0..6 {
+        advance(&app, &clock, 60_000).await;
+        app.engine
+            .console_snapshot(&ann, domain::channel::ChannelFilter::All)
+            .await
+            .unwrap();
+        app.engine.online_operators(&ann).await.unwrap();
+    }
+    assert_eq!(
+        names(&app.engine.online_operators(&ada).await.unwrap()),
+        [("Ann".to_owned(), true)]
+    );
+    // Past the inactivity timeout (30 minutes) she counts as gone.
+    advance(&app, &clock, 25 * 60_000).await;
+    assert!(app.engine.online_operators(&ada).await.unwrap().is_empty());
+    // A keystroke brings her back.
+    app.engine
+        .note_activity_at(&ann, clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        names(&app.engine.online_operators(&ada).await.unwrap()),
+        [("Ann".to_owned(), false)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn automatic_routing_prefers_language_then_load_then_idle_and_moves_on_when_not_taken() {
+    use domain::console::Role;
+    let (app, clock) = app_at(
+        TUESDAY_10_UTC,
+        &[
+            ("Ada", Role::Admin),
+            ("Ann", Role::Operator),
+            ("Bob", Role::Operator),
+            ("Cy", Role::Operator),
+        ],
+    )
+    .await;
+    let (ada, ann, bob, cy) = (
+        app.session("Ada").clone(),
+        app.session("Ann").clone(),
+        app.session("Bob").clone(),
+        app.session("Cy").clone(),
+    );
+    settings(&app, &ada, |s| {
+        s.routing = domain::routing::RoutingMode::Automatic;
+        s.max_chats_per_operator = 3;
+        s.assign_ack_seconds = 30;
+        s.escalate_after_seconds = 60;
+        s.supervisors_after_seconds = 600;
+    })
+    .await;
+    app.engine
+        .save_profile(&bob, "", "fr, en", "")
+        .await
+        .unwrap();
+    app.engine.save_profile(&cy, "", "en", "").await.unwrap();
+    // Ada is unavailable: never chosen. Ann, Bob and Cy are online, Cy idle longest.
+    app.engine.set_unavailable(&ada, true).await.unwrap();
+    let _ada = app.engine.go_online(&ada).await.unwrap();
+    let _cy = app.engine.go_online(&cy).await.unwrap();
+    advance(&app, &clock, 2 * 60_000).await;
+    let _bob = app.engine.go_online(&bob).await.unwrap();
+    let _ann = app.engine.go_online(&ann).await.unwrap();
+    advance(&app, &clock, 60_000).await;
+
+    // An English speaker: Bob and Cy speak it, both free; Cy has been idle longer.
+    let english = visitor(&app, Some("en-GB")).await;
+    let first = start(&app, &english).await.unwrap();
+    app.engine.sweep().await.unwrap();
+    assert_eq!(
+        assigned(&app, first).await,
+        Some((
+            "Cy".to_owned(),
+            "language en matched; 0 of 3 chats; idle 3 min; 2 other candidates".to_owned()
+        ))
+    );
+    // Another English speaker: Cy now holds one, so Bob (same language, less loaded).
+    let second = start(&app, &visitor(&app, Some("en")).await).await.unwrap();
+    app.engine.sweep().await.unwrap();
+    assert_eq!(
+        assigned(&app, second).await.map(|(who, _)| who).as_deref(),
+        Some("Bob")
+    );
+    // Nobody speaks Japanese: the least loaded is Ann.
+    let third = start(&app, &visitor(&app, Some("ja")).await).await.unwrap();
+    app.engine.sweep().await.unwrap();
+    let (who, why) = assigned(&app, third).await.unwrap();
+    assert_eq!(who, "Ann");
+    assert!(
+        why.starts_with("nobody available speaks ja; 0 of 3 chats"),
+        "{why}"
+    );
+
+    // Bob declines the second: it goes to the next candidate and never back to him.
+    app.engine.decline_assignment(&bob, second).await.unwrap();
+    let (who, _) = assigned(&app, second).await.unwrap();
+    assert_ne!(who, "Bob");
+    assert_eq!(
+        app.engine
+            .decline_assignment(&bob, second)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::NoPendingOffer
+    );
+
+    // Cy does not answer within 30 s: the first chat passes on.
+    advance(&app, &clock, 29_000).await;
+    app.engine.sweep().await.unwrap();
+    assert_eq!(assigned(&app, first).await.unwrap().0, "Cy");
+    advance(&app, &clock, 2_000).await;
+    app.engine.sweep().await.unwrap();
+    let (who, _) = assigned(&app, first).await.unwrap();
+    assert_ne!(who, "Cy");
+    let events = app.store.store().chat_events(first).await.unwrap();
+    assert!(events.iter().any(|e| matches!(
+        &e.event.kind,
+        EventKind::AssignmentPassed { operator_name, why: PassReason::NoAnswer, .. } if operator_name == "Cy"
+    )));
+
+    // Accepting ends the assignment; the reason stays in the chat for whoever reads it.
+    let holder = match who.as_str() {
+        "Ann" => &ann,
+        "Bob" => &bob,
+        _ => panic!("unexpected {who}"),
+    };
+    let chat = app.engine.accept_chat(holder, first).await.unwrap();
+    assert_eq!(chat.summary.chat.assigned, None);
+    assert!(chat.events.iter().any(|e| {
+        e.kind
+            .describe(domain::Viewer::Operator(holder.operator.id))
+            .is_some_and(|line| line.starts_with("Assigned to Cy: language en matched"))
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_t2_an_unanswered_assignment_passes_on_and_a_chat_left_unanswered_is_missed() {
+    use domain::console::Role;
+    let (app, clock) = app_at(
+        TUESDAY_10_UTC,
+        &[
+            ("Ada", Role::Admin),
+            ("Ann", Role::Operator),
+            ("Bob", Role::Operator),
+        ],
+    )
+    .await;
+    let (ada, ann, bob) = (
+        app.session("Ada").clone(),
+        app.session("Ann").clone(),
+        app.session("Bob").clone(),
+    );
+    settings(&app, &ada, |s| {
+        s.routing = domain::routing::RoutingMode::Automatic;
+        s.assign_ack_seconds = 600;
+        s.escalate_after_seconds = 30;
+        s.supervisors_after_seconds = 90;
+    })
+    .await;
+    app.engine.set_unavailable(&ada, true).await.unwrap();
+    let _ann = app.engine.go_online(&ann).await.unwrap();
+    advance(&app, &clock, 1_000).await;
+    let _bob = app.engine.go_online(&bob).await.unwrap();
+    let vera = visitor(&app, None).await;
+    let chat = start(&app, &vera).await.unwrap();
+    app.engine.sweep().await.unwrap();
+    assert_eq!(assigned(&app, chat).await.unwrap().0, "Ann");
+    advance(&app, &clock, 89_000).await;
+    app.engine.sweep().await.unwrap();
+    assert_eq!(assigned(&app, chat).await.unwrap().0, "Ann");
+    // T2: the chat goes to the next candidate, once.
+    advance(&app, &clock, 1_000).await;
+    app.engine.sweep().await.unwrap();
+    assert_eq!(assigned(&app, chat).await.unwrap().0, "Bob");
+    advance(&app, &clock, 10_000).await;
+    app.engine.sweep().await.unwrap();
+    assert_eq!(assigned(&app, chat).await.unwrap().0, "Bob");
+
+    // Vera gives up: the chat is recorded as missed, with how long she waited.
+    app.engine.visitor_end(&vera, chat).await.unwrap();
+    let stored = app.store.store().chat(chat).await.unwrap().unwrap();
+    assert_eq!(stored.state.status, ChatStatus::Closed);
+    let events = app.store.store().chat_events(chat).await.unwrap();
+    let missed: Vec<i64> = events
+        .iter()
+        .filter_map(|e| match e.event.kind {
+            EventKind::ChatMissed { waited_ms } => Some(waited_ms),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(missed, [100_000]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_form_is_offered_when_nobody_is_available_outside_hours_or_switched_off() {
+    use domain::console::Role;
+    let (app, clock) = app_at(
+        TUESDAY_10_UTC,
+        &[("Ada", Role::Admin), ("Ann", Role::Operator)],
+    )
+    .await;
+    let (ada, ann) = (app.session("Ada").clone(), app.session("Ann").clone());
+    let sales = app
+        .engine
+        .save_channel(
+            &ada,
+            ChannelForm {
+                name: "Sales".into(),
+                name_required: "inherit".into(),
+                time_zone: Some("Europe/Paris".into()),
+                business_hours: Some("Mon-Fri 09:00-17:00".into()),
+                ..ChannelForm::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.engine
+        .set_channel_operators(&ada, sales.id, vec![ann.operator.id])
+        .await
+        .unwrap();
+    let offline = |config: &domain::api::WidgetConfig| {
+        (
+            config.offline,
+            config
+                .channels
+                .iter()
+                .find(|c| c.id == sales.id)
+                .unwrap()
+                .offline,
+        )
+    };
+    // Nobody online.
+    let config = app.engine.widget_config().await.unwrap();
+    assert_eq!(
+        offline(&config),
+        (
+            Some(OfflineReason::NobodyAvailable),
+            Some(OfflineReason::NobodyAvailable)
+        )
+    );
+    // Ann online: 11:00 in Paris on a Tuesday, open.
+    let _ann = app.engine.go_online(&ann).await.unwrap();
+    assert_eq!(
+        offline(&app.engine.widget_config().await.unwrap()),
+        (None, None)
+    );
+    // 17:30 in Paris: Sales is closed, and refuses a live chat; outside any channel it is open.
+    advance(&app, &clock, 6 * 3_600_000 + 30 * 60_000).await;
+    app.engine
+        .note_activity_at(&ann, clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        offline(&app.engine.widget_config().await.unwrap()),
+        (None, Some(OfflineReason::OutsideHours))
+    );
+    let vera = visitor(&app, None).await;
+    let refused = app
+        .engine
+        .start_chat(
+            &vera,
+            StartChat {
+                name: Some("Vera".into()),
+                message: "hello".into(),
+                client_id: None,
+                channel: Some(sales.id),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Offline);
+    // Live support switched off: everywhere, and starts are refused.
+    settings(&app, &ada, |s| s.live_support = false).await;
+    assert_eq!(
+        offline(&app.engine.widget_config().await.unwrap()),
+        (Some(OfflineReason::Off), Some(OfflineReason::Off))
+    );
+    assert_eq!(
+        start(&app, &vera).await.unwrap_err().code,
+        ErrorCode::Offline
+    );
+
+    // The message becomes a follow-up; bad input is refused and writes nothing.
+    let bad = app
+        .engine
+        .leave_message(
+            &vera,
+            OfflineMessage {
+                email: "nope".into(),
+                message: "x".into(),
+                ..OfflineMessage::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.field.as_deref(), Some("email"));
+    let left = app
+        .engine
+        .leave_message(
+            &vera,
+            OfflineMessage {
+                name: Some("Vera".into()),
+                email: "vera@example.org".into(),
+                message: "Please call me back".into(),
+                channel: Some(sales.id),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(left.reason, OfflineReason::Off);
+    let open = app.engine.follow_ups(&ann, false).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].name.as_str(), open[0].message.as_str()),
+        ("Vera", "Please call me back")
+    );
+    app.engine.close_follow_up(&ann, left.id).await.unwrap();
+    assert!(app.engine.follow_ups(&ann, false).await.unwrap().is_empty());
+    let closed = app.engine.follow_ups(&ann, true).await.unwrap();
+    assert_eq!(
+        closed[0].closed.as_ref().map(|(_, by)| by.as_str()),
+        Some("Ann")
+    );
+    assert_eq!(
+        app.engine
+            .close_follow_up(&ann, left.id)
+            .await
+            .unwrap_err()
+            .code,
+        ErrorCode::NotFound
+    );
+    // An unknown time zone is refused with the field named.
+    let err = app
+        .engine
+        .save_channel(
+            &ada,
+            ChannelForm {
+                id: Some(sales.id),
+                name: "Sales".into(),
+                name_required: "inherit".into(),
+                time_zone: Some("Mars/Olympus".into()),
+                ..ChannelForm::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("time_zone"));
+}
