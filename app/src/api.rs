@@ -235,6 +235,13 @@ pub async fn report_activity() -> Result<(), ConsoleError> {
     Ok(())
 }
 
+/// Ends the operator's sign-off for inactivity: back into their channels.
+#[server(endpoint = "rejoin")]
+pub async fn rejoin() -> Result<(), ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.rejoin(&session).await?)
+}
+
 /// Sets the operator Unavailable (no chats offered, no new-chat pop-ups) or available again.
 #[server(endpoint = "set_unavailable")]
 pub async fn set_unavailable(unavailable: bool) -> Result<(), ConsoleError> {

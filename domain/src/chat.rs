@@ -383,6 +383,17 @@ pub enum Command {
     },
     /// The assignee turns the chat down; routing offers it to the next candidate.
     DeclineAssignment,
+    /// The operator was signed off for inactivity (O17): their offers are withdrawn and, where
+    /// they take part, the chat is flagged to supervisors.
+    SignOff {
+        /// Who.
+        operator: OperatorId,
+    },
+    /// The signed-off operator is back: their flag comes off the chat.
+    Return {
+        /// Who.
+        operator: OperatorId,
+    },
     /// Moves the chat to another channel (the service checks the channel is open).
     ChangeChannel {
         /// The channel.
@@ -429,6 +440,9 @@ pub struct ChatState {
     /// Whether an operator ever took part: a chat that ends without one was missed.
     #[serde(default)]
     pub answered: bool,
+    /// Participants signed off for inactivity while in the chat: flagged to supervisors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flagged: Vec<OperatorId>,
 }
 
 fn not_in_chat() -> Error {
@@ -539,6 +553,7 @@ impl ChatState {
             assigned: None,
             passed_over: Vec::new(),
             answered: false,
+            flagged: Vec::new(),
         }
     }
 
@@ -619,6 +634,8 @@ impl ChatState {
             | EventKind::ChatAssigned { .. }
             | EventKind::AssignmentPassed { .. }
             | EventKind::ChatMissed { .. }
+            | EventKind::OperatorInactive { .. }
+            | EventKind::OperatorReturned { .. }
             | EventKind::OfferDeclined { .. }
             | EventKind::OfferWithdrawn { .. }
             | EventKind::ChannelChanged { .. }
@@ -685,6 +702,42 @@ impl ChatState {
                     operator: a.operator,
                     operator_name: a.operator_name.clone(),
                     why: *why,
+                })
+                .into_iter()
+                .collect()),
+            Command::SignOff { operator } => {
+                let mut events: Vec<EventKind> = self
+                    .offers
+                    .iter()
+                    .filter(|o| o.target == *operator || o.from == *operator)
+                    .map(|o| EventKind::OfferWithdrawn {
+                        kind: o.kind,
+                        target: o.target,
+                        target_name: o.target_name.clone(),
+                    })
+                    .collect();
+                if let Some(member) = self.member(*operator)
+                    && member.role == MemberRole::Participant
+                    && !self.is_private()
+                    && self.status != ChatStatus::Closed
+                    && !self.flagged.contains(operator)
+                {
+                    events.push(EventKind::OperatorInactive {
+                        operator: *operator,
+                        operator_name: member.name.clone(),
+                    });
+                }
+                Ok(events)
+            }
+            Command::Return { operator } => Ok(self
+                .flagged
+                .contains(operator)
+                .then(|| EventKind::OperatorReturned {
+                    operator: *operator,
+                    operator_name: self
+                        .member(*operator)
+                        .map(|m| m.name.clone())
+                        .unwrap_or_default(),
                 })
                 .into_iter()
                 .collect()),
@@ -1042,9 +1095,12 @@ impl ChatState {
                 ErrorCode::Forbidden,
                 "Only the visitor can end their part of the chat.",
             )),
-            Command::Assign { .. } | Command::PassAssignment { .. } => Err(Error::new(
+            Command::Assign { .. }
+            | Command::PassAssignment { .. }
+            | Command::SignOff { .. }
+            | Command::Return { .. } => Err(Error::new(
                 ErrorCode::Forbidden,
-                "Chats are assigned by routing.",
+                "Only Switchboard itself does that.",
             )),
             Command::DeclineAssignment => match &self.assigned {
                 Some(a) if a.operator == id && self.status == ChatStatus::Waiting => {
@@ -1132,6 +1188,12 @@ impl ChatState {
             EventKind::MessagePosted { .. }
             | EventKind::ChatClosed { .. }
             | EventKind::ChatMissed { .. } => {}
+            EventKind::OperatorInactive { operator, .. } => {
+                if !self.flagged.contains(operator) {
+                    self.flagged.push(*operator);
+                }
+            }
+            EventKind::OperatorReturned { operator, .. } => self.flagged.retain(|o| o != operator),
             EventKind::ChatAssigned {
                 operator,
                 operator_name,
@@ -1165,7 +1227,10 @@ impl ChatState {
                 operator_name,
                 role,
             } => self.enter(*operator, operator_name, *role),
-            EventKind::OperatorLeft { operator, .. } => self.members.retain(|m| m.id != *operator),
+            EventKind::OperatorLeft { operator, .. } => {
+                self.members.retain(|m| m.id != *operator);
+                self.flagged.retain(|o| o != operator);
+            }
             EventKind::OfferMade {
                 kind,
                 target,

@@ -56,6 +56,68 @@ pub struct Me {
     /// Set Unavailable by hand: offered no chats, and no new-chat pop-ups.
     #[serde(default)]
     pub unavailable: bool,
+    /// Signed off for inactivity at this time (O17), until they rejoin.
+    #[serde(default)]
+    pub signed_off_at: Option<Timestamp>,
+}
+
+/// The colour an operator shows in lists, pickers and a chat's people (O16).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dot {
+    /// Green: doing things now.
+    Active,
+    /// Yellow: idle past the away threshold.
+    Away,
+    /// Red: set Unavailable by hand.
+    Unavailable,
+    /// Pink: invited into a chat and not there yet, or gone from it.
+    Inactive,
+    /// Black: logged out, or the session ended.
+    LoggedOut,
+}
+
+impl Dot {
+    /// An online operator's dot: unavailable wins over away.
+    pub fn online(away: bool, unavailable: bool) -> Self {
+        match (unavailable, away) {
+            (true, _) => Self::Unavailable,
+            (false, true) => Self::Away,
+            (false, false) => Self::Active,
+        }
+    }
+
+    /// A chat participant's dot: a member shows how present they are (black when their
+    /// console is not open); someone invited who has not come, or who left, is pink.
+    pub fn in_chat(member: bool, online: Option<(bool, bool)>) -> Self {
+        match (member, online) {
+            (false, _) => Self::Inactive,
+            (true, Some((away, unavailable))) => Self::online(away, unavailable),
+            (true, None) => Self::LoggedOut,
+        }
+    }
+
+    /// The CSS class (`dot <class>`) and the `data-dot` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "live",
+            Self::Away => "away",
+            Self::Unavailable => "unavailable",
+            Self::Inactive => "inactive",
+            Self::LoggedOut => "logged-out",
+        }
+    }
+
+    /// What the dot means, for its tooltip and screen readers.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Away => "Away",
+            Self::Unavailable => "Unavailable",
+            Self::Inactive => "Inactive",
+            Self::LoggedOut => "Logged out",
+        }
+    }
 }
 
 /// Which list of the dashboard a chat is in, as one operator sees it.
@@ -258,8 +320,10 @@ fn caused_by(event: &EventKind, me: OperatorId) -> bool {
         EventKind::AssignmentPassed { operator, why, .. } => {
             *operator == me && *why == crate::routing::PassReason::Declined
         }
+        EventKind::OperatorReturned { operator, .. } => *operator == me,
         EventKind::ChatAssigned { .. }
         | EventKind::ChatMissed { .. }
+        | EventKind::OperatorInactive { .. }
         | EventKind::OfferWithdrawn { .. }
         | EventKind::HoldChanged { .. }
         | EventKind::StatusChanged { .. }

@@ -191,6 +191,21 @@ pub enum EventKind {
         /// How long the visitor waited (milliseconds).
         waited_ms: i64,
     },
+    /// A participant was signed off for inactivity (O17): the chat stays, flagged to
+    /// supervisors.
+    OperatorInactive {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+    },
+    /// The signed-off participant is back.
+    OperatorReturned {
+        /// Who.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+    },
 }
 
 /// What the visitor reads when an operator ends the chat for them.
@@ -198,7 +213,7 @@ pub const KICKED_MESSAGE: &str = "The operator has ended the chat";
 
 impl EventKind {
     /// Every event name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 19] = [
+    pub const NAMES: [&'static str; 21] = [
         "chat_started",
         "private_chat_started",
         "message_posted",
@@ -218,6 +233,8 @@ impl EventKind {
         "chat_assigned",
         "assignment_passed",
         "chat_missed",
+        "operator_inactive",
+        "operator_returned",
     ];
 
     /// The snake_case name used as the SSE `event:` field.
@@ -242,6 +259,8 @@ impl EventKind {
             Self::ChatAssigned { .. } => "chat_assigned",
             Self::AssignmentPassed { .. } => "assignment_passed",
             Self::ChatMissed { .. } => "chat_missed",
+            Self::OperatorInactive { .. } => "operator_inactive",
+            Self::OperatorReturned { .. } => "operator_returned",
         }
     }
 
@@ -385,6 +404,10 @@ impl EventKind {
                 };
                 format!("Missed: the visitor left after waiting {waited} with no answer")
             }
+            Self::OperatorInactive { operator_name, .. } => {
+                format!("{operator_name} was signed off for inactivity; the chat needs someone")
+            }
+            Self::OperatorReturned { operator_name, .. } => format!("{operator_name} is back"),
             Self::StatusChanged { status } => match status {
                 ChatStatus::Waiting if !to_visitor => {
                     "Nobody is answering: the chat is waiting again".to_owned()

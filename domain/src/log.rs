@@ -137,7 +137,9 @@ impl Command {
             | Self::AddNote { .. }
             | Self::EndVisit { .. }
             | Self::Assign { .. }
-            | Self::PassAssignment { .. } => return None,
+            | Self::PassAssignment { .. }
+            | Self::SignOff { .. }
+            | Self::Return { .. } => return None,
             Self::DeclineAssignment => "decline_assignment",
         })
     }

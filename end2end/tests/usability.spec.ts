@@ -52,8 +52,11 @@ test("the bubble asks for its config once, works from the keyboard and keeps pho
   browser,
 }) => {
   const server = await startServer();
+  // An operator is online, so the bubble offers a live chat (not the message form).
+  const ada = await browse(browser, server.baseURL);
   const visitor = await browse(browser, server.baseURL);
   try {
+    await firstLogIn(ada.page, server.adminEmail);
     const configRequests: string[] = [];
     visitor.page.on("request", (r) => {
       if (new URL(r.url()).pathname === "/api/v1/widget/config") configRequests.push(r.url());
@@ -96,6 +99,7 @@ test("the bubble asks for its config once, works from the keyboard and keeps pho
     expect(visitor.errors).toEqual([]);
   } finally {
     await visitor.context.close();
+    await ada.context.close();
     await server.stop();
   }
 });
@@ -134,8 +138,10 @@ test("a site the server does not allow gets no bubble and one clear message", as
 test("the bubble says when its connection is cut, and catches up as soon as it is back", async ({ browser }) => {
   const server = await startServer();
   const proxy = await cutProxy(server.baseURL);
+  const ada = await browse(browser, server.baseURL);
   const visitor = await browse(browser, proxy.url);
   try {
+    await firstLogIn(ada.page, server.adminEmail);
     await startChat(visitor, "Vera", "Is anyone there?");
     await expect(visitor.page.getByTestId("sb-reconnecting")).toHaveCount(0);
 
@@ -168,6 +174,7 @@ test("the bubble says when its connection is cut, and catches up as soon as it i
     await expect(visitor.page.getByTestId("sb-restored")).toBeVisible({ timeout: 1500 });
   } finally {
     await visitor.context.close();
+    await ada.context.close();
     await proxy.close();
     await server.stop();
   }

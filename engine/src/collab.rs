@@ -189,6 +189,8 @@ impl Engine {
             .await
             .map_err(internal)?
             .into_iter()
+            // Signed off for inactivity: gone until they rejoin, whatever they do meanwhile.
+            .filter(|present| present.operator.signed_off_at.is_none())
             .map(|present| {
                 let operator = OnlineOperator {
                     id: present.operator.id,

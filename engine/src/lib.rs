@@ -14,6 +14,7 @@ mod canned;
 mod channels;
 mod chats;
 mod collab;
+mod inactivity;
 mod log;
 mod mesh;
 mod offline;

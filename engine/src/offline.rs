@@ -84,11 +84,15 @@ impl Answering<'_> {
 }
 
 impl Engine {
+    /// The operators with a console open who have not been signed off.
     async fn present_now(&self) -> Result<Vec<PresentOperator>, Error> {
-        self.store
+        let mut present = self
+            .store
             .present_operators(Timestamp(self.now().0 - CONSOLES_LIVE_MS))
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        present.retain(|p| p.operator.signed_off_at.is_none());
+        Ok(present)
     }
 
     /// Why live chat is not offered now in each open channel and outside any: what the bubble

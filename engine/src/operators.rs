@@ -67,6 +67,7 @@ impl Session {
             role: self.operator.role,
             must_change_password: self.operator.must_change_password,
             unavailable: self.operator.unavailable,
+            signed_off_at: self.operator.signed_off_at,
         }
     }
 }
@@ -157,6 +158,8 @@ impl Engine {
             invitation_name: String::new(),
             password_set_at: self.now(),
             unavailable: false,
+            signed_off_at: None,
+            signed_off_channels: Vec::new(),
         };
         match self.store.insert_operator(&record).await {
             Ok(()) => Ok(record),

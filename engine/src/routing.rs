@@ -106,6 +106,9 @@ impl Engine {
             .present_operators(Timestamp(now.0 - CONSOLES_LIVE_MS))
             .await
             .map_err(internal)?;
+        roster
+            .present
+            .retain(|p| p.operator.signed_off_at.is_none());
         for chat in self.store.open_chats().await.map_err(internal)? {
             if chat.state.is_private() {
                 continue;
@@ -191,11 +194,13 @@ impl Engine {
         self.route(chat).await
     }
 
-    /// One pass over the waiting chats of automatic channels: an assignment past its
+    /// One pass of the rules that time moves: operators idle past the inactivity timeout are
+    /// signed off; then, over the waiting chats of automatic channels: an assignment past its
     /// acknowledge time, or still unanswered at T2, or held by someone no longer available,
     /// passes to the next candidate; a chat nobody holds is assigned. Every node runs it every
     /// [`SWEEP_EVERY`]; tests call it after moving the clock.
     pub async fn sweep(&self) -> Result<(), Error> {
+        self.sign_off_idle().await?;
         let waiting = self.store.waiting_chats().await.map_err(internal)?;
         if waiting.is_empty() {
             return Ok(());

@@ -160,6 +160,10 @@ pub struct OperatorRecord {
     pub password_set_at: Timestamp,
     /// Set Unavailable by hand.
     pub unavailable: bool,
+    /// When the operator was signed off for inactivity (O17), until they rejoin.
+    pub signed_off_at: Option<Timestamp>,
+    /// The channels they were taken out of then, to rejoin.
+    pub signed_off_channels: Vec<ChannelId>,
 }
 
 impl OperatorRecord {
@@ -657,6 +661,18 @@ pub trait AccountStore: Send + Sync + 'static {
     ) -> Result<Vec<PresentOperator>, StoreError>;
     /// Records when an operator last did something.
     async fn note_active(&self, operator: OperatorId, at: Timestamp) -> Result<(), StoreError>;
+    /// Signs an operator off for inactivity if they are still idle since before `idle_before`
+    /// and not signed off already: takes them out of their channels and keeps the list.
+    /// Answers the channels when this call signed them off, `None` otherwise.
+    async fn sign_off(
+        &self,
+        id: OperatorId,
+        at: Timestamp,
+        idle_before: Timestamp,
+    ) -> Result<Option<Vec<ChannelId>>, StoreError>;
+    /// Ends a sign-off: the operator is back in the channels they were taken out of (those
+    /// still open) and active at `at`. Answers the channels rejoined.
+    async fn rejoin(&self, id: OperatorId, at: Timestamp) -> Result<Vec<ChannelId>, StoreError>;
 }
 
 /// What administrators set up: canned messages, the action log, channels and settings.

@@ -452,3 +452,112 @@ async fn the_message_form_is_offered_when_nobody_is_available_outside_hours_or_s
         .unwrap_err();
     assert_eq!(err.field.as_deref(), Some("time_zone"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_inactivity_timeout_an_operator_is_signed_off_until_they_rejoin() {
+    use domain::console::Role;
+    let (app, clock) = app_at(
+        TUESDAY_10_UTC,
+        &[
+            ("Ada", Role::Admin),
+            ("Ann", Role::Operator),
+            ("Bob", Role::Operator),
+        ],
+    )
+    .await;
+    let (ada, ann, bob) = (
+        app.session("Ada").clone(),
+        app.session("Ann").clone(),
+        app.session("Bob").clone(),
+    );
+    let sales = app
+        .engine
+        .save_channel(
+            &ada,
+            ChannelForm {
+                name: "Sales".into(),
+                name_required: "inherit".into(),
+                ..ChannelForm::default()
+            },
+        )
+        .await
+        .unwrap();
+    app.engine
+        .set_channel_operators(&ada, sales.id, vec![ann.operator.id, bob.operator.id])
+        .await
+        .unwrap();
+    let _ann = app.engine.go_online(&ann).await.unwrap();
+    let _bob = app.engine.go_online(&bob).await.unwrap();
+    let chat = start(&app, &visitor(&app, None).await).await.unwrap();
+    app.engine.accept_chat(&ann, chat).await.unwrap();
+    app.engine
+        .operator_command(
+            &ann,
+            chat,
+            &domain::Command::Offer {
+                kind: domain::OfferKind::Invite,
+                target: bob.operator.id,
+                target_name: "Bob".into(),
+            },
+        )
+        .await
+        .unwrap();
+
+    // 29 minutes idle: away, not signed off.
+    advance(&app, &clock, 29 * 60_000).await;
+    app.engine
+        .note_activity_at(&bob, clock.now())
+        .await
+        .unwrap();
+    app.engine.sweep().await.unwrap();
+    let stored = app.store.store().chat(chat).await.unwrap().unwrap();
+    assert!(stored.state.flagged.is_empty() && stored.state.offers.len() == 1);
+
+    // Past 30 minutes: signed off, out of Sales, the invitation withdrawn, the chat flagged.
+    advance(&app, &clock, 2 * 60_000).await;
+    app.engine
+        .note_activity_at(&bob, clock.now())
+        .await
+        .unwrap();
+    app.engine.sweep().await.unwrap();
+    let record = |id| {
+        let store = app.store.store();
+        async move { store.operator_by_id(id).await.unwrap().unwrap() }
+    };
+    let signed_off = record(ann.operator.id).await;
+    assert_eq!(signed_off.signed_off_at, Some(clock.now()));
+    assert_eq!(signed_off.signed_off_channels, vec![sales.id]);
+    let channels = app.store.store().channels().await.unwrap();
+    assert_eq!(channels[0].operators, vec![bob.operator.id]);
+    let stored = app.store.store().chat(chat).await.unwrap().unwrap();
+    assert_eq!(stored.state.flagged, vec![ann.operator.id]);
+    assert!(stored.state.offers.is_empty());
+    assert!(
+        stored.state.is_participant(ann.operator.id),
+        "the chat stays hers"
+    );
+    let events = app.store.store().chat_events(chat).await.unwrap().len();
+    // Once only; a keystroke does not bring her back by itself.
+    app.engine
+        .note_activity_at(&ann, clock.now())
+        .await
+        .unwrap();
+    app.engine.sweep().await.unwrap();
+    assert_eq!(
+        app.store.store().chat_events(chat).await.unwrap().len(),
+        events
+    );
+    assert!(app.engine.online_operators(&bob).await.unwrap().is_empty());
+
+    // Rejoin: back in Sales, online, the flag off.
+    app.engine.rejoin(&ann).await.unwrap();
+    assert_eq!(record(ann.operator.id).await.signed_off_at, None);
+    let channels = app.store.store().channels().await.unwrap();
+    assert!(channels[0].serves(ann.operator.id));
+    let stored = app.store.store().chat(chat).await.unwrap().unwrap();
+    assert!(stored.state.flagged.is_empty());
+    assert_eq!(
+        names(&app.engine.online_operators(&bob).await.unwrap()),
+        [("Ann".to_owned(), false)]
+    );
+}

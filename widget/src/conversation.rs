@@ -198,7 +198,9 @@ impl Conversation {
             | EventKind::ChannelChanged { .. }
             | EventKind::ChatAssigned { .. }
             | EventKind::AssignmentPassed { .. }
-            | EventKind::ChatMissed { .. } => return false,
+            | EventKind::ChatMissed { .. }
+            | EventKind::OperatorInactive { .. }
+            | EventKind::OperatorReturned { .. } => return false,
             EventKind::MessagePosted {
                 author: Author::Visitor,
                 body,

@@ -2,7 +2,7 @@
 //! (invite, transfer, leave, kick, close, hold, new window, monitoring) and the visitor tree.
 //! It offers only what makes sense for my role; the server decides the rest.
 
-use domain::console::{ChatAction, ChatSummary, Monitoring};
+use domain::console::{ChatAction, ChatSummary, Dot, Monitoring};
 use domain::{ChatId, ChatStatus, MemberRole, OfferKind, OperatorId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -335,12 +335,90 @@ fn People(me: OperatorId, summary: Memo<Option<ChatSummary>>) -> impl IntoView {
             })
         })
     };
+    let console = expect_context::<Console>();
     let members = move || {
         summary.with(|s| {
             s.as_ref()
                 .map(|s| s.chat.members.clone())
                 .unwrap_or_default()
         })
+    };
+    // How present an operator is, for their dot: me by my own toggle; a colleague from the
+    // online list; anyone else has no console open.
+    let dot_of = move |id: OperatorId, member: bool| {
+        let online = if id == me {
+            Some((
+                false,
+                console
+                    .me
+                    .with(|m| m.as_ref().is_some_and(|m| m.unavailable)),
+            ))
+        } else {
+            console.roster.with(|r| {
+                r.colleagues()
+                    .iter()
+                    .find(|c| c.id == id)
+                    .map(|c| (c.away, c.unavailable))
+            })
+        };
+        Dot::in_chat(member, online)
+    };
+    let dot = move |id: OperatorId, member: bool| {
+        view! {
+            <span
+                class=move || format!("dot {}", dot_of(id, member).as_str())
+                data-testid="member-dot"
+                data-dot=move || dot_of(id, member).as_str()
+                title=move || dot_of(id, member).label()
+            ></span>
+        }
+    };
+    // Pink: asked in and not there yet, or gone from the chat.
+    let inactive = move || {
+        let Some(chat) = summary.with(|s| s.as_ref().map(|s| s.id())) else {
+            return Vec::new();
+        };
+        let (invited, members): (Vec<(OperatorId, String, &'static str)>, Vec<OperatorId>) =
+            summary.with(|s| {
+                s.as_ref().map_or((Vec::new(), Vec::new()), |s| {
+                    (
+                        s.chat
+                            .offers
+                            .iter()
+                            .map(|o| (o.target, o.target_name.clone(), " invited"))
+                            .collect(),
+                        s.chat.members.iter().map(|m| m.id).collect(),
+                    )
+                })
+            });
+        let mut left: Vec<(OperatorId, String, &'static str)> = console.model.with(|m| {
+            m.my_chats
+                .iter()
+                .find(|c| c.summary.id() == chat)
+                .map(|c| {
+                    c.events
+                        .iter()
+                        .filter_map(|e| match &e.kind {
+                            domain::EventKind::OperatorLeft {
+                                operator,
+                                operator_name,
+                                ..
+                            } => Some((*operator, operator_name.clone(), " left")),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        left.retain(|(id, _, _)| !members.contains(id) && !invited.iter().any(|i| i.0 == *id));
+        left.dedup_by_key(|l| l.0);
+        let mut all = invited;
+        for entry in left {
+            if !all.iter().any(|a| a.0 == entry.0) {
+                all.push(entry);
+            }
+        }
+        all
     };
     view! {
         <section class="people">
@@ -359,8 +437,22 @@ fn People(me: OperatorId, summary: Memo<Option<ChatSummary>>) -> impl IntoView {
                         let you = (member.id == me).then_some(" (you)");
                         view! {
                             <li data-testid="member" data-operator-id=member.id.to_string() data-role=member.role.as_str()>
+                                {dot(member.id, true)}
                                 <span>{member.name}</span>
                                 <span class="muted">{you}{note}</span>
+                            </li>
+                        }
+                    }
+                />
+                <For
+                    each=inactive
+                    key=|entry| entry.clone()
+                    children=move |(id, name, why)| {
+                        view! {
+                            <li data-testid="member-inactive" data-operator-id=id.to_string()>
+                                {dot(id, false)}
+                                <span>{name}</span>
+                                <span class="muted">{why}</span>
                             </li>
                         }
                     }

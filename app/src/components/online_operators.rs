@@ -56,23 +56,17 @@ pub fn OnlineOperators() -> impl IntoView {
 #[component]
 fn OnlineOperator(colleague: Colleague, writing_to: RwSignal<Option<OperatorId>>) -> impl IntoView {
     let id = colleague.id;
+    let dot = domain::console::Dot::online(colleague.away, colleague.unavailable);
     view! {
         <li data-testid="online-operator" data-operator-id=id.to_string()>
             <div class="online-line">
                 <span
-                    class=match (colleague.unavailable, colleague.away) {
-                        (true, _) => "dot unavailable",
-                        (false, true) => "dot away",
-                        (false, false) => "dot live",
-                    }
+                    class=format!("dot {}", dot.as_str())
                     data-testid="operator-availability"
+                    data-dot=dot.as_str()
                     data-away=colleague.away.to_string()
                     data-unavailable=colleague.unavailable.to_string()
-                    title=match (colleague.unavailable, colleague.away) {
-                        (true, _) => "Unavailable",
-                        (false, true) => "Away",
-                        (false, false) => "Active",
-                    }
+                    title=dot.label()
                 ></span>
                 <span class="name">{colleague.name}</span>
                 <button class="link" data-testid="start-private" on:click=move |_| writing_to.set(Some(id))>

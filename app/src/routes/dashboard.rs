@@ -150,6 +150,20 @@ fn ChatRow(chat: ChatId, category: Category, me: OperatorId) -> impl IntoView {
                 })
         })
     };
+    // Participants signed off for inactivity (O17): the chat needs someone.
+    let flagged = move || {
+        summary.with(|s| {
+            s.as_ref()
+                .map(|s| {
+                    s.chat
+                        .flagged
+                        .iter()
+                        .filter_map(|id| s.chat.member(*id).map(|m| m.name.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+    };
     // Under automatic routing, who holds the chat and why: everyone sees it.
     let assigned = move || {
         summary.with(|s| {
@@ -170,6 +184,18 @@ fn ChatRow(chat: ChatId, category: Category, me: OperatorId) -> impl IntoView {
                 {move || channel().map(|name| view! { <span class="tag channel" data-testid="chat-channel">{name}</span> })}
                 {move || on_hold().then(|| view! { <span class="tag hold" data-testid="on-hold">"on hold"</span> })}
                 {move || offered_by().map(|text| view! { <span class="offered-by" data-testid="offered-by">{text}</span> })}
+                {move || {
+                    flagged()
+                        .into_iter()
+                        .map(|name| {
+                            view! {
+                                <span class="tag flagged" data-testid="flagged">
+                                    {format!("{name} signed off")}
+                                </span>
+                            }
+                        })
+                        .collect_view()
+                }}
                 {move || {
                     assigned()
                         .map(|(who, why)| {

@@ -153,10 +153,60 @@ fn Frame() -> impl IntoView {
             </nav>
             <main class="content" id="content" tabindex="-1">
                 <ConnectionBanner />
+                <SignedOff />
                 <Notice />
                 <Outlet />
             </main>
         </div>
+    }
+}
+
+/// Why the operator was signed off (O17), with the way back.
+#[component]
+fn SignedOff() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let since = move || {
+        console
+            .me
+            .with(|me| me.as_ref().and_then(|me| me.signed_off_at))
+    };
+    let busy = RwSignal::new(false);
+    let rejoin = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let done = api::rejoin().await;
+            busy.set(false);
+            match done {
+                Ok(()) => {
+                    console.me.update(|me| {
+                        if let Some(me) = me {
+                            me.signed_off_at = None;
+                        }
+                    });
+                    if let Ok(channels) = api::list_channels().await {
+                        console.model.update(|m| m.channels = channels);
+                    }
+                }
+                Err(err) => console.report(&err),
+            }
+        });
+    };
+    move || {
+        since().map(|at| {
+            view! {
+                <div class="banner signed-off" role="alert" data-testid="signed-off">
+                    <p>
+                        {format!(
+                            "You were signed off at {} after too long without activity: you were taken out of your channels and offered no chats. Your open chats stay yours.",
+                            crate::components::time::clock(at),
+                        )}
+                    </p>
+                    <button class="primary" data-testid="rejoin" disabled=move || busy.get() on:click=rejoin>
+                        "Rejoin"
+                    </button>
+                </div>
+            }
+        })
     }
 }
 

@@ -173,6 +173,49 @@ fn an_assignment_is_accepted_declined_or_passed_on_and_never_comes_back() {
 }
 
 #[test]
+fn signing_off_withdraws_offers_and_flags_the_chats_the_operator_takes_part_in() {
+    let mut chat = active();
+    run(&mut chat, &ann(), &offer(OfferKind::Invite, &bob()));
+    let signed_off = run(
+        &mut chat,
+        &Actor::System,
+        &Command::SignOff {
+            operator: id_of(&ann()),
+        },
+    );
+    assert_eq!(
+        signed_off.iter().map(|(e, _)| e.name()).collect::<Vec<_>>(),
+        ["offer_withdrawn", "operator_inactive"]
+    );
+    assert!(signed_off.iter().all(|(_, v)| *v == Visibility::Operators));
+    assert!(chat.offers.is_empty());
+    assert_eq!(chat.flagged, vec![id_of(&ann())]);
+    assert!(chat.is_participant(id_of(&ann())), "the chat stays hers");
+    // Again: nothing new.
+    let again = Command::SignOff {
+        operator: id_of(&ann()),
+    };
+    assert!(run(&mut chat, &Actor::System, &again).is_empty());
+    assert_eq!(refused(&chat, &ann(), &again), ErrorCode::Forbidden);
+    let back = Command::Return {
+        operator: id_of(&ann()),
+    };
+    run(&mut chat, &Actor::System, &back);
+    assert!(chat.flagged.is_empty());
+    assert!(run(&mut chat, &Actor::System, &back).is_empty());
+}
+
+#[test]
+fn dots_follow_presence_and_membership() {
+    use crate::console::Dot;
+    assert_eq!(Dot::in_chat(true, Some((false, false))), Dot::Active);
+    assert_eq!(Dot::in_chat(true, Some((true, false))), Dot::Away);
+    assert_eq!(Dot::in_chat(true, Some((true, true))), Dot::Unavailable);
+    assert_eq!(Dot::in_chat(true, None), Dot::LoggedOut);
+    assert_eq!(Dot::in_chat(false, Some((false, false))), Dot::Inactive);
+}
+
+#[test]
 fn a_chat_left_before_anyone_answered_is_recorded_as_missed_with_its_wait() {
     let mut chat = started();
     let events = run(&mut chat, &vera(), &Command::EndVisit { waited_ms: 93_000 });

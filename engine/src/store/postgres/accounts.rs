@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use domain::console::Role;
-use domain::{OperatorId, Timestamp};
+use domain::{ChannelId, OperatorId, Timestamp};
 use sqlx::FromRow;
 use uuid::Uuid;
 
@@ -45,6 +45,8 @@ struct OperatorRow {
     invitation_name: String,
     password_set_at: i64,
     unavailable: bool,
+    signed_off_at: Option<i64>,
+    signed_off_channels: String,
 }
 
 impl TryFrom<OperatorRow> for OperatorRecord {
@@ -65,13 +67,24 @@ impl TryFrom<OperatorRow> for OperatorRecord {
             invitation_name: row.invitation_name,
             password_set_at: Timestamp(row.password_set_at),
             unavailable: row.unavailable,
+            signed_off_at: row.signed_off_at.map(Timestamp),
+            signed_off_channels: row
+                .signed_off_channels
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(|c| {
+                    uuid::Uuid::parse_str(c)
+                        .map(ChannelId)
+                        .map_err(|err| StoreError::Corrupt(format!("channel {c:?}: {err}")))
+                })
+                .collect::<Result<_, _>>()?,
         })
     }
 }
 
 const OPERATOR_COLUMNS: &str = "id, email, name, chat_name, role, password_hash, \
      must_change_password, disabled, created_at, languages, invitation_name, password_set_at, \
-     unavailable";
+     unavailable, signed_off_at, signed_off_channels";
 
 #[async_trait]
 impl AccountStore for PgStore {
@@ -437,5 +450,90 @@ impl AccountStore for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+    async fn sign_off(
+        &self,
+        id: OperatorId,
+        at: Timestamp,
+        idle_before: Timestamp,
+    ) -> Result<Option<Vec<ChannelId>>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Only one node signs an operator off, and only if they are still idle.
+        let done = sqlx::query(
+            "UPDATE operators SET signed_off_at = $1, signed_off_channels = \
+             COALESCE((SELECT string_agg(channel_id::text, ',') FROM channel_operators WHERE operator_id = $2), '') \
+             WHERE id = $3 AND signed_off_at IS NULL AND active_at < $4",
+        )
+        .bind(at.0)
+        .bind(id.0)
+        .bind(id.0)
+        .bind(idle_before.0)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let (channels,): (String,) =
+            sqlx::query_as("SELECT signed_off_channels FROM operators WHERE id = $1")
+                .bind(id.0)
+                .fetch_one(&mut *tx)
+                .await?;
+        sqlx::query("DELETE FROM channel_operators WHERE operator_id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        channels
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                uuid::Uuid::parse_str(c)
+                    .map(ChannelId)
+                    .map_err(|err| StoreError::Corrupt(format!("channel {c:?}: {err}")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    async fn rejoin(&self, id: OperatorId, at: Timestamp) -> Result<Vec<ChannelId>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<(Option<i64>, String)> = sqlx::query_as(
+            "SELECT signed_off_at, signed_off_channels FROM operators WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((Some(_), channels)) = row else {
+            return Ok(Vec::new());
+        };
+        let mut back = Vec::new();
+        for channel in channels.split(',').filter(|c| !c.is_empty()) {
+            let Ok(channel) = uuid::Uuid::parse_str(channel).map(ChannelId) else {
+                continue;
+            };
+            // Channels archived or deleted meanwhile are not rejoined.
+            let done = sqlx::query(
+                "INSERT INTO channel_operators (channel_id, operator_id) \
+                 SELECT id, $1 FROM channels WHERE id = $2 AND archived = FALSE \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id.0)
+            .bind(channel.0)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() > 0 {
+                back.push(channel);
+            }
+        }
+        sqlx::query(
+            "UPDATE operators SET signed_off_at = NULL, signed_off_channels = '', active_at = $1 \
+             WHERE id = $2",
+        )
+        .bind(at.0)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(back)
     }
 }
