@@ -87,6 +87,13 @@ test("an invited operator observes unseen by the visitor, then takes part", asyn
   try {
     await aAccepts(cast);
     await aOffers(cast, "invite");
+    // In A's list of people: A green, B pink while invited and not there yet.
+    await expect(
+      a.page.getByTestId("member").filter({ hasText: aName }).getByTestId("member-dot"),
+    ).toHaveAttribute("data-dot", "live");
+    const bInvited = a.page.getByTestId("member-inactive").filter({ hasText: bName });
+    await expect(bInvited).toContainText("invited");
+    await expect(bInvited.getByTestId("member-dot")).toHaveAttribute("data-dot", "inactive");
 
     // B is invited: a pop-up and the Invite list; B accepts as an observer.
     await expect(b.page.getByTestId("alert-popup")).toHaveAttribute("data-kind", "invite");
@@ -102,6 +109,8 @@ test("an invited operator observes unseen by the visitor, then takes part", asyn
     // A sees B observing (and viewing); the offer is answered.
     const bInA = a.page.getByTestId("member").filter({ hasText: bName });
     await expect(bInA).toContainText("observing");
+    await expect(bInA.getByTestId("member-dot")).toHaveAttribute("data-dot", "live");
+    await expect(a.page.getByTestId("member-inactive")).toHaveCount(0);
     await expect(a.page.getByTestId("messages")).toContainText(`${bName} is observing the chat`);
     await expect(a.page.getByTestId("pending-offer")).toHaveCount(0);
     await expect(a.page.getByTestId("viewers")).toContainText(bName);

@@ -61,8 +61,8 @@ test("automatic assignment shows its reason and passes on when declined", async 
     // Anyone may still accept it; the conversation keeps the assignment and the decline.
     await bobRow.getByTestId("accept").click();
     await expect(bob.page).toHaveURL(/\/chats$/);
-    await expect(bob.page.getByText(/^Assigned to Bob: /)).toBeVisible();
-    await expect(bob.page.getByText("Bob declined")).toBeVisible();
+    await expect(bob.page.getByTestId("messages").getByText(/^Assigned to Bob: /)).toBeVisible();
+    await expect(bob.page.getByTestId("messages").getByText("Bob declined")).toBeVisible();
 
     for (const who of [ada, bob, vera]) expect(who.errors).toEqual([]);
   } finally {

@@ -201,6 +201,18 @@ impl Engine {
     /// [`SWEEP_EVERY`]; tests call it after moving the clock.
     pub async fn sweep(&self) -> Result<(), Error> {
         self.sign_off_idle().await?;
+        // Nothing routes automatically: the waiting chats are not even read.
+        let automatic = self.settings().await?.routing == RoutingMode::Automatic
+            || self
+                .store
+                .channels()
+                .await
+                .map_err(internal)?
+                .iter()
+                .any(|c| c.settings.routing == Some(RoutingMode::Automatic));
+        if !automatic {
+            return Ok(());
+        }
         let waiting = self.store.waiting_chats().await.map_err(internal)?;
         if waiting.is_empty() {
             return Ok(());

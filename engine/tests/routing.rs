@@ -29,6 +29,22 @@ async fn app_at(start: i64, accounts: &[(&str, domain::console::Role)]) -> (Test
     (builder.start().await, clock)
 }
 
+/// Tuesday 10:00 UTC with Ada (admin), Ann and Bob (operators), all logged in.
+async fn admin_and_two_operators() -> (TestApp, Clock, [Session; 3]) {
+    use domain::console::Role;
+    let (app, clock) = app_at(
+        TUESDAY_10_UTC,
+        &[
+            ("Ada", Role::Admin),
+            ("Ann", Role::Operator),
+            ("Bob", Role::Operator),
+        ],
+    )
+    .await;
+    let sessions = ["Ada", "Ann", "Bob"].map(|name| app.session(name).clone());
+    (app, clock, sessions)
+}
+
 /// Moves the clock; the node's consoles stay live as its watch would keep them.
 async fn advance(app: &TestApp, clock: &Clock, millis: i64) {
     clock.advance(millis);
@@ -241,21 +257,7 @@ async fn automatic_routing_prefers_language_then_load_then_idle_and_moves_on_whe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn at_t2_an_unanswered_assignment_passes_on_and_a_chat_left_unanswered_is_missed() {
-    use domain::console::Role;
-    let (app, clock) = app_at(
-        TUESDAY_10_UTC,
-        &[
-            ("Ada", Role::Admin),
-            ("Ann", Role::Operator),
-            ("Bob", Role::Operator),
-        ],
-    )
-    .await;
-    let (ada, ann, bob) = (
-        app.session("Ada").clone(),
-        app.session("Ann").clone(),
-        app.session("Bob").clone(),
-    );
+    let (app, clock, [ada, ann, bob]) = admin_and_two_operators().await;
     settings(&app, &ada, |s| {
         s.routing = domain::routing::RoutingMode::Automatic;
         s.assign_ack_seconds = 600;
@@ -455,21 +457,7 @@ async fn the_message_form_is_offered_when_nobody_is_available_outside_hours_or_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_inactivity_timeout_an_operator_is_signed_off_until_they_rejoin() {
-    use domain::console::Role;
-    let (app, clock) = app_at(
-        TUESDAY_10_UTC,
-        &[
-            ("Ada", Role::Admin),
-            ("Ann", Role::Operator),
-            ("Bob", Role::Operator),
-        ],
-    )
-    .await;
-    let (ada, ann, bob) = (
-        app.session("Ada").clone(),
-        app.session("Ann").clone(),
-        app.session("Bob").clone(),
-    );
+    let (app, clock, [ada, ann, bob]) = admin_and_two_operators().await;
     let sales = app
         .engine
         .save_channel(
@@ -560,4 +548,64 @@ async fn past_the_inactivity_timeout_an_operator_is_signed_off_until_they_rejoin
         names(&app.engine.online_operators(&bob).await.unwrap()),
         [("Ann".to_owned(), false)]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_sweeping_at_once_assign_and_pass_each_chat_once() {
+    let (app, clock, [ada, ann, bob]) = admin_and_two_operators().await;
+    settings(&app, &ada, |s| {
+        s.routing = domain::routing::RoutingMode::Automatic;
+        s.assign_ack_seconds = 20;
+    })
+    .await;
+    app.engine.set_unavailable(&ada, true).await.unwrap();
+    let (other, _store) = app.another_node().await;
+    // Ann's console is on this node, Bob's on the other.
+    let _ann = app.engine.go_online(&ann).await.unwrap();
+    let _bob = other.go_online(&bob).await.unwrap();
+    let mut chats = Vec::new();
+    for _ in 0..6 {
+        chats.push(start(&app, &visitor(&app, None).await).await.unwrap());
+    }
+    let both = || async {
+        let (a, b) = tokio::join!(app.engine.sweep(), other.sweep());
+        a.unwrap();
+        b.unwrap();
+    };
+    for _ in 0..3 {
+        both().await;
+    }
+    let count = |events: &[engine::store::LoggedEvent], name: &str| {
+        events
+            .iter()
+            .filter(|e| e.event.kind.name() == name)
+            .count()
+    };
+    let mut held = std::collections::HashMap::<String, usize>::new();
+    for chat in &chats {
+        let events = app.store.store().chat_events(*chat).await.unwrap();
+        assert_eq!(count(&events, "chat_assigned"), 1, "{events:?}");
+        *held
+            .entry(assigned(&app, *chat).await.unwrap().0)
+            .or_default() += 1;
+    }
+    // Nodes deciding at the same moment may both count an operator as free: the load is
+    // balanced as far as each saw it, but every chat is held by one available operator.
+    assert_eq!(held.values().sum::<usize>(), 6, "{held:?}");
+    assert!(
+        held.keys().all(|who| who == "Ann" || who == "Bob"),
+        "{held:?}"
+    );
+
+    // Nobody answers: each assignment passes once, to the other operator.
+    advance(&app, &clock, 21_000).await;
+    other.keep_consoles().await.unwrap();
+    for _ in 0..3 {
+        both().await;
+    }
+    for chat in &chats {
+        let events = app.store.store().chat_events(*chat).await.unwrap();
+        assert_eq!(count(&events, "assignment_passed"), 1, "{events:?}");
+        assert_eq!(count(&events, "chat_assigned"), 2, "{events:?}");
+    }
 }

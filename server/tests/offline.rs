@@ -1,0 +1,131 @@
+//! Offline messages over HTTP (V11, A1): the bubble's config says when live chat is not
+//! offered, a start is refused while live support is off, "Leave a message" takes bad input
+//! back with a field and writes nothing, and operators list and close the follow-ups.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_left_while_offline_become_follow_ups_and_bad_ones_write_nothing() {
+    let server = TestServer::start().await;
+    let ada = server.account("Ada", domain::console::Role::Admin).await;
+    let config = |server: &TestServer| {
+        let url = server.url("/api/v1/widget/config");
+        let client = server.client.clone();
+        async move {
+            let config: serde_json::Value =
+                client.get(url).send().await.unwrap().json().await.unwrap();
+            config["offline"].clone()
+        }
+    };
+    // Nobody has a console open.
+    assert_eq!(config(&server).await, json!("nobody_available"));
+    let vera = server.new_visitor().await;
+
+    // Bad input: a 400 naming the field, and no follow-up.
+    for (body, field) in [
+        (json!({"email": "vera", "message": "hi"}), "email"),
+        (
+            json!({"email": "vera@example.org", "message": "  "}),
+            "message",
+        ),
+        (
+            json!({"email": "vera@example.org", "message": "hi", "name": "x".repeat(81)}),
+            "",
+        ),
+    ] {
+        let (status, error) = server
+            .visitor(&vera, "/api/v1/visitor/messages", Some(body))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+        assert_eq!(error["error"]["code"], "invalid_field", "{error}");
+        if !field.is_empty() {
+            assert_eq!(error["error"]["field"], field, "{error}");
+        }
+    }
+    let (status, _) = server
+        .visitor(
+            "not-a-token",
+            "/api/v1/visitor/messages",
+            Some(json!({"email": "vera@example.org", "message": "hi"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, list) = server.console(Some(&ada), "follow_ups", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list, json!([]));
+
+    // A good one is kept, once per call, for operators only.
+    let (status, created) = server
+        .visitor(
+            &vera,
+            "/api/v1/visitor/messages",
+            Some(json!({"name": "Vera", "email": "vera@example.org", "message": "Call me"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (_, list) = server.console(Some(&ada), "follow_ups", &[]).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["message"], "Call me");
+    assert_eq!(list[0]["reason"], "nobody_available");
+    let (status, _) = server.console(None, "follow_ups", &[]).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Live support off: the config says so and a live start is refused with `offline`.
+    let live_support = |value: &'static str| {
+        let (server, ada) = (&server, &ada);
+        async move {
+            server
+                .console(
+                    Some(ada),
+                    "save_settings",
+                    &[
+                        ("invitation_text", domain::settings::DEFAULT_INVITATION),
+                        ("away_after_minutes", "5"),
+                        ("inactivity_timeout_minutes", "30"),
+                        ("max_chats_per_operator", "0"),
+                        ("visitor_name_required", "true"),
+                        ("live_support", value),
+                    ],
+                )
+                .await
+        }
+    };
+    let (status, _) = live_support("maybe").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, saved) = live_support("off").await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["live_support"], false);
+    assert_eq!(config(&server).await, json!("off"));
+    let (status, refused) = server
+        .visitor(
+            &vera,
+            "/api/v1/visitor/chats",
+            Some(json!({"name": "Vera", "message": "hello"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["error"]["code"], "offline");
+
+    // Closing: once; a second close is a 404 and changes nothing.
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let (status, _) = server
+        .console(Some(&ada), "close_follow_up", &[("id", &id)])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, error) = server
+        .console(Some(&ada), "close_follow_up", &[("id", &id)])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+    let (_, open) = server.console(Some(&ada), "follow_ups", &[]).await;
+    assert_eq!(open, json!([]));
+    let (_, closed) = server
+        .console(Some(&ada), "follow_ups", &[("closed", "true")])
+        .await;
+    assert_eq!(closed[0]["closed"][1], "Ada");
+    server.stop().await;
+}
