@@ -951,7 +951,27 @@ mod tests {
             id: id(n),
             name: format!("C{n}"),
             name_required,
+            offline: None,
         }
+    }
+
+    #[test]
+    fn the_message_form_follows_the_chosen_channel() {
+        use domain::followup::OfflineReason;
+        let mut closed = channel(2, false);
+        closed.offline = Some(OfflineReason::OutsideHours);
+        let mut config = BubbleSettings::default().config(false, vec![channel(1, true), closed]);
+        assert_eq!(offline_reason(&config, Some(id(1))), None);
+        assert_eq!(
+            offline_reason(&config, Some(id(2))),
+            Some(OfflineReason::OutsideHours)
+        );
+        assert_eq!(offline_reason(&config, None), None);
+        config.offline = Some(OfflineReason::NobodyAvailable);
+        assert_eq!(
+            offline_reason(&config, None),
+            Some(OfflineReason::NobodyAvailable)
+        );
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub fn OperatorPicker(
                     .into_iter()
                     .map(|operator| {
                         let id = operator.id;
+                        let dot = domain::console::Dot::online(operator.away, operator.unavailable);
                         view! {
                             <li>
                                 <button
@@ -44,6 +45,12 @@ pub fn OperatorPicker(
                                     data-operator-id=id.to_string()
                                     on:click=move |_| on_pick.run(id)
                                 >
+                                    <span
+                                        class=format!("dot {}", dot.as_str())
+                                        data-testid="picker-dot"
+                                        data-dot=dot.as_str()
+                                        title=dot.label()
+                                    ></span>
                                     <span>{operator.name}</span>
                                     <span class="muted">{operator.role.as_str()}</span>
                                 </button>
