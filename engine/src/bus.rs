@@ -292,6 +292,8 @@ pub struct EventBus {
     capacity: usize,
     /// Streams offered an item since start: what publishing has cost, for tests and metrics.
     offers: Arc<AtomicU64>,
+    /// Events published on this node since start, for metrics.
+    published: Arc<AtomicU64>,
 }
 
 /// A stream's place on the bus; dropping it takes the stream off the index.
@@ -333,6 +335,7 @@ impl EventBus {
             index: Arc::new(Mutex::new(Index::default())),
             capacity: capacity.max(1),
             offers: Arc::new(AtomicU64::new(0)),
+            published: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -370,6 +373,8 @@ impl EventBus {
         if events.is_empty() {
             return;
         }
+        self.published
+            .fetch_add(events.len() as u64, Ordering::Relaxed);
         let mut offers = 0;
         let mut index = self.lock();
         let mut named = Vec::new();
@@ -446,6 +451,20 @@ impl EventBus {
         {
             slot.ending.store(Ending::Reset.code(), Ordering::Relaxed);
         }
+    }
+
+    /// Open streams by kind: (visitors', operators').
+    pub fn stream_counts(&self) -> (usize, usize) {
+        let index = self.lock();
+        (
+            index.visitors.values().map(Vec::len).sum::<usize>(),
+            index.operators.values().map(Vec::len).sum::<usize>(),
+        )
+    }
+
+    /// Events handed to this node's streams since start.
+    pub fn published(&self) -> u64 {
+        self.published.load(Ordering::Relaxed)
     }
 
     /// Number of open streams.

@@ -17,6 +17,7 @@ mod collab;
 mod inactivity;
 mod log;
 mod mesh;
+pub mod metrics;
 mod offline;
 mod operators;
 mod queue;
@@ -225,6 +226,16 @@ impl Engine {
     /// The engine's settings.
     pub fn config(&self) -> &EngineConfig {
         &self.config
+    }
+
+    /// Whether the database answers, for readiness checks.
+    pub async fn database_ready(&self) -> Result<(), domain::Error> {
+        self.store.ping().await.map_err(internal)
+    }
+
+    /// How many visitor chats wait for an operator, for metrics.
+    pub async fn waiting_count(&self) -> Result<i64, domain::Error> {
+        self.store.waiting_count().await.map_err(internal)
     }
 
     /// The current time, by the engine's clock.

@@ -533,6 +533,8 @@ pub trait ChatStore: Send + Sync + 'static {
     async fn open_chats(&self) -> Result<Vec<StoredChat>, StoreError>;
     /// Every waiting visitor chat, oldest first: the queues.
     async fn waiting_chats(&self) -> Result<Vec<StoredChat>, StoreError>;
+    /// How many visitor chats wait for an operator.
+    async fn waiting_count(&self) -> Result<i64, StoreError>;
     /// How many chats operators accepted since `since`, for the queue's wait estimate.
     async fn accepted_since(&self, since: Timestamp) -> Result<u32, StoreError>;
     /// The open chats an operator is in (any role), oldest first.

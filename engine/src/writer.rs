@@ -42,7 +42,7 @@ impl std::fmt::Debug for Job {
 }
 
 /// Batch sizes committed since start, for metrics and tests.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct BatchStats {
     /// Transactions committed.
     pub batches: std::sync::atomic::AtomicU64,
@@ -50,6 +50,21 @@ pub struct BatchStats {
     pub writes: std::sync::atomic::AtomicU64,
     /// The largest batch.
     pub largest: std::sync::atomic::AtomicU64,
+    /// Writes per committed transaction.
+    pub sizes: crate::metrics::Histogram,
+}
+
+impl Default for BatchStats {
+    fn default() -> Self {
+        Self {
+            batches: std::sync::atomic::AtomicU64::new(0),
+            writes: std::sync::atomic::AtomicU64::new(0),
+            largest: std::sync::atomic::AtomicU64::new(0),
+            sizes: crate::metrics::Histogram::new(&[
+                1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0,
+            ]),
+        }
+    }
 }
 
 impl Writer {
@@ -136,6 +151,8 @@ async fn run(
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats.writes.fetch_add(size, Ordering::Relaxed);
                 stats.largest.fetch_max(size, Ordering::Relaxed);
+                #[allow(clippy::cast_precision_loss)]
+                stats.sizes.observe(size as f64);
                 match &mesh {
                     Some(mesh) => {
                         mesh.committed();

@@ -58,7 +58,7 @@ async fn console_events(
         .engine
         .open_console_stream(&session, interest, after)
         .await?;
-    Ok(sse::respond(events, state.shutdown.subscribe()).into_response())
+    Ok(sse::respond(events, state.shutdown.subscribe(), state.metrics.clone()).into_response())
 }
 
 /// Whether a path is the console's: its pages, the login and password pages, chat windows,

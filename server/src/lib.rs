@@ -12,6 +12,7 @@ mod console;
 mod error;
 pub mod front;
 pub mod limits;
+pub mod metrics;
 mod pages;
 mod sse;
 mod visitor_api;
@@ -70,6 +71,8 @@ pub struct AppState {
     pub shutdown: Arc<watch::Sender<bool>>,
     /// The visitor API's rate limits.
     pub limits: Arc<limits::VisitorLimits>,
+    /// What `/metrics` reports from the HTTP layer.
+    pub metrics: metrics::Shared,
 }
 
 impl AppState {
@@ -81,6 +84,7 @@ impl AppState {
             limits: limits::VisitorLimits::new(!settings.no_rate_limits),
             settings: Arc::new(settings),
             shutdown: Arc::new(watch::channel(false).0),
+            metrics: Arc::default(),
         }
     }
 }
@@ -121,6 +125,9 @@ pub fn router(state: AppState) -> Router {
         HeaderValue::from_static("*"),
     ));
     Router::new()
+        .route("/healthz", axum::routing::get(metrics::healthz))
+        .route("/readyz", axum::routing::get(metrics::readyz))
+        .route("/metrics", axum::routing::get(metrics::metrics))
         .nest("/api/v1", visitor_api::routes(state.clone()))
         .merge(console::routes())
         .merge(pages::routes(state.settings.demo))
@@ -150,6 +157,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
         ))
         // First of all: an unknown host is refused before anything else runs.
         .layer(axum::middleware::from_fn_with_state(

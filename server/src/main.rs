@@ -135,11 +135,35 @@ async fn serve(config: Config) -> Result<(), String> {
     println!("Press Ctrl-C to stop.");
 
     server::run(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
+        stop_requested().await;
         println!("Shutting down…");
     })
     .await
     .map_err(|err| format!("server error: {err}"))?;
     store.close().await;
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what `systemctl stop`, `docker stop` and Kubernetes send): both shut
+/// down gracefully, ending open streams and finishing requests under way.
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -78,12 +78,14 @@ pub async fn start_after(
 pub fn respond(
     events: EventStream,
     mut shutdown: watch::Receiver<bool>,
+    metrics: crate::metrics::Shared,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Mark the receiver as seen so `wait_for` reacts only to a later shutdown.
     shutdown.mark_unchanged();
     let hint = stream::once(async { Ok(Event::default().retry(retry_delay())) });
     let live = stream::unfold(events, move |mut events| {
         let mut shutdown = shutdown.clone();
+        let metrics = metrics.clone();
         async move {
             let item = tokio::select! {
                 item = events.recv() => item,
@@ -91,6 +93,9 @@ pub fn respond(
             };
             match item {
                 Some(StreamItem::Event(event)) => {
+                    #[allow(clippy::cast_precision_loss)]
+                    let age = engine::now().millis_since(event.at) as f64 / 1000.0;
+                    metrics.delivery.observe(age);
                     let data = serde_json::to_string(&event).unwrap_or_default();
                     let sse = Event::default()
                         .id(event.id.to_string())

@@ -22,6 +22,8 @@ pub struct TestServer {
     pub app: TestApp,
     pub site: tempfile::TempDir,
     pub stop: Option<oneshot::Sender<()>>,
+    /// The server's state, as its handlers share it.
+    pub state: AppState,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -52,7 +54,7 @@ impl TestServer {
         };
         let state = AppState::new(engine.clone(), options, settings);
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(server::run(listener, state, async {
+        let task = tokio::spawn(server::run(listener, state.clone(), async {
             let _ = stopped.await;
         }));
         let client = reqwest::Client::builder()
@@ -66,6 +68,7 @@ impl TestServer {
             app,
             site,
             stop: Some(stop),
+            state,
             task,
         }
     }

@@ -796,6 +796,15 @@ impl ChatStore for PgStore {
         rows.into_iter().map(StoredChat::try_from).collect()
     }
 
+    async fn waiting_count(&self) -> Result<i64, StoreError> {
+        let (count,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM chats WHERE status = 'waiting' AND visitor_id IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count)
+    }
+
     async fn accepted_since(&self, since: Timestamp) -> Result<u32, StoreError> {
         let (count,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM events WHERE kind = 'operator_accepted' AND at >= $1",
