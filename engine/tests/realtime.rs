@@ -47,8 +47,20 @@ async fn an_event_costs_work_only_for_the_streams_it_reaches() {
     let ann = app.session("Ann").clone();
     let vera = visitor(&app).await;
     let chat = app.start_chat(&vera, "hello").await.id;
+    // Watches the dashboard until the accept is published: on a shared database that happens
+    // after the commit, and the consoles below must not hear it late.
+    let mut probe = app.engine.bus().subscribe(
+        Recipient::Operator(OperatorId(Uuid::now_v7())),
+        domain::reach::Interest::All,
+    );
     app.engine.accept_chat(&ann, chat).await.unwrap();
     let now = app.engine.last_event_id().await.unwrap();
+    while let Some(delivery) = probe.receiver.recv().await {
+        if matches!(&delivery, engine::bus::Delivery::Event(e) if e.event.id == now) {
+            break;
+        }
+    }
+    drop(probe);
 
     // Two thousand idle bubbles of other visitors, and ten other operators' consoles.
     let mut idle: Vec<EventStream> = (0..2000)
