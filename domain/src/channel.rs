@@ -33,6 +33,13 @@ impl Channel {
     }
 }
 
+/// Whether a chat in `channel` is for `operator` to answer (R1, R2, V11): a channel's chats are
+/// for those who serve it; a chat in no channel, or in a channel nobody serves, is everyone's,
+/// so that it is not missed.
+pub fn answered_by(channel: Option<&Channel>, operator: OperatorId) -> bool {
+    channel.is_none_or(|c| c.operators.is_empty() || c.serves(operator))
+}
+
 /// A channel's own settings; `None` means "as in the general settings".
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChannelSettings {

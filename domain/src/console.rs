@@ -733,10 +733,10 @@ impl ConsoleModel {
         if self.unavailable {
             return false;
         }
-        match channel.and_then(|id| self.channels.iter().find(|c| c.id == id)) {
-            Some(channel) => channel.operators.is_empty() || channel.operators.contains(&me),
-            None => true,
-        }
+        crate::channel::answered_by(
+            channel.and_then(|id| self.channels.iter().find(|c| c.id == id)),
+            me,
+        )
     }
 
     /// Whether chats in `channel` are assigned by automatic routing rather than offered to

@@ -1,5 +1,4 @@
-import { Page } from "@playwright/test";
-import { browse, expect, firstLogIn, startServer, test, Server } from "./server";
+import { browse, expect, firstLogIn, startServer, test, Server, visitorStarts } from "./server";
 
 // An operator who sets themself Unavailable shows red to colleagues and gets no new-chat
 // pop-up (O16, R1); available again, the next chat pops up for them too.
@@ -11,15 +10,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await server?.stop();
 });
-
-async function visitorStarts(page: Page, name: string) {
-  await page.goto("/demo");
-  await page.getByTestId("sb-launcher").click();
-  await page.getByTestId("sb-name").fill(name);
-  await page.getByTestId("sb-first-message").fill(`Hello, I am ${name}`);
-  await page.getByTestId("sb-start").click();
-  await expect(page.getByTestId("sb-waiting")).toBeVisible();
-}
 
 test("an unavailable operator shows red and gets no new-chat pop-up", async ({ browser }) => {
   server.addOperator("bob@switchboard.local", "Bob");

@@ -1,5 +1,4 @@
-import { Page } from "@playwright/test";
-import { browse, expect, firstLogIn, startServer, test, Server } from "./server";
+import { browse, expect, firstLogIn, startServer, test, Server, visitorStarts } from "./server";
 
 // Waiting visitors see their place in the queue (V4), and it moves up live as the chats ahead
 // are taken.
@@ -12,24 +11,15 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-async function startChat(page: Page, name: string, message: string) {
-  await page.goto("/demo");
-  await page.getByTestId("sb-launcher").click();
-  await page.getByTestId("sb-name").fill(name);
-  await page.getByTestId("sb-first-message").fill(message);
-  await page.getByTestId("sb-start").click();
-  await expect(page.getByTestId("sb-waiting")).toBeVisible();
-}
-
 test("a waiting visitor sees number 2, then number 1 with an estimate", async ({ browser }) => {
   const ada = await browse(browser, server.baseURL);
   const vera = await browse(browser, server.baseURL);
   const sam = await browse(browser, server.baseURL);
   try {
     await firstLogIn(ada.page, server.adminEmail);
-    await startChat(vera.page, "Vera", "I was here first");
+    await visitorStarts(vera.page, "Vera", "I was here first");
     await expect(vera.page.getByTestId("sb-queue")).toHaveText("You are number 1 in the queue.");
-    await startChat(sam.page, "Sam", "Me too");
+    await visitorStarts(sam.page, "Sam", "Me too");
     await expect(sam.page.getByTestId("sb-queue")).toHaveText("You are number 2 in the queue.");
 
     // Ada takes Vera's chat: Sam moves up at once, with a wait estimated from that pace.

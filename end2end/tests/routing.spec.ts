@@ -1,5 +1,4 @@
-import { Page } from "@playwright/test";
-import { browse, expect, firstLogIn, startServer, test, Server } from "./server";
+import { browse, expect, firstLogIn, startServer, test, Server, visitorStarts } from "./server";
 
 // Automatic routing (R2): an admin switches routing to automatic; a new chat is assigned to one
 // available operator, who is told why and may decline it; everyone sees who holds it and why.
@@ -11,15 +10,6 @@ test.beforeAll(async () => {
 test.afterAll(async () => {
   await server?.stop();
 });
-
-async function visitorStarts(page: Page, name: string) {
-  await page.goto("/demo");
-  await page.getByTestId("sb-launcher").click();
-  await page.getByTestId("sb-name").fill(name);
-  await page.getByTestId("sb-first-message").fill(`Hello, I am ${name}`);
-  await page.getByTestId("sb-start").click();
-  await expect(page.getByTestId("sb-waiting")).toBeVisible();
-}
 
 test("automatic assignment shows its reason and passes on when declined", async ({ browser }) => {
   server.addOperator("bob@switchboard.local", "Bob");

@@ -155,6 +155,18 @@ export async function browse(browser: Browser, baseURL: string): Promise<Browsin
 }
 
 /**
+ * The visitor opens the bubble on the demo page and starts a chat, which then waits.
+ */
+export async function visitorStarts(page: Page, name: string, message = `Hello, I am ${name}`) {
+  await page.goto("/demo");
+  await page.getByTestId("sb-launcher").click();
+  await page.getByTestId("sb-name").fill(name);
+  await page.getByTestId("sb-first-message").fill(message);
+  await page.getByTestId("sb-start").click();
+  await expect(page.getByTestId("sb-waiting")).toBeVisible();
+}
+
+/**
  * Logs in for the first time with the default password, chooses a new one, waits for the live
  * console, and answers the chat name it shows.
  */

@@ -11,7 +11,7 @@ use domain::console::Role;
 use domain::followup::{FollowUp, OfflineMessage, OfflineReason, offline_reason};
 use domain::hours::BusinessHours;
 use domain::reach::SignalReach;
-use domain::settings::{Availability, Settings};
+use domain::settings::Settings;
 use domain::{Error, ErrorCode, FollowUpId, Signal, Timestamp};
 use uuid::Uuid;
 
@@ -64,16 +64,9 @@ struct Answering<'a> {
 impl Answering<'_> {
     /// Why live chat in `channel` (or in no channel) is not offered now.
     fn reason(&self, channel: Option<&Channel>) -> Option<OfflineReason> {
-        let serving = channel
-            .map(|c| c.operators.as_slice())
-            .filter(|ops| !ops.is_empty());
         let anyone = self.present.iter().any(|p| {
-            serving.is_none_or(|ops| ops.contains(&p.operator.id))
-                && !p.operator.unavailable
-                && self
-                    .settings
-                    .availability(self.now.millis_since(p.active_at))
-                    == Availability::Active
+            domain::channel::answered_by(channel, p.operator.id)
+                && p.answers_now(self.settings, self.now)
         });
         offline_reason(
             self.settings.live_support,
@@ -84,15 +77,12 @@ impl Answering<'_> {
 }
 
 impl Engine {
-    /// The operators with a console open who have not been signed off.
+    /// The operators with a console open.
     async fn present_now(&self) -> Result<Vec<PresentOperator>, Error> {
-        let mut present = self
-            .store
+        self.store
             .present_operators(Timestamp(self.now().0 - CONSOLES_LIVE_MS))
             .await
-            .map_err(internal)?;
-        present.retain(|p| p.operator.signed_off_at.is_none());
-        Ok(present)
+            .map_err(internal)
     }
 
     /// Why live chat is not offered now in each open channel and outside any: what the bubble

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use domain::channel::Channel;
 use domain::routing::{Candidate, PassReason, RoutingMode};
-use domain::settings::{Availability, Settings};
+use domain::settings::Settings;
 use domain::{Actor, ChatId, ChatStatus, Command, Error, OperatorId, Timestamp};
 
 use crate::collab::CONSOLES_LIVE_MS;
@@ -46,30 +46,23 @@ impl Roster {
             .routing_of(self.channel_of(chat).map(|c| &c.settings))
     }
 
-    /// Whether the operator could take a chat now: console open, active, not unavailable.
+    /// Whether the operator could take a chat now (console open, see
+    /// [`PresentOperator::answers_now`]).
     fn available(&self, operator: OperatorId) -> bool {
-        self.present.iter().any(|p| {
-            p.operator.id == operator
-                && !p.operator.unavailable
-                && self
-                    .settings
-                    .availability(self.now.millis_since(p.active_at))
-                    == Availability::Active
-        })
+        self.present
+            .iter()
+            .any(|p| p.operator.id == operator && p.answers_now(&self.settings, self.now))
     }
 
     /// Who may be assigned the chat: available operators of its channel (all of them for no
     /// channel, or a channel nobody serves), never one it already passed over.
     fn candidates(&self, chat: &StoredChat) -> Vec<Candidate> {
-        let serving = self
-            .channel_of(chat)
-            .map(|c| c.operators.as_slice())
-            .filter(|ops| !ops.is_empty());
+        let channel = self.channel_of(chat);
         self.present
             .iter()
-            .filter(|p| serving.is_none_or(|ops| ops.contains(&p.operator.id)))
+            .filter(|p| domain::channel::answered_by(channel, p.operator.id))
             .filter(|p| !chat.state.passed_over.contains(&p.operator.id))
-            .filter(|p| self.available(p.operator.id))
+            .filter(|p| p.answers_now(&self.settings, self.now))
             .map(|p| Candidate {
                 id: p.operator.id,
                 name: p.operator.display_name().to_owned(),
@@ -106,9 +99,6 @@ impl Engine {
             .present_operators(Timestamp(now.0 - CONSOLES_LIVE_MS))
             .await
             .map_err(internal)?;
-        roster
-            .present
-            .retain(|p| p.operator.signed_off_at.is_none());
         for chat in self.store.open_chats().await.map_err(internal)? {
             if chat.state.is_private() {
                 continue;

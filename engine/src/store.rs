@@ -186,6 +186,17 @@ pub struct PresentOperator {
     pub active_at: Timestamp,
 }
 
+impl PresentOperator {
+    /// Whether they could take a chat at `now`: active (not away or gone), not Unavailable,
+    /// not signed off. What routing assigns to and what keeps live chat offered.
+    pub fn answers_now(&self, settings: &domain::settings::Settings, now: Timestamp) -> bool {
+        self.operator.signed_off_at.is_none()
+            && !self.operator.unavailable
+            && settings.availability(now.millis_since(self.active_at))
+                == domain::settings::Availability::Active
+    }
+}
+
 /// A login session as stored (the token itself is never stored).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -743,6 +754,20 @@ pub fn author_key(author: &domain::Author, visitor: Option<VisitorId>) -> String
         domain::Author::Visitor => format!("v:{}", visitor.map(|v| v.0).unwrap_or_default()),
         domain::Author::Operator { id } => format!("o:{id}"),
     }
+}
+
+/// Reads the channel ids an operator was signed off from: both backends keep them as
+/// comma-separated text.
+pub(crate) fn channels_from_stored(stored: &str) -> Result<Vec<ChannelId>, StoreError> {
+    stored
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            uuid::Uuid::parse_str(c)
+                .map(ChannelId)
+                .map_err(|err| StoreError::Corrupt(format!("channel {c:?}: {err}")))
+        })
+        .collect()
 }
 
 /// How both backends store why a follow-up was left.

@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use super::{SqliteStore, conflict_if_taken, parse_uuid};
 use crate::store::{
-    AccountStore, LoginFailures, OperatorRecord, PresentOperator, SessionRecord, StoreError, found,
+    AccountStore, LoginFailures, OperatorRecord, PresentOperator, SessionRecord, StoreError,
+    channels_from_stored, found,
 };
 
 impl SqliteStore {
@@ -73,16 +74,7 @@ impl TryFrom<OperatorRow> for OperatorRecord {
             password_set_at: Timestamp(row.password_set_at),
             unavailable: row.unavailable,
             signed_off_at: row.signed_off_at.map(Timestamp),
-            signed_off_channels: row
-                .signed_off_channels
-                .split(',')
-                .filter(|c| !c.is_empty())
-                .map(|c| {
-                    uuid::Uuid::parse_str(c)
-                        .map(ChannelId)
-                        .map_err(|err| StoreError::Corrupt(format!("channel {c:?}: {err}")))
-                })
-                .collect::<Result<_, _>>()?,
+            signed_off_channels: channels_from_stored(&row.signed_off_channels)?,
         })
     }
 }
@@ -487,16 +479,7 @@ impl AccountStore for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        channels
-            .split(',')
-            .filter(|c| !c.is_empty())
-            .map(|c| {
-                uuid::Uuid::parse_str(c)
-                    .map(ChannelId)
-                    .map_err(|err| StoreError::Corrupt(format!("channel {c:?}: {err}")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Some)
+        channels_from_stored(&channels).map(Some)
     }
 
     async fn rejoin(&self, id: OperatorId, at: Timestamp) -> Result<Vec<ChannelId>, StoreError> {
@@ -510,10 +493,7 @@ impl AccountStore for SqliteStore {
             return Ok(Vec::new());
         };
         let mut back = Vec::new();
-        for channel in channels.split(',').filter(|c| !c.is_empty()) {
-            let Ok(channel) = uuid::Uuid::parse_str(channel).map(ChannelId) else {
-                continue;
-            };
+        for channel in channels_from_stored(&channels)? {
             // Channels archived or deleted meanwhile are not rejoined.
             let done = sqlx::query(
                 "INSERT INTO channel_operators (channel_id, operator_id) \
