@@ -16,8 +16,10 @@ use domain::console::{
 use domain::followup::FollowUp;
 use domain::log::ActionPage;
 use domain::settings::Settings;
+use domain::token::{AccessToken, NewAccessToken};
 use domain::{
-    CannedId, ChannelId, ChatEvent, ChatId, EventId, FollowUpId, OfferKind, OperatorId, VisitorId,
+    AccessTokenId, CannedId, ChannelId, ChatEvent, ChatId, EventId, FollowUpId, OfferKind,
+    OperatorId, VisitorId,
 };
 use leptos::prelude::*;
 
@@ -364,6 +366,27 @@ pub async fn save_profile(
         .engine
         .save_profile(&session, &chat_name, &languages, &invitation_name)
         .await?)
+}
+
+/// My personal access tokens for the operator API, newest first (never their secrets).
+#[server(endpoint = "list_access_tokens")]
+pub async fn list_access_tokens() -> Result<Vec<AccessToken>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.access_tokens(&session).await?)
+}
+
+/// Makes a personal access token; its secret is in this answer only.
+#[server(endpoint = "create_access_token")]
+pub async fn create_access_token(name: String) -> Result<NewAccessToken, ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.create_access_token(&session, &name).await?)
+}
+
+/// Revokes one of my tokens: refused from now on, its open streams end.
+#[server(endpoint = "revoke_access_token")]
+pub async fn revoke_access_token(id: AccessTokenId) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.revoke_access_token(&session, id).await?)
 }
 
 /// The shared canned messages and the operator's own.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::channel::{Channel, ChannelFilter, channels_of};
 use crate::chat::{ChatState, ChatStatus, Command, MemberRole, OfferKind, Viewer};
 use crate::event::{Author, ChatEvent, EventKind};
-use crate::ids::{ChannelId, ChatId, EventId, OperatorId};
+use crate::ids::{ChannelId, ChatId, EventId, OperatorId, VisitorId};
 use crate::reach::Interest;
 use crate::time::Timestamp;
 
@@ -519,6 +519,16 @@ pub struct VisitorInfo {
     pub last_seen: Timestamp,
     /// Custom fields passed by the host page.
     pub fields: std::collections::BTreeMap<String, String>,
+}
+
+/// A visitor on the site now, as the operator API lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnlineVisitor {
+    /// The visitor.
+    pub id: VisitorId,
+    /// What operators see of them.
+    #[serde(flatten)]
+    pub info: VisitorInfo,
 }
 
 /// A short "Browser version on System" reading of a User-Agent, for the sidebar.

@@ -56,6 +56,10 @@ uuid_id!(
     FollowUpId
 );
 uuid_id!(
+    /// A personal access token: how a script or an integration acts as its operator.
+    AccessTokenId
+);
+uuid_id!(
     /// A channel (department): a queue of chats and the operators who serve it.
     ChannelId
 );

@@ -24,12 +24,15 @@ pub mod routing;
 pub mod settings;
 pub mod signal;
 pub mod time;
+pub mod token;
 
 pub use chat::{
     Actor, ChatState, ChatStatus, Command, Member, MemberRole, Offer, OfferKind, Viewer, Visibility,
 };
 pub use error::{Error, ErrorCode};
 pub use event::{Author, ChatEvent, EventKind};
-pub use ids::{CannedId, ChannelId, ChatId, EventId, FollowUpId, OperatorId, VisitorId};
+pub use ids::{
+    AccessTokenId, CannedId, ChannelId, ChatId, EventId, FollowUpId, OperatorId, VisitorId,
+};
 pub use signal::Signal;
 pub use time::Timestamp;

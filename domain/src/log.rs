@@ -58,7 +58,7 @@ pub struct ActionPage {
 }
 
 /// Every action name the log records, for the filter's choices.
-pub const ACTIONS: [&str; 38] = [
+pub const ACTIONS: [&str; 40] = [
     "accept",
     "join",
     "watch",
@@ -97,6 +97,8 @@ pub const ACTIONS: [&str; 38] = [
     "change_password",
     "reset_password",
     "lift_ban",
+    "create_token",
+    "revoke_token",
 ];
 
 impl Command {

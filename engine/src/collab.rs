@@ -449,19 +449,24 @@ impl Engine {
             .await
             .map_err(internal)?
             .ok_or_else(Error::internal)?;
-        let fields: BTreeMap<String, String> =
-            serde_json::from_str(&record.fields_json).unwrap_or_default();
-        Ok(VisitorInfo {
-            name: stored.state.visitor_name,
-            email: record.email,
-            language: record.language,
-            user_agent: record.user_agent,
-            page_url: record.page_url,
-            page_title: record.page_title,
-            referrer: record.referrer,
-            first_seen: record.created_at,
-            last_seen: record.last_seen_at,
-            fields,
-        })
+        Ok(visitor_info(stored.state.visitor_name, record))
+    }
+}
+
+/// What operators see of a visitor: their record, under the name they go by.
+pub(crate) fn visitor_info(name: String, record: VisitorRecord) -> VisitorInfo {
+    let fields: BTreeMap<String, String> =
+        serde_json::from_str(&record.fields_json).unwrap_or_default();
+    VisitorInfo {
+        name,
+        email: record.email,
+        language: record.language,
+        user_agent: record.user_agent,
+        page_url: record.page_url,
+        page_title: record.page_title,
+        referrer: record.referrer,
+        first_seen: record.created_at,
+        last_seen: record.last_seen_at,
+        fields,
     }
 }

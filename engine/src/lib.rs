@@ -25,6 +25,7 @@ mod routing;
 mod settings;
 pub mod store;
 pub mod stream;
+mod tokens;
 mod writer;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub use channels::ChannelForm;
 pub use collab::OnlineGuard;
 pub use operators::{LoginOutcome, NewOperator, Session};
 pub use store::{Store, StoreError};
+pub use tokens::VISITOR_ONLINE_MS;
 pub use writer::BatchStats;
 
 use domain::Timestamp;

@@ -344,10 +344,11 @@ impl Engine {
     /// When the session behind a token hash ends if it is not used before, or `None` if it
     /// has ended (logout, expiry, a password change, a disabled operator).
     pub async fn session_ends_at(&self, token_hash: &str) -> Result<Option<Timestamp>, Error> {
-        Ok(self
-            .live_session(token_hash)
-            .await?
-            .map(|(session, _)| self.session_end(&session)))
+        match self.live_session(token_hash).await? {
+            Some((session, _)) => Ok(Some(self.session_end(&session))),
+            // A stream opened with a personal access token lives as long as the token.
+            None => self.access_token_recheck_at(token_hash).await,
+        }
     }
 
     /// The session behind a token, if it is valid and unexpired; expired sessions are removed.

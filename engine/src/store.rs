@@ -16,9 +16,10 @@ use domain::console::{Monitoring, Role};
 use domain::followup::FollowUp;
 use domain::log::{ActionEntry, ActionFilter};
 use domain::reach::{DashboardScope, Interest, Recipient};
+use domain::token::AccessToken;
 use domain::{
-    CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind, FollowUpId, OperatorId,
-    Timestamp, Visibility, VisitorId,
+    AccessTokenId, CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind,
+    FollowUpId, OperatorId, Timestamp, Visibility, VisitorId,
 };
 
 /// A store chosen by its URL's scheme: `sqlite:` (the embedded default) or `postgres:` /
@@ -470,6 +471,12 @@ pub trait ChatStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Visitors banned past `now`, soonest free first.
     async fn banned_visitors(&self, now: Timestamp) -> Result<Vec<VisitorRecord>, StoreError>;
+    /// Visitors seen (a page view or a call) since `since`, most recently seen first.
+    async fn visitors_seen_since(
+        &self,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<VisitorRecord>, StoreError>;
     /// Records the page a visitor is on.
     async fn visitor_page(
         &self,
@@ -640,6 +647,28 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn touch_session(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError>;
     /// Ends a session.
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Stores a new personal access token of an operator, by the hash of its secret.
+    async fn insert_access_token(
+        &self,
+        operator: OperatorId,
+        token: &AccessToken,
+        token_hash: &str,
+    ) -> Result<(), StoreError>;
+    /// An operator's access tokens, newest first.
+    async fn access_tokens(&self, operator: OperatorId) -> Result<Vec<AccessToken>, StoreError>;
+    /// The access token behind a secret's hash, with its operator.
+    async fn access_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(AccessToken, OperatorRecord)>, StoreError>;
+    /// Records use of an access token.
+    async fn touch_access_token(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError>;
+    /// Deletes one of an operator's access tokens; `NotFound` if they hold no such token.
+    async fn delete_access_token(
+        &self,
+        operator: OperatorId,
+        id: AccessTokenId,
+    ) -> Result<(), StoreError>;
     /// Every operator account, by name.
     async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError>;
 

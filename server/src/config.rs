@@ -1,42 +1,113 @@
-//! Start-up configuration from flags, then environment variables, then defaults.
+//! Start-up configuration: flags (parsed by clap), then environment variables, then defaults.
+//! The environment is read through a function rather than from the process, so tests give
+//! their own.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// What `switchboard --help` prints.
-pub const USAGE: &str = "\
-Switchboard — live-support chat server
+use clap::{Args, Parser, Subcommand};
 
-Usage: switchboard [OPTIONS]
-       switchboard add-operator EMAIL NAME [operator|supervisor|admin] [--database-url URL]
-                   creates an operator with the password \"password\" (changed at first login)
+/// The command line as clap reads it; environment variables fill in what it leaves out.
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Switchboard — live-support chat server",
+    long_about = "Switchboard — live-support chat server.\n\nEach option is also read from the \
+                  environment variable in brackets; a flag wins over the environment."
+)]
+struct Cli {
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(subcommand)]
+    command: Option<Tool>,
+}
 
-Options (each also read from the environment variable in brackets):
-  --bind ADDR              Address to listen on [SWITCHBOARD_BIND] (default 127.0.0.1:3000;
-                           port 0 picks a free port)
-  --database-url URL       Database [SWITCHBOARD_DATABASE_URL] (default sqlite://switchboard.db;
-                           the file is created and migrated on first start;
-                           postgres://USER@HOST/DB for several nodes on one database)
-  --site-root DIR          Built console and bubble assets [LEPTOS_SITE_ROOT] (default target/site)
-  --admin-email EMAIL      Email of the admin created on first start [SWITCHBOARD_ADMIN_EMAIL]
-                           (default admin@switchboard.local)
-  --allowed-origins LIST   Comma-separated origins of sites that embed the bubble, e.g.
-                           https://www.example.com [SWITCHBOARD_ALLOWED_ORIGINS]
-  --public-url URL         The address operators and customer sites reach the server at, e.g.
-                           https://chat.example.com [SWITCHBOARD_PUBLIC_URL]; requests naming
-                           another host are refused (loopback and IP addresses always work)
-  --secure-cookies         Mark session cookies Secure (named __Host-…) and send HSTS; use behind
-                           TLS [SWITCHBOARD_SECURE_COOKIES=1]
-  --trust-proxy            Believe X-Forwarded-For and X-Forwarded-Proto from a reverse proxy in
-                           front [SWITCHBOARD_TRUST_PROXY=1]
-  --demo                   Serve the demo site with the chat bubble at /demo [SWITCHBOARD_DEMO=1]
-  --visitor-idle-days N    A visitor token unused this long stops working (default 30)
-                           [SWITCHBOARD_VISITOR_IDLE_DAYS]
-  --no-rate-limits         Turn off the visitor API's rate limits, for load tests that play many
-                           visitors from one machine (failed logins stay limited)
-  --visitor-name-optional  Let visitors start a chat without a name [SWITCHBOARD_VISITOR_NAME_OPTIONAL=1]
-  -h, --help               Print this help
-";
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Address to listen on; port 0 picks a free port [SWITCHBOARD_BIND] (default 127.0.0.1:3000)
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<String>,
+    /// Database: sqlite://PATH (created and migrated on first start), or
+    /// postgres://USER@HOST/DB for several nodes on one database [SWITCHBOARD_DATABASE_URL]
+    /// (default sqlite://switchboard.db)
+    #[arg(long, value_name = "URL", global = true)]
+    database_url: Option<String>,
+    /// Serve the console and bubble assets from this folder instead of the copies built into
+    /// the binary [SWITCHBOARD_SITE_ROOT]
+    #[arg(long, value_name = "DIR")]
+    site_root: Option<PathBuf>,
+    /// Email of the admin created on first start [SWITCHBOARD_ADMIN_EMAIL]
+    /// (default admin@switchboard.local)
+    #[arg(long, value_name = "EMAIL")]
+    admin_email: Option<String>,
+    /// Comma-separated origins of sites that embed the bubble, e.g. https://www.example.com
+    /// [SWITCHBOARD_ALLOWED_ORIGINS]
+    #[arg(long, value_name = "LIST")]
+    allowed_origins: Option<String>,
+    /// The address operators and customer sites reach the server at, e.g.
+    /// https://chat.example.com; requests naming another host are refused (loopback and IP
+    /// addresses always work) [SWITCHBOARD_PUBLIC_URL]
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Mark session cookies Secure (named __Host-…) and send HSTS; use behind TLS
+    /// [SWITCHBOARD_SECURE_COOKIES=1]
+    #[arg(long)]
+    secure_cookies: bool,
+    /// Believe X-Forwarded-For and X-Forwarded-Proto from a reverse proxy in front
+    /// [SWITCHBOARD_TRUST_PROXY=1]
+    #[arg(long)]
+    trust_proxy: bool,
+    /// Serve the demo site with the chat bubble at /demo [SWITCHBOARD_DEMO=1]
+    #[arg(long)]
+    demo: bool,
+    /// A visitor token unused this many days stops working, 1 to 3650
+    /// [SWITCHBOARD_VISITOR_IDLE_DAYS] (default 30)
+    #[arg(long, value_name = "N")]
+    visitor_idle_days: Option<String>,
+    /// Turn off the visitor API's rate limits, for load tests that play many visitors from one
+    /// machine (failed logins stay limited)
+    #[arg(long)]
+    no_rate_limits: bool,
+    /// Let visitors start a chat without a name [SWITCHBOARD_VISITOR_NAME_OPTIONAL=1]
+    #[arg(long)]
+    visitor_name_optional: bool,
+    /// Log lines as text or as one JSON object each [SWITCHBOARD_LOG_FORMAT] (default text)
+    #[arg(long, value_name = "text|json")]
+    log_format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Tool {
+    /// Create an operator with the password "password" (changed at first login)
+    AddOperator {
+        /// Login email
+        email: String,
+        /// Display name
+        name: String,
+        /// operator, supervisor or admin
+        #[arg(default_value = "operator")]
+        role: String,
+    },
+    /// Create a personal access token for the operator API and print it (shown once)
+    CreateToken {
+        /// The operator's login email
+        email: String,
+        /// What the token is for
+        #[arg(long, default_value = "Command line")]
+        name: String,
+    },
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
 
 /// The server's configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,8 +116,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Database URL.
     pub database_url: String,
-    /// Site root.
-    pub site_root: PathBuf,
+    /// Where to serve the site from instead of the copy built in, if anywhere.
+    pub site_root: Option<PathBuf>,
     /// Email of the first admin.
     pub admin_email: String,
     /// Origins allowed to use the visitor API.
@@ -65,6 +136,8 @@ pub struct Config {
     pub visitor_idle_days: u32,
     /// No visitor API rate limits.
     pub no_rate_limits: bool,
+    /// How log lines are written.
+    pub log_format: LogFormat,
 }
 
 /// What the command line asked for.
@@ -72,8 +145,8 @@ pub struct Config {
 pub enum Parsed {
     /// Run with this configuration.
     Run(Config),
-    /// Print the usage.
-    Help,
+    /// Print this (the help or the version) and exit.
+    Print(String),
     /// Create an operator account and exit.
     AddOperator {
         /// Database URL.
@@ -84,6 +157,15 @@ pub enum Parsed {
         name: String,
         /// Role.
         role: domain::console::Role,
+    },
+    /// Create a personal access token and exit.
+    CreateToken {
+        /// Database URL.
+        database_url: String,
+        /// The operator's login email.
+        email: String,
+        /// The token's name.
+        name: String,
     },
 }
 
@@ -100,65 +182,59 @@ impl Config {
         args: impl IntoIterator<Item = String>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Parsed, String> {
-        let mut bind = env("SWITCHBOARD_BIND");
-        let mut database_url = env("SWITCHBOARD_DATABASE_URL");
-        let mut site_root = env("LEPTOS_SITE_ROOT");
-        let mut admin_email = env("SWITCHBOARD_ADMIN_EMAIL");
-        let mut allowed_origins = env("SWITCHBOARD_ALLOWED_ORIGINS");
-        let mut secure_cookies = env("SWITCHBOARD_SECURE_COOKIES").is_some_and(|v| truthy(&v));
-        let mut name_optional =
-            env("SWITCHBOARD_VISITOR_NAME_OPTIONAL").is_some_and(|v| truthy(&v));
-        let mut public_url = env("SWITCHBOARD_PUBLIC_URL");
-        let mut trust_proxy = env("SWITCHBOARD_TRUST_PROXY").is_some_and(|v| truthy(&v));
-        let mut demo = env("SWITCHBOARD_DEMO").is_some_and(|v| truthy(&v));
-        let mut idle_days = env("SWITCHBOARD_VISITOR_IDLE_DAYS");
-        let mut no_rate_limits = false;
-
-        let mut args = args.into_iter().peekable();
-        if args.peek().map(String::as_str) == Some("add-operator") {
-            args.next();
-            return Self::parse_add_operator(args, env("SWITCHBOARD_DATABASE_URL"));
-        }
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => {
-                    (flag.to_owned(), Some(value.to_owned()))
-                }
-                _ => (arg.clone(), None),
-            };
-            let mut value = |name: &str| {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| format!("{name} needs a value (see --help)"))
-            };
-            match flag.as_str() {
-                "-h" | "--help" => return Ok(Parsed::Help),
-                "--bind" => bind = Some(value("--bind")?),
-                "--database-url" => database_url = Some(value("--database-url")?),
-                "--site-root" => site_root = Some(value("--site-root")?),
-                "--admin-email" => admin_email = Some(value("--admin-email")?),
-                "--allowed-origins" => allowed_origins = Some(value("--allowed-origins")?),
-                "--secure-cookies" => secure_cookies = true,
-                "--visitor-name-optional" => name_optional = true,
-                "--public-url" => public_url = Some(value("--public-url")?),
-                "--trust-proxy" => trust_proxy = true,
-                "--demo" => demo = true,
-                "--visitor-idle-days" => idle_days = Some(value("--visitor-idle-days")?),
-                "--no-rate-limits" => no_rate_limits = true,
-                other => return Err(format!("unknown option {other:?} (see --help)")),
+        let cli = match Cli::try_parse_from(std::iter::once("switchboard".to_owned()).chain(args)) {
+            Ok(cli) => cli,
+            Err(err) => {
+                return match err.kind() {
+                    clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion => {
+                        Ok(Parsed::Print(err.render().to_string()))
+                    }
+                    _ => Err(err.render().to_string().trim_end().to_owned()),
+                };
             }
+        };
+        let run = cli.run;
+        let database_url =
+            database_url_or_default(run.database_url.or_else(|| env("SWITCHBOARD_DATABASE_URL")))?;
+        match cli.command {
+            Some(Tool::AddOperator { email, name, role }) => {
+                let role = domain::console::Role::parse(&role)
+                    .ok_or_else(|| format!("role {role:?}: use operator, supervisor or admin"))?;
+                return Ok(Parsed::AddOperator {
+                    database_url,
+                    email,
+                    name,
+                    role,
+                });
+            }
+            Some(Tool::CreateToken { email, name }) => {
+                return Ok(Parsed::CreateToken {
+                    database_url,
+                    email,
+                    name,
+                });
+            }
+            None => {}
         }
-        let bind = bind.unwrap_or_else(|| "127.0.0.1:3000".to_owned());
+        let flag = |set: bool, key: &str| set || env(key).is_some_and(|v| truthy(&v));
+        let bind = run
+            .bind
+            .or_else(|| env("SWITCHBOARD_BIND"))
+            .unwrap_or_else(|| "127.0.0.1:3000".to_owned());
         let bind = bind
             .parse()
             .map_err(|_| format!("--bind: {bind:?} is not an address like 127.0.0.1:3000"))?;
-        let database_url = database_url_or_default(database_url)?;
-        let public_url = public_url
+        let public_url = run
+            .public_url
+            .or_else(|| env("SWITCHBOARD_PUBLIC_URL"))
             .filter(|url| !url.trim().is_empty())
             .map(|url| crate::PublicUrl::parse(&url))
             .transpose()?;
-        let visitor_idle_days = match idle_days {
+        let visitor_idle_days = match run
+            .visitor_idle_days
+            .or_else(|| env("SWITCHBOARD_VISITOR_IDLE_DAYS"))
+        {
             None => 30,
             Some(days) => days
                 .trim()
@@ -167,61 +243,49 @@ impl Config {
                 .filter(|d| (1..=3650).contains(d))
                 .ok_or_else(|| format!("--visitor-idle-days: {days:?} is not 1 to 3650"))?,
         };
+        let log_format = match run
+            .log_format
+            .or_else(|| env("SWITCHBOARD_LOG_FORMAT"))
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("" | "text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(format!("--log-format: {other:?} is not text or json")),
+        };
+        let site_root = run
+            .site_root
+            .or_else(|| env("SWITCHBOARD_SITE_ROOT").map(PathBuf::from))
+            .or_else(|| env("LEPTOS_SITE_ROOT").map(PathBuf::from))
+            .filter(|dir| !dir.as_os_str().is_empty());
         Ok(Parsed::Run(Config {
             public_url,
-            trust_proxy,
-            demo,
+            trust_proxy: flag(run.trust_proxy, "SWITCHBOARD_TRUST_PROXY"),
+            demo: flag(run.demo, "SWITCHBOARD_DEMO"),
             visitor_idle_days,
-            no_rate_limits,
+            no_rate_limits: run.no_rate_limits,
             bind,
             database_url,
-            site_root: PathBuf::from(site_root.unwrap_or_else(|| "target/site".to_owned())),
-            admin_email: admin_email.unwrap_or_else(|| "admin@switchboard.local".to_owned()),
-            allowed_origins: allowed_origins
+            site_root,
+            admin_email: run
+                .admin_email
+                .or_else(|| env("SWITCHBOARD_ADMIN_EMAIL"))
+                .unwrap_or_else(|| "admin@switchboard.local".to_owned()),
+            allowed_origins: run
+                .allowed_origins
+                .or_else(|| env("SWITCHBOARD_ALLOWED_ORIGINS"))
                 .unwrap_or_default()
                 .split(',')
                 .map(|o| o.trim().trim_end_matches('/').to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
-            secure_cookies,
-            visitor_name_required: !name_optional,
+            secure_cookies: flag(run.secure_cookies, "SWITCHBOARD_SECURE_COOKIES"),
+            visitor_name_required: !flag(
+                run.visitor_name_optional,
+                "SWITCHBOARD_VISITOR_NAME_OPTIONAL",
+            ),
+            log_format,
         }))
-    }
-}
-
-impl Config {
-    fn parse_add_operator(
-        args: impl Iterator<Item = String>,
-        database_url: Option<String>,
-    ) -> Result<Parsed, String> {
-        let mut database_url = database_url;
-        let mut positional = Vec::new();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            match arg.split_once('=') {
-                Some(("--database-url", value)) => database_url = Some(value.to_owned()),
-                _ if arg == "--database-url" => {
-                    database_url = Some(args.next().ok_or("--database-url needs a value")?);
-                }
-                _ if arg.starts_with("--") => {
-                    return Err(format!("unknown option {arg:?} (see --help)"));
-                }
-                _ => positional.push(arg),
-            }
-        }
-        let (email, name, role) = match positional.as_slice() {
-            [email, name] => (email, name, "operator"),
-            [email, name, role] => (email, name, role.as_str()),
-            _ => return Err("add-operator needs EMAIL and NAME (see --help)".to_owned()),
-        };
-        let role = domain::console::Role::parse(role)
-            .ok_or_else(|| format!("role {role:?}: use operator, supervisor or admin"))?;
-        Ok(Parsed::AddOperator {
-            database_url: database_url_or_default(database_url)?,
-            email: email.clone(),
-            name: name.clone(),
-            role,
-        })
     }
 }
 
@@ -326,7 +390,21 @@ mod tests {
 
     #[test]
     fn help_and_mistakes() {
-        assert_eq!(parse(&["--help"], &[]), Ok(Parsed::Help));
+        let Ok(Parsed::Print(help)) = parse(&["--help"], &[]) else {
+            panic!()
+        };
+        assert!(
+            help.contains("--log-format") && help.contains("create-token"),
+            "{help}"
+        );
+        let Ok(Parsed::Print(version)) = parse(&["--version"], &[]) else {
+            panic!()
+        };
+        assert_eq!(
+            version.trim(),
+            format!("switchboard {}", env!("CARGO_PKG_VERSION"))
+        );
+        assert!(parse(&["--log-format", "xml"], &[]).is_err());
         assert!(parse(&["--bind"], &[]).is_err());
         assert!(parse(&["--bind", "nowhere"], &[]).is_err());
         assert!(parse(&["--frobnicate"], &[]).is_err());
@@ -366,5 +444,33 @@ mod tests {
             panic!()
         };
         assert!(config.demo);
+    }
+
+    #[test]
+    fn logs_and_site_and_tokens() {
+        let Ok(Parsed::Run(config)) = parse(&[], &[]) else {
+            panic!()
+        };
+        assert_eq!(
+            (config.log_format, config.site_root),
+            (LogFormat::Text, None)
+        );
+        let Ok(Parsed::Run(config)) = parse(
+            &["--site-root", "/srv/site"],
+            &[("SWITCHBOARD_LOG_FORMAT", "json")],
+        ) else {
+            panic!()
+        };
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(config.site_root, Some(PathBuf::from("/srv/site")));
+        assert_eq!(
+            parse(&["create-token", "a@b.c", "--name", "CRM"], &[]),
+            Ok(Parsed::CreateToken {
+                database_url: "sqlite://switchboard.db".into(),
+                email: "a@b.c".into(),
+                name: "CRM".into(),
+            })
+        );
+        assert!(parse(&["create-token"], &[]).is_err());
     }
 }

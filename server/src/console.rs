@@ -5,7 +5,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, ORIGIN, RETRY_AFTER, STRICT_TRANSPORT_SECURITY,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, ORIGIN, RETRY_AFTER, STRICT_TRANSPORT_SECURITY,
     X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
@@ -13,7 +13,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use domain::ErrorCode;
-use domain::reach::Interest;
 use serde::Deserialize;
 
 use crate::{ApiError, AppState, CspNonce, sse};
@@ -40,25 +39,23 @@ async fn console_events(
     Query(query): Query<StreamQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let token = app::api::ssr::token_from_cookies(
-        request.headers().get(COOKIE),
-        state.settings.secure_cookies,
-    )
-    .ok_or_else(|| ApiError(domain::Error::unauthorized()))?;
-    let session = state.engine.authenticate(&token).await?;
-    let interest = Interest::parse_query(query.channels.as_deref())?;
-    let after = sse::start_after(
+    let session = app::api::ssr::cookie_session(
         &state.engine,
         request.headers(),
-        query.last_event_id.as_deref(),
+        request.extensions(),
+        state.settings.secure_cookies,
     )
-    .await?;
+    .await?
+    .ok_or_else(|| ApiError(domain::Error::unauthorized()))?;
     // Ends with the session: logout, password change, expiry or a disable.
-    let events = state
-        .engine
-        .open_console_stream(&session, interest, after)
-        .await?;
-    Ok(sse::respond(events, state.shutdown.subscribe(), state.metrics.clone()).into_response())
+    sse::operator_stream(
+        &state,
+        &session,
+        query.channels.as_deref(),
+        query.last_event_id.as_deref(),
+        request.headers(),
+    )
+    .await
 }
 
 /// Whether a path is the console's: its pages, the login and password pages, chat windows,

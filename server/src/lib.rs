@@ -13,6 +13,7 @@ mod error;
 pub mod front;
 pub mod limits;
 pub mod metrics;
+mod operator_api;
 mod pages;
 mod sse;
 mod visitor_api;
@@ -128,7 +129,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", axum::routing::get(metrics::healthz))
         .route("/readyz", axum::routing::get(metrics::readyz))
         .route("/metrics", axum::routing::get(metrics::metrics))
-        .nest("/api/v1", visitor_api::routes(state.clone()))
+        .nest(
+            "/api/v1",
+            visitor_api::routes(state.clone()).merge(operator_api::routes()),
+        )
         .merge(console::routes())
         .merge(pages::routes(state.settings.demo))
         .nest("/pkg", assets("pkg"))

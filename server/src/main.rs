@@ -6,16 +6,29 @@ use std::process::ExitCode;
 use engine::store::Database;
 use engine::{Engine, EngineConfig};
 use leptos::prelude::LeptosOptions;
-use server::config::{Config, Parsed, USAGE};
+use server::config::{Config, LogFormat, Parsed};
 use server::{AppState, Settings};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match Config::parse(std::env::args().skip(1), |key| std::env::var(key).ok()) {
         Ok(Parsed::Run(config)) => config,
-        Ok(Parsed::Help) => {
-            print!("{USAGE}");
+        Ok(Parsed::Print(text)) => {
+            print!("{text}");
             return ExitCode::SUCCESS;
+        }
+        Ok(Parsed::CreateToken {
+            database_url,
+            email,
+            name,
+        }) => {
+            return match create_token(&database_url, &email, &name).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("switchboard: {message}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Ok(Parsed::AddOperator {
             database_url,
@@ -36,12 +49,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    match config.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
+    }
     match serve(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -74,6 +90,25 @@ async fn add_operator(
     Ok(())
 }
 
+async fn create_token(database_url: &str, email: &str, name: &str) -> Result<(), String> {
+    let store = Database::connect(database_url)
+        .await
+        .map_err(|err| format!("cannot open {database_url}: {err}"))?;
+    let engine = Engine::new(store.store(), EngineConfig::default());
+    let created = engine
+        .create_access_token_for(email, name)
+        .await
+        .map_err(|err| err.message)?;
+    // The secret alone on standard output, so a script can capture it; it is shown only once.
+    eprintln!(
+        "Created the token \"{}\" for {email}; it is shown only this once:",
+        created.token.name
+    );
+    println!("{}", created.secret);
+    store.close().await;
+    Ok(())
+}
+
 async fn serve(config: Config) -> Result<(), String> {
     let store = Database::connect(&config.database_url)
         .await
@@ -97,9 +132,13 @@ async fn serve(config: Config) -> Result<(), String> {
     let address = listener
         .local_addr()
         .map_err(|err| format!("cannot read the listening address: {err}"))?;
+    let site_root = config
+        .site_root
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("target/site"));
     let leptos_options = LeptosOptions::builder()
         .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "switchboard".into()))
-        .site_root(config.site_root.display().to_string())
+        .site_root(site_root.display().to_string())
         .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
         .site_addr(address)
         .build();
@@ -109,7 +148,7 @@ async fn serve(config: Config) -> Result<(), String> {
         Settings {
             allowed_origins: config.allowed_origins.clone(),
             secure_cookies: config.secure_cookies,
-            site_root: config.site_root.clone(),
+            site_root,
             public_url: config.public_url.clone(),
             trust_proxy: config.trust_proxy,
             demo: config.demo,

@@ -60,17 +60,16 @@ pub async fn console_gate(State(state): State<AppState>, request: Request, next:
         path if app::is_console_page(path) => Gate::Console,
         _ => return next.run(request).await,
     };
-    let token = app::api::ssr::token_from_cookies(
-        request.headers().get(COOKIE),
+    let session = match app::api::ssr::cookie_session(
+        &state.engine,
+        request.headers(),
+        request.extensions(),
         state.settings.secure_cookies,
-    );
-    let session = match token {
-        None => None,
-        Some(token) => match state.engine.authenticate(&token).await {
-            Ok(session) => Some(session),
-            Err(err) if err.code == ErrorCode::Unauthorized => None,
-            Err(err) => return ApiError(err).into_response(),
-        },
+    )
+    .await
+    {
+        Ok(session) => session,
+        Err(err) => return ApiError(err).into_response(),
     };
     let must_change = session.as_ref().map(|s| s.operator.must_change_password);
     let redirect = match (gate, must_change) {

@@ -74,6 +74,26 @@ pub async fn start_after(
     }
 }
 
+/// An operator's stream, for the console (cookie) and the operator API (token) alike: the
+/// dashboard changes of `channels` (`all`, or channel ids) and the events of their chats,
+/// resumed after the client's point; it ends with the session or token.
+pub async fn operator_stream(
+    state: &crate::AppState,
+    session: &engine::Session,
+    channels: Option<&str>,
+    last_event_id: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let interest = domain::reach::Interest::parse_query(channels)?;
+    let after = start_after(&state.engine, headers, last_event_id).await?;
+    let events = state
+        .engine
+        .open_console_stream(session, interest, after)
+        .await?;
+    Ok(respond(events, state.shutdown.subscribe(), state.metrics.clone()).into_response())
+}
+
 /// The SSE response for an engine stream.
 pub fn respond(
     events: EventStream,

@@ -1,9 +1,9 @@
 //! Server-side plumbing shared by the server functions: the engine from context, the session
 //! from the cookie, and the cookie itself.
 
-use axum::http::HeaderValue;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, HeaderValue};
 use engine::{Engine, Session};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
@@ -79,15 +79,43 @@ pub fn client_address() -> Option<String> {
     })
 }
 
+/// The one way the console finds its operator, for its pages' gate, its server functions and
+/// its event stream: the session cookie of a request, if it carries a live session. `None`
+/// without a cookie or with an ended session; other failures (the database) are errors.
+pub async fn cookie_session(
+    engine: &Engine,
+    headers: &HeaderMap,
+    extensions: &Extensions,
+    secure: bool,
+) -> Result<Option<Session>, domain::Error> {
+    let Some(token) = token_from_cookies(headers.get(COOKIE), secure) else {
+        return Ok(None);
+    };
+    match engine.authenticate(&token).await {
+        Ok(mut session) => {
+            session.ip = extensions
+                .get::<ClientAddress>()
+                .map(|client| client.0.to_string());
+            Ok(Some(session))
+        }
+        Err(err) if err.code == domain::ErrorCode::Unauthorized => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 /// The context and the caller's session; `unauthorized` without a valid one. Reading does
 /// not count as the operator's activity (see [`acting_session`]).
 pub async fn session() -> Result<(ConsoleContext, Session), ConsoleError> {
     let context = context()?;
-    let token = use_context::<Parts>()
-        .and_then(|parts| token_from_cookies(parts.headers.get(COOKIE), context.secure_cookies))
-        .ok_or_else(|| ConsoleError(domain::Error::unauthorized()))?;
-    let mut session = context.engine.authenticate(&token).await?;
-    session.ip = client_address();
+    let parts = use_context::<Parts>().ok_or_else(|| ConsoleError(domain::Error::internal()))?;
+    let session = cookie_session(
+        &context.engine,
+        &parts.headers,
+        &parts.extensions,
+        context.secure_cookies,
+    )
+    .await?
+    .ok_or_else(|| ConsoleError(domain::Error::unauthorized()))?;
     Ok((context, session))
 }
 

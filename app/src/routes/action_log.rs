@@ -470,7 +470,7 @@ fn operator_choices(
 }
 
 /// `YYYY-MM-DD HH:MM:SS` (UTC) of a timestamp.
-fn date_time(at: Timestamp) -> String {
+pub(crate) fn date_time(at: Timestamp) -> String {
     let (days, millis_of_day) = (at.0.div_euclid(DAY_MS), at.0.rem_euclid(DAY_MS));
     let (year, month, day) = civil_from_days(days);
     let seconds = millis_of_day / 1_000;

@@ -1,13 +1,17 @@
 //! My profile: who I am, how visitors see me (online chat name, chat languages, the name in
-//! invitations) and the password change form.
+//! invitations), the password change form, and my personal access tokens for the operator API.
 
 use domain::admin::OperatorAccount;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{SaveProfile, load_invitation, load_profile};
+use crate::api::{
+    CreateAccessToken, SaveProfile, list_access_tokens, load_invitation, load_profile,
+    revoke_access_token,
+};
 use crate::components::password_form::PasswordForm;
 use crate::error::failure_message;
+use crate::routes::action_log::date_time;
 use crate::state::Console;
 
 /// The profile page.
@@ -30,6 +34,8 @@ pub fn ProfilePage() -> impl IntoView {
             <PreferencesForm />
             <h2>"Change password"</h2>
             <PasswordForm submit="Change password" on_done=|| {} />
+            <h2>"Access tokens"</h2>
+            <AccessTokens />
         </section>
     }
 }
@@ -133,5 +139,103 @@ fn Preferences(account: OperatorAccount) -> impl IntoView {
                 </button>
             </div>
         </ActionForm>
+    }
+}
+
+/// Personal access tokens: scripts and integrations send one as `Authorization: Bearer` to
+/// act as me through the operator API. A new token's secret is shown once, here.
+#[component]
+fn AccessTokens() -> impl IntoView {
+    let create = ServerAction::<CreateAccessToken>::new();
+    let revoked = RwSignal::new(0_u32);
+    let revoke_error = RwSignal::new(None::<String>);
+    let tokens = Resource::new(
+        move || (create.version().get(), revoked.get()),
+        |_| list_access_tokens(),
+    );
+    let error = move || failure_message(create.value().get());
+    let secret = move || {
+        create
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .map(|made| (made.token.name, made.secret))
+    };
+    let revoke = move |id: domain::AccessTokenId| {
+        spawn_local(async move {
+            match revoke_access_token(id).await {
+                Ok(()) => revoke_error.set(None),
+                Err(err) => revoke_error.set(Some(err.message().to_owned())),
+            }
+            revoked.update(|n| *n += 1);
+        });
+    };
+    view! {
+        <p class="hint">
+            "Scripts and integrations use a token to work as you through the operator API "
+            "(" <code>"Authorization: Bearer sbp_…"</code> "). Revoking one ends its access at once."
+        </p>
+        <ActionForm action=create attr:class="form token-form" attr:data-testid="token-form">
+            <label>
+                "Token name"
+                <input
+                    type="text"
+                    name="name"
+                    required
+                    maxlength=domain::token::MAX_NAME_CHARS
+                    placeholder="e.g. CRM sync"
+                    autocomplete="off"
+                    data-testid="token-name"
+                />
+            </label>
+            {move || error().map(|message| view! { <p class="error" role="alert" data-testid="token-error">{message}</p> })}
+            <div>
+                <button type="submit" class="primary" data-testid="create-token" disabled=move || create.pending().get()>
+                    "Create token"
+                </button>
+            </div>
+        </ActionForm>
+        {move || secret().map(|(name, secret)| view! {
+            <div class="token-secret" role="status" data-testid="token-created">
+                <p>"Your new token \u{201c}" {name} "\u{201d}. Copy it now: it will not be shown again."</p>
+                <code data-testid="token-secret">{secret}</code>
+            </div>
+        })}
+        {move || revoke_error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="empty" data-testid="tokens-empty">"You have no access tokens."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <table class="tokens" data-testid="tokens">
+                            <thead>
+                                <tr><th scope="col">"Name"</th><th scope="col">"Created (UTC)"</th><th scope="col">"Last used (UTC)"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr>
+                            </thead>
+                            <tbody>
+                                {list.into_iter().map(|token| {
+                                    let id = token.id;
+                                    let label = format!("Revoke the token {}", token.name);
+                                    view! {
+                                        <tr data-testid="token-row">
+                                            <td>{token.name}</td>
+                                            <td>{date_time(token.created_at)}</td>
+                                            <td>{token.last_used_at.map_or_else(|| "never".to_owned(), date_time)}</td>
+                                            <td>
+                                                <button type="button" class="danger" aria-label=label data-testid="revoke-token" on:click=move |_| revoke(id)>
+                                                    "Revoke"
+                                                </button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use domain::console::Role;
-use domain::{ChannelId, OperatorId, Timestamp};
+use domain::token::AccessToken;
+use domain::{AccessTokenId, ChannelId, OperatorId, Timestamp};
 use sqlx::FromRow;
 use uuid::Uuid;
 
@@ -340,6 +341,94 @@ impl AccountStore for PgStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn insert_access_token(
+        &self,
+        operator: OperatorId,
+        token: &AccessToken,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO access_tokens (id, operator_id, name, token_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token.id.0)
+        .bind(operator.0)
+        .bind(&token.name)
+        .bind(token_hash)
+        .bind(token.created_at.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn access_tokens(&self, operator: OperatorId) -> Result<Vec<AccessToken>, StoreError> {
+        let rows: Vec<(Uuid, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, name, created_at, last_used_at FROM access_tokens \
+             WHERE operator_id = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(operator.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, created_at, last_used_at)| {
+                Ok(AccessToken {
+                    id: AccessTokenId(id),
+                    name,
+                    created_at: Timestamp(created_at),
+                    last_used_at: last_used_at.map(Timestamp),
+                })
+            })
+            .collect()
+    }
+
+    async fn access_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(AccessToken, OperatorRecord)>, StoreError> {
+        let row: Option<(Uuid, Uuid, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, operator_id, name, created_at, last_used_at FROM access_tokens \
+             WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((id, operator_id, name, created_at, last_used_at)) = row else {
+            return Ok(None);
+        };
+        let Some(operator) = self.operator_by_id(OperatorId(operator_id)).await? else {
+            return Ok(None);
+        };
+        let token = AccessToken {
+            id: AccessTokenId(id),
+            name,
+            created_at: Timestamp(created_at),
+            last_used_at: last_used_at.map(Timestamp),
+        };
+        Ok(Some((token, operator)))
+    }
+
+    async fn touch_access_token(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE access_tokens SET last_used_at = $1 WHERE token_hash = $2")
+            .bind(at.0)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_access_token(
+        &self,
+        operator: OperatorId,
+        id: AccessTokenId,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM access_tokens WHERE id = $1 AND operator_id = $2")
+            .bind(id.0)
+            .bind(operator.0)
+            .execute(&self.pool)
+            .await?;
+        found(done.rows_affected())
     }
 
     async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError> {

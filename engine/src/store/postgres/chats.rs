@@ -570,6 +570,22 @@ impl ChatStore for PgStore {
         Ok(rows.into_iter().map(VisitorRecord::from).collect())
     }
 
+    async fn visitors_seen_since(
+        &self,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<VisitorRecord>, StoreError> {
+        let rows: Vec<VisitorRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS} FROM visitors WHERE last_seen_at >= $1 \
+             ORDER BY last_seen_at DESC LIMIT $2"
+        ))
+        .bind(since.0)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(VisitorRecord::from).collect())
+    }
+
     async fn visitor_page(
         &self,
         id: VisitorId,

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use domain::console::Role;
-use domain::{ChannelId, OperatorId, Timestamp};
+use domain::token::AccessToken;
+use domain::{AccessTokenId, ChannelId, OperatorId, Timestamp};
 use sqlx::FromRow;
 use uuid::Uuid;
 
@@ -345,6 +346,97 @@ impl AccountStore for SqliteStore {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+
+    async fn insert_access_token(
+        &self,
+        operator: OperatorId,
+        token: &AccessToken,
+        token_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO access_tokens (id, operator_id, name, token_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token.id.to_string())
+        .bind(operator.to_string())
+        .bind(&token.name)
+        .bind(token_hash)
+        .bind(token.created_at.0)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn access_tokens(&self, operator: OperatorId) -> Result<Vec<AccessToken>, StoreError> {
+        let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, name, created_at, last_used_at FROM access_tokens \
+             WHERE operator_id = ? ORDER BY created_at DESC, id",
+        )
+        .bind(operator.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, created_at, last_used_at)| {
+                Ok(AccessToken {
+                    id: AccessTokenId(parse_uuid(&id)?),
+                    name,
+                    created_at: Timestamp(created_at),
+                    last_used_at: last_used_at.map(Timestamp),
+                })
+            })
+            .collect()
+    }
+
+    async fn access_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(AccessToken, OperatorRecord)>, StoreError> {
+        let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT id, operator_id, name, created_at, last_used_at FROM access_tokens \
+             WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.writer)
+        .await?;
+        let Some((id, operator_id, name, created_at, last_used_at)) = row else {
+            return Ok(None);
+        };
+        let Some(operator) = self
+            .operator_by_id(OperatorId(parse_uuid(&operator_id)?))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let token = AccessToken {
+            id: AccessTokenId(parse_uuid(&id)?),
+            name,
+            created_at: Timestamp(created_at),
+            last_used_at: last_used_at.map(Timestamp),
+        };
+        Ok(Some((token, operator)))
+    }
+
+    async fn touch_access_token(&self, token_hash: &str, at: Timestamp) -> Result<(), StoreError> {
+        sqlx::query("UPDATE access_tokens SET last_used_at = ? WHERE token_hash = ?")
+            .bind(at.0)
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_access_token(
+        &self,
+        operator: OperatorId,
+        id: AccessTokenId,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("DELETE FROM access_tokens WHERE id = ? AND operator_id = ?")
+            .bind(id.to_string())
+            .bind(operator.to_string())
+            .execute(&self.writer)
+            .await?;
+        found(done.rows_affected())
     }
 
     async fn operators(&self) -> Result<Vec<OperatorRecord>, StoreError> {

@@ -493,6 +493,22 @@ impl ChatStore for SqliteStore {
         rows.into_iter().map(VisitorRecord::try_from).collect()
     }
 
+    async fn visitors_seen_since(
+        &self,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<VisitorRecord>, StoreError> {
+        let rows: Vec<VisitorRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS} FROM visitors WHERE last_seen_at >= ? \
+             ORDER BY last_seen_at DESC LIMIT ?"
+        ))
+        .bind(since.0)
+        .bind(limit)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(VisitorRecord::try_from).collect()
+    }
+
     async fn visitor_page(
         &self,
         id: VisitorId,
