@@ -1,7 +1,7 @@
 import { defineConfig } from "@playwright/test";
 
 // Run through `cargo xtask e2e` (or `cargo xtask test`): it builds the site and the server and
-// sets SWITCHBOARD_BIN and LEPTOS_SITE_ROOT / LEPTOS_SITE_PKG_DIR / LEPTOS_OUTPUT_NAME.
+// sets SWITCHBOARD_BIN (the site is built into it).
 // Browsers are Debian's Chromium (`apt-get install chromium`); Playwright's own browser
 // download does not work on these machines.
 export default defineConfig({

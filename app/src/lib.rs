@@ -20,7 +20,7 @@ mod state;
 mod tabs;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
@@ -80,6 +80,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
+                // Under this build's content-hashed folder, as the bundle's scripts are.
+                <link
+                    rel="stylesheet"
+                    id="switchboard"
+                    href=format!("/{}/switchboard.css", options.site_pkg_dir)
+                />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -95,7 +101,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="switchboard" href="/pkg/switchboard.css" />
         <Title text="Switchboard" />
         <Router>
             <Routes fallback=routes::not_found::NotFound>

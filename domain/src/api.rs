@@ -134,6 +134,10 @@ pub struct WidgetConfig {
     /// message"); `None` while live chat is offered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offline: Option<crate::followup::OfflineReason>,
+    /// The version of the bubble's files on the server: the loader fetches them from
+    /// `/widget/<assets>/…`, cached for good. `None` when the server has no versioned files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assets: Option<String>,
 }
 
 /// A channel a chat can be started in, as the bubble shows it.

@@ -85,6 +85,7 @@ impl BubbleSettings {
             color: self.color.clone(),
             launcher_label: self.launcher_label.clone(),
             offline: None,
+            assets: None,
         }
     }
 }

@@ -7,10 +7,6 @@ export default function globalSetup(): void {
   const bin = process.env.SWITCHBOARD_BIN;
   if (!bin) throw new Error(`SWITCHBOARD_BIN is not set; ${HOW}`);
   if (!existsSync(bin)) throw new Error(`SWITCHBOARD_BIN=${bin} does not exist; ${HOW}`);
-  const site = process.env.LEPTOS_SITE_ROOT;
-  if (!site || !existsSync(site)) {
-    throw new Error(`LEPTOS_SITE_ROOT=${site ?? ""} is not a built site; ${HOW}`);
-  }
   if (!existsSync("/usr/bin/chromium")) {
     throw new Error("/usr/bin/chromium is missing: apt-get install -y chromium (as root)");
   }

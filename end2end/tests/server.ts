@@ -33,8 +33,9 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
  * Starts `$SWITCHBOARD_BIN --bind 127.0.0.1:0 --database-url sqlite://<temp>/switchboard.db --demo`
- * (LEPTOS_* pass through from the environment) and resolves once it has printed both its
- * address and the first admin's login.
+ * in a fresh empty directory, with no site folder anywhere it could find one (the site is
+ * built into the binary), and resolves once it has printed both its address and the first
+ * admin's login.
  */
 export function startServer(): Promise<Server> {
   const bin = process.env.SWITCHBOARD_BIN;
@@ -50,7 +51,11 @@ export function startServer(): Promise<Server> {
       stdio: "pipe",
     });
   };
-  const child = spawn(bin, args, { env: process.env, stdio: ["ignore", "pipe", "pipe"] });
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith("LEPTOS_") || key === "SWITCHBOARD_SITE_ROOT") delete env[key];
+  }
+  const child = spawn(bin, args, { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
 
   let output = "";
   let pending = "";

@@ -7,6 +7,7 @@
 //! 127.0.0.1 port 0 through these two functions.
 #![recursion_limit = "256"]
 
+pub mod assets;
 pub mod config;
 mod console;
 mod error;
@@ -24,14 +25,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::handler::HandlerWithoutStateExt;
 use axum::http::{HeaderValue, header};
 use engine::Engine;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use app::api::ssr::{ClientAddress, CspNonce, RequestOrigin};
@@ -45,8 +44,9 @@ pub struct Settings {
     pub allowed_origins: Vec<String>,
     /// Mark the session cookie `Secure` (served over TLS).
     pub secure_cookies: bool,
-    /// Where the built site (console bundle, bubble, styles) is.
-    pub site_root: PathBuf,
+    /// Serve the site (console bundle, bubble, styles) from this folder, read at start,
+    /// instead of the copy built into the binary.
+    pub site_root: Option<PathBuf>,
     /// The address the server is reached at from outside: its host is answered besides
     /// loopback and IP addresses, and its scheme is the origin's.
     pub public_url: Option<PublicUrl>,
@@ -74,13 +74,35 @@ pub struct AppState {
     pub limits: Arc<limits::VisitorLimits>,
     /// What `/metrics` reports from the HTTP layer.
     pub metrics: metrics::Shared,
+    /// The site's static files.
+    pub site: Arc<assets::Site>,
 }
 
 impl AppState {
     /// State for an engine, Leptos options and settings.
-    pub fn new(engine: Engine, leptos_options: LeptosOptions, settings: Settings) -> Self {
+    pub fn new(engine: Engine, mut leptos_options: LeptosOptions, settings: Settings) -> Self {
+        let site = match &settings.site_root {
+            Some(root) => assets::Site::from_dir(root).unwrap_or_else(|err| {
+                tracing::error!(error = %err, root = %root.display(), "cannot read the site");
+                assets::Site::default()
+            }),
+            None => assets::Site::embedded().unwrap_or_default(),
+        };
+        if site.is_empty() {
+            tracing::warn!(
+                "no site files: the console and bubble will not load (build with `cargo xtask \
+                 build`, or pass --site-root)"
+            );
+        }
+        // The console page names its bundle under this build's version, cached for good.
+        if let Some(version) = site.version("pkg")
+            && &*leptos_options.site_pkg_dir == "pkg"
+        {
+            leptos_options.site_pkg_dir = format!("pkg/{version}").into();
+        }
         Self {
             engine,
+            site: Arc::new(site),
             leptos_options,
             limits: limits::VisitorLimits::new(!settings.no_rate_limits),
             settings: Arc::new(settings),
@@ -106,25 +128,6 @@ pub fn router(state: AppState) -> Router {
         move || provide_context(context.clone())
     };
     let routes = generate_route_list(app::App);
-    let site = state.settings.site_root.clone();
-    let assets = |dir: &str| {
-        Router::new()
-            .fallback_service(
-                ServeDir::new(site.join(dir))
-                    .precompressed_br()
-                    .precompressed_gzip()
-                    .not_found_service(pages::not_found.into_service()),
-            )
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-cache"),
-            ))
-    };
-    // Customer sites import the bubble's script and WebAssembly from here, cross-origin.
-    let bubble_assets = assets("widget").layer(SetResponseHeaderLayer::overriding(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    ));
     Router::new()
         .route("/healthz", axum::routing::get(metrics::healthz))
         .route("/readyz", axum::routing::get(metrics::readyz))
@@ -135,8 +138,8 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(console::routes())
         .merge(pages::routes(state.settings.demo))
-        .nest("/pkg", assets("pkg"))
-        .nest("/widget", bubble_assets)
+        .route("/pkg/{*path}", axum::routing::get(assets::console_file))
+        .route("/widget/{*path}", axum::routing::get(assets::bubble_file))
         .leptos_routes_with_context(&state, routes, console_context, {
             let options = state.leptos_options.clone();
             move || app::shell(options.clone())

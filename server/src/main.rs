@@ -132,13 +132,8 @@ async fn serve(config: Config) -> Result<(), String> {
     let address = listener
         .local_addr()
         .map_err(|err| format!("cannot read the listening address: {err}"))?;
-    let site_root = config
-        .site_root
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from("target/site"));
     let leptos_options = LeptosOptions::builder()
         .output_name(std::env::var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|_| "switchboard".into()))
-        .site_root(site_root.display().to_string())
         .site_pkg_dir(std::env::var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|_| "pkg".into()))
         .site_addr(address)
         .build();
@@ -148,7 +143,7 @@ async fn serve(config: Config) -> Result<(), String> {
         Settings {
             allowed_origins: config.allowed_origins.clone(),
             secure_cookies: config.secure_cookies,
-            site_root,
+            site_root: config.site_root.clone(),
             public_url: config.public_url.clone(),
             trust_proxy: config.trust_proxy,
             demo: config.demo,
@@ -160,6 +155,7 @@ async fn serve(config: Config) -> Result<(), String> {
         Some(public) => public.origin(),
         None => format!("http://{address}"),
     };
+    tracing::info!(%address, version = env!("CARGO_PKG_VERSION"), "listening");
     println!("Switchboard is listening on http://{address}/");
     println!("  Operator console: {console}/");
     if config.demo {

@@ -117,7 +117,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ChatPath {
 }
 
 async fn widget_config(State(state): State<AppState>) -> Result<Json<WidgetConfig>, ApiError> {
-    Ok(Json(state.engine.widget_config().await?))
+    let mut config = state.engine.widget_config().await?;
+    config.assets = state.site.version("widget").map(str::to_owned);
+    Ok(Json(config))
 }
 
 async fn create_visitor(

@@ -140,11 +140,18 @@
     })();
   }
 
+  // The panel's files: under this build's version when the config named it (cached for good),
+  // else under their plain names.
+  function files() {
+    var v = config && config.assets;
+    return base + "/widget/" + (v && /^[0-9a-f]+$/.test(v) ? v + "/" : "");
+  }
+
   function loadCss() {
     return new Promise(function (resolve) {
       var link = document.createElement("link");
       link.rel = "stylesheet";
-      link.href = base + "/widget/widget.css";
+      link.href = files() + "widget.css";
       link.onload = link.onerror = function () {
         resolve();
       };
@@ -154,11 +161,11 @@
 
   function ensureLoaded() {
     if (!loading) {
-      loading = Promise.all([loadCss(), import(base + "/widget/widget.js")])
+      loading = Promise.all([loadCss(), import(files() + "widget.js")])
         .then(function (loaded) {
           var mod = loaded[1];
           return mod
-            .default({ module_or_path: base + "/widget/widget_bg.wasm" })
+            .default({ module_or_path: files() + "widget_bg.wasm" })
             .then(function () {
               if (config) options.config = config;
               mod.mount(container, base, options);

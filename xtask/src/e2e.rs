@@ -19,8 +19,7 @@ pub fn run(ws: &Workspace, playwright_args: &[String]) -> Result {
         .current_dir(&dir)
         .args(["--no", "--", "playwright", "test"])
         .args(playwright_args)
-        .env("SWITCHBOARD_BIN", &server)
-        .envs(ws.leptos_env());
+        .env("SWITCHBOARD_BIN", &server);
     cmd::run(&mut playwright)
 }
 

@@ -27,7 +27,8 @@ COMMANDS:
     build [--dev]            Build the browser bundles (console + widget, wasm32, profile
                              wasm-release), run wasm-bindgen, copy CSS and assets into the site
                              directory, precompress (gzip + brotli), print a size table, then
-                             build the server (profile `server`, or `dev` with --dev).
+                             build the server with that site built in (profile
+                             `server`, or `dev` with --dev): one file to deploy.
     run [--dev] [-- ARGS]    Build, then start the server with the site configured. ARGS go to
                              the server, e.g. `cargo xtask run -- --bind 127.0.0.1:8080
                              --database-url sqlite://switchboard.db`.
@@ -89,7 +90,7 @@ fn dispatch(args: &[String]) -> Result {
                 ServerProfile::Dev
             };
             let server = build(&ws, profile)?;
-            run_server(&ws, &server, &server_args)
+            run_server(&server, &server_args)
         }
         "test" => {
             let flags = Flags::parse(own, &["--no-e2e"])?;
@@ -201,15 +202,6 @@ impl Workspace {
             .env("CARGO_TARGET_DIR", &self.target);
         command
     }
-
-    /// The environment the server needs to find the site (read by leptos' `get_configuration`).
-    pub fn leptos_env(&self) -> [(&'static str, std::ffi::OsString); 3] {
-        [
-            ("LEPTOS_SITE_ROOT", self.site().into_os_string()),
-            ("LEPTOS_SITE_PKG_DIR", "pkg".into()),
-            ("LEPTOS_OUTPUT_NAME", site::OUTPUT_NAME.into()),
-        ]
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -237,6 +229,8 @@ pub fn build(ws: &Workspace, profile: ServerProfile) -> Result<PathBuf> {
     cmd::step("building the server");
     let mut cargo = ws.cargo();
     cargo.args(["build", "--locked", "-p", "server", "--bin", "switchboard"]);
+    // The site goes into the binary (server/build.rs): it runs from any directory alone.
+    cargo.env("SWITCHBOARD_EMBED_SITE", ws.site());
     if profile == ServerProfile::Server {
         cargo.args(["--profile", "server"]);
     }
@@ -260,12 +254,12 @@ pub fn build(ws: &Workspace, profile: ServerProfile) -> Result<PathBuf> {
     Ok(binary)
 }
 
-fn run_server(ws: &Workspace, binary: &Path, args: &[&String]) -> Result {
+fn run_server(binary: &Path, args: &[&String]) -> Result {
     cmd::step("starting the server (Ctrl-C stops it)");
     let mut server = std::process::Command::new(binary);
     // The demo site shows the bubble on a customer's page at once; a deployment runs the
     // binary itself, without it.
-    server.arg("--demo").args(args).envs(ws.leptos_env());
+    server.arg("--demo").args(args);
     println!("$ {}", cmd::display(&server));
     exec(server, binary)
 }

@@ -49,7 +49,7 @@ impl TestServer {
             .site_addr(address)
             .build();
         let settings = Settings {
-            site_root: site.path().to_path_buf(),
+            site_root: Some(site.path().to_path_buf()),
             ..settings
         };
         let state = AppState::new(engine.clone(), options, settings);
