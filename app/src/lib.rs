@@ -27,7 +27,7 @@ use leptos_router::path;
 pub use error::ConsoleError;
 
 /// Console pages that need a logged-in operator who has changed the default password.
-pub const CONSOLE_PAGES: [&str; 10] = [
+pub const CONSOLE_PAGES: [&str; 11] = [
     "/",
     "/chats",
     "/follow-ups",
@@ -38,6 +38,7 @@ pub const CONSOLE_PAGES: [&str; 10] = [
     "/admin/settings",
     "/admin/log",
     "/admin/bubble",
+    "/admin/webhooks",
 ];
 
 /// Where a chat opens in a window of its own (`/window/<chat id>`).
@@ -117,6 +118,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/settings") view=routes::admin_settings::AdminSettingsPage />
                     <Route path=path!("admin/operators") view=routes::admin_operators::AdminOperatorsPage />
                     <Route path=path!("admin/bubble") view=routes::admin_bubble::AdminBubblePage />
+                    <Route path=path!("admin/webhooks") view=routes::admin_webhooks::AdminWebhooksPage />
                     <Route path=path!("admin/log") view=routes::action_log::ActionLogPage />
                 </ParentRoute>
             </Routes>

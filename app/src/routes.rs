@@ -4,6 +4,7 @@ pub mod action_log;
 pub mod admin_bubble;
 pub mod admin_operators;
 pub mod admin_settings;
+pub mod admin_webhooks;
 pub mod canned;
 pub mod channels;
 pub mod chat_window;

@@ -60,6 +60,10 @@ uuid_id!(
     AccessTokenId
 );
 uuid_id!(
+    /// A URL told about chats by signed HTTP POSTs.
+    WebhookId
+);
+uuid_id!(
     /// A channel (department): a queue of chats and the operators who serve it.
     ChannelId
 );

@@ -25,6 +25,7 @@ pub mod settings;
 pub mod signal;
 pub mod time;
 pub mod token;
+pub mod webhook;
 
 pub use chat::{
     Actor, ChatState, ChatStatus, Command, Member, MemberRole, Offer, OfferKind, Viewer, Visibility,
@@ -33,6 +34,7 @@ pub use error::{Error, ErrorCode};
 pub use event::{Author, ChatEvent, EventKind};
 pub use ids::{
     AccessTokenId, CannedId, ChannelId, ChatId, EventId, FollowUpId, OperatorId, VisitorId,
+    WebhookId,
 };
 pub use signal::Signal;
 pub use time::Timestamp;

@@ -58,7 +58,7 @@ pub struct ActionPage {
 }
 
 /// Every action name the log records, for the filter's choices.
-pub const ACTIONS: [&str; 40] = [
+pub const ACTIONS: [&str; 42] = [
     "accept",
     "join",
     "watch",
@@ -99,6 +99,8 @@ pub const ACTIONS: [&str; 40] = [
     "lift_ban",
     "create_token",
     "revoke_token",
+    "save_webhook",
+    "delete_webhook",
 ];
 
 impl Command {

@@ -26,6 +26,7 @@ mod settings;
 pub mod store;
 pub mod stream;
 mod tokens;
+mod webhooks;
 mod writer;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub use collab::OnlineGuard;
 pub use operators::{LoginOutcome, NewOperator, Session};
 pub use store::{Store, StoreError};
 pub use tokens::VISITOR_ONLINE_MS;
+pub use webhooks::sign as sign_webhook;
 pub use writer::BatchStats;
 
 use domain::Timestamp;
@@ -176,6 +178,7 @@ impl Engine {
         // A test that moves the clock by hand sweeps by hand too.
         if !engine.config.clock.is_manual() {
             engine.start_sweeping();
+            engine.start_webhooks();
         }
         engine
     }

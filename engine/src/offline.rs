@@ -158,8 +158,9 @@ impl Engine {
             created_at: self.now(),
             closed: None,
         };
+        let deliveries = self.offline_message_deliveries(&follow_up).await?;
         self.store
-            .insert_follow_up(&follow_up)
+            .insert_follow_up(&follow_up, &deliveries)
             .await
             .map_err(internal)?;
         self.signal(Signal::FollowUpsChanged, SignalReach::all_operators(None));

@@ -17,9 +17,10 @@ use domain::followup::FollowUp;
 use domain::log::{ActionEntry, ActionFilter};
 use domain::reach::{DashboardScope, Interest, Recipient};
 use domain::token::AccessToken;
+use domain::webhook::{Delivery, DeliveryState, Webhook, WebhookEvent};
 use domain::{
     AccessTokenId, CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind,
-    FollowUpId, OperatorId, Timestamp, Visibility, VisitorId,
+    FollowUpId, OperatorId, Timestamp, Visibility, VisitorId, WebhookId,
 };
 
 /// A store chosen by its URL's scheme: `sqlite:` (the embedded default) or `postgres:` /
@@ -758,8 +759,13 @@ pub trait AdminStore: Send + Sync + 'static {
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Stores a setting's JSON document.
     async fn save_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<(), StoreError>;
-    /// Keeps a message left while live chat was not offered.
-    async fn insert_follow_up(&self, follow_up: &FollowUp) -> Result<(), StoreError>;
+    /// Keeps a message left while live chat was not offered, with the webhook deliveries that
+    /// tell of it, in one transaction.
+    async fn insert_follow_up(
+        &self,
+        follow_up: &FollowUp,
+        deliveries: &[NewDelivery],
+    ) -> Result<(), StoreError>;
     /// Follow-ups, newest first: the open ones, or the closed ones.
     async fn follow_ups(&self, closed: bool, limit: i64) -> Result<Vec<FollowUp>, StoreError>;
     /// Closes an open follow-up; `NotFound` if there is no such open one.
@@ -771,11 +777,111 @@ pub trait AdminStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 }
 
-/// The storage port: every area in one, as the engine takes it (`Arc<dyn Store>`). Any type
-/// that implements the three area traits is a `Store`.
-pub trait Store: ChatStore + AccountStore + AdminStore {}
+/// A webhook delivery to queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// To which webhook.
+    pub webhook: WebhookId,
+    /// `webhook-id`, unique per webhook: queueing the same message twice keeps one.
+    pub message_id: String,
+    /// What it tells.
+    pub event: WebhookEvent,
+    /// The JSON body.
+    pub payload: String,
+    /// When it was queued (and first due).
+    pub created_at: Timestamp,
+}
 
-impl<T: ChatStore + AccountStore + AdminStore> Store for T {}
+/// A delivery taken by one node to try now, with what sending it needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueDelivery {
+    /// Its number.
+    pub id: i64,
+    /// `webhook-id`.
+    pub message_id: String,
+    /// The JSON body.
+    pub payload: String,
+    /// Tries before this one.
+    pub attempts: u32,
+    /// Where to.
+    pub url: String,
+    /// The signing secret.
+    pub secret: String,
+    /// Whether private addresses may be reached.
+    pub allow_private: bool,
+}
+
+/// How a try went, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TryOutcome {
+    /// When.
+    pub at: Timestamp,
+    /// Tries so far, this one included.
+    pub attempts: u32,
+    /// Where the delivery stands now.
+    pub state: DeliveryState,
+    /// When to try next, while pending.
+    pub next_attempt_at: Option<Timestamp>,
+    /// The receiver's status, if it answered.
+    pub status: Option<u16>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// Webhooks and their durable outbox of deliveries.
+#[async_trait]
+pub trait WebhookStore: Send + Sync + 'static {
+    /// Every webhook, oldest first.
+    async fn webhooks(&self) -> Result<Vec<Webhook>, StoreError>;
+    /// Registers a webhook, or changes one's URL, events and switches (never its secret or
+    /// creation time).
+    async fn save_webhook(&self, webhook: &Webhook) -> Result<(), StoreError>;
+    /// Removes a webhook with its deliveries; `NotFound` if there is none.
+    async fn delete_webhook(&self, id: WebhookId) -> Result<(), StoreError>;
+    /// The newest event already looked at for webhooks.
+    async fn webhook_cursor(&self) -> Result<EventId, StoreError>;
+    /// Moves the cursor from `from` to `to` and queues the deliveries of the events between,
+    /// in one transaction; `false` (and nothing written) if the cursor is no longer at `from`
+    /// (another node got there first).
+    async fn enqueue_deliveries(
+        &self,
+        from: EventId,
+        to: EventId,
+        deliveries: &[NewDelivery],
+    ) -> Result<bool, StoreError>;
+    /// Takes up to `limit` deliveries due at `now` that no node holds, holding them until
+    /// `lease_until`.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<DueDelivery>, StoreError>;
+    /// Records a try and lets the delivery go.
+    async fn finish_delivery(&self, id: i64, outcome: &TryOutcome) -> Result<(), StoreError>;
+    /// The newest deliveries, for the console's delivery log.
+    async fn deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError>;
+}
+
+/// The storage port: every area in one, as the engine takes it (`Arc<dyn Store>`). Any type
+/// that implements the area traits is a `Store`.
+pub trait Store: ChatStore + AccountStore + AdminStore + WebhookStore {}
+
+impl<T: ChatStore + AccountStore + AdminStore + WebhookStore> Store for T {}
+
+/// How both backends store a webhook's events: their names, comma-separated.
+pub(crate) fn events_to_stored(events: &[WebhookEvent]) -> String {
+    events
+        .iter()
+        .map(|event| event.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads a webhook's stored events; names this version does not know are skipped.
+pub(crate) fn events_from_stored(stored: &str) -> Vec<WebhookEvent> {
+    stored.split(',').filter_map(WebhookEvent::parse).collect()
+}
 
 /// How a message author is keyed for idempotency.
 pub fn author_key(author: &domain::Author, visitor: Option<VisitorId>) -> String {

@@ -124,6 +124,9 @@ fn Frame() -> impl IntoView {
                     <A href="/admin/settings" attr:data-testid="nav-settings">
                         <span>"Settings"</span>
                     </A>
+                    <A href="/admin/webhooks" attr:data-testid="nav-webhooks">
+                        <span>"Webhooks"</span>
+                    </A>
                 </Show>
                 <Show when=reads_log>
                     <A href="/admin/log" attr:data-testid="nav-log">

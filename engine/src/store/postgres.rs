@@ -32,6 +32,7 @@
 mod accounts;
 mod admin;
 mod chats;
+mod webhooks;
 
 use std::time::Duration;
 

@@ -9,6 +9,7 @@
 mod accounts;
 mod admin;
 mod chats;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -285,7 +285,12 @@ impl AdminStore for PgStore {
         .await?;
         Ok(())
     }
-    async fn insert_follow_up(&self, follow_up: &FollowUp) -> Result<(), StoreError> {
+    async fn insert_follow_up(
+        &self,
+        follow_up: &FollowUp,
+        deliveries: &[crate::store::NewDelivery],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO follow_ups (id, visitor_id, channel_id, name, email, message, reason, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -298,8 +303,10 @@ impl AdminStore for PgStore {
         .bind(&follow_up.message)
         .bind(reason_to_stored(follow_up.reason))
         .bind(follow_up.created_at.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        super::webhooks::insert_deliveries(&mut tx, deliveries).await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -295,7 +295,12 @@ impl AdminStore for SqliteStore {
         .await?;
         Ok(())
     }
-    async fn insert_follow_up(&self, follow_up: &FollowUp) -> Result<(), StoreError> {
+    async fn insert_follow_up(
+        &self,
+        follow_up: &FollowUp,
+        deliveries: &[crate::store::NewDelivery],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO follow_ups (id, visitor_id, channel_id, name, email, message, reason, \
              created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -308,8 +313,10 @@ impl AdminStore for SqliteStore {
         .bind(&follow_up.message)
         .bind(reason_to_stored(follow_up.reason))
         .bind(follow_up.created_at.0)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        super::webhooks::insert_deliveries(&mut tx, deliveries).await?;
+        tx.commit().await?;
         Ok(())
     }
 
