@@ -12,6 +12,7 @@ use crate::time::Timestamp;
 
 /// `POST /api/v1/visitors`: who the visitor is and where they are.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewVisitor {
     /// Name, if the host page knows it.
     #[serde(default)]
@@ -35,6 +36,7 @@ pub struct NewVisitor {
 
 /// Answer to `POST /api/v1/visitors`. The token is shown once; the server keeps only its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitorCreated {
     /// The new visitor.
     pub visitor_id: VisitorId,
@@ -44,6 +46,7 @@ pub struct VisitorCreated {
 
 /// `POST /api/v1/visitor/chats`: start a chat with a first message.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StartChat {
     /// The visitor's name (required unless the site says otherwise).
     #[serde(default)]
@@ -61,6 +64,7 @@ pub struct StartChat {
 
 /// `POST /api/v1/visitor/chats/{chat_id}/messages`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PostMessage {
     /// The text.
     pub body: String,
@@ -71,6 +75,7 @@ pub struct PostMessage {
 
 /// A chat as its visitor sees it: status and every event visible to them, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitorChat {
     /// The chat.
     pub id: ChatId,
@@ -99,6 +104,7 @@ pub struct VisitorChat {
 
 /// Answer to `GET /api/v1/visitor`: the visitor and their current chat, if any.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitorView {
     /// The visitor.
     pub visitor_id: VisitorId,
@@ -113,6 +119,7 @@ pub struct VisitorView {
 
 /// Public settings the bubble needs before the visitor types anything.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WidgetConfig {
     /// Whether the start form requires a name.
     pub name_required: bool,
@@ -142,6 +149,7 @@ pub struct WidgetConfig {
 
 /// A channel a chat can be started in, as the bubble shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChannelChoice {
     /// Id.
     pub id: ChannelId,
@@ -165,6 +173,7 @@ fn default_launcher_label() -> String {
 /// `POST /api/v1/visitor/chats/{chat_id}/typing`: the visitor is typing (repeat every
 /// [`crate::signal::SIGNAL_REPEAT_MS`] while they are) or stopped.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Typing {
     /// Typing now?
     pub active: bool,
@@ -173,6 +182,7 @@ pub struct Typing {
 /// `POST /api/v1/visitor/page`: the visitor opened a page of the site (sent by the loader on
 /// every page load, so operators see where the visitor is).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageView {
     /// The page's address.
     pub url: String,

@@ -22,6 +22,7 @@ pub const ANONYMOUS_VISITOR: &str = "Visitor";
 
 /// Where a chat is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChatStatus {
     /// Started by a visitor, no operator yet.
@@ -160,6 +161,7 @@ pub fn parse_display_name(name: Option<&str>, required: bool) -> Result<Option<S
 
 /// How an operator is in a chat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MemberRole {
     /// Visible to everyone and may post.
@@ -190,6 +192,7 @@ impl MemberRole {
 
 /// An operator in a chat.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     /// Who.
     pub id: OperatorId,
@@ -201,6 +204,7 @@ pub struct Member {
 
 /// What an operator offers another.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OfferKind {
     /// Come and help: the inviter stays.
@@ -221,6 +225,7 @@ impl OfferKind {
 
 /// A pending invitation or transfer, until the target answers or the requester withdraws it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Offer {
     /// Invite or transfer.
     pub kind: OfferKind,
@@ -405,6 +410,7 @@ pub enum Command {
 
 /// A chat as the state machine sees it: what the rules need, nothing more.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatState {
     /// The chat.
     pub id: ChatId,

@@ -12,6 +12,7 @@ use crate::time::Timestamp;
 
 /// An operator's role. Each role can do everything the one before it can.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Answers chats.
@@ -42,6 +43,7 @@ impl Role {
 
 /// The logged-in operator, as the console shows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     /// Who.
     pub id: OperatorId,
@@ -171,6 +173,7 @@ impl Category {
 
 /// One chat as the console shows it: its state (as folded from events) and when it began.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatSummary {
     /// The chat's state, without other operators' watching.
     pub chat: ChatState,
@@ -420,6 +423,7 @@ impl Default for Escalation {
 /// The chat controls that need nothing but the chat: the console sends one of these and the
 /// domain decides whether this operator may do it now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChatAction {
     /// Join an active chat as a participant.
@@ -498,6 +502,7 @@ pub struct OnlineOperator {
 
 /// What the chat sidebar shows about a visitor.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VisitorInfo {
     /// The name they gave.
     pub name: String,
@@ -523,6 +528,7 @@ pub struct VisitorInfo {
 
 /// A visitor on the site now, as the operator API lists them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OnlineVisitor {
     /// The visitor.
     pub id: VisitorId,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Stable, documented error codes. Clients match on these, never on messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The request body or a parameter could not be read.
@@ -168,6 +169,7 @@ impl ErrorCode {
 
 /// An error safe to send to any client.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Error {
     /// Machine-readable code.
     pub code: ErrorCode,
@@ -236,6 +238,7 @@ impl Error {
 
 /// The JSON body of every error response: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// The error.
     pub error: Error,

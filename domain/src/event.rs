@@ -9,6 +9,7 @@ use crate::time::Timestamp;
 
 /// Who wrote a message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Author {
     /// The chat's visitor.
@@ -22,6 +23,7 @@ pub enum Author {
 
 /// What happened. Serialised with a `type` tag so clients can switch on it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// A visitor started the chat; it now waits for an operator.
@@ -421,6 +423,7 @@ impl EventKind {
 
 /// One stored event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatEvent {
     /// Position in the global log.
     pub id: EventId,

@@ -13,6 +13,7 @@ pub const MAX_OFFLINE_MESSAGE_CHARS: usize = 4000;
 
 /// Why live chat is not offered now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OfflineReason {
     /// An admin switched live support off.
@@ -61,6 +62,7 @@ pub fn offline_error(reason: OfflineReason) -> Error {
 
 /// The "Leave a message" form as the bubble posts it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfflineMessage {
     /// The visitor's name (optional).
     #[serde(default)]

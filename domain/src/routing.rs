@@ -39,6 +39,7 @@ impl RoutingMode {
 
 /// The operator a waiting chat is assigned to, until they accept it, decline it or let it pass.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assignment {
     /// Who.
     pub operator: OperatorId,
@@ -52,6 +53,7 @@ pub struct Assignment {
 
 /// Why an assignment passed on to someone else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PassReason {
     /// The operator declined the chat.

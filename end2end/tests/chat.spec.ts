@@ -67,7 +67,8 @@ test("a visitor and an operator chat live, with badges", async ({ browser }) => 
   await visitor.page.waitForTimeout(500);
   expect(wasm, "no WebAssembly before the bubble is opened").toEqual([]);
   await visitorStartsChat(visitor.page, "Vera", "Hello, I need help with my order");
-  expect(wasm.some((url) => url.endsWith("/widget/widget_bg.wasm"))).toBeTruthy();
+  // From this build's content-hashed folder, cached for good.
+  expect(wasm.some((url) => /\/widget\/[0-9a-f]{16}\/widget_bg\.wasm$/.test(url))).toBeTruthy();
   expect(wasm.some((url) => url.includes("/pkg/")), "the bubble never loads the console bundle").toBeFalsy();
 
   // The waiting chat reaches the dashboard live, with the badge.

@@ -14,6 +14,7 @@ mod error;
 pub mod front;
 pub mod limits;
 pub mod metrics;
+pub mod openapi;
 mod operator_api;
 mod pages;
 mod sse;

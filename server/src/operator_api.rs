@@ -11,6 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use domain::console::{ChatAction, ChatSummary, Me, OnlineVisitor};
+use domain::error::ErrorBody;
 use domain::{ChatEvent, ChatStatus, ErrorCode, EventId, OfferKind, OperatorId};
 use engine::Session;
 use serde::Deserialize;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/chats/{chat_id}/actions", post(action))
         .route("/visitors/online", get(online_visitors))
         .route("/events", get(events))
+        .route("/openapi.json", get(crate::openapi::openapi_json))
         .layer(DefaultBodyLimit::max(crate::visitor_api::MAX_BODY_BYTES))
 }
 
@@ -67,18 +69,41 @@ impl Operator {
     }
 }
 
-async fn me(Operator(session): Operator) -> Result<Json<Me>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "operator",
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "The operator", body = Me),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn me(Operator(session): Operator) -> Result<Json<Me>, ApiError> {
     session.require_ready()?;
     Ok(Json(session.me()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Availability {
+pub(crate) struct Availability {
     available: bool,
 }
 
-async fn set_availability(
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/availability",
+    tag = "operator",
+    security(("access_token" = [])),
+    request_body = Availability,
+    responses(
+        (status = 204, description = "Set"),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn set_availability(
     State(state): State<AppState>,
     operator: Operator,
     ApiJson(body): ApiJson<Availability>,
@@ -91,15 +116,28 @@ async fn set_availability(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct ChatsQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct ChatsQuery {
     /// `waiting`, `active` or `vacant`; every open chat without it.
     status: Option<String>,
 }
 
 /// The open visitor chats the operator's dashboard lists, oldest first.
-async fn list_chats(
+#[utoipa::path(
+    get,
+    path = "/api/v1/chats",
+    tag = "operator",
+    security(("access_token" = [])),
+    params(ChatsQuery),
+    responses(
+        (status = 200, description = "The open visitor chats, oldest first", body = Vec<ChatSummary>),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn list_chats(
     State(state): State<AppState>,
     Operator(session): Operator,
     query: Result<Query<ChatsQuery>, axum::extract::rejection::QueryRejection>,
@@ -132,16 +170,29 @@ async fn list_chats(
     Ok(Json(chats))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-struct EventsQuery {
+#[into_params(parameter_in = Query)]
+pub(crate) struct EventsQuery {
     /// Only the events after this one.
     after: Option<EventId>,
 }
 
 /// A chat's events that the operator may see, oldest first: the chat's history as the
 /// console shows it (the operator must be in the chat).
-async fn chat_events(
+#[utoipa::path(
+    get,
+    path = "/api/v1/chats/{chat_id}/events",
+    tag = "operator",
+    security(("access_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat"), EventsQuery),
+    responses(
+        (status = 200, description = "The chat's events the operator may see, oldest first", body = Vec<ChatEvent>),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn chat_events(
     State(state): State<AppState>,
     Operator(session): Operator,
     ChatPath(chat): ChatPath,
@@ -160,7 +211,19 @@ async fn chat_events(
 }
 
 /// Accepts a waiting chat; the first operator wins, later ones get `chat_not_waiting`.
-async fn accept(
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{chat_id}/accept",
+    tag = "operator",
+    security(("access_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The chat, now the operator's", body = ChatSummary),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn accept(
     State(state): State<AppState>,
     operator: Operator,
     ChatPath(chat): ChatPath,
@@ -170,9 +233,9 @@ async fn accept(
     Ok(Json(chat.summary))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewMessage {
+pub(crate) struct NewMessage {
     body: String,
     /// The caller's id for the message: a retry with the same id is not posted twice.
     client_id: Option<String>,
@@ -181,7 +244,20 @@ struct NewMessage {
     note: bool,
 }
 
-async fn post_message(
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{chat_id}/messages",
+    tag = "operator",
+    security(("access_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = NewMessage,
+    responses(
+        (status = 200, description = "The message event", body = ChatEvent),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn post_message(
     State(state): State<AppState>,
     operator: Operator,
     ChatPath(chat): ChatPath,
@@ -201,7 +277,19 @@ async fn post_message(
     Ok(Json(event))
 }
 
-async fn close(
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{chat_id}/close",
+    tag = "operator",
+    security(("access_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The events recorded", body = Vec<ChatEvent>),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn close(
     State(state): State<AppState>,
     operator: Operator,
     ChatPath(chat): ChatPath,
@@ -215,15 +303,28 @@ async fn close(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Transfer {
+pub(crate) struct Transfer {
     /// The online operator offered the chat.
     to: OperatorId,
 }
 
 /// Offers the chat to another online operator; it is theirs once they assume it.
-async fn transfer(
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{chat_id}/transfer",
+    tag = "operator",
+    security(("access_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = Transfer,
+    responses(
+        (status = 202, description = "Offered to that operator"),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn transfer(
     State(state): State<AppState>,
     operator: Operator,
     ChatPath(chat): ChatPath,
@@ -237,15 +338,28 @@ async fn transfer(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Action {
+pub(crate) struct Action {
     /// One of the console's chat controls: join, watch, accept_invite, assume, decline,
     /// leave, kick, close, hold, resume, …
     action: ChatAction,
 }
 
-async fn action(
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{chat_id}/actions",
+    tag = "operator",
+    security(("access_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = Action,
+    responses(
+        (status = 200, description = "The events recorded", body = Vec<ChatEvent>),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn action(
     State(state): State<AppState>,
     operator: Operator,
     ChatPath(chat): ChatPath,
@@ -260,15 +374,27 @@ async fn action(
     ))
 }
 
-async fn online_visitors(
+#[utoipa::path(
+    get,
+    path = "/api/v1/visitors/online",
+    tag = "operator",
+    security(("access_token" = [])),
+    responses(
+        (status = 200, description = "Visitors seen in the last five minutes, most recent first", body = Vec<OnlineVisitor>),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn online_visitors(
     State(state): State<AppState>,
     Operator(session): Operator,
 ) -> Result<Json<Vec<OnlineVisitor>>, ApiError> {
     Ok(Json(state.engine.online_visitors(&session).await?))
 }
 
-#[derive(Deserialize)]
-struct StreamQuery {
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StreamQuery {
     last_event_id: Option<String>,
     /// `all` (the default), or the ids of the channels whose dashboard changes to carry.
     channels: Option<String>,
@@ -276,7 +402,19 @@ struct StreamQuery {
 
 /// The operator's stream: the console's, with the same replay rules (`Last-Event-ID`), ended
 /// when the token is revoked.
-async fn events(
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    tag = "operator",
+    security(("access_token" = [])),
+    params(StreamQuery),
+    responses(
+        (status = 200, description = "Server-Sent Events: the operator's stream", content_type = "text/event-stream", body = String),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn events(
     State(state): State<AppState>,
     Operator(session): Operator,
     query: Result<Query<StreamQuery>, axum::extract::rejection::QueryRejection>,

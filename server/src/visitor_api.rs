@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::api::{NewVisitor, PageView, PostMessage, StartChat, Typing, WidgetConfig};
+use domain::error::ErrorBody;
 use domain::{ChatId, ErrorCode};
 use engine::store::VisitorRecord;
 use engine::stream::Audience;
@@ -116,13 +117,36 @@ impl<S: Send + Sync> FromRequestParts<S> for ChatPath {
     }
 }
 
-async fn widget_config(State(state): State<AppState>) -> Result<Json<WidgetConfig>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/widget/config",
+    tag = "visitor",
+    responses(
+        (status = 200, description = "The bubble's public settings", body = WidgetConfig),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn widget_config(
+    State(state): State<AppState>,
+) -> Result<Json<WidgetConfig>, ApiError> {
     let mut config = state.engine.widget_config().await?;
     config.assets = state.site.version("widget").map(str::to_owned);
     Ok(Json(config))
 }
 
-async fn create_visitor(
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitors",
+    tag = "visitor",
+    request_body = NewVisitor,
+    responses(
+        (status = 201, description = "A new visitor and their token (shown once)", body = domain::api::VisitorCreated),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn create_visitor(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     ApiJson(input): ApiJson<NewVisitor>,
@@ -135,14 +159,37 @@ async fn create_visitor(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
-async fn visitor(
+#[utoipa::path(
+    get,
+    path = "/api/v1/visitor",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    responses(
+        (status = 200, description = "The visitor and their latest chat", body = domain::api::VisitorView),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn visitor(
     State(state): State<AppState>,
     Visitor(visitor): Visitor,
 ) -> Result<Response, ApiError> {
     Ok(Json(state.engine.visitor_view(&visitor).await?).into_response())
 }
 
-async fn start_chat(
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/chats",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    request_body = StartChat,
+    responses(
+        (status = 201, description = "The chat, waiting for an operator", body = domain::api::VisitorChat),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn start_chat(
     State(state): State<AppState>,
     Visitor(visitor): Visitor,
     ApiJson(input): ApiJson<StartChat>,
@@ -151,21 +198,49 @@ async fn start_chat(
     Ok((StatusCode::CREATED, Json(chat)).into_response())
 }
 
+/// The answer to "Leave a message".
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LeftMessage {
+    /// The follow-up it became.
+    pub id: domain::FollowUpId,
+}
+
 /// "Leave a message" while live chat is not offered (V11).
-async fn leave_message(
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/messages",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    request_body = domain::followup::OfflineMessage,
+    responses(
+        (status = 201, description = "Kept as a follow-up: `{\"id\"}`", body = LeftMessage),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn leave_message(
     State(state): State<AppState>,
     Visitor(visitor): Visitor,
     ApiJson(input): ApiJson<domain::followup::OfflineMessage>,
 ) -> Result<Response, ApiError> {
     let follow_up = state.engine.leave_message(&visitor, input).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "id": follow_up.id })),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(LeftMessage { id: follow_up.id })).into_response())
 }
 
-async fn post_message(
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/chats/{chat_id}/messages",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = PostMessage,
+    responses(
+        (status = 200, description = "The message event", body = domain::ChatEvent),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn post_message(
     State(state): State<AppState>,
     Visitor(visitor): Visitor,
     ChatPath(chat): ChatPath,
@@ -175,7 +250,19 @@ async fn post_message(
     Ok(Json(event).into_response())
 }
 
-async fn end_chat(
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/chats/{chat_id}/end",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    responses(
+        (status = 204, description = "The visitor's part ended"),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn end_chat(
     State(state): State<AppState>,
     Visitor(visitor): Visitor,
     ChatPath(chat): ChatPath,
@@ -184,7 +271,20 @@ async fn end_chat(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn typing(
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/chats/{chat_id}/typing",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = Typing,
+    responses(
+        (status = 204, description = "Told to the operators"),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn typing(
     State(state): State<AppState>,
     Visitor(visitor): Visitor,
     ChatPath(chat): ChatPath,
@@ -197,7 +297,19 @@ async fn typing(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn page_view(
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/page",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    request_body = PageView,
+    responses(
+        (status = 204, description = "Recorded"),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn page_view(
     State(state): State<AppState>,
     Visitor(visitor): Visitor,
     ApiJson(input): ApiJson<PageView>,
@@ -207,11 +319,23 @@ async fn page_view(
 }
 
 #[derive(Deserialize)]
-struct StreamQuery {
+pub(crate) struct StreamQuery {
     last_event_id: Option<String>,
 }
 
-async fn events(
+#[utoipa::path(
+    get,
+    path = "/api/v1/visitor/events",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("last_event_id" = Option<i64>, Query, description = "Resume after this event (or the Last-Event-ID header)")),
+    responses(
+        (status = 200, description = "Server-Sent Events of the visitor's chat", content_type = "text/event-stream", body = String),
+        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
+        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+    )
+)]
+pub(crate) async fn events(
     State(state): State<AppState>,
     Visitor(visitor): Visitor,
     Query(query): Query<StreamQuery>,

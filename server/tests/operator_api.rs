@@ -516,3 +516,63 @@ async fn the_command_line_path_makes_a_working_token() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_both_apis_and_every_error_code() {
+    let server = TestServer::start().await;
+    let response = server
+        .client
+        .get(server.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let doc: Value = response.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/widget/config",
+        "/api/v1/visitors",
+        "/api/v1/visitor/chats",
+        "/api/v1/visitor/events",
+        "/api/v1/me",
+        "/api/v1/chats",
+        "/api/v1/chats/{chat_id}/messages",
+        "/api/v1/chats/{chat_id}/transfer",
+        "/api/v1/visitors/online",
+        "/api/v1/events",
+    ] {
+        assert!(paths.contains_key(path), "{path} is not described");
+    }
+    let schemas = &doc["components"]["schemas"];
+    for schema in [
+        "ErrorBody",
+        "ErrorCode",
+        "ChatEvent",
+        "ChatSummary",
+        "WidgetConfig",
+    ] {
+        assert!(schemas.get(schema).is_some(), "no {schema} schema");
+    }
+    // Every code the server can answer is in the documented table.
+    let codes = schemas["ErrorCode"].to_string();
+    for code in [
+        "bad_request",
+        "unauthorized",
+        "chat_not_found",
+        "payload_too_large",
+        "rate_limited",
+        "unavailable",
+        "offline",
+    ] {
+        assert!(
+            codes.contains(&format!("\"{code}\"")),
+            "{code} missing from ErrorCode"
+        );
+    }
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["access_token"]["scheme"], "bearer");
+    assert_eq!(schemes["visitor_token"]["scheme"], "bearer");
+    server.stop().await;
+}

@@ -7,6 +7,7 @@
 
 mod cmd;
 mod e2e;
+mod schemathesis;
 mod site;
 
 use std::env;
@@ -34,7 +35,8 @@ COMMANDS:
                              --database-url sqlite://switchboard.db`.
     test [--no-e2e]          Run everything, failing fast: rustfmt check, clippy (native and
                              wasm32), cargo test, then the Playwright end-to-end tests (installs
-                             Debian's Chromium and the npm packages when missing).
+                             Debian's Chromium and the npm packages when missing) and
+                             schemathesis against the live API (installed from PyPI).
     e2e [-- ARGS]            Only the end-to-end step of `test` (build site + dev server, then
                              `npx playwright test ARGS` in end2end/).
     help                     Show this text.
@@ -373,6 +375,19 @@ fn test_steps(ws: &Workspace, with_e2e: bool, passed: &mut Vec<String>) -> Resul
     })?;
     if with_e2e {
         step("end-to-end", &mut || e2e::run(ws, &[]))?;
+        // The server the end-to-end step just built, fuzzed through its published schema.
+        step("schemathesis", &mut || {
+            let built = ws
+                .target
+                .join(ServerProfile::Dev.dir())
+                .join(format!("switchboard{}", env::consts::EXE_SUFFIX));
+            let server = if built.is_file() {
+                built
+            } else {
+                build(ws, ServerProfile::Dev)?
+            };
+            schemathesis::run(ws, &server)
+        })?;
     }
     Ok(())
 }
