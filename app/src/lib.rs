@@ -13,6 +13,7 @@ mod browser;
 mod components;
 pub mod error;
 mod outbox;
+pub mod pages;
 mod presence;
 mod routes;
 mod state;
@@ -26,27 +27,12 @@ use leptos_router::path;
 
 pub use error::ConsoleError;
 
-/// Console pages that need a logged-in operator who has changed the default password.
-pub const CONSOLE_PAGES: [&str; 11] = [
-    "/",
-    "/chats",
-    "/follow-ups",
-    "/profile",
-    "/canned",
-    "/channels",
-    "/admin/operators",
-    "/admin/settings",
-    "/admin/log",
-    "/admin/bubble",
-    "/admin/webhooks",
-];
-
 /// Where a chat opens in a window of its own (`/window/<chat id>`).
 pub const CHAT_WINDOW_PREFIX: &str = "/window/";
 
 /// Whether a path is a console page (behind the login).
 pub fn is_console_page(path: &str) -> bool {
-    CONSOLE_PAGES.contains(&path) || path.starts_with(CHAT_WINDOW_PREFIX)
+    pages::find(path).is_some() || path.starts_with(CHAT_WINDOW_PREFIX)
 }
 
 /// Name of the cookie that carries the console session token.

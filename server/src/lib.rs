@@ -194,3 +194,27 @@ pub async fn run(
         })
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    /// The router's console routes are exactly the pages of the one table (besides the login,
+    /// the password change and chat windows), so a page cannot be routed yet ungated, or listed
+    /// yet unrouted.
+    #[test]
+    fn the_router_serves_exactly_the_console_pages() {
+        let mut routed: Vec<String> = leptos_axum::generate_route_list(app::App)
+            .iter()
+            .map(|route| route.path().to_owned())
+            .filter(|path| !matches!(path.as_str(), "/login" | "/password"))
+            .filter(|path| !path.starts_with(app::CHAT_WINDOW_PREFIX))
+            .collect();
+        routed.sort();
+        routed.dedup();
+        let mut pages: Vec<String> = app::pages::PAGES
+            .iter()
+            .map(|page| page.path.to_owned())
+            .collect();
+        pages.sort();
+        assert_eq!(routed, pages);
+    }
+}

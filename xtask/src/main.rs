@@ -369,7 +369,9 @@ fn test_steps(ws: &Workspace, with_e2e: bool, passed: &mut Vec<String>) -> Resul
         cmd::ensure_debian_package("postgresql", &std::path::Path::new(PG_BIN).join("initdb"))?;
         cmd::run(
             ws.cargo()
-                .args(["test", "--locked", "-p", "engine", "-p", "server"])
+                // The whole workspace, as the step before: the same features, so nothing is
+                // built twice (the suites that do not touch a store pass again quickly).
+                .args(["test", "--locked", "--workspace"])
                 .env("SWITCHBOARD_TEST_BACKEND", "postgres"),
         )
     })?;

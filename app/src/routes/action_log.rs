@@ -7,7 +7,6 @@
 //! browser's first render agree (filters and "Loading…").
 
 use domain::admin::OperatorAccount;
-use domain::console::Role;
 use domain::log::{ACTIONS, ActionEntry};
 use domain::{ChatId, ErrorCode, OperatorId, Timestamp};
 use leptos::prelude::*;
@@ -35,9 +34,10 @@ pub fn ActionLogPage() -> impl IntoView {
 /// Whether the logged-in operator may read the action log (supervisors and admins; tracked):
 /// the page and its link show only for them.
 pub fn reads_log(console: Console) -> bool {
-    console
-        .me
-        .with(|me| me.as_ref().is_some_and(|me| me.role >= Role::Supervisor))
+    console.me.with(|me| {
+        me.as_ref()
+            .is_some_and(|me| crate::pages::allows(me.role, "/admin/log"))
+    })
 }
 
 #[component]

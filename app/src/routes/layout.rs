@@ -15,8 +15,7 @@ use crate::components::dock::Dock;
 use crate::components::loaded_console::LoadedConsole;
 use crate::components::notice::Notice;
 use crate::components::online_operators::OnlineOperators;
-use crate::routes::action_log::reads_log;
-use crate::routes::admin_operators::is_admin;
+use crate::pages::{NavBadge, PAGES};
 use crate::state::Console;
 
 /// Moves focus past the sidebar to the page's content (the router would otherwise take the
@@ -51,9 +50,7 @@ fn Frame() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let waiting = Signal::derive(move || console.model.with(|m| m.waiting_count()));
     let unread = Signal::derive(move || console.model.with(|m| m.total_unread()));
-    let admin = move || is_admin(console);
     let live = move || console.connection.get().is_live();
-    let reads_log = move || reads_log(console);
     let navigate = use_navigate();
     // Whether the navigation is unfolded (small screens); folded again on every page change.
     let menu = RwSignal::new(false);
@@ -94,45 +91,32 @@ fn Frame() -> impl IntoView {
                         "Menu"
                     </button>
                 </div>
-                <A href="/" exact=true attr:data-testid="nav-dashboard">
-                    <span>"Dashboard"</span>
-                    <Badge count=waiting testid="badge-waiting" what="waiting" />
-                </A>
-                <A href="/chats" attr:data-testid="nav-my-chats">
-                    <span>"My Chats"</span>
-                    <Badge count=unread testid="badge-unread" what="unread" />
-                </A>
-                <A href="/follow-ups" attr:data-testid="nav-follow-ups">
-                    <span>"Follow-ups"</span>
-                </A>
-                <A href="/canned" attr:data-testid="nav-canned">
-                    <span>"Canned messages"</span>
-                </A>
-                <A href="/channels" attr:data-testid="nav-channels">
-                    <span>"Channels"</span>
-                </A>
-                <A href="/profile" attr:data-testid="nav-profile">
-                    <span>"My profile"</span>
-                </A>
-                <Show when=admin>
-                    <A href="/admin/operators" attr:data-testid="nav-operators">
-                        <span>"Operators"</span>
-                    </A>
-                    <A href="/admin/bubble" attr:data-testid="nav-bubble">
-                        <span>"Chat bubble"</span>
-                    </A>
-                    <A href="/admin/settings" attr:data-testid="nav-settings">
-                        <span>"Settings"</span>
-                    </A>
-                    <A href="/admin/webhooks" attr:data-testid="nav-webhooks">
-                        <span>"Webhooks"</span>
-                    </A>
-                </Show>
-                <Show when=reads_log>
-                    <A href="/admin/log" attr:data-testid="nav-log">
-                        <span>"Action log"</span>
-                    </A>
-                </Show>
+                {PAGES
+                    .iter()
+                    .map(|page| {
+                        let shown = move || {
+                            console.me.with(|me| me.as_ref().is_some_and(|me| me.role >= page.role))
+                        };
+                        view! {
+                            <Show when=shown>
+                                <A href=page.path exact=page.path == "/" attr:data-testid=page.testid>
+                                    <span>{page.label}</span>
+                                    {match page.badge {
+                                        NavBadge::Waiting => {
+                                            view! { <Badge count=waiting testid="badge-waiting" what="waiting" /> }
+                                                .into_any()
+                                        }
+                                        NavBadge::Unread => {
+                                            view! { <Badge count=unread testid="badge-unread" what="unread" /> }
+                                                .into_any()
+                                        }
+                                        NavBadge::None => ().into_any(),
+                                    }}
+                                </A>
+                            </Show>
+                        }
+                    })
+                    .collect_view()}
                 <OnlineOperators />
                 <div class="spacer"></div>
                 <EnableNotifications />

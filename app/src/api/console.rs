@@ -1,0 +1,76 @@
+//! The console as a whole: its snapshot and catch-up, who is online, and the operator's own
+//! presence.
+
+use domain::console::{ConsoleSnapshot, OnlineOperator};
+use domain::{ChatEvent, EventId};
+use leptos::prelude::*;
+
+use crate::error::ConsoleError;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+
+/// Everything the console shows at load, under the channel filter this browser chose.
+#[server(endpoint = "load_console")]
+pub async fn load_console() -> Result<ConsoleSnapshot, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    let filter = ssr::request_cookie(crate::DASHBOARD_COOKIE)
+        .and_then(|filter| domain::channel::ChannelFilter::parse(&filter))
+        .unwrap_or_default();
+    Ok(context.engine.console_snapshot(&session, filter).await?)
+}
+
+/// The events after `after` that a console listing `channels` (`all`, or channel ids) would
+/// have received on its stream: a window sharing another window's stream catches up with
+/// them. `reload_required` when there are too many: load the console afresh.
+#[server(endpoint = "console_catch_up")]
+pub async fn console_catch_up(
+    after: EventId,
+    channels: String,
+) -> Result<Vec<ChatEvent>, ConsoleError> {
+    const MOST: usize = 2_000;
+    let (context, session) = ssr::session().await?;
+    let interest = domain::reach::Interest::parse_query(Some(&channels))?;
+    context
+        .engine
+        .console_catch_up(&session, &interest, after, MOST)
+        .await?
+        .ok_or_else(|| {
+            ConsoleError(domain::Error::new(
+                domain::ErrorCode::ReloadRequired,
+                "Too much happened meanwhile; loading afresh.",
+            ))
+        })
+}
+
+/// Operators online now (for the invite, transfer and private-chat pickers).
+#[server(endpoint = "online_operators")]
+pub async fn online_operators() -> Result<Vec<OnlineOperator>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.online_operators(&session).await?)
+}
+
+/// The operator is at the console: a key, a click or a touch, reported now and then. What
+/// makes them active (and not away); polls, the stream and viewing never do.
+#[server(endpoint = "activity")]
+pub async fn report_activity() -> Result<(), ConsoleError> {
+    ssr::acting_session().await?;
+    Ok(())
+}
+
+/// Ends the operator's sign-off for inactivity: back into their channels.
+#[server(endpoint = "rejoin")]
+pub async fn rejoin() -> Result<(), ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.rejoin(&session).await?)
+}
+
+/// Sets the operator Unavailable (no chats offered, no new-chat pop-ups) or available again.
+#[server(endpoint = "set_unavailable")]
+pub async fn set_unavailable(unavailable: bool) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context
+        .engine
+        .set_unavailable(&session, unavailable)
+        .await?)
+}

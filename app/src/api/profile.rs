@@ -1,0 +1,60 @@
+//! My profile: preferences, my invitation's text and my personal access tokens.
+
+use domain::admin::OperatorAccount;
+use domain::token::{AccessToken, NewAccessToken};
+use domain::{AccessTokenId, ChannelId};
+use leptos::prelude::*;
+
+use crate::error::ConsoleError;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+
+/// The operator's own account, for My profile.
+#[server(endpoint = "load_profile")]
+pub async fn load_profile() -> Result<OperatorAccount, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.profile(&session).await?)
+}
+
+/// Saves the online chat name, chat languages and invitation name.
+#[server(endpoint = "save_profile")]
+pub async fn save_profile(
+    chat_name: String,
+    languages: String,
+    invitation_name: String,
+) -> Result<OperatorAccount, ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context
+        .engine
+        .save_profile(&session, &chat_name, &languages, &invitation_name)
+        .await?)
+}
+
+/// My personal access tokens for the operator API, newest first (never their secrets).
+#[server(endpoint = "list_access_tokens")]
+pub async fn list_access_tokens() -> Result<Vec<AccessToken>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.access_tokens(&session).await?)
+}
+
+/// Makes a personal access token; its secret is in this answer only.
+#[server(endpoint = "create_access_token")]
+pub async fn create_access_token(name: String) -> Result<NewAccessToken, ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.create_access_token(&session, &name).await?)
+}
+
+/// Revokes one of my tokens: refused from now on, its open streams end.
+#[server(endpoint = "revoke_access_token")]
+pub async fn revoke_access_token(id: AccessTokenId) -> Result<(), ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.revoke_access_token(&session, id).await?)
+}
+
+/// The invitation the operator starts from, in a channel or in none.
+#[server(endpoint = "invitation_text")]
+pub async fn load_invitation(channel: Option<ChannelId>) -> Result<String, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.invitation_text(&session, channel).await?)
+}
