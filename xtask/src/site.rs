@@ -108,8 +108,67 @@ pub fn build(ws: &Workspace) -> Result {
     }
 
     size_table(&site, &files)?;
+    check_budgets(&site)?;
     println!("site built in {}", cmd::elapsed(started));
     Ok(())
+}
+
+/// Weight budgets: the brotli bytes a browser downloads for each part, and the build fails
+/// over any of them. The loader's is the product's goal: every page view of every customer
+/// site pays it. The panel's and the console's hold today's weight with a little room, so
+/// they can only shrink until route and call splitting bring them to their goals (60 KiB for
+/// the panel, 350 KiB for the console's first load).
+const BUDGETS: [(&str, &[&str], u64); 3] = [
+    ("bubble loader", &["widget/loader.js"], 4 * 1024),
+    (
+        "bubble panel",
+        &[
+            "widget/widget.js",
+            "widget/widget_bg.wasm",
+            "widget/widget.css",
+        ],
+        180 * 1024,
+    ),
+    (
+        "console first load",
+        &[
+            "pkg/switchboard.js",
+            "pkg/switchboard_bg.wasm",
+            "pkg/switchboard.css",
+        ],
+        840 * 1024,
+    ),
+];
+
+/// Fails the build when a part weighs more than its budget.
+fn check_budgets(site: &Path) -> Result {
+    let mut over = Vec::new();
+    println!();
+    for (part, files, budget) in BUDGETS {
+        let mut total = 0;
+        for file in files {
+            let path = site.join(file);
+            let raw = size(&path).ok_or_else(|| format!("cannot read {}", path.display()))?;
+            total += size(&with_suffix(&path, ".br")).unwrap_or(raw);
+        }
+        println!(
+            "budget {part}: {} of {} brotli",
+            human(total),
+            human(budget)
+        );
+        if total > budget {
+            over.push(format!(
+                "{part} weighs {} brotli, over its budget of {}",
+                human(total),
+                human(budget)
+            ));
+        }
+    }
+    if over.is_empty() {
+        Ok(())
+    } else {
+        Err(over.join("; "))
+    }
 }
 
 /// Installs the wasm32 target through rustup when it is missing.
@@ -349,4 +408,34 @@ fn size_table(site: &Path, files: &[PathBuf]) -> Result {
     println!("{rule}");
     println!("{}", line(&total));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A site whose every budgeted file weighs `bytes`, in brotli form too.
+    fn site_of(name: &str, bytes: usize) -> PathBuf {
+        let site = std::env::temp_dir().join(format!("xtask-budget-{name}-{}", std::process::id()));
+        for (_, files, _) in BUDGETS {
+            for file in files {
+                let path = site.join(file);
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+                fs::write(&path, vec![b'x'; bytes * 2]).unwrap();
+                fs::write(with_suffix(&path, ".br"), vec![b'x'; bytes]).unwrap();
+            }
+        }
+        site
+    }
+
+    #[test]
+    fn a_part_over_its_budget_fails_the_build() {
+        let light = site_of("light", 1000);
+        assert!(check_budgets(&light).is_ok());
+        let heavy = site_of("heavy", 5000);
+        let err = check_budgets(&heavy).unwrap_err();
+        assert!(err.contains("bubble loader weighs 5000"), "{err}");
+        let _ = fs::remove_dir_all(light);
+        let _ = fs::remove_dir_all(heavy);
+    }
 }
