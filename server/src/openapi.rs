@@ -39,7 +39,7 @@ use crate::{operator_api, visitor_api};
         operator_api::online_visitors,
         operator_api::events,
     ),
-    components(schemas(domain::error::ErrorCode)),
+    components(schemas(domain::error::ErrorBody, domain::error::ErrorCode)),
     modifiers(&Security),
     tags(
         (name = "visitor", description = "The visitor API: bearer visitor tokens from `POST /api/v1/visitors`"),
@@ -47,6 +47,21 @@ use crate::{operator_api, visitor_api};
     )
 )]
 struct ApiDoc;
+
+/// What every call may answer besides its success: the error body, with a code of `ErrorCode`.
+#[derive(utoipa::IntoResponses)]
+#[allow(
+    dead_code,
+    reason = "only its description is used: the handlers answer `ApiError`"
+)]
+pub(crate) enum Refused {
+    /// Refused; nothing was changed.
+    #[response(status = "4XX")]
+    Client(domain::error::ErrorBody),
+    /// The server failed, or the database is unavailable; nothing was changed.
+    #[response(status = "5XX")]
+    Server(domain::error::ErrorBody),
+}
 
 /// The two bearer schemes: visitor tokens and personal access tokens.
 struct Security;

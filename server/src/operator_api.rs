@@ -11,7 +11,6 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use domain::console::{ChatAction, ChatSummary, Me, OnlineVisitor};
-use domain::error::ErrorBody;
 use domain::{ChatEvent, ChatStatus, ErrorCode, EventId, OfferKind, OperatorId};
 use engine::Session;
 use serde::Deserialize;
@@ -76,8 +75,7 @@ impl Operator {
     security(("access_token" = [])),
     responses(
         (status = 200, description = "The operator", body = Me),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn me(Operator(session): Operator) -> Result<Json<Me>, ApiError> {
@@ -99,8 +97,7 @@ pub(crate) struct Availability {
     request_body = Availability,
     responses(
         (status = 204, description = "Set"),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn set_availability(
@@ -133,8 +130,7 @@ pub(crate) struct ChatsQuery {
     params(ChatsQuery),
     responses(
         (status = 200, description = "The open visitor chats, oldest first", body = Vec<ChatSummary>),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn list_chats(
@@ -188,8 +184,7 @@ pub(crate) struct EventsQuery {
     params(("chat_id" = String, Path, description = "The chat"), EventsQuery),
     responses(
         (status = 200, description = "The chat's events the operator may see, oldest first", body = Vec<ChatEvent>),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn chat_events(
@@ -219,8 +214,7 @@ pub(crate) async fn chat_events(
     params(("chat_id" = String, Path, description = "The chat")),
     responses(
         (status = 200, description = "The chat, now the operator's", body = ChatSummary),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn accept(
@@ -253,8 +247,7 @@ pub(crate) struct NewMessage {
     request_body = NewMessage,
     responses(
         (status = 200, description = "The message event", body = ChatEvent),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn post_message(
@@ -285,8 +278,7 @@ pub(crate) async fn post_message(
     params(("chat_id" = String, Path, description = "The chat")),
     responses(
         (status = 200, description = "The events recorded", body = Vec<ChatEvent>),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn close(
@@ -320,8 +312,7 @@ pub(crate) struct Transfer {
     request_body = Transfer,
     responses(
         (status = 202, description = "Offered to that operator"),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn transfer(
@@ -355,8 +346,7 @@ pub(crate) struct Action {
     request_body = Action,
     responses(
         (status = 200, description = "The events recorded", body = Vec<ChatEvent>),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn action(
@@ -381,8 +371,7 @@ pub(crate) async fn action(
     security(("access_token" = [])),
     responses(
         (status = 200, description = "Visitors seen in the last five minutes, most recent first", body = Vec<OnlineVisitor>),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn online_visitors(
@@ -410,8 +399,7 @@ pub(crate) struct StreamQuery {
     params(StreamQuery),
     responses(
         (status = 200, description = "Server-Sent Events: the operator's stream", content_type = "text/event-stream", body = String),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn events(

@@ -15,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::api::{NewVisitor, PageView, PostMessage, StartChat, Typing, WidgetConfig};
-use domain::error::ErrorBody;
 use domain::{ChatId, ErrorCode};
 use engine::store::VisitorRecord;
 use engine::stream::Audience;
@@ -123,8 +122,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ChatPath {
     tag = "visitor",
     responses(
         (status = 200, description = "The bubble's public settings", body = WidgetConfig),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn widget_config(
@@ -142,8 +140,7 @@ pub(crate) async fn widget_config(
     request_body = NewVisitor,
     responses(
         (status = 201, description = "A new visitor and their token (shown once)", body = domain::api::VisitorCreated),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn create_visitor(
@@ -166,8 +163,7 @@ pub(crate) async fn create_visitor(
     security(("visitor_token" = [])),
     responses(
         (status = 200, description = "The visitor and their latest chat", body = domain::api::VisitorView),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn visitor(
@@ -185,8 +181,7 @@ pub(crate) async fn visitor(
     request_body = StartChat,
     responses(
         (status = 201, description = "The chat, waiting for an operator", body = domain::api::VisitorChat),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn start_chat(
@@ -214,8 +209,7 @@ pub struct LeftMessage {
     request_body = domain::followup::OfflineMessage,
     responses(
         (status = 201, description = "Kept as a follow-up: `{\"id\"}`", body = LeftMessage),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn leave_message(
@@ -236,8 +230,7 @@ pub(crate) async fn leave_message(
     request_body = PostMessage,
     responses(
         (status = 200, description = "The message event", body = domain::ChatEvent),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn post_message(
@@ -258,8 +251,7 @@ pub(crate) async fn post_message(
     params(("chat_id" = String, Path, description = "The chat")),
     responses(
         (status = 204, description = "The visitor's part ended"),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn end_chat(
@@ -280,8 +272,7 @@ pub(crate) async fn end_chat(
     request_body = Typing,
     responses(
         (status = 204, description = "Told to the operators"),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn typing(
@@ -305,8 +296,7 @@ pub(crate) async fn typing(
     request_body = PageView,
     responses(
         (status = 204, description = "Recorded"),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn page_view(
@@ -331,8 +321,7 @@ pub(crate) struct StreamQuery {
     params(("last_event_id" = Option<i64>, Query, description = "Resume after this event (or the Last-Event-ID header)")),
     responses(
         (status = 200, description = "Server-Sent Events of the visitor's chat", content_type = "text/event-stream", body = String),
-        (status = "4XX", description = "Refused; nothing was changed", body = ErrorBody),
-        (status = "5XX", description = "The server failed, or the database is unavailable", body = ErrorBody),
+        crate::openapi::Refused,
     )
 )]
 pub(crate) async fn events(

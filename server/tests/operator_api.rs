@@ -571,6 +571,15 @@ async fn the_openapi_document_describes_both_apis_and_every_error_code() {
             "{code} missing from ErrorCode"
         );
     }
+    // Every schema a description points at is in the document.
+    let text = doc.to_string();
+    for reference in text.split("#/components/schemas/").skip(1) {
+        let name: String = reference
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        assert!(schemas.get(&name).is_some(), "dangling reference to {name}");
+    }
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["access_token"]["scheme"], "bearer");
     assert_eq!(schemes["visitor_token"]["scheme"], "bearer");
