@@ -105,6 +105,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/operators") view=routes::admin_operators::AdminOperatorsPage />
                     <Route path=path!("admin/bubble") view=routes::admin_bubble::AdminBubblePage />
                     <Route path=path!("admin/webhooks") view=routes::admin_webhooks::AdminWebhooksPage />
+                    <Route path=path!("admin/mail") view=routes::admin_mail::AdminMailPage />
                     <Route path=path!("admin/log") view=routes::action_log::ActionLogPage />
                 </ParentRoute>
             </Routes>

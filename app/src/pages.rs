@@ -47,7 +47,7 @@ const fn page(
 }
 
 /// Every console page behind the login, in sidebar order.
-pub const PAGES: [ConsolePage; 11] = [
+pub const PAGES: [ConsolePage; 12] = [
     ConsolePage {
         badge: NavBadge::Waiting,
         ..page("/", "Dashboard", "nav-dashboard", Role::Operator)
@@ -74,6 +74,7 @@ pub const PAGES: [ConsolePage; 11] = [
     page("/admin/bubble", "Chat bubble", "nav-bubble", Role::Admin),
     page("/admin/settings", "Settings", "nav-settings", Role::Admin),
     page("/admin/webhooks", "Webhooks", "nav-webhooks", Role::Admin),
+    page("/admin/mail", "Email", "nav-mail", Role::Admin),
     page("/admin/log", "Action log", "nav-log", Role::Supervisor),
 ];
 

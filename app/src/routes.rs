@@ -2,6 +2,7 @@
 
 pub mod action_log;
 pub mod admin_bubble;
+pub mod admin_mail;
 pub mod admin_operators;
 pub mod admin_settings;
 pub mod admin_webhooks;

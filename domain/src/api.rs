@@ -110,6 +110,9 @@ pub struct VisitorView {
     pub visitor_id: VisitorId,
     /// The name they gave, if any.
     pub name: Option<String>,
+    /// The email address they gave, if any: the bubble offers to send transcripts there.
+    #[serde(default)]
+    pub email: Option<String>,
     /// Their most recent chat, if any: open, or ended (then shown read-only, with what ended
     /// it, until they start a new one).
     pub chat: Option<VisitorChat>,

@@ -399,6 +399,11 @@ pub enum Command {
         /// Who.
         operator: OperatorId,
     },
+    /// The visitor rates the chat they were in, once it is over for them (V12).
+    Rate {
+        /// Stars and comment, validated.
+        rating: crate::rating::Rating,
+    },
     /// Moves the chat to another channel (the service checks the channel is open).
     ChangeChannel {
         /// The channel.
@@ -449,6 +454,9 @@ pub struct ChatState {
     /// Participants signed off for inactivity while in the chat: flagged to supervisors.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flagged: Vec<OperatorId>,
+    /// The visitor's rating, once given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::rating::Rating>,
 }
 
 fn not_in_chat() -> Error {
@@ -560,6 +568,7 @@ impl ChatState {
             passed_over: Vec::new(),
             answered: false,
             flagged: Vec::new(),
+            rating: None,
         }
     }
 
@@ -654,6 +663,7 @@ impl ChatState {
             | EventKind::ChatClosed { .. }
             | EventKind::HoldChanged { .. }
             | EventKind::VisitorLeft
+            | EventKind::ChatRated { .. }
             | EventKind::StatusChanged { .. } => Visibility::Everyone,
         };
         if self.is_private() || self.visitor_kicked {
@@ -793,6 +803,33 @@ impl ChatState {
                 }
                 events.push(EventKind::StatusChanged { status });
                 Ok(events)
+            }
+            Command::Rate { rating } => {
+                if self.visitor_kicked {
+                    return Err(chat_ended());
+                }
+                if self.open_for_visitor() {
+                    return Err(Error::new(
+                        ErrorCode::ChatNotActive,
+                        "Rate the chat once it has ended.",
+                    ));
+                }
+                if !self.answered {
+                    return Err(Error::new(
+                        ErrorCode::ChatNotActive,
+                        "Only a chat an operator answered can be rated.",
+                    ));
+                }
+                if self.rating.is_some() {
+                    return Err(Error::new(
+                        ErrorCode::AlreadyRated,
+                        "You have rated this chat already. Thank you!",
+                    ));
+                }
+                Ok(vec![EventKind::ChatRated {
+                    stars: rating.stars,
+                    comment: rating.comment.clone(),
+                }])
             }
             _ => Err(Error::new(
                 ErrorCode::Forbidden,
@@ -1101,6 +1138,10 @@ impl ChatState {
                 ErrorCode::Forbidden,
                 "Only the visitor can end their part of the chat.",
             )),
+            Command::Rate { .. } => Err(Error::new(
+                ErrorCode::Forbidden,
+                "Only the visitor can rate the chat.",
+            )),
             Command::Assign { .. }
             | Command::PassAssignment { .. }
             | Command::SignOff { .. }
@@ -1194,6 +1235,12 @@ impl ChatState {
             EventKind::MessagePosted { .. }
             | EventKind::ChatClosed { .. }
             | EventKind::ChatMissed { .. } => {}
+            EventKind::ChatRated { stars, comment } => {
+                self.rating = Some(crate::rating::Rating {
+                    stars: *stars,
+                    comment: comment.clone(),
+                });
+            }
             EventKind::OperatorInactive { operator, .. } => {
                 if !self.flagged.contains(operator) {
                     self.flagged.push(*operator);

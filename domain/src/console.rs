@@ -331,6 +331,7 @@ fn caused_by(event: &EventKind, me: OperatorId) -> bool {
         | EventKind::HoldChanged { .. }
         | EventKind::StatusChanged { .. }
         | EventKind::ChatStarted { .. }
+        | EventKind::ChatRated { .. }
         | EventKind::VisitorLeft => false,
     }
 }

@@ -84,6 +84,10 @@ pub enum ErrorCode {
     /// A stream was asked to resume after an event the log does not hold (the server's data
     /// was restored or replaced): the client must load its state afresh.
     ReloadRequired,
+    /// The visitor has rated this chat already.
+    AlreadyRated,
+    /// This server sends no email: its SMTP server is not configured.
+    MailNotConfigured,
 }
 
 impl ErrorCode {
@@ -118,7 +122,9 @@ impl ErrorCode {
             | Self::ChatNotActive
             | Self::OperatorUnavailable
             | Self::TooManyChats
-            | Self::Offline => 409,
+            | Self::Offline
+            | Self::AlreadyRated
+            | Self::MailNotConfigured => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -163,6 +169,8 @@ impl ErrorCode {
             Self::Internal => "internal",
             Self::Unavailable => "unavailable",
             Self::ReloadRequired => "reload_required",
+            Self::AlreadyRated => "already_rated",
+            Self::MailNotConfigured => "mail_not_configured",
         }
     }
 }
@@ -262,6 +270,8 @@ mod tests {
             ErrorCode::Banned,
             ErrorCode::UnknownHost,
             ErrorCode::DefaultPasswordExpired,
+            ErrorCode::AlreadyRated,
+            ErrorCode::MailNotConfigured,
         ] {
             let json = serde_json::to_string(&code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

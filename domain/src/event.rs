@@ -208,6 +208,14 @@ pub enum EventKind {
         /// Their chat name.
         operator_name: String,
     },
+    /// The visitor rated the chat after it ended (V12).
+    ChatRated {
+        /// 1 to 5.
+        stars: u8,
+        /// Their comment, or empty.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        comment: String,
+    },
 }
 
 /// What the visitor reads when an operator ends the chat for them.
@@ -215,7 +223,7 @@ pub const KICKED_MESSAGE: &str = "The operator has ended the chat";
 
 impl EventKind {
     /// Every event name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 21] = [
+    pub const NAMES: [&'static str; 22] = [
         "chat_started",
         "private_chat_started",
         "message_posted",
@@ -237,6 +245,7 @@ impl EventKind {
         "chat_missed",
         "operator_inactive",
         "operator_returned",
+        "chat_rated",
     ];
 
     /// The snake_case name used as the SSE `event:` field.
@@ -263,6 +272,7 @@ impl EventKind {
             Self::ChatMissed { .. } => "chat_missed",
             Self::OperatorInactive { .. } => "operator_inactive",
             Self::OperatorReturned { .. } => "operator_returned",
+            Self::ChatRated { .. } => "chat_rated",
         }
     }
 
@@ -410,6 +420,28 @@ impl EventKind {
                 format!("{operator_name} was signed off for inactivity; the chat needs someone")
             }
             Self::OperatorReturned { operator_name, .. } => format!("{operator_name} is back"),
+            Self::ChatRated { stars, comment } => {
+                let rating = crate::rating::Rating {
+                    stars: *stars,
+                    comment: comment.clone(),
+                };
+                let said = if comment.is_empty() {
+                    String::new()
+                } else {
+                    format!(": “{comment}”")
+                };
+                if to_visitor {
+                    format!(
+                        "You rated the chat {} ({stars}/5){said}",
+                        rating.stars_text()
+                    )
+                } else {
+                    format!(
+                        "The visitor rated the chat {} ({stars}/5){said}",
+                        rating.stars_text()
+                    )
+                }
+            }
             Self::StatusChanged { status } => match status {
                 ChatStatus::Waiting if !to_visitor => {
                     "Nobody is answering: the chat is waiting again".to_owned()

@@ -92,18 +92,7 @@ impl OfflineMessage {
     pub fn validate(&self) -> Result<ValidOfflineMessage, Error> {
         let name =
             crate::chat::parse_display_name(self.name.as_deref(), false)?.unwrap_or_default();
-        let email = self.email.trim();
-        let valid_email = email.len() <= 254
-            && !email.chars().any(char::is_whitespace)
-            && email
-                .split_once('@')
-                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-        if !valid_email {
-            return Err(Error::invalid(
-                "email",
-                "Please give an email address we can answer to.",
-            ));
-        }
+        let email = crate::mail::parse_address("email", &self.email)?;
         let message = self.message.trim();
         if message.is_empty() {
             return Err(Error::invalid("message", "Please write your message."));
@@ -116,7 +105,7 @@ impl OfflineMessage {
         }
         Ok(ValidOfflineMessage {
             name,
-            email: email.to_owned(),
+            email,
             message: message.to_owned(),
         })
     }

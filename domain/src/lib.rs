@@ -18,13 +18,16 @@ pub mod hours;
 pub mod ids;
 pub mod limits;
 pub mod log;
+pub mod mail;
 pub mod queue;
+pub mod rating;
 pub mod reach;
 pub mod routing;
 pub mod settings;
 pub mod signal;
 pub mod time;
 pub mod token;
+pub mod transcript;
 pub mod webhook;
 
 pub use chat::{

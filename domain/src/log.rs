@@ -58,7 +58,7 @@ pub struct ActionPage {
 }
 
 /// Every action name the log records, for the filter's choices.
-pub const ACTIONS: [&str; 42] = [
+pub const ACTIONS: [&str; 43] = [
     "accept",
     "join",
     "watch",
@@ -101,6 +101,7 @@ pub const ACTIONS: [&str; 42] = [
     "revoke_token",
     "save_webhook",
     "delete_webhook",
+    "send_test_email",
 ];
 
 impl Command {
@@ -140,6 +141,7 @@ impl Command {
             Self::PostMessage { .. }
             | Self::AddNote { .. }
             | Self::EndVisit { .. }
+            | Self::Rate { .. }
             | Self::Assign { .. }
             | Self::PassAssignment { .. }
             | Self::SignOff { .. }

@@ -34,7 +34,7 @@ pub enum Recipient {
 
 /// The event kinds that are not dashboard changes: they reach only the chat's members. Stores
 /// use the list to read an operator's replay.
-pub const CHAT_ONLY_KINDS: [&str; 2] = ["message_posted", "private_chat_started"];
+pub const CHAT_ONLY_KINDS: [&str; 3] = ["message_posted", "private_chat_started", "chat_rated"];
 
 /// Whether an event is a change every console's dashboard shows: anything that moves a
 /// visitor chat between the lists, but not its messages.

@@ -93,6 +93,7 @@ impl WebhookEvent {
             EventKind::MessagePosted { note: false, .. } => Some(Self::Message),
             EventKind::OperatorAccepted { .. } => Some(Self::Accepted),
             EventKind::ChatClosed { .. } => Some(Self::Closed),
+            EventKind::ChatRated { .. } => Some(Self::Rating),
             _ => None,
         }
     }
@@ -294,16 +295,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 /// When a failed delivery is tried again, after `attempts` tries so far; `None` once it has
 /// been tried [`MAX_ATTEMPTS`] times.
 pub fn retry_at(attempts: u32, now: Timestamp) -> Option<Timestamp> {
-    if attempts >= MAX_ATTEMPTS {
-        return None;
-    }
-    let index = usize::try_from(attempts.saturating_sub(1)).unwrap_or(usize::MAX);
-    let wait = BACKOFF_SECONDS
-        .get(index)
-        .or(BACKOFF_SECONDS.last())
-        .copied()
-        .unwrap_or(60);
-    Some(Timestamp(now.0 + wait * 1000))
+    crate::time::backoff(&BACKOFF_SECONDS, MAX_ATTEMPTS, attempts, now)
 }
 
 /// Where a delivery stands.

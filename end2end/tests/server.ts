@@ -33,18 +33,19 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
  * Starts `$SWITCHBOARD_BIN --bind 127.0.0.1:0 --database-url sqlite://<temp>/switchboard.db --demo`
+ * (and `extraArgs`)
  * in a fresh empty directory, with no site folder anywhere it could find one (the site is
  * built into the binary), and resolves once it has printed both its address and the first
  * admin's login.
  */
-export function startServer(): Promise<Server> {
+export function startServer(extraArgs: string[] = []): Promise<Server> {
   const bin = process.env.SWITCHBOARD_BIN;
   if (!bin) {
     return Promise.reject(new Error("SWITCHBOARD_BIN is not set; run `cargo xtask e2e`"));
   }
   const dir = mkdtempSync(join(tmpdir(), "switchboard-e2e-"));
   const databaseURL = `sqlite://${join(dir, "switchboard.db")}`;
-  const args = ["--bind", "127.0.0.1:0", "--database-url", databaseURL, "--demo"];
+  const args = ["--bind", "127.0.0.1:0", "--database-url", databaseURL, "--demo", ...extraArgs];
   const addOperator = (email: string, name: string, role = "operator") => {
     execFileSync(bin, ["add-operator", email, name, role, "--database-url", databaseURL], {
       env: process.env,

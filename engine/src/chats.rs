@@ -42,7 +42,7 @@ enum Attempt {
     LostRace,
 }
 
-fn chat_not_found() -> Error {
+pub(crate) fn chat_not_found() -> Error {
     Error::new(ErrorCode::ChatNotFound, "No such chat.")
 }
 
@@ -216,6 +216,7 @@ impl Engine {
         Ok(VisitorView {
             visitor_id: visitor.id,
             name: visitor.name.clone(),
+            email: visitor.email.clone(),
             chat,
             last_event_id: cut.last_event_id,
         })
@@ -463,6 +464,21 @@ impl Engine {
         )
         .await
         .map(|_| ())
+    }
+
+    /// The visitor rates their chat once it is over for them (V12): 1–5 stars and a comment.
+    pub async fn visitor_rate(
+        &self,
+        visitor: &VisitorRecord,
+        chat: ChatId,
+        input: &domain::rating::RateChat,
+    ) -> Result<ChatEvent, Error> {
+        let rating = input.validate()?;
+        self.execute(chat, &Actor::Visitor(visitor.id), &Command::Rate { rating })
+            .await?
+            .into_iter()
+            .find(|e| matches!(e.kind, EventKind::ChatRated { .. }))
+            .ok_or_else(Error::internal)
     }
 
     /// An operator accepts a waiting chat. Exactly one of several concurrent accepts wins; the

@@ -16,6 +16,7 @@ mod chats;
 mod collab;
 mod inactivity;
 mod log;
+pub mod mail;
 mod mesh;
 pub mod metrics;
 mod offline;
@@ -33,6 +34,7 @@ use std::sync::Arc;
 
 pub use bus::{EventBus, PublishedEvent};
 pub use channels::ChannelForm;
+pub(crate) use chats::chat_not_found;
 pub use collab::OnlineGuard;
 pub use operators::{LoginOutcome, NewOperator, Session};
 pub use store::{Store, StoreError};
@@ -57,6 +59,8 @@ pub struct EngineConfig {
     pub visitor_idle_ms: i64,
     /// What the engine takes the time to be: the system's, or one a test moves by hand.
     pub clock: Clock,
+    /// The SMTP server mail leaves through; `None`: this server sends no mail.
+    pub mail: Option<mail::MailConfig>,
 }
 
 /// The engine's source of time. Every rule that depends on time (presence, sessions,
@@ -106,6 +110,7 @@ impl Default for EngineConfig {
             bus_capacity: bus::DEFAULT_CAPACITY,
             visitor_idle_ms: 30 * 24 * 60 * 60 * 1000,
             clock: Clock::default(),
+            mail: None,
         }
     }
 }
@@ -179,6 +184,7 @@ impl Engine {
         if !engine.config.clock.is_manual() {
             engine.start_sweeping();
             engine.start_webhooks();
+            engine.start_mailer();
         }
         engine
     }

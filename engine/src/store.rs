@@ -9,12 +9,15 @@
 pub mod postgres;
 pub mod sqlite;
 
+mod mail_rows;
+
 use async_trait::async_trait;
 use domain::canned::CannedMessage;
 use domain::channel::Channel;
 use domain::console::{Monitoring, Role};
 use domain::followup::FollowUp;
 use domain::log::{ActionEntry, ActionFilter};
+use domain::mail::{MailPurpose, MailState, OutboxEntry};
 use domain::reach::{DashboardScope, Interest, Recipient};
 use domain::token::AccessToken;
 use domain::webhook::{Delivery, DeliveryState, Webhook, WebhookEvent};
@@ -545,6 +548,8 @@ pub trait ChatStore: Send + Sync + 'static {
         operator: OperatorId,
         chat: ChatId,
     ) -> Result<Option<(Membership, Vec<LoggedEvent>)>, StoreError>;
+    /// Whether the operator has ever been in the chat, in any role.
+    async fn took_part(&self, operator: OperatorId, chat: ChatId) -> Result<bool, StoreError>;
     /// The visitor's latest chat, at one consistent cut.
     async fn visitor_cut(&self, visitor: VisitorId) -> Result<VisitorCut, StoreError>;
 
@@ -863,11 +868,79 @@ pub trait WebhookStore: Send + Sync + 'static {
     async fn deliveries(&self, limit: i64) -> Result<Vec<Delivery>, StoreError>;
 }
 
+/// A mail to queue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMail {
+    /// To whom (a checked address).
+    pub recipient: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// Why it is sent.
+    pub purpose: MailPurpose,
+    /// The chat it carries, if any.
+    pub chat: Option<ChatId>,
+    /// When it was queued (and first due).
+    pub created_at: Timestamp,
+}
+
+/// A mail taken by one node to send now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DueMail {
+    /// Its number.
+    pub id: i64,
+    /// To whom.
+    pub recipient: String,
+    /// Subject line.
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// Tries before this one.
+    pub attempts: u32,
+}
+
+/// How a try to send a mail went, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailOutcome {
+    /// When.
+    pub at: Timestamp,
+    /// Tries so far, this one included.
+    pub attempts: u32,
+    /// Where the mail stands now.
+    pub state: MailState,
+    /// When to try next, while pending.
+    pub next_attempt_at: Option<Timestamp>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// The durable outbox of mail.
+#[async_trait]
+pub trait MailStore: Send + Sync + 'static {
+    /// Queues a mail, due at once; answers its number.
+    async fn insert_mail(&self, mail: &NewMail) -> Result<i64, StoreError>;
+    /// How many mails of this purpose were queued for a chat.
+    async fn mail_count(&self, chat: ChatId, purpose: MailPurpose) -> Result<i64, StoreError>;
+    /// Takes up to `limit` mails due at `now` that no node holds, holding them until
+    /// `lease_until`.
+    async fn claim_mail(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<DueMail>, StoreError>;
+    /// Records a try and lets the mail go.
+    async fn finish_mail(&self, id: i64, outcome: &MailOutcome) -> Result<(), StoreError>;
+    /// The newest mails, for the console's outbox.
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxEntry>, StoreError>;
+}
+
 /// The storage port: every area in one, as the engine takes it (`Arc<dyn Store>`). Any type
 /// that implements the area traits is a `Store`.
-pub trait Store: ChatStore + AccountStore + AdminStore + WebhookStore {}
+pub trait Store: ChatStore + AccountStore + AdminStore + WebhookStore + MailStore {}
 
-impl<T: ChatStore + AccountStore + AdminStore + WebhookStore> Store for T {}
+impl<T: ChatStore + AccountStore + AdminStore + WebhookStore + MailStore> Store for T {}
 
 /// How both backends store a webhook's events: their names, comma-separated.
 pub(crate) fn events_to_stored(events: &[WebhookEvent]) -> String {

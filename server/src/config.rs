@@ -75,6 +75,27 @@ struct RunArgs {
     /// Log lines as text or as one JSON object each [SWITCHBOARD_LOG_FORMAT] (default text)
     #[arg(long, value_name = "text|json")]
     log_format: Option<String>,
+    /// SMTP server mail is sent through (transcripts, test mail); no mail is sent without it
+    /// [SWITCHBOARD_SMTP_HOST]
+    #[arg(long, value_name = "HOST")]
+    smtp_host: Option<String>,
+    /// SMTP port [SWITCHBOARD_SMTP_PORT] (default 587 for starttls, 465 for tls, 25 for none)
+    #[arg(long, value_name = "PORT")]
+    smtp_port: Option<String>,
+    /// How the SMTP connection is secured [SWITCHBOARD_SMTP_TLS] (default starttls)
+    #[arg(long, value_name = "starttls|tls|none")]
+    smtp_tls: Option<String>,
+    /// SMTP login, if the server wants one [SWITCHBOARD_SMTP_USER]
+    #[arg(long, value_name = "USER")]
+    smtp_user: Option<String>,
+    /// SMTP password; prefer the environment variable, which other users cannot list
+    /// [SWITCHBOARD_SMTP_PASSWORD]
+    #[arg(long, value_name = "PASSWORD")]
+    smtp_password: Option<String>,
+    /// Sender of mail, e.g. "Support <support@example.com>"; required with --smtp-host
+    /// [SWITCHBOARD_SMTP_FROM]
+    #[arg(long, value_name = "ADDRESS")]
+    smtp_from: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -138,13 +159,15 @@ pub struct Config {
     pub no_rate_limits: bool,
     /// How log lines are written.
     pub log_format: LogFormat,
+    /// The SMTP server mail goes through, if any.
+    pub mail: Option<engine::mail::MailConfig>,
 }
 
 /// What the command line asked for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parsed {
     /// Run with this configuration.
-    Run(Config),
+    Run(Box<Config>),
     /// Print this (the help or the version) and exit.
     Print(String),
     /// Create an operator account and exit.
@@ -195,6 +218,7 @@ impl Config {
             }
         };
         let run = cli.run;
+        let mail = mail_config(&run, &env)?;
         let database_url =
             database_url_or_default(run.database_url.or_else(|| env("SWITCHBOARD_DATABASE_URL")))?;
         match cli.command {
@@ -258,7 +282,7 @@ impl Config {
             .or_else(|| env("SWITCHBOARD_SITE_ROOT").map(PathBuf::from))
             .or_else(|| env("LEPTOS_SITE_ROOT").map(PathBuf::from))
             .filter(|dir| !dir.as_os_str().is_empty());
-        Ok(Parsed::Run(Config {
+        Ok(Parsed::Run(Box::new(Config {
             public_url,
             trust_proxy: flag(run.trust_proxy, "SWITCHBOARD_TRUST_PROXY"),
             demo: flag(run.demo, "SWITCHBOARD_DEMO"),
@@ -285,8 +309,53 @@ impl Config {
                 "SWITCHBOARD_VISITOR_NAME_OPTIONAL",
             ),
             log_format,
-        }))
+            mail,
+        })))
     }
+}
+
+/// The SMTP settings from flags and the environment: `None` without a host.
+fn mail_config(
+    run: &RunArgs,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<engine::mail::MailConfig>, String> {
+    let read = |flag: &Option<String>, key: &str| {
+        flag.clone()
+            .or_else(|| env(key))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let Some(host) = read(&run.smtp_host, "SWITCHBOARD_SMTP_HOST") else {
+        return Ok(None);
+    };
+    let tls = match read(&run.smtp_tls, "SWITCHBOARD_SMTP_TLS") {
+        None => domain::mail::SmtpTls::default(),
+        Some(raw) => domain::mail::SmtpTls::parse(&raw)
+            .ok_or_else(|| format!("--smtp-tls: {raw:?} is not starttls, tls or none"))?,
+    };
+    let port = match read(&run.smtp_port, "SWITCHBOARD_SMTP_PORT") {
+        None => tls.default_port(),
+        Some(raw) => raw
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("--smtp-port: {raw:?} is not a port"))?,
+    };
+    let from = read(&run.smtp_from, "SWITCHBOARD_SMTP_FROM")
+        .ok_or("--smtp-from is required with --smtp-host: the address mail is sent from")?;
+    let config = engine::mail::MailConfig {
+        host,
+        port,
+        tls,
+        username: read(&run.smtp_user, "SWITCHBOARD_SMTP_USER"),
+        password: run
+            .smtp_password
+            .clone()
+            .or_else(|| env("SWITCHBOARD_SMTP_PASSWORD")),
+        from,
+    };
+    config.validate()?;
+    Ok(Some(config))
 }
 
 fn database_url_or_default(database_url: Option<String>) -> Result<String, String> {
@@ -472,5 +541,71 @@ mod tests {
             })
         );
         assert!(parse(&["create-token"], &[]).is_err());
+    }
+
+    #[test]
+    fn smtp_settings_come_from_flags_or_the_environment_and_hide_the_password() {
+        let Ok(Parsed::Run(config)) = parse(&[], &[]) else {
+            panic!()
+        };
+        assert_eq!(config.mail, None, "no host, no mail");
+
+        let env = [
+            ("SWITCHBOARD_SMTP_HOST", "mail.example.com"),
+            ("SWITCHBOARD_SMTP_FROM", "Support <support@example.com>"),
+            ("SWITCHBOARD_SMTP_USER", "switchboard"),
+            ("SWITCHBOARD_SMTP_PASSWORD", "s3cret-pw"),
+        ];
+        let Ok(Parsed::Run(config)) = parse(&[], &env) else {
+            panic!()
+        };
+        let mail = config.mail.clone().unwrap_or_else(|| panic!("mail"));
+        assert_eq!(
+            (mail.host.as_str(), mail.port, mail.tls),
+            ("mail.example.com", 587, domain::mail::SmtpTls::Starttls)
+        );
+        assert_eq!(mail.username.as_deref(), Some("switchboard"));
+        assert_eq!(mail.password.as_deref(), Some("s3cret-pw"));
+        assert!(!format!("{config:?}").contains("s3cret-pw"));
+
+        let Ok(Parsed::Run(config)) = parse(&["--smtp-tls", "tls", "--smtp-port", "2465"], &env)
+        else {
+            panic!()
+        };
+        let mail = config.mail.clone().unwrap_or_else(|| panic!("mail"));
+        assert_eq!((mail.port, mail.tls), (2465, domain::mail::SmtpTls::Tls));
+
+        for (args, why) in [
+            (&["--smtp-host", "mail.example.com"][..], "--smtp-from"),
+            (
+                &[
+                    "--smtp-host",
+                    "h",
+                    "--smtp-from",
+                    "a@b.c",
+                    "--smtp-tls",
+                    "ssl",
+                ][..],
+                "--smtp-tls",
+            ),
+            (
+                &[
+                    "--smtp-host",
+                    "h",
+                    "--smtp-from",
+                    "a@b.c",
+                    "--smtp-port",
+                    "0",
+                ][..],
+                "--smtp-port",
+            ),
+            (
+                &["--smtp-host", "h", "--smtp-from", "not an address"][..],
+                "--smtp-from",
+            ),
+        ] {
+            let err = parse(args, &[]).err().unwrap_or_default();
+            assert!(err.contains(why), "{args:?}: {err}");
+        }
     }
 }

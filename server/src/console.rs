@@ -21,7 +21,50 @@ use crate::{ApiError, AppState, CspNonce, sse};
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/console/events", get(console_events))
+    Router::new()
+        .route("/api/console/events", get(console_events))
+        .route("/api/console/chats/{chat_id}/transcript", get(transcript))
+}
+
+/// The operator behind the request's session cookie; `unauthorized` without one.
+async fn signed_in(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> Result<engine::Session, ApiError> {
+    app::api::ssr::cookie_session(
+        &state.engine,
+        headers,
+        extensions,
+        state.settings.secure_cookies,
+    )
+    .await?
+    .ok_or_else(|| ApiError(domain::Error::unauthorized()))
+}
+
+#[derive(Deserialize)]
+struct TranscriptQuery {
+    /// Include private notes (`true`); the visitor's view of the conversation otherwise.
+    #[serde(default)]
+    notes: bool,
+}
+
+/// A chat the operator may read, as a UTF-8 text file: from the chat's menu and from history.
+async fn transcript(
+    State(state): State<AppState>,
+    crate::visitor_api::ChatPath(chat): crate::visitor_api::ChatPath,
+    Query(query): Query<TranscriptQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let session = signed_in(&state, request.headers(), request.extensions()).await?;
+    let transcript = state
+        .engine
+        .operator_transcript(&session, chat, query.notes)
+        .await?;
+    Ok(crate::visitor_api::text_file(
+        &transcript.file_name("txt"),
+        transcript.to_text("Chat transcript"),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -39,14 +82,7 @@ async fn console_events(
     Query(query): Query<StreamQuery>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let session = app::api::ssr::cookie_session(
-        &state.engine,
-        request.headers(),
-        request.extensions(),
-        state.settings.secure_cookies,
-    )
-    .await?
-    .ok_or_else(|| ApiError(domain::Error::unauthorized()))?;
+    let session = signed_in(&state, request.headers(), request.extensions()).await?;
     // Ends with the session: logout, password change, expiry or a disable.
     sse::operator_stream(
         &state,

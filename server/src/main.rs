@@ -12,7 +12,7 @@ use server::{AppState, Settings};
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = match Config::parse(std::env::args().skip(1), |key| std::env::var(key).ok()) {
-        Ok(Parsed::Run(config)) => config,
+        Ok(Parsed::Run(config)) => *config,
         Ok(Parsed::Print(text)) => {
             print!("{text}");
             return ExitCode::SUCCESS;
@@ -118,6 +118,7 @@ async fn serve(config: Config) -> Result<(), String> {
         EngineConfig {
             visitor_name_required: config.visitor_name_required,
             visitor_idle_ms: i64::from(config.visitor_idle_days) * 24 * 60 * 60 * 1000,
+            mail: config.mail.clone(),
             ..EngineConfig::default()
         },
     );

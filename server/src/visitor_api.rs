@@ -35,6 +35,12 @@ pub fn routes(state: AppState) -> axum::Router<AppState> {
         .route("/visitor/chats/{chat_id}/messages", post(post_message))
         .route("/visitor/chats/{chat_id}/end", post(end_chat))
         .route("/visitor/chats/{chat_id}/typing", post(typing))
+        .route("/visitor/chats/{chat_id}/rating", post(rate_chat))
+        .route("/visitor/chats/{chat_id}/transcript", get(transcript))
+        .route(
+            "/visitor/chats/{chat_id}/transcript/email",
+            post(email_transcript),
+        )
         .route("/visitor/page", post(page_view))
         .route("/visitor/messages", post(leave_message))
         .route("/visitor/events", get(events))
@@ -261,6 +267,112 @@ pub(crate) async fn end_chat(
 ) -> Result<StatusCode, ApiError> {
     state.engine.visitor_end(&visitor, chat).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rates a chat that is over for the visitor (V12): once, 1–5 stars and a comment.
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/chats/{chat_id}/rating",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = domain::rating::RateChat,
+    responses(
+        (status = 201, description = "The rating event", body = domain::ChatEvent),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn rate_chat(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ChatPath(chat): ChatPath,
+    ApiJson(input): ApiJson<domain::rating::RateChat>,
+) -> Result<Response, ApiError> {
+    let event = state.engine.visitor_rate(&visitor, chat, &input).await?;
+    Ok((StatusCode::CREATED, Json(event)).into_response())
+}
+
+/// The chat's transcript as the visitor may read it, as a UTF-8 text file (V10).
+#[utoipa::path(
+    get,
+    path = "/api/v1/visitor/chats/{chat_id}/transcript",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    responses(
+        (status = 200, description = "The transcript", content_type = "text/plain", body = String),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn transcript(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ChatPath(chat): ChatPath,
+) -> Result<Response, ApiError> {
+    let transcript = state.engine.visitor_transcript(&visitor, chat).await?;
+    Ok(text_file(
+        &transcript.file_name("txt"),
+        transcript.to_text("Chat transcript"),
+    ))
+}
+
+/// A UTF-8 text download that no cache keeps.
+pub(crate) fn text_file(name: &str, text: String) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+            (
+                axum::http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// Where a transcript was sent.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct TranscriptQueued {
+    /// The address it goes to.
+    pub email: String,
+}
+
+/// Mails the chat's transcript to the visitor (V10): to the address given, or the one they
+/// gave before. Queued at once; it leaves within seconds, retried while the mail server is out
+/// of reach.
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/chats/{chat_id}/transcript/email",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = domain::mail::EmailTranscript,
+    responses(
+        (status = 202, description = "Queued: `{\"email\"}`", body = TranscriptQueued),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn email_transcript(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ChatPath(chat): ChatPath,
+    ApiJson(input): ApiJson<domain::mail::EmailTranscript>,
+) -> Result<Response, ApiError> {
+    let email = state
+        .engine
+        .email_transcript(&visitor, chat, &input)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(TranscriptQueued { email })).into_response())
 }
 
 #[utoipa::path(

@@ -439,3 +439,127 @@ pub async fn ready_events(stream: &mut EventStream) -> Vec<ChatEvent> {
     }
     events
 }
+
+/// Debian's Python, which has `python3-aiosmtpd` (a `python3` earlier on PATH may not).
+pub const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+
+/// A mail the loopback SMTP server accepted, as a mail client would show it.
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct ReceivedMail {
+    /// Envelope sender.
+    pub mail_from: String,
+    /// Envelope recipients.
+    pub rcpt_to: Vec<String>,
+    /// `From:` header.
+    pub from: String,
+    /// `To:` header.
+    pub to: String,
+    /// Decoded `Subject:`.
+    pub subject: String,
+    /// MIME type of the message.
+    pub content_type: String,
+    /// Decoded text body.
+    pub body: String,
+}
+
+/// A real SMTP server (aiosmtpd) on 127.0.0.1, keeping every mail it accepts for the test to
+/// read. Stopped when dropped.
+pub struct SmtpSink {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    /// Starts one on a free port.
+    pub fn start() -> Self {
+        Self::start_on(0)
+    }
+
+    /// Starts one on `port` (0: a free one), e.g. again where an earlier one stopped.
+    pub fn start_on(port: u16) -> Self {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("mail directory");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp/sink.py");
+        let mut child = Command::new(SYSTEM_PYTHON)
+            .arg(&script)
+            .arg(dir.path())
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("starting the SMTP sink (needs Debian's python3)");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("sink stdout");
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("reading the SMTP sink's port");
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            let _ = child.kill();
+            panic!(
+                "the SMTP sink did not start (is python3-aiosmtpd installed? `cargo xtask test` \
+                 installs it): {line:?}"
+            )
+        });
+        Self { child, port, dir }
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The engine's mail settings for it: plain SMTP on loopback, from `from`.
+    pub fn mail_config(&self, from: &str) -> engine::mail::MailConfig {
+        engine::mail::MailConfig {
+            host: "127.0.0.1".to_owned(),
+            port: self.port,
+            tls: domain::mail::SmtpTls::None,
+            username: None,
+            password: None,
+            from: from.to_owned(),
+        }
+    }
+
+    /// Every mail accepted so far, oldest first.
+    pub fn mails(&self) -> Vec<ReceivedMail> {
+        let mut numbered: Vec<(u64, ReceivedMail)> = std::fs::read_dir(self.dir.path())
+            .expect("reading the mail directory")
+            .filter_map(|entry| {
+                let path = entry.ok()?.path();
+                let n: u64 = path
+                    .file_name()?
+                    .to_str()?
+                    .strip_suffix(".json")?
+                    .parse()
+                    .ok()?;
+                let text = std::fs::read_to_string(&path).ok()?;
+                Some((n, serde_json::from_str(&text).expect("a mail as JSON")))
+            })
+            .collect();
+        numbered.sort_by_key(|(n, _)| *n);
+        numbered.into_iter().map(|(_, mail)| mail).collect()
+    }
+
+    /// Waits (up to 20 s) until at least `count` mails have arrived; answers them all.
+    pub async fn wait_for(&self, count: usize) -> Vec<ReceivedMail> {
+        for _ in 0..200 {
+            let mails = self.mails();
+            if mails.len() >= count {
+                return mails;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "expected {count} mails, the SMTP server has {}",
+            self.mails().len()
+        );
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -194,6 +194,60 @@ pub async fn typing(base: &str, token: &str, chat: ChatId, body: &Typing) -> Res
     send(builder.json(body)).await.map(|_| ())
 }
 
+/// `POST /api/v1/visitor/chats/{chat_id}/rating`.
+pub async fn rate(
+    base: &str,
+    token: &str,
+    chat: ChatId,
+    body: &domain::rating::RateChat,
+) -> Result<ChatEvent, ApiError> {
+    let builder = bearer(
+        Request::post(&format!("{base}/api/v1/visitor/chats/{chat}/rating")),
+        Some(token),
+    );
+    json(send(builder.json(body)).await?).await
+}
+
+/// `GET /api/v1/visitor/chats/{chat_id}/transcript`: the file's name and its text.
+pub async fn transcript(
+    base: &str,
+    token: &str,
+    chat: ChatId,
+) -> Result<(String, String), ApiError> {
+    let builder = bearer(
+        Request::get(&format!("{base}/api/v1/visitor/chats/{chat}/transcript")),
+        Some(token),
+    );
+    let resp = send(builder.build()).await?;
+    let name = resp
+        .headers()
+        .get("content-disposition")
+        .and_then(|d| {
+            d.split_once("filename=\"")
+                .and_then(|(_, rest)| rest.split_once('"'))
+                .map(|(name, _)| name.to_owned())
+        })
+        .unwrap_or_else(|| "chat-transcript.txt".to_owned());
+    let text = resp.text().await.map_err(|_| ApiError::Network)?;
+    Ok((name, text))
+}
+
+/// `POST /api/v1/visitor/chats/{chat_id}/transcript/email`.
+pub async fn email_transcript(
+    base: &str,
+    token: &str,
+    chat: ChatId,
+    body: &domain::mail::EmailTranscript,
+) -> Result<(), ApiError> {
+    let builder = bearer(
+        Request::post(&format!(
+            "{base}/api/v1/visitor/chats/{chat}/transcript/email"
+        )),
+        Some(token),
+    );
+    send(builder.json(body)).await.map(|_| ())
+}
+
 /// `GET /api/v1/visitor/events`: opens the event stream after `last_event_id`.
 pub async fn open_events(
     base: &str,

@@ -161,6 +161,30 @@ pub fn language() -> Option<String> {
         .filter(|l| !l.is_empty())
 }
 
+/// Saves `text` as a file named `name`, as a download link would.
+pub fn download_text(name: &str, text: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Ok(link) = document.create_element("a") else {
+        return;
+    };
+    let href = format!(
+        "data:text/plain;charset=utf-8,{}",
+        js_sys::encode_uri_component(text)
+    );
+    let _ = link.set_attribute("href", &href);
+    let _ = link.set_attribute("download", name);
+    let Some(body) = document.body() else {
+        return;
+    };
+    let _ = body.append_child(&link);
+    if let Ok(link) = link.dyn_into::<web_sys::HtmlElement>() {
+        link.click();
+        link.remove();
+    }
+}
+
 /// `location.href`.
 pub fn page_url() -> Option<String> {
     web_sys::window()?.location().href().ok()

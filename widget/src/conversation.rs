@@ -74,6 +74,12 @@ pub struct Conversation {
     ending_told: bool,
     /// Where the waiting chat stands in its queue, as last heard.
     queue: Option<QueuePlace>,
+    /// An operator took part: once over, the chat can be rated.
+    answered: bool,
+    /// The visitor was removed from the chat: nothing to rate.
+    kicked: bool,
+    /// The stars the visitor gave, once rated.
+    rated: Option<u8>,
 }
 
 impl Conversation {
@@ -89,6 +95,9 @@ impl Conversation {
             left: false,
             ending_told: false,
             queue: None,
+            answered: false,
+            kicked: false,
+            rated: None,
         }
     }
 
@@ -158,6 +167,17 @@ impl Conversation {
             .filter(|_| self.open() && self.status == ChatStatus::Active)
     }
 
+    /// Whether the visitor may rate the chat now: it is over, an operator answered it, they
+    /// were not removed from it, and they have not rated it yet (the server decides again).
+    pub fn can_rate(&self) -> bool {
+        self.ended() && self.answered && !self.kicked && self.rated.is_none()
+    }
+
+    /// The stars the visitor gave, once rated.
+    pub fn rated(&self) -> Option<u8> {
+        self.rated
+    }
+
     /// Whether the panel should say the chat has ended because no line says how.
     pub fn ended_without_line(&self) -> bool {
         self.ended() && !self.ending_told
@@ -185,8 +205,30 @@ impl Conversation {
     /// Folds one event in. Returns whether anything changed. Events of other chats, events
     /// seen before and anything after the visitor's part ended are ignored.
     pub fn apply(&mut self, event: ChatEvent) -> bool {
-        if event.chat_id != self.id || self.sealed || self.lines.iter().any(|l| l.id == event.id) {
+        if event.chat_id != self.id {
             return false;
+        }
+        // The rating comes after the end, and shows as the thanks, not as a line.
+        if let EventKind::ChatRated { stars, .. } = &event.kind {
+            let changed = self.rated != Some(*stars);
+            self.rated = Some(*stars);
+            return changed;
+        }
+        if self.sealed || self.lines.iter().any(|l| l.id == event.id) {
+            return false;
+        }
+        match &event.kind {
+            EventKind::OperatorAccepted { .. }
+            | EventKind::OperatorJoined {
+                role: domain::MemberRole::Participant,
+                ..
+            }
+            | EventKind::RoleChanged {
+                role: domain::MemberRole::Participant,
+                ..
+            } => self.answered = true,
+            EventKind::VisitorKicked { .. } => self.kicked = true,
+            _ => {}
         }
         let kind = match &event.kind {
             // Operators only: the server never sends these to a visitor.
@@ -200,7 +242,8 @@ impl Conversation {
             | EventKind::AssignmentPassed { .. }
             | EventKind::ChatMissed { .. }
             | EventKind::OperatorInactive { .. }
-            | EventKind::OperatorReturned { .. } => return false,
+            | EventKind::OperatorReturned { .. }
+            | EventKind::ChatRated { .. } => return false,
             EventKind::MessagePosted {
                 author: Author::Visitor,
                 body,

@@ -169,6 +169,8 @@ struct Runtime {
     token: Option<String>,
     /// The name the visitor last gave, to prefill the next start form.
     last_name: Option<String>,
+    /// The email address the visitor gave, to prefill "Email me the transcript".
+    email: Option<String>,
     cursor: i64,
     stream_gen: u64,
     abort: Option<web_sys::AbortController>,
@@ -234,6 +236,8 @@ pub struct Ctx {
     pub offline: RwSignal<Option<String>>,
     /// The message left while offline has arrived.
     pub message_left: RwSignal<bool>,
+    /// Where the transcript was mailed, once the server took the request.
+    pub transcript_sent: RwSignal<Option<String>>,
 }
 
 impl Ctx {
@@ -253,6 +257,7 @@ impl Ctx {
             connection: RwSignal::new(Connection::Connected),
             offline: RwSignal::new(None),
             message_left: RwSignal::new(false),
+            transcript_sent: RwSignal::new(None),
         }
     }
 
@@ -273,6 +278,12 @@ impl Ctx {
     /// The name to prefill: the one the visitor last gave, or the host page's.
     pub fn known_name(&self) -> Option<String> {
         rt(|r| r.last_name.clone().or_else(|| r.options.name.clone()))
+    }
+
+    /// The address to prefill for mailing the transcript: the one the visitor gave, or the
+    /// host page's.
+    pub fn known_email(&self) -> Option<String> {
+        rt(|r| r.email.clone().or_else(|| r.options.email.clone()))
     }
 
     /// Whether the chat on screen is open for the visitor (reactive).
@@ -374,6 +385,9 @@ impl Ctx {
             if view.name.is_some() {
                 r.last_name.clone_from(&view.name);
             }
+            if view.email.is_some() {
+                r.email.clone_from(&view.email);
+            }
         });
         match view.chat {
             // An ended chat is shown too: read-only, with what ended it and "Start a new chat".
@@ -406,6 +420,7 @@ impl Ctx {
     }
 
     fn show_form(self) {
+        self.transcript_sent.set(None);
         self.stop_stream();
         rt(|r| r.typing = TypingReport::default());
         self.chat.set(None);
@@ -716,6 +731,77 @@ impl Ctx {
         if let Some(active) = rt(|r| r.typing.on_input(text, now)) {
             report_typing(chat_id, active);
         }
+    }
+
+    /// The chat on screen, open or ended.
+    fn shown_chat_id(self) -> Option<ChatId> {
+        self.chat.with_untracked(|c| c.as_ref().map(|c| c.id))
+    }
+
+    /// Rates the ended chat (V12); the server says whether it may be.
+    pub async fn rate(self, stars: u8, comment: String) {
+        let (Some(chat_id), Some(token)) = (self.shown_chat_id(), token()) else {
+            return;
+        };
+        if stars == 0 {
+            self.error
+                .set(Some("Please choose 1 to 5 stars.".to_owned()));
+            return;
+        }
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        self.error.set(None);
+        let body = domain::rating::RateChat {
+            stars: i64::from(stars),
+            comment: non_blank(&comment),
+        };
+        match api::rate(&base(), &token, chat_id, &body).await {
+            Ok(event) => self.apply(event),
+            Err(e) => self.error.set(Some(e.message())),
+        }
+        self.busy.set(false);
+    }
+
+    /// Saves the chat's transcript as a text file (V10).
+    pub async fn download_transcript(self) {
+        let (Some(chat_id), Some(token)) = (self.shown_chat_id(), token()) else {
+            return;
+        };
+        self.error.set(None);
+        match api::transcript(&base(), &token, chat_id).await {
+            Ok((name, text)) => browser::download_text(&name, &text),
+            Err(e) => self.error.set(Some(e.message())),
+        }
+    }
+
+    /// Has the chat's transcript mailed to `email` (V10).
+    pub async fn email_transcript(self, email: String) {
+        let (Some(chat_id), Some(token)) = (self.shown_chat_id(), token()) else {
+            return;
+        };
+        if non_blank(&email).is_none_or(|e| !e.contains('@')) {
+            self.error
+                .set(Some("Please give your email address.".to_owned()));
+            return;
+        }
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        self.error.set(None);
+        let body = domain::mail::EmailTranscript {
+            email: non_blank(&email),
+        };
+        match api::email_transcript(&base(), &token, chat_id, &body).await {
+            Ok(()) => {
+                rt(|r| r.email = non_blank(&email));
+                self.transcript_sent.set(non_blank(&email));
+            }
+            Err(e) => self.error.set(Some(e.message())),
+        }
+        self.busy.set(false);
     }
 
     /// "End chat".

@@ -386,8 +386,93 @@ fn conversation(ctx: Ctx) -> impl IntoView {
                 <div class="sb-ended" data-testid="sb-ended">"The chat has ended."</div>
             </Show>
         </div>
+        {move || ended.get().then(|| after_chat(ctx))}
         {error_line(ctx)}
         {move || if ended.get() { new_chat_bar(ctx).into_any() } else { entry_bar(ctx).into_any() }}
+    }
+}
+
+/// Once the chat is over (V10, V12): rate it, download its transcript, or have it mailed.
+/// Kept to few reactive parts: each one adds to the panel's weight.
+fn after_chat(ctx: Ctx) -> impl IntoView {
+    let stars = RwSignal::new(0_u8);
+    let comment = RwSignal::new(String::new());
+    let email = RwSignal::new(ctx.known_email().unwrap_or_default());
+    let can_rate = move || {
+        ctx.chat
+            .with(|c| c.as_ref().is_some_and(Conversation::can_rate))
+    };
+    let note = move || {
+        let rated = ctx.chat.with(|c| c.as_ref().and_then(Conversation::rated));
+        let mut lines = Vec::new();
+        if let Some(given) = rated {
+            lines.push(format!("Thank you for rating this chat {given} of 5."));
+        }
+        if let Some(to) = ctx.transcript_sent.get() {
+            lines.push(format!("The transcript is on its way to {to}."));
+        }
+        lines.join(" ")
+    };
+    let rate = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        spawn_local(ctx.rate(stars.get_untracked(), comment.get_untracked()));
+    };
+    let mail = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        spawn_local(ctx.email_transcript(email.get_untracked()));
+    };
+    view! {
+        <div class="sb-after" data-testid="sb-after">
+            <form class="sb-rate" data-testid="sb-rate" on:submit=rate hidden=move || !can_rate()>
+                <div class="sb-stars" role="radiogroup" aria-label="How was this chat?">
+                    {(1..=5_u8)
+                        .rev()
+                        .map(|n| {
+                            view! {
+                                <input
+                                    type="radio"
+                                    name="sb-stars"
+                                    data-testid=format!("sb-star-{n}")
+                                    aria-label=format!("{n} of 5")
+                                    on:change=move |_| stars.set(n)
+                                />
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <input
+                    class="sb-text"
+                    data-testid="sb-rate-comment"
+                    maxlength="1000"
+                    placeholder="Anything to add? (optional)"
+                    aria-label="Comment"
+                    on:input=move |ev| comment.set(event_target_value(&ev))
+                />
+                <button type="submit" class="sb-button" data-testid="sb-rate-send">"Send rating"</button>
+            </form>
+            <p class="sb-thanks" data-testid="sb-thanks" role="status">{note}</p>
+            <form class="sb-mail" data-testid="sb-email-form" on:submit=mail>
+                <input
+                    class="sb-text"
+                    type="email"
+                    data-testid="sb-email"
+                    autocomplete="email"
+                    placeholder="Email me the transcript"
+                    aria-label="Email me the transcript"
+                    value=email.get_untracked()
+                    on:input=move |ev| email.set(event_target_value(&ev))
+                />
+                <button type="submit" class="sb-button" data-testid="sb-email-send">"Send"</button>
+            </form>
+            <button
+                type="button"
+                class="sb-link"
+                data-testid="sb-download"
+                on:click=move |_| spawn_local(ctx.download_transcript())
+            >
+                "Download transcript"
+            </button>
+        </div>
     }
 }
 

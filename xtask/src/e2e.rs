@@ -10,6 +10,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 pub fn run(ws: &Workspace, playwright_args: &[String]) -> Result {
     let server = crate::build(ws, ServerProfile::Dev)?;
     ensure_chromium()?;
+    crate::ensure_smtp_server()?;
     let dir = ws.root.join("end2end");
     ensure_node_modules(&dir)?;
 

@@ -286,6 +286,14 @@ fn exec(mut server: std::process::Command, binary: &Path) -> Result {
 /// Where Debian keeps PostgreSQL 15's server programs (`initdb`, `pg_ctl`).
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
+/// The SMTP server the mail tests run on loopback: Debian's aiosmtpd, for its own Python.
+pub(crate) fn ensure_smtp_server() -> Result {
+    cmd::ensure_debian_package(
+        "python3-aiosmtpd",
+        std::path::Path::new("/usr/lib/python3/dist-packages/aiosmtpd/__init__.py"),
+    )
+}
+
 /// `cargo xtask test`: every check, in order, stopping at the first failure.
 fn test(ws: &Workspace, with_e2e: bool) -> Result {
     let started = Instant::now();
@@ -361,6 +369,7 @@ fn test_steps(ws: &Workspace, with_e2e: bool, passed: &mut Vec<String>) -> Resul
         ]))
     })?;
     step("cargo test", &mut || {
+        ensure_smtp_server()?;
         cmd::run(ws.cargo().args(["test", "--locked", "--workspace"]))
     })?;
     // The store's contract: the engine and HTTP suites again, on a throwaway PostgreSQL

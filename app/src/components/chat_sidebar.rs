@@ -244,6 +244,15 @@ fn Controls(
                 {close}
                 {hold}
                 {new_window}
+                <a
+                    class="button"
+                    data-testid="download-transcript"
+                    title="Download this chat as a text file, with its private notes"
+                    href=format!("/api/console/chats/{chat}/transcript?notes=true")
+                    download=""
+                >
+                    "Download"
+                </a>
                 <MonitoringSwitch chat />
             </div>
             {confirmation}

@@ -32,6 +32,7 @@
 mod accounts;
 mod admin;
 mod chats;
+mod mail;
 mod webhooks;
 
 use std::time::Duration;

@@ -9,6 +9,7 @@
 mod accounts;
 mod admin;
 mod chats;
+mod mail;
 mod webhooks;
 
 use std::str::FromStr;

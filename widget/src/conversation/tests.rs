@@ -446,3 +446,43 @@ fn typing_is_reported_once_then_at_most_every_repeat_interval_and_stopped_once()
     assert_eq!(report.stop(), Some(false), "sending the message stops it");
     assert_eq!(report.stop(), None);
 }
+
+#[test]
+fn an_answered_chat_can_be_rated_once_over_and_the_rating_is_kept_after_the_seal() {
+    let mut c = active_chat();
+    assert!(!c.can_rate(), "not while it is open");
+    c.apply(event(
+        6,
+        EventKind::ChatClosed {
+            operator: op(ANN),
+            operator_name: "Ann".into(),
+        },
+    ));
+    assert!(c.can_rate());
+    let lines = c.lines.clone();
+    assert!(c.apply(event(
+        7,
+        EventKind::ChatRated {
+            stars: 4,
+            comment: String::new(),
+        },
+    )));
+    assert_eq!(c.rated(), Some(4));
+    assert!(!c.can_rate());
+    assert_eq!(c.lines, lines, "the rating shows as the thanks, not a line");
+
+    // Missed (nobody answered) and kicked chats have nothing to rate.
+    let mut missed = Conversation::new(chat_id());
+    missed.apply(visitor_says(1, "Hello?"));
+    missed.apply(event(2, EventKind::VisitorLeft));
+    assert!(missed.ended() && !missed.can_rate());
+    let mut kicked = active_chat();
+    kicked.apply(event(
+        6,
+        EventKind::VisitorKicked {
+            operator: op(ANN),
+            operator_name: "Ann".into(),
+        },
+    ));
+    assert!(kicked.ended() && !kicked.can_rate());
+}

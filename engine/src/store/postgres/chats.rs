@@ -780,6 +780,16 @@ impl ChatStore for PgStore {
         Ok(Some((membership, events)))
     }
 
+    async fn took_part(&self, operator: OperatorId, chat: ChatId) -> Result<bool, StoreError> {
+        let row: Option<(i32,)> =
+            sqlx::query_as("SELECT 1 FROM participants WHERE chat_id = $1 AND operator_id = $2")
+                .bind(chat.0)
+                .bind(operator.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
     async fn visitor_cut(&self, visitor: VisitorId) -> Result<VisitorCut, StoreError> {
         let mut tx = begin_cut(&self.pool).await?;
         let last_event_id = last_event_id(&mut tx).await?;

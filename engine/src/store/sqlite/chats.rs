@@ -724,6 +724,16 @@ impl ChatStore for SqliteStore {
         Ok(Some((membership, events)))
     }
 
+    async fn took_part(&self, operator: OperatorId, chat: ChatId) -> Result<bool, StoreError> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM participants WHERE chat_id = ? AND operator_id = ?")
+                .bind(chat.to_string())
+                .bind(operator.to_string())
+                .fetch_optional(&self.reader)
+                .await?;
+        Ok(row.is_some())
+    }
+
     async fn visitor_cut(&self, visitor: VisitorId) -> Result<VisitorCut, StoreError> {
         let mut tx = self.reader.begin().await?;
         let last_event_id = last_event_id(&mut tx).await?;

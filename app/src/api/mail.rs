@@ -1,0 +1,23 @@
+//! Email: the SMTP set-up, the outbox and the test mail (admins).
+
+use domain::mail::{MailOverview, TestMail};
+use leptos::prelude::*;
+
+use crate::error::ConsoleError;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+
+/// The SMTP server mail leaves through and the newest mails (admins only).
+#[server(endpoint = "mail_overview")]
+pub async fn mail_page() -> Result<MailOverview, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.mail_overview(&session).await?)
+}
+
+/// Queues a test mail to the address given, or the admin's own; answers where it goes.
+#[server(endpoint = "send_test_mail", input = leptos::server_fn::codec::Json)]
+pub async fn send_test_mail(form: TestMail) -> Result<String, ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.send_test_mail(&session, &form.to).await?)
+}

@@ -1,0 +1,101 @@
+import { readFileSync } from "node:fs";
+import { browse, expect, firstLogIn, startServer, test, Server, visitorStarts } from "./server";
+import { startSmtpSink, SmtpSink } from "./smtp";
+
+// After the chat (V10, V12): the visitor rates the chat and has its transcript mailed (a real
+// SMTP server on loopback receives it) and downloads it; the admin's Email page shows the mail
+// sent. Everything on one server with mail set up.
+
+let server: Server;
+let smtp: SmtpSink;
+
+test.beforeAll(async () => {
+  smtp = await startSmtpSink();
+  server = await startServer([
+    "--smtp-host",
+    "127.0.0.1",
+    "--smtp-port",
+    String(smtp.port),
+    "--smtp-tls",
+    "none",
+    "--smtp-from",
+    "Support <support@example.com>",
+  ]);
+});
+test.afterAll(async () => {
+  await server?.stop();
+  await smtp?.stop();
+});
+
+test("the visitor rates the chat, mails and downloads its transcript", async ({ browser }) => {
+  const ada = await browse(browser, server.baseURL);
+  const vera = await browse(browser, server.baseURL);
+  try {
+    await firstLogIn(ada.page, server.adminEmail);
+    await visitorStarts(vera.page, "Vera", "Grüße! Ist die Lieferung nach Kyjiw möglich? Дякую");
+    await ada.page.getByTestId("waiting-list").getByTestId("accept").click();
+    await ada.page.getByTestId("entry").fill("Ja, natürlich — in 3 Tagen.");
+    await ada.page.getByTestId("entry").press("Enter");
+    await expect(vera.page.getByTestId("sb-messages")).toContainText("in 3 Tagen");
+    await ada.page.getByTestId("close").click();
+    await ada.page.getByTestId("confirm-close").click();
+
+    // The bubble offers the rating once the chat is over.
+    const after = vera.page.getByTestId("sb-after");
+    await expect(after).toBeVisible();
+    // No stars yet: nothing is sent.
+    await vera.page.getByTestId("sb-rate-send").click();
+    await expect(vera.page.getByTestId("sb-error")).toHaveText("Please choose 1 to 5 stars.");
+    await vera.page.getByTestId("sb-star-4").click();
+    await expect(vera.page.getByTestId("sb-star-4")).toBeChecked();
+    await vera.page.getByTestId("sb-rate-comment").fill("Schnell und freundlich");
+    await vera.page.getByTestId("sb-rate-send").click();
+    const thanks = vera.page.getByTestId("sb-thanks");
+    await expect(thanks).toHaveText("Thank you for rating this chat 4 of 5.");
+    await expect(thanks).toBeVisible();
+    await expect(vera.page.getByTestId("sb-rate")).toBeHidden();
+
+    // Mailed to the address the visitor types.
+    await vera.page.getByTestId("sb-email").fill("vera@example.org");
+    await vera.page.getByTestId("sb-email-send").click();
+    await expect(thanks).toContainText("The transcript is on its way to vera@example.org.");
+    await expect.poll(() => smtp.mails().length, { timeout: 15_000 }).toBe(1);
+    const mail = smtp.mails()[0];
+    expect(mail.rcpt_to).toEqual(["vera@example.org"]);
+    expect(mail.body).toContain("Vera: Grüße! Ist die Lieferung nach Kyjiw möglich? Дякую");
+    expect(mail.body).toContain("Ja, natürlich — in 3 Tagen.");
+    expect(mail.body).toContain("Rating: ★★★★☆ (4/5) “Schnell und freundlich”");
+
+    // Downloaded as a text file.
+    const [download] = await Promise.all([
+      vera.page.waitForEvent("download"),
+      vera.page.getByTestId("sb-download").click(),
+    ]);
+    expect(download.suggestedFilename()).toMatch(/^chat-\d{4}-\d{2}-\d{2}-[0-9a-f]{8}\.txt$/);
+    const text = readFileSync((await download.path())!, "utf8");
+    expect(text).toContain("Vera: Grüße! Ist die Lieferung nach Kyjiw möglich? Дякую");
+
+    // A reload shows the ended chat with the rating already given.
+    await vera.page.reload();
+    // The bubble comes back as the visitor left it: open.
+    await expect(vera.page.getByTestId("sb-launcher")).toHaveAttribute("aria-expanded", "true");
+    await expect(vera.page.getByTestId("sb-after")).toBeVisible();
+    await expect(vera.page.getByTestId("sb-thanks")).toHaveText("Thank you for rating this chat 4 of 5.");
+    await expect(vera.page.getByTestId("sb-rate")).toBeHidden();
+
+    // The admin sees the mail sent on the Email page, and sends a test mail.
+    await ada.page.getByTestId("nav-mail").click();
+    await expect(ada.page.getByRole("heading", { name: "Email", exact: true })).toBeVisible();
+    await expect(ada.page.getByTestId("mail-server")).toContainText(`127.0.0.1:${smtp.port} (none)`);
+    await expect(ada.page.getByTestId("outbox-mail").first()).toHaveAttribute("data-state", "sent");
+    await ada.page.getByTestId("send-test-mail").click();
+    await expect(ada.page.getByTestId("test-mail-sent")).toContainText(server.adminEmail);
+    await expect.poll(() => smtp.mails().length, { timeout: 15_000 }).toBe(2);
+    expect(smtp.mails()[1].subject).toBe("Switchboard test email");
+
+    expect(vera.errors).toEqual([]);
+    expect(ada.errors).toEqual([]);
+  } finally {
+    await Promise.all([ada.context.close(), vera.context.close()]);
+  }
+});
