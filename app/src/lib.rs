@@ -98,6 +98,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=routes::dashboard::DashboardPage />
                     <Route path=path!("chats") view=routes::my_chats::MyChatsPage />
                     <Route path=path!("follow-ups") view=routes::follow_ups::FollowUpsPage />
+                    <Route path=path!("history") view=routes::history::HistoryPage />
+                    <Route path=path!("reports") view=routes::reports::ReportsPage />
                     <Route path=path!("profile") view=routes::profile::ProfilePage />
                     <Route path=path!("canned") view=routes::canned::CannedPage />
                     <Route path=path!("channels") view=routes::channels::ChannelsPage />
@@ -106,6 +108,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("admin/bubble") view=routes::admin_bubble::AdminBubblePage />
                     <Route path=path!("admin/webhooks") view=routes::admin_webhooks::AdminWebhooksPage />
                     <Route path=path!("admin/mail") view=routes::admin_mail::AdminMailPage />
+                    <Route path=path!("admin/visitors") view=routes::admin_visitors::AdminVisitorsPage />
                     <Route path=path!("admin/log") view=routes::action_log::ActionLogPage />
                 </ParentRoute>
             </Routes>

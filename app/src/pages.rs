@@ -47,7 +47,7 @@ const fn page(
 }
 
 /// Every console page behind the login, in sidebar order.
-pub const PAGES: [ConsolePage; 12] = [
+pub const PAGES: [ConsolePage; 15] = [
     ConsolePage {
         badge: NavBadge::Waiting,
         ..page("/", "Dashboard", "nav-dashboard", Role::Operator)
@@ -62,6 +62,7 @@ pub const PAGES: [ConsolePage; 12] = [
         "nav-follow-ups",
         Role::Operator,
     ),
+    page("/history", "History", "nav-history", Role::Operator),
     page("/canned", "Canned messages", "nav-canned", Role::Operator),
     page("/channels", "Channels", "nav-channels", Role::Operator),
     page("/profile", "My profile", "nav-profile", Role::Operator),
@@ -75,6 +76,13 @@ pub const PAGES: [ConsolePage; 12] = [
     page("/admin/settings", "Settings", "nav-settings", Role::Admin),
     page("/admin/webhooks", "Webhooks", "nav-webhooks", Role::Admin),
     page("/admin/mail", "Email", "nav-mail", Role::Admin),
+    page(
+        "/admin/visitors",
+        "Visitor data",
+        "nav-visitor-data",
+        Role::Admin,
+    ),
+    page("/reports", "Reports", "nav-reports", Role::Supervisor),
     page("/admin/log", "Action log", "nav-log", Role::Supervisor),
 ];
 

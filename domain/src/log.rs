@@ -58,7 +58,7 @@ pub struct ActionPage {
 }
 
 /// Every action name the log records, for the filter's choices.
-pub const ACTIONS: [&str; 43] = [
+pub const ACTIONS: [&str; 45] = [
     "accept",
     "join",
     "watch",
@@ -102,6 +102,8 @@ pub const ACTIONS: [&str; 43] = [
     "save_webhook",
     "delete_webhook",
     "send_test_email",
+    "export_visitor",
+    "erase_visitor",
 ];
 
 impl Command {

@@ -28,6 +28,8 @@ pub const SUPERVISORS_SECONDS: (u32, u32) = (20, 86_400);
 pub const ASSIGN_ACK_SECONDS: (u32, u32) = (5, 600);
 /// Bounds of how long the default password of a new or reset account works, in days.
 pub const DEFAULT_PASSWORD_DAYS: (u32, u32) = (1, 90);
+/// Bounds of how long closed chats are kept (days); 0 keeps them for ever.
+pub const RETENTION_DAYS: (u32, u32) = (0, 36_500);
 
 /// How present an online operator is, from how long ago they last did something (O16, O17).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -77,6 +79,10 @@ pub struct Settings {
     /// Live support is on: when off, the bubble only takes messages (A1).
     #[serde(default = "yes")]
     pub live_support: bool,
+    /// Closed chats are deleted, with their events, transcripts and ratings, this many days
+    /// after they closed (P6); 0 keeps them for ever.
+    #[serde(default)]
+    pub retention_days: u32,
 }
 
 fn default_assign_ack() -> u32 {
@@ -135,6 +141,9 @@ pub struct SettingsForm {
     /// Checkbox: live support on.
     #[serde(default = "yes")]
     pub live_support: bool,
+    /// Days, blank or 0 to keep closed chats for ever.
+    #[serde(default)]
+    pub retention_days: String,
 }
 
 impl Default for Settings {
@@ -152,6 +161,7 @@ impl Default for Settings {
             routing: crate::routing::RoutingMode::Manual,
             assign_ack_seconds: default_assign_ack(),
             live_support: true,
+            retention_days: 0,
         }
     }
 }
@@ -275,7 +285,18 @@ impl Settings {
             "The time to accept an assigned chat",
             "seconds",
         )?;
+        let retention_days = match form.retention_days.trim() {
+            "" => 0,
+            days => whole(
+                "retention_days",
+                days,
+                RETENTION_DAYS,
+                "How long closed chats are kept",
+                "days (0: for ever)",
+            )?,
+        };
         Ok(Self {
+            retention_days,
             routing,
             assign_ack_seconds,
             live_support: form.live_support,
@@ -306,6 +327,7 @@ impl Settings {
             routing: self.routing.as_str().to_owned(),
             assign_ack_seconds: self.assign_ack_seconds.to_string(),
             live_support: self.live_support,
+            retention_days: self.retention_days.to_string(),
         }
     }
 
@@ -427,7 +449,25 @@ mod tests {
             routing: "manual".into(),
             assign_ack_seconds: "30".into(),
             live_support: true,
+            retention_days: String::new(),
         })
+    }
+
+    #[test]
+    fn retention_is_for_ever_unless_a_number_of_days_is_given() {
+        let mut form = Settings::default().form();
+        assert_eq!(Settings::default().retention_days, 0);
+        for (given, days) in [("", 0), (" 0 ", 0), ("30", 30), ("36500", 36_500)] {
+            form.retention_days = given.into();
+            assert_eq!(Settings::parse(&form).map(|s| s.retention_days), Ok(days));
+        }
+        for bad in ["-1", "36501", "a year"] {
+            form.retention_days = bad.into();
+            assert_eq!(
+                field(Settings::parse(&form)).as_deref(),
+                Some("retention_days")
+            );
+        }
     }
 
     #[test]

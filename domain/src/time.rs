@@ -32,6 +32,32 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Midnight UTC of a `YYYY-MM-DD` date (as a date field gives it), or `None`.
+    pub fn from_utc_date(date: &str) -> Option<Self> {
+        let mut parts = date.trim().splitn(3, '-');
+        let year: i64 = parts.next()?.parse().ok()?;
+        let month: i64 = parts.next()?.parse().ok()?;
+        let day: i64 = parts.next()?.parse().ok()?;
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+            return None;
+        }
+        // H. Hinnant's days_from_civil.
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = (month + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        let at = Self(days * 86_400_000);
+        // Refuse days a month does not have (31 April reads back as 1 May).
+        at.utc_text()
+            .starts_with(&format!("{year:04}-{month:02}-{day:02}"))
+            .then_some(at)
+    }
+}
+
 /// When to try again after `attempts` failed tries, waiting `waits[attempts - 1]` seconds (the
 /// last wait once past the table), or `None` once `max_attempts` tries have failed: the one
 /// backoff rule of every outbox (webhooks, mail).
@@ -84,5 +110,24 @@ mod tests {
             "2000-02-29 00:00:00 UTC"
         );
         assert_eq!(Timestamp(-1000).utc_text(), "1969-12-31 23:59:59 UTC");
+    }
+
+    #[test]
+    fn dates_read_back_as_utc_midnight() {
+        assert_eq!(Timestamp::from_utc_date("1970-01-01"), Some(Timestamp(0)));
+        assert_eq!(
+            Timestamp::from_utc_date("2000-02-29"),
+            Some(Timestamp(951_782_400_000))
+        );
+        for bad in [
+            "",
+            "2026-13-01",
+            "2026-04-31",
+            "2025-02-29",
+            "x-1-1",
+            "2026-1",
+        ] {
+            assert_eq!(Timestamp::from_utc_date(bad), None, "{bad}");
+        }
     }
 }

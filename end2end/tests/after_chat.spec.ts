@@ -83,6 +83,48 @@ test("the visitor rates the chat, mails and downloads its transcript", async ({ 
     await expect(vera.page.getByTestId("sb-thanks")).toHaveText("Thank you for rating this chat 4 of 5.");
     await expect(vera.page.getByTestId("sb-rate")).toBeHidden();
 
+    // History (O28): the chat is found by a word, the match marked, and read with its rating.
+    await ada.page.getByTestId("nav-history").click();
+    await expect(ada.page.getByRole("heading", { name: "History", exact: true })).toBeVisible();
+    await ada.page.getByTestId("history-words").fill("kyjiw");
+    await ada.page.getByTestId("history-search").click();
+    const hit = ada.page.getByTestId("history-hit");
+    await expect(hit).toHaveCount(1);
+    await expect(hit.locator("mark")).toHaveText("Kyjiw");
+    await expect(hit).toContainText("★★★★☆");
+    await hit.getByTestId("history-open").click();
+    const past = ada.page.getByTestId("history-chat");
+    await expect(past).toContainText("Ja, natürlich — in 3 Tagen.");
+    await expect(past).toContainText("Rating: ★★★★☆ (4/5) “Schnell und freundlich”");
+    const [file] = await Promise.all([
+      ada.page.waitForEvent("download"),
+      past.getByTestId("history-download").click(),
+    ]);
+    expect(readFileSync((await file.path())!, "utf8")).toContain("Дякую");
+    await ada.page.getByTestId("history-words").fill("nowhere-to-be-found");
+    await ada.page.getByTestId("history-search").click();
+    await expect(ada.page.getByTestId("history-none")).toBeVisible();
+
+    // Reports (A7): this week's figures, the chart drawn, the CSV with a row per operator.
+    await ada.page.getByTestId("nav-reports").click();
+    await expect(ada.page.getByRole("heading", { name: "Reports", exact: true })).toBeVisible();
+    const rows = ada.page.getByTestId("report-row");
+    await expect(rows).toHaveCount(2);
+    await expect(rows.first()).toContainText("All operators");
+    await expect(rows.first()).toContainText("4.00 (1)");
+    const chart = ada.page.getByTestId("report-chart");
+    await expect
+      .poll(() => chart.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+      .toBeGreaterThan(0);
+    const [csv] = await Promise.all([
+      ada.page.waitForEvent("download"),
+      ada.page.getByTestId("report-csv").click(),
+    ]);
+    expect(csv.suggestedFilename()).toMatch(/^report-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+    const lines = readFileSync((await csv.path())!, "utf8").trim().split("\r\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^All operators,1,0,/);
+
     // The admin sees the mail sent on the Email page, and sends a test mail.
     await ada.page.getByTestId("nav-mail").click();
     await expect(ada.page.getByRole("heading", { name: "Email", exact: true })).toBeVisible();

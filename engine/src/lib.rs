@@ -14,6 +14,7 @@ mod canned;
 mod channels;
 mod chats;
 mod collab;
+mod history;
 mod inactivity;
 mod log;
 pub mod mail;
@@ -22,6 +23,7 @@ pub mod metrics;
 mod offline;
 mod operators;
 mod queue;
+mod retention;
 mod routing;
 mod settings;
 pub mod store;
@@ -185,6 +187,7 @@ impl Engine {
             engine.start_sweeping();
             engine.start_webhooks();
             engine.start_mailer();
+            engine.start_purging();
         }
         engine
     }

@@ -9,6 +9,7 @@
 pub mod postgres;
 pub mod sqlite;
 
+mod history_rows;
 mod mail_rows;
 
 use async_trait::async_trait;
@@ -16,6 +17,7 @@ use domain::canned::CannedMessage;
 use domain::channel::Channel;
 use domain::console::{Monitoring, Role};
 use domain::followup::FollowUp;
+use domain::history::{HistoryHit, HistoryScope, ValidQuery};
 use domain::log::{ActionEntry, ActionFilter};
 use domain::mail::{MailPurpose, MailState, OutboxEntry};
 use domain::reach::{DashboardScope, Interest, Recipient};
@@ -465,6 +467,8 @@ pub trait ChatStore: Send + Sync + 'static {
     ) -> Result<Option<VisitorRecord>, StoreError>;
     /// A visitor by id.
     async fn visitor_by_id(&self, id: VisitorId) -> Result<Option<VisitorRecord>, StoreError>;
+    /// The visitors who gave this email address (any case), most recent first.
+    async fn visitors_by_email(&self, email: &str) -> Result<Vec<VisitorRecord>, StoreError>;
     /// Records a visitor's use of their token.
     async fn touch_visitor(&self, id: VisitorId, at: Timestamp) -> Result<(), StoreError>;
     /// Bars a visitor from starting chats until `until`, or lifts the ban (`None`).
@@ -936,11 +940,96 @@ pub trait MailStore: Send + Sync + 'static {
     async fn outbox(&self, limit: i64) -> Result<Vec<OutboxEntry>, StoreError>;
 }
 
+/// Past chats, found (O28).
+#[async_trait]
+pub trait HistoryStore: Send + Sync + 'static {
+    /// Visitor chats matching the search within `scope`: by relevance when it has words
+    /// (each chat with its best message's excerpt), newest first otherwise; up to `limit`
+    /// after the query's offset.
+    async fn search_history(
+        &self,
+        query: &ValidQuery,
+        scope: HistoryScope,
+        limit: i64,
+    ) -> Result<Vec<HistoryHit>, StoreError>;
+    /// The events reports read (starts, takes, messages, misses, closes, ratings) of the
+    /// visitor chats started in `[from, to)`, in `channel` when given: each chat's oldest
+    /// first.
+    async fn report_chats(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+        channel: Option<ChannelId>,
+    ) -> Result<Vec<Vec<ChatEvent>>, StoreError>;
+}
+
+/// Deleting what is no longer kept (P6).
+#[async_trait]
+pub trait RetentionStore: Send + Sync + 'static {
+    /// Deletes up to `limit` chats closed before `before` (by their last change), with their
+    /// events, search entries, participants and mails; answers how many went.
+    async fn purge_closed_before(&self, before: Timestamp, limit: i64) -> Result<u64, StoreError>;
+    /// The visitor's chats, oldest first, each with every event.
+    async fn visitor_chats(
+        &self,
+        visitor: VisitorId,
+    ) -> Result<Vec<(ChatState, Vec<ChatEvent>)>, StoreError>;
+    /// The messages the visitor left offline: name, email, message, when.
+    async fn visitor_messages(
+        &self,
+        visitor: VisitorId,
+    ) -> Result<Vec<(String, String, String, i64)>, StoreError>;
+    /// Deletes the visitor, their chats (with events, search entries, participants, mails)
+    /// and their messages, in one transaction; answers how many chats and messages went.
+    async fn erase_visitor(&self, visitor: VisitorId) -> Result<(u64, u64), StoreError>;
+}
+
+/// The event kinds reports read.
+pub(crate) const REPORT_KINDS: &str = "'chat_started', 'operator_accepted', 'operator_joined', \
+    'role_changed', 'message_posted', 'chat_missed', 'status_changed', 'chat_rated'";
+
+/// Groups `(chat, id, at, payload)` rows, ordered by chat then id, into each chat's events.
+pub(crate) fn events_by_chat(
+    rows: impl IntoIterator<Item = (ChatId, i64, i64, String)>,
+) -> Result<Vec<Vec<ChatEvent>>, StoreError> {
+    let mut chats: Vec<Vec<ChatEvent>> = Vec::new();
+    for (chat, id, at, payload) in rows {
+        let kind: EventKind = serde_json::from_str(&payload)
+            .map_err(|err| StoreError::Corrupt(format!("event {id}: {err}")))?;
+        let event = ChatEvent {
+            id: EventId(id),
+            chat_id: chat,
+            at: Timestamp(at),
+            kind,
+        };
+        match chats.last_mut() {
+            Some(events) if events.first().is_some_and(|e| e.chat_id == chat) => {
+                events.push(event);
+            }
+            _ => chats.push(vec![event]),
+        }
+    }
+    Ok(chats)
+}
+
 /// The storage port: every area in one, as the engine takes it (`Arc<dyn Store>`). Any type
 /// that implements the area traits is a `Store`.
-pub trait Store: ChatStore + AccountStore + AdminStore + WebhookStore + MailStore {}
+pub trait Store:
+    ChatStore + AccountStore + AdminStore + WebhookStore + MailStore + HistoryStore + RetentionStore
+{
+}
 
-impl<T: ChatStore + AccountStore + AdminStore + WebhookStore + MailStore> Store for T {}
+impl<
+    T: ChatStore
+        + AccountStore
+        + AdminStore
+        + WebhookStore
+        + MailStore
+        + HistoryStore
+        + RetentionStore,
+> Store for T
+{
+}
 
 /// How both backends store a webhook's events: their names, comma-separated.
 pub(crate) fn events_to_stored(events: &[WebhookEvent]) -> String {

@@ -705,5 +705,6 @@ fn settings_form(
         routing: "manual".into(),
         assign_ack_seconds: "30".into(),
         live_support: true,
+        retention_days: String::new(),
     }
 }

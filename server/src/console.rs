@@ -5,8 +5,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::header::{
-    CACHE_CONTROL, CONTENT_SECURITY_POLICY, ORIGIN, RETRY_AFTER, STRICT_TRANSPORT_SECURITY,
-    X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ORIGIN, RETRY_AFTER,
+    STRICT_TRANSPORT_SECURITY, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -24,6 +24,110 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/console/events", get(console_events))
         .route("/api/console/chats/{chat_id}/transcript", get(transcript))
+        .route("/api/console/reports.csv", get(report_csv))
+        .route("/api/console/reports/chart.svg", get(report_chart))
+        .route(
+            "/api/console/visitors/{visitor_id}/export.json",
+            get(export_visitor),
+        )
+}
+
+/// Everything kept about a visitor, as a JSON download (admins; recorded in the action log).
+async fn export_visitor(
+    State(state): State<AppState>,
+    axum::extract::Path(raw): axum::extract::Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let session = signed_in(&state, request.headers(), request.extensions()).await?;
+    let visitor: domain::VisitorId = raw
+        .parse()
+        .map_err(|_| ApiError(domain::Error::new(ErrorCode::NotFound, "No such visitor.")))?;
+    let export = state.engine.export_visitor(&session, visitor).await?;
+    let body = serde_json::to_string_pretty(&export).map_err(|err| {
+        tracing::error!(error = %err, "writing a visitor export");
+        ApiError(domain::Error::internal())
+    })?;
+    Ok((
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("attachment; filename=\"visitor-{visitor}.json\""))
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A report's range and channel in a query string (UTC milliseconds; the channel's id).
+#[derive(Deserialize)]
+struct ReportParams {
+    from: i64,
+    to: i64,
+    #[serde(default)]
+    channel: Option<String>,
+}
+
+impl ReportParams {
+    fn query(&self) -> Result<domain::report::ReportQuery, ApiError> {
+        let channel = match self.channel.as_deref().filter(|c| !c.is_empty()) {
+            Some(raw) => Some(
+                raw.parse()
+                    .map_err(|_| ApiError(domain::Error::invalid("channel", "No such channel.")))?,
+            ),
+            None => None,
+        };
+        Ok(domain::report::ReportQuery {
+            from: domain::Timestamp(self.from),
+            to: domain::Timestamp(self.to),
+            channel,
+        })
+    }
+}
+
+/// The report as CSV, one row per operator (supervisors and admins).
+async fn report_csv(
+    State(state): State<AppState>,
+    Query(params): Query<ReportParams>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let session = signed_in(&state, request.headers(), request.extensions()).await?;
+    let query = params.query()?;
+    let report = state.engine.report(&session, &query).await?;
+    let day = |at: domain::Timestamp| at.utc_text().chars().take(10).collect::<String>();
+    let name = format!("report-{}-{}.csv", day(query.from), day(query.to));
+    Ok((
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+                    .unwrap_or_else(|_| HeaderValue::from_static("attachment")),
+            ),
+        ],
+        report.to_csv(),
+    )
+        .into_response())
+}
+
+/// Chats and missed chats per day, as an SVG chart (supervisors and admins).
+async fn report_chart(
+    State(state): State<AppState>,
+    Query(params): Query<ReportParams>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let session = signed_in(&state, request.headers(), request.extensions()).await?;
+    let report = state.engine.report(&session, &params.query()?).await?;
+    Ok((
+        [(CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"))],
+        report.chart_svg(),
+    )
+        .into_response())
 }
 
 /// The operator behind the request's session cookie; `unauthorized` without one.

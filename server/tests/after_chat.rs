@@ -267,3 +267,129 @@ async fn admins_send_a_test_mail_and_see_the_outbox() {
     }
     panic!("the test mail never showed as sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_come_as_figures_csv_and_a_chart_for_supervisors_only() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let sue = server.account("Sue", Role::Supervisor).await;
+    let (token, chat) = closed_chat(&server, &ann).await;
+    let (status, _) = server
+        .visitor(
+            &token,
+            &format!("/api/v1/visitor/chats/{chat}/rating"),
+            Some(json!({"stars": 4})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let now = domain::Timestamp(
+        i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap(),
+    );
+    let range = format!("from={}&to={}", now.0 - 3_600_000, now.0 + 3_600_000);
+    let get = |cookie: &str, path: String| {
+        text(
+            &server,
+            server
+                .client
+                .get(server.url(&path))
+                .header("cookie", cookie),
+        )
+    };
+    let (status, csv) = get(&sue, format!("/api/console/reports.csv?{range}")).await;
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].starts_with("All operators,1,0,"), "{csv}");
+    assert!(lines[2].starts_with("Ann,1,0,"), "{csv}");
+    assert!(lines[2].ends_with(",1,4.00"), "{csv}");
+    let (status, svg) = get(&sue, format!("/api/console/reports/chart.svg?{range}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        svg.starts_with("<svg") && svg.contains("1 chats, 0 missed"),
+        "{svg}"
+    );
+
+    // Operators are refused; bad ranges and channels are a 400.
+    let (status, _) = get(&ann, format!("/api/console/reports.csv?{range}")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = get(&sue, "/api/console/reports.csv?from=10&to=5".to_owned()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _) = get(
+        &sue,
+        format!("/api/console/reports.csv?{range}&channel=nope"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = get(&sue, "/api/console/reports.csv?from=x".to_owned()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, report) = server
+        .client
+        .post(server.url("/api/load_report"))
+        .header("cookie", &sue)
+        .json(&json!({"query": {"from": now.0 - 3_600_000, "to": now.0 + 3_600_000}}))
+        .send()
+        .await
+        .map(|r| (r.status(), r))
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let report: Value = report.json().await.unwrap();
+    assert_eq!(report["total"]["chats"], 1);
+    assert_eq!(report["operators"][0]["name"], "Ann");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_export_a_visitor_as_json_and_erase_them() {
+    let server = TestServer::start().await;
+    let ann = server.operator("Ann").await;
+    let ada = server.account("Ada", Role::Admin).await;
+    let (token, chat) = closed_chat(&server, &ann).await;
+    let (_, me) = server.visitor(&token, "/api/v1/visitor", None).await;
+    let visitor = me["visitor_id"].as_str().unwrap().to_owned();
+    let url = server.url(&format!("/api/console/visitors/{visitor}/export.json"));
+
+    let (status, _) = text(&server, server.client.get(&url).header("cookie", &ann)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let response = server
+        .client
+        .get(&url)
+        .header("cookie", &ada)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-disposition"],
+        format!("attachment; filename=\"visitor-{visitor}.json\"").as_str()
+    );
+    let export: Value = response.json().await.unwrap();
+    assert_eq!(export["visitor"]["id"], visitor.as_str());
+    assert_eq!(export["chats"][0]["id"], chat.as_str());
+    let events = export["chats"][0]["events"].to_string();
+    assert!(events.contains("Note: wants a refund"), "{events}");
+
+    let (status, found) = server
+        .console(Some(&ada), "find_visitors", &[("text", &visitor)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(found.as_array().map(Vec::len), Some(1));
+    let (status, _) = server
+        .console(Some(&ann), "erase_visitor", &[("visitor_id", &visitor)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, erased) = server
+        .console(Some(&ada), "erase_visitor", &[("visitor_id", &visitor)])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{erased}");
+    assert_eq!(erased["chats"], 1);
+    // Their token opens nothing any more, and the export has nothing to give.
+    let (status, _) = server.visitor(&token, "/api/v1/visitor", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = text(&server, server.client.get(&url).header("cookie", &ada)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -13,7 +13,7 @@ use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
 /// The fields the server may name.
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 12] = [
     "invitation_text",
     "away_after_minutes",
     "inactivity_timeout_minutes",
@@ -25,6 +25,7 @@ const FIELDS: [&str; 11] = [
     "routing",
     "assign_ack_seconds",
     "live_support",
+    "retention_days",
 ];
 
 /// The Settings page.
@@ -100,6 +101,7 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
     let routing = RwSignal::new(settings.routing.as_str().to_owned());
     let ack = RwSignal::new(settings.assign_ack_seconds.to_string());
     let live = RwSignal::new(if settings.live_support { "on" } else { "off" }.to_owned());
+    let retention = RwSignal::new(settings.retention_days.to_string());
     let failure = Failure::new("settings", &FIELDS);
     let saved = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -119,6 +121,7 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
         routing.set(s.routing.as_str().to_owned());
         ack.set(s.assign_ack_seconds.to_string());
         live.set(if s.live_support { "on" } else { "off" }.to_owned());
+        retention.set(s.retention_days.to_string());
     };
     let save = move || {
         saved.set(false);
@@ -135,6 +138,7 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
             Some(routing.get_untracked()),
             Some(ack.get_untracked()),
             Some(live.get_untracked()),
+            Some(retention.get_untracked()),
         );
         failure.submit(busy, request, move |settings| {
             fill(&settings);
@@ -253,6 +257,13 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
                 testid="settings-password-days"
             />
             {failure.field("default_password_days")}
+            <NumberField
+                label="Keep closed chats for (days)"
+                hint="Older closed chats are deleted with their messages, transcripts and ratings, every hour. 0: for ever."
+                value=retention
+                testid="settings-retention"
+            />
+            {failure.field("retention_days")}
             <div class="actions">
                 <button
                     type="submit"

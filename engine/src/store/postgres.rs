@@ -32,7 +32,9 @@
 mod accounts;
 mod admin;
 mod chats;
+mod history;
 mod mail;
+mod retention;
 mod webhooks;
 
 use std::time::Duration;

@@ -9,7 +9,9 @@
 mod accounts;
 mod admin;
 mod chats;
+mod history;
 mod mail;
+mod retention;
 mod webhooks;
 
 use std::str::FromStr;

@@ -537,6 +537,17 @@ impl ChatStore for PgStore {
         Ok(row.map(VisitorRecord::from))
     }
 
+    async fn visitors_by_email(&self, email: &str) -> Result<Vec<VisitorRecord>, StoreError> {
+        let rows: Vec<VisitorRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS} FROM visitors WHERE lower(email) = lower($1) \
+             ORDER BY created_at DESC LIMIT 50"
+        ))
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(VisitorRecord::from).collect())
+    }
+
     async fn touch_visitor(&self, id: VisitorId, at: Timestamp) -> Result<(), StoreError> {
         sqlx::query("UPDATE visitors SET last_seen_at = $1 WHERE id = $2")
             .bind(at.0)

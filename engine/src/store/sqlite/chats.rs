@@ -460,6 +460,17 @@ impl ChatStore for SqliteStore {
         row.map(VisitorRecord::try_from).transpose()
     }
 
+    async fn visitors_by_email(&self, email: &str) -> Result<Vec<VisitorRecord>, StoreError> {
+        let rows: Vec<VisitorRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS} FROM visitors WHERE email = ? COLLATE NOCASE \
+             ORDER BY created_at DESC LIMIT 50"
+        ))
+        .bind(email)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter().map(VisitorRecord::try_from).collect()
+    }
+
     async fn touch_visitor(&self, id: VisitorId, at: Timestamp) -> Result<(), StoreError> {
         sqlx::query("UPDATE visitors SET last_seen_at = ? WHERE id = ?")
             .bind(at.0)

@@ -1,0 +1,120 @@
+//! The SQLite [`RetentionStore`]: purging closed chats, and a visitor's export and erasure.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use domain::{ChatEvent, ChatId, ChatState, Timestamp, VisitorId};
+use sqlx::{Sqlite, Transaction};
+
+use super::{SqliteStore, parse_uuid};
+use crate::store::{RetentionStore, StoreError, events_by_chat};
+
+/// Deletes chats (JSON array of ids) with everything that hangs off them.
+async fn delete_chats(tx: &mut Transaction<'_, Sqlite>, ids: &[String]) -> Result<(), StoreError> {
+    let ids = serde_json::to_string(ids)
+        .map_err(|err| StoreError::Corrupt(format!("chat ids: {err}")))?;
+    for table in [
+        "DELETE FROM events WHERE chat_id IN (SELECT value FROM json_each(?1))",
+        "DELETE FROM participants WHERE chat_id IN (SELECT value FROM json_each(?1))",
+        "DELETE FROM mail_outbox WHERE chat_id IN (SELECT value FROM json_each(?1))",
+        "DELETE FROM chats WHERE id IN (SELECT value FROM json_each(?1))",
+    ] {
+        sqlx::query(table).bind(&ids).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl RetentionStore for SqliteStore {
+    async fn purge_closed_before(&self, before: Timestamp, limit: i64) -> Result<u64, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM chats WHERE status = 'closed' AND updated_at < ?1 \
+             ORDER BY updated_at LIMIT ?2",
+        )
+        .bind(before.0)
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        let ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
+        delete_chats(&mut tx, &ids).await?;
+        tx.commit().await?;
+        Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
+    }
+
+    async fn visitor_chats(
+        &self,
+        visitor: VisitorId,
+    ) -> Result<Vec<(ChatState, Vec<ChatEvent>)>, StoreError> {
+        let mut tx = self.reader.begin().await?;
+        let states: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, state FROM chats WHERE visitor_id = ?1 ORDER BY created_at, id",
+        )
+        .bind(visitor.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        let rows: Vec<(String, i64, i64, String)> = sqlx::query_as(
+            "SELECT e.chat_id, e.id, e.at, e.payload FROM events e JOIN chats c \
+             ON c.id = e.chat_id WHERE c.visitor_id = ?1 ORDER BY e.chat_id, e.id",
+        )
+        .bind(visitor.to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let rows = rows
+            .into_iter()
+            .map(|(chat, id, at, payload)| Ok((ChatId(parse_uuid(&chat)?), id, at, payload)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut events: HashMap<ChatId, Vec<ChatEvent>> = events_by_chat(rows)?
+            .into_iter()
+            .filter_map(|chat| Some((chat.first()?.chat_id, chat)))
+            .collect();
+        states
+            .into_iter()
+            .map(|(id, state)| {
+                let id = ChatId(parse_uuid(&id)?);
+                let state: ChatState = serde_json::from_str(&state)
+                    .map_err(|err| StoreError::Corrupt(format!("chat state: {err}")))?;
+                Ok((state, events.remove(&id).unwrap_or_default()))
+            })
+            .collect()
+    }
+
+    async fn visitor_messages(
+        &self,
+        visitor: VisitorId,
+    ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT name, email, message, created_at FROM follow_ups WHERE visitor_id = ?1 \
+             ORDER BY created_at, id",
+        )
+        .bind(visitor.to_string())
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
+    async fn erase_visitor(&self, visitor: VisitorId) -> Result<(u64, u64), StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM chats WHERE visitor_id = ?1")
+            .bind(visitor.to_string())
+            .fetch_all(&mut *tx)
+            .await?;
+        let ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
+        delete_chats(&mut tx, &ids).await?;
+        let messages = sqlx::query("DELETE FROM follow_ups WHERE visitor_id = ?1")
+            .bind(visitor.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        let gone = sqlx::query("DELETE FROM visitors WHERE id = ?1")
+            .bind(visitor.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await?;
+        Ok((u64::try_from(ids.len()).unwrap_or(u64::MAX), messages))
+    }
+}
