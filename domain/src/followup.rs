@@ -22,6 +22,8 @@ pub enum OfflineReason {
     OutsideHours,
     /// No operator of the channel is available.
     NobodyAvailable,
+    /// Live chat was offered: the visitor asked for a follow-up after a chat (V10).
+    FollowUpRequest,
 }
 
 impl OfflineReason {
@@ -31,6 +33,7 @@ impl OfflineReason {
             Self::Off => "Live chat is not available right now.",
             Self::OutsideHours => "We are closed right now.",
             Self::NobodyAvailable => "All our operators are away right now.",
+            Self::FollowUpRequest => "Anything more we can do for you?",
         }
     }
 }

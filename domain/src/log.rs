@@ -58,7 +58,7 @@ pub struct ActionPage {
 }
 
 /// Every action name the log records, for the filter's choices.
-pub const ACTIONS: [&str; 45] = [
+pub const ACTIONS: [&str; 46] = [
     "accept",
     "join",
     "watch",
@@ -104,6 +104,7 @@ pub const ACTIONS: [&str; 45] = [
     "send_test_email",
     "export_visitor",
     "erase_visitor",
+    "email_chat",
 ];
 
 impl Command {

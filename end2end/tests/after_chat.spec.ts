@@ -83,6 +83,19 @@ test("the visitor rates the chat, mails and downloads its transcript", async ({ 
     await expect(vera.page.getByTestId("sb-thanks")).toHaveText("Thank you for rating this chat 4 of 5.");
     await expect(vera.page.getByTestId("sb-rate")).toBeHidden();
 
+    // A follow-up request after the chat: the message form, answered by email (V10).
+    await vera.page.getByTestId("sb-follow-up").click();
+    await expect(vera.page.getByTestId("sb-offline-reason")).toHaveText(
+      "Anything more we can do for you? Leave a message and we will answer by email.",
+    );
+    await vera.page.getByTestId("sb-offline-email").fill("vera@example.org");
+    await vera.page.getByTestId("sb-offline-message").fill("Bitte rufen Sie mich morgen an.");
+    await vera.page.getByTestId("sb-offline-send").click();
+    await expect(vera.page.getByTestId("sb-offline-sent")).toBeVisible();
+    await ada.page.getByTestId("nav-follow-ups").click();
+    const followUp = ada.page.getByTestId("follow-up").filter({ hasText: "Bitte rufen Sie mich morgen an." });
+    await expect(followUp).toContainText("asked for a follow-up after a chat");
+
     // History (O28): the chat is found by a word, the match marked, and read with its rating.
     await ada.page.getByTestId("nav-history").click();
     await expect(ada.page.getByRole("heading", { name: "History", exact: true })).toBeVisible();

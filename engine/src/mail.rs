@@ -215,6 +215,71 @@ impl Engine {
         Ok(recipient)
     }
 
+    /// An operator sends a chat to its visitor by email once the visitor's part is over (O23):
+    /// the conversation as the visitor saw it (never a note), to the address given or the one
+    /// the visitor gave. Operators send chats they may read.
+    pub async fn email_chat(
+        &self,
+        session: &Session,
+        chat: ChatId,
+        to: &str,
+    ) -> Result<String, Error> {
+        session.require_ready()?;
+        let took_part = self
+            .store
+            .took_part(session.operator.id, chat)
+            .await
+            .map_err(internal)?;
+        if !domain::transcript::may_read(session.operator.role, took_part) {
+            return Err(crate::chat_not_found());
+        }
+        let stored = self.load(chat).await?;
+        let Some(visitor) = stored.state.visitor else {
+            return Err(Error::new(
+                ErrorCode::Forbidden,
+                "A chat between operators has no visitor to send it to.",
+            ));
+        };
+        if stored.state.open_for_visitor() {
+            return Err(Error::new(
+                ErrorCode::ChatNotActive,
+                "Send the chat once the visitor's part of it is over.",
+            ));
+        }
+        let known = self
+            .store
+            .visitor_by_id(visitor)
+            .await
+            .map_err(internal)?
+            .and_then(|v| v.email);
+        let given = Some(to.trim())
+            .filter(|t| !t.is_empty())
+            .or(known.as_deref())
+            .ok_or_else(|| Error::invalid("to", "The visitor gave no email address: type one."))?;
+        let recipient = parse_address("to", given)?;
+        let transcript = self
+            .transcript(&stored.state, Viewer::Visitor, false)
+            .await?;
+        self.queue_mail(NewMail {
+            subject: transcript_subject(&transcript),
+            body: transcript_mail(
+                &transcript,
+                &format!(
+                    "{} sent you the transcript of your chat.",
+                    session.operator.name
+                ),
+            ),
+            recipient: recipient.clone(),
+            purpose: MailPurpose::ChatByEmail,
+            chat: Some(chat),
+            created_at: self.now(),
+        })
+        .await?;
+        self.record(session, "email_chat", Some(chat), Some(recipient.clone()))
+            .await;
+        Ok(recipient)
+    }
+
     /// An admin's "Send test email": to the address given, or their own.
     pub async fn send_test_mail(&self, session: &Session, to: &str) -> Result<String, Error> {
         session.require_role(Role::Admin)?;

@@ -142,7 +142,8 @@ impl Engine {
             now: self.now(),
         }
         .reason(channel.as_ref())
-        .unwrap_or(OfflineReason::NobodyAvailable);
+        // Live chat is offered: the bubble offers the form only after a chat, for a follow-up.
+        .unwrap_or(OfflineReason::FollowUpRequest);
         let follow_up = FollowUp {
             id: FollowUpId(Uuid::now_v7()),
             visitor: Some(visitor.id),

@@ -1074,6 +1074,7 @@ pub(crate) fn reason_to_stored(reason: domain::followup::OfflineReason) -> &'sta
         OfflineReason::Off => "off",
         OfflineReason::OutsideHours => "outside_hours",
         OfflineReason::NobodyAvailable => "nobody_available",
+        OfflineReason::FollowUpRequest => "follow_up_request",
     }
 }
 
@@ -1086,6 +1087,7 @@ pub(crate) fn reason_from_stored(
         OfflineReason::Off,
         OfflineReason::OutsideHours,
         OfflineReason::NobodyAvailable,
+        OfflineReason::FollowUpRequest,
     ]
     .into_iter()
     .find(|r| reason_to_stored(*r) == stored)

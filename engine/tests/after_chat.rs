@@ -355,3 +355,102 @@ async fn mail_queued_while_the_smtp_server_is_down_goes_out_when_it_is_back() {
     app.engine.run_mail().await.unwrap();
     assert_eq!(sink.mails().len(), 1);
 }
+
+#[tokio::test]
+async fn an_operator_sends_a_finished_chat_to_its_visitor_by_email() {
+    let sink = SmtpSink::start();
+    let app = app_with(EngineConfig {
+        mail: Some(sink.mail_config(FROM)),
+        ..EngineConfig::default()
+    })
+    .await;
+    let olivia = app.session("Olivia").clone();
+    let ada = app.session("Ada").clone();
+    let (visitor, _) = app.visitor().await;
+    let chat = app.start_chat(&visitor, "Where is my parcel?").await.id;
+    app.engine.accept_chat(&olivia, chat).await.unwrap();
+    app.engine
+        .operator_post(&olivia, chat, "Internal: lost in Lyon", None, true)
+        .await
+        .unwrap();
+    app.engine
+        .operator_post(&olivia, chat, "It arrives tomorrow.", None, false)
+        .await
+        .unwrap();
+    // Not while the visitor is still in it.
+    let err = app
+        .engine
+        .email_chat(&olivia, chat, "vera@example.com")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ChatNotActive);
+    app.engine.visitor_end(&visitor, chat).await.unwrap();
+    // The visitor gave no address: one must be typed.
+    let err = app.engine.email_chat(&olivia, chat, " ").await.unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("to"));
+    let to = app
+        .engine
+        .email_chat(&olivia, chat, "vera@example.com")
+        .await
+        .unwrap();
+    assert_eq!(to, "vera@example.com");
+    app.engine.run_mail().await.unwrap();
+    let mails = sink.wait_for(1).await;
+    assert!(
+        mails[0].body.contains("Olivia sent you the transcript"),
+        "{}",
+        mails[0].body
+    );
+    assert!(
+        mails[0].body.contains("It arrives tomorrow."),
+        "{}",
+        mails[0].body
+    );
+    assert!(
+        !mails[0].body.contains("Lyon"),
+        "never a note: {}",
+        mails[0].body
+    );
+    // Admins send any chat; the action log records it.
+    app.engine
+        .email_chat(&ada, chat, "vera@example.org")
+        .await
+        .unwrap();
+    let log = app
+        .engine
+        .action_log(&ada, &domain::log::ActionFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        log.entries
+            .iter()
+            .filter(|e| e.action == "email_chat" && e.chat == Some(chat))
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_message_left_while_live_chat_is_offered_is_a_follow_up_request() {
+    let app = app_with(EngineConfig::default()).await;
+    let olivia = app.session("Olivia").clone();
+    let _online = app.engine.go_online(&olivia).await.unwrap();
+    let (visitor, _) = app.visitor().await;
+    let left = app
+        .engine
+        .leave_message(
+            &visitor,
+            domain::followup::OfflineMessage {
+                name: Some("Vera".into()),
+                email: "vera@example.com".into(),
+                message: "Please call me back about my order".into(),
+                channel: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        left.reason,
+        domain::followup::OfflineReason::FollowUpRequest
+    );
+}

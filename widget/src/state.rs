@@ -431,6 +431,25 @@ impl Ctx {
     /// "Start a new chat": back to the form.
     pub fn new_chat(self) {
         self.error.set(None);
+        let reason = self.config.with_untracked(|c| {
+            c.as_ref()
+                .and_then(|c| offline_reason(c, chosen_channel(c, None)))
+        });
+        self.offline
+            .set(reason.map(|reason| reason.explain().to_owned()));
+        self.message_left.set(false);
+        self.show_form();
+    }
+
+    /// "Leave a follow-up request" after a chat (V10): the message form, answered by email.
+    pub fn request_follow_up(self) {
+        self.error.set(None);
+        self.message_left.set(false);
+        self.offline.set(Some(
+            domain::followup::OfflineReason::FollowUpRequest
+                .explain()
+                .to_owned(),
+        ));
         self.show_form();
     }
 

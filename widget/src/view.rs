@@ -472,6 +472,14 @@ fn after_chat(ctx: Ctx) -> impl IntoView {
             >
                 "Download transcript"
             </button>
+            <button
+                type="button"
+                class="sb-link"
+                data-testid="sb-follow-up"
+                on:click=move |_| ctx.request_follow_up()
+            >
+                "Leave a follow-up request"
+            </button>
         </div>
     }
 }

@@ -1,5 +1,6 @@
 //! Email: the SMTP set-up, the outbox and the test mail (admins).
 
+use domain::ChatId;
 use domain::mail::{MailOverview, TestMail};
 use leptos::prelude::*;
 
@@ -20,4 +21,12 @@ pub async fn mail_page() -> Result<MailOverview, ConsoleError> {
 pub async fn send_test_mail(form: TestMail) -> Result<String, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
     Ok(context.engine.send_test_mail(&session, &form.to).await?)
+}
+
+/// Sends a chat whose visitor's part is over to the visitor by email (O23): to the address
+/// given, or the one they gave; answers where it goes.
+#[server(endpoint = "email_chat")]
+pub async fn email_chat(chat_id: ChatId, to: String) -> Result<String, ConsoleError> {
+    let (context, session) = ssr::acting_session().await?;
+    Ok(context.engine.email_chat(&session, chat_id, &to).await?)
 }

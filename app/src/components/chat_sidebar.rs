@@ -186,6 +186,46 @@ fn Controls(
             view! { <Control testid="close" label="Close chat" busy on_press=move || confirming.set(Some(Confirm::Close)) /> }
         })
     };
+    // Once the visitor's part is over, the chat can be sent to them by email (O23).
+    let emailing = RwSignal::new(false);
+    let mail_to = RwSignal::new(String::new());
+    let email_chat = move || {
+        (!private && !visitor_here()).then(|| {
+            view! { <Control testid="email-chat" label="Email to visitor" busy on_press=move || emailing.update(|e| *e = !*e) /> }
+        })
+    };
+    let email_form = move || {
+        emailing.get().then(|| {
+            view! {
+                <form
+                    class="inline-form"
+                    data-testid="email-chat-form"
+                    on:submit=move |ev| {
+                        ev.prevent_default();
+                        let to = mail_to.get_untracked();
+                        spawn_local(async move {
+                            match api::email_chat(chat, to).await {
+                                Ok(address) => {
+                                    console.notice.set(Some(format!("The chat is on its way to {address}.")));
+                                    emailing.set(false);
+                                }
+                                Err(err) => console.report(&err),
+                            }
+                        });
+                    }
+                >
+                    <input
+                        type="email"
+                        data-testid="email-chat-to"
+                        aria-label="The visitor's email address"
+                        placeholder="Blank: the address the visitor gave"
+                        on:input=move |ev| mail_to.set(event_target_value(&ev))
+                    />
+                    <button type="submit" data-testid="email-chat-send">"Send"</button>
+                </form>
+            }
+        })
+    };
     let new_window = (mode == PanelMode::Tab).then(|| {
         view! {
             <button data-testid="new-window" title="Open this chat in a window of its own" on:click=move |_| open_window(chat)>
@@ -244,6 +284,7 @@ fn Controls(
                 {close}
                 {hold}
                 {new_window}
+                {email_chat}
                 <a
                     class="button"
                     data-testid="download-transcript"
@@ -255,6 +296,7 @@ fn Controls(
                 </a>
                 <MonitoringSwitch chat />
             </div>
+            {email_form}
             {confirmation}
             {picker}
         </section>

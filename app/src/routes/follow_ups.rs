@@ -16,6 +16,7 @@ fn why(reason: OfflineReason) -> &'static str {
         OfflineReason::Off => "live support was off",
         OfflineReason::OutsideHours => "outside business hours",
         OfflineReason::NobodyAvailable => "nobody was available",
+        OfflineReason::FollowUpRequest => "asked for a follow-up after a chat",
     }
 }
 
