@@ -188,6 +188,7 @@ impl Engine {
             engine.start_webhooks();
             engine.start_mailer();
             engine.start_purging();
+            engine.start_indexing();
         }
         engine
     }

@@ -952,6 +952,9 @@ pub trait HistoryStore: Send + Sync + 'static {
         scope: HistoryScope,
         limit: i64,
     ) -> Result<Vec<HistoryHit>, StoreError>;
+    /// Brings up to `limit` newer messages into the search index, when the backend indexes
+    /// after the commit; answers how many events it looked at (0: the index is current).
+    async fn index_messages(&self, limit: i64) -> Result<u64, StoreError>;
     /// The events reports read (starts, takes, messages, misses, closes, ratings) of the
     /// visitor chats started in `[from, to)`, in `channel` when given: each chat's oldest
     /// first.

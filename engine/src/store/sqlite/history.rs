@@ -93,6 +93,48 @@ impl HistoryStore for SqliteStore {
             .collect()
     }
 
+    async fn index_messages(&self, limit: i64) -> Result<u64, StoreError> {
+        // Looked at on a reader first: the writer is taken only when there is work.
+        let (after, newest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT after_event FROM search_cursor WHERE id = 1), (SELECT MAX(id) FROM events)",
+        )
+        .fetch_one(&self.reader)
+        .await?;
+        if newest.is_none_or(|newest| newest <= after) {
+            return Ok(0);
+        }
+        let mut tx = self.writer.begin().await?;
+        let (after,): (i64,) = sqlx::query_as("SELECT after_event FROM search_cursor WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let (upto, seen): (Option<i64>, i64) = sqlx::query_as(
+            "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM events WHERE id > ?1 ORDER BY id \
+             LIMIT ?2)",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_one(&mut *tx)
+        .await?;
+        let Some(upto) = upto else {
+            return Ok(0);
+        };
+        sqlx::query(
+            "INSERT INTO message_search (rowid, body, chat_id) \
+             SELECT id, json_extract(payload, '$.body'), chat_id FROM events \
+             WHERE id > ?1 AND id <= ?2 AND kind = 'message_posted'",
+        )
+        .bind(after)
+        .bind(upto)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE search_cursor SET after_event = ?1 WHERE id = 1")
+            .bind(upto)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(u64::try_from(seen).unwrap_or_default())
+    }
+
     async fn report_chats(
         &self,
         from: Timestamp,
