@@ -503,5 +503,4 @@ async fn reports_read_the_figures_from_the_log_for_supervisors_and_admins_only()
         .await
         .unwrap();
     assert_eq!(later.total.chats, 0);
-    let _ = first;
 }

@@ -136,7 +136,7 @@ async fn admins_export_and_erase_a_visitor_and_the_log_says_so() {
     let ada = app.session("Ada").clone();
     let olivia = app.session("Olivia").clone();
     let (vera, chat) = closed_chat(&app, "parcel").await;
-    let (other, other_chat) = closed_chat(&app, "parcel").await;
+    let (_, other_chat) = closed_chat(&app, "parcel").await;
 
     // Only admins.
     let err = app
@@ -183,7 +183,6 @@ async fn admins_export_and_erase_a_visitor_and_the_log_says_so() {
     assert_eq!(self::found(&app, &ada, "parcel").await, 1);
     let err = app.engine.erase_visitor(&ada, vera.id).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NotFound);
-    let _ = other;
 
     let log = app
         .engine

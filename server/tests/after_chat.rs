@@ -53,8 +53,7 @@ async fn closed_chat(server: &TestServer, ann: &str) -> (String, String) {
     (token, chat)
 }
 
-async fn text(server: &TestServer, request: reqwest::RequestBuilder) -> (StatusCode, String) {
-    let _ = server;
+async fn text(request: reqwest::RequestBuilder) -> (StatusCode, String) {
     let response = request.send().await.unwrap();
     let status = response.status();
     (status, response.text().await.unwrap())
@@ -148,9 +147,9 @@ async fn the_visitor_rates_downloads_and_mails_the_transcript() {
     assert!(body.contains("Ann: Hallo Vera!"), "{body}");
     assert!(body.contains("Rating: ★★★★★ (5/5) “Sehr gut”"), "{body}");
     assert!(!body.contains("refund"), "{body}");
-    let (status, _) = text(&server, server.client.get(&url).bearer_auth(&stranger)).await;
+    let (status, _) = text(server.client.get(&url).bearer_auth(&stranger)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = text(&server, server.client.get(&url)).await;
+    let (status, _) = text(server.client.get(&url)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Mailed: bad addresses are refused with the field, a good one arrives.
@@ -196,7 +195,7 @@ async fn operators_download_only_chats_they_may_read_and_notes_only_on_request()
         if let Some(cookie) = cookie {
             request = request.header("cookie", cookie);
         }
-        text(&server, request)
+        text(request)
     };
     let (status, body) = get(Some(&ann), true).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -294,7 +293,6 @@ async fn reports_come_as_figures_csv_and_a_chart_for_supervisors_only() {
     let range = format!("from={}&to={}", now.0 - 3_600_000, now.0 + 3_600_000);
     let get = |cookie: &str, path: String| {
         text(
-            &server,
             server
                 .client
                 .get(server.url(&path))
@@ -353,7 +351,7 @@ async fn admins_export_a_visitor_as_json_and_erase_them() {
     let visitor = me["visitor_id"].as_str().unwrap().to_owned();
     let url = server.url(&format!("/api/console/visitors/{visitor}/export.json"));
 
-    let (status, _) = text(&server, server.client.get(&url).header("cookie", &ann)).await;
+    let (status, _) = text(server.client.get(&url).header("cookie", &ann)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let response = server
         .client
@@ -390,6 +388,6 @@ async fn admins_export_a_visitor_as_json_and_erase_them() {
     // Their token opens nothing any more, and the export has nothing to give.
     let (status, _) = server.visitor(&token, "/api/v1/visitor", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = text(&server, server.client.get(&url).header("cookie", &ada)).await;
+    let (status, _) = text(server.client.get(&url).header("cookie", &ada)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

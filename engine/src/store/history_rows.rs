@@ -7,6 +7,7 @@ use super::StoreError;
 
 /// One chat found: its state (JSON), start, the visitor's email, its operators' names and the
 /// best message's marked excerpt.
+#[derive(sqlx::FromRow)]
 pub(crate) struct HitRow {
     pub(crate) state: String,
     pub(crate) created_at: i64,

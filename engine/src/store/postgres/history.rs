@@ -41,15 +41,6 @@ const SEARCH: &str = "WITH q AS (SELECT to_tsquery('simple', $1::text) AS query 
          AND p.operator_id = $8)) \
     ORDER BY best.rank DESC NULLS LAST, c.created_at DESC, c.id DESC LIMIT $9 OFFSET $10";
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    state: String,
-    created_at: i64,
-    email: Option<String>,
-    operators: Option<String>,
-    excerpt: Option<String>,
-}
-
 #[async_trait]
 impl HistoryStore for PgStore {
     async fn search_history(
@@ -62,7 +53,7 @@ impl HistoryStore for PgStore {
             HistoryScope::All => None,
             HistoryScope::TookPart(operator) => Some(operator.0),
         };
-        let rows: Vec<Row> = sqlx::query_as(SEARCH)
+        let rows: Vec<HitRow> = sqlx::query_as(SEARCH)
             .bind(query.tsquery())
             .bind(query.visitor.as_deref())
             .bind(query.operator.as_deref())
@@ -75,17 +66,7 @@ impl HistoryStore for PgStore {
             .bind(query.offset)
             .fetch_all(&self.pool)
             .await?;
-        rows.into_iter()
-            .map(|row| {
-                HistoryHit::try_from(HitRow {
-                    state: row.state,
-                    created_at: row.created_at,
-                    email: row.email,
-                    operators: row.operators,
-                    excerpt: row.excerpt,
-                })
-            })
-            .collect()
+        rows.into_iter().map(HistoryHit::try_from).collect()
     }
 
     async fn index_messages(&self, _limit: i64) -> Result<u64, StoreError> {

@@ -27,15 +27,6 @@ const FILTERS: &str = "c.visitor_id IS NOT NULL \
     AND (?8 IS NULL OR EXISTS (SELECT 1 FROM participants p WHERE p.chat_id = c.id \
          AND p.operator_id = ?8))";
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    state: String,
-    created_at: i64,
-    email: Option<String>,
-    operators: Option<String>,
-    excerpt: Option<String>,
-}
-
 #[async_trait]
 impl HistoryStore for SqliteStore {
     async fn search_history(
@@ -67,7 +58,7 @@ impl HistoryStore for SqliteStore {
             HistoryScope::All => None,
             HistoryScope::TookPart(operator) => Some(operator.to_string()),
         };
-        let rows: Vec<Row> = sqlx::query_as(&sql)
+        let rows: Vec<HitRow> = sqlx::query_as(&sql)
             .bind(query.fts5())
             .bind(query.visitor.as_deref())
             .bind(query.operator.as_deref())
@@ -80,17 +71,7 @@ impl HistoryStore for SqliteStore {
             .bind(query.offset)
             .fetch_all(&self.reader)
             .await?;
-        rows.into_iter()
-            .map(|row| {
-                HistoryHit::try_from(HitRow {
-                    state: row.state,
-                    created_at: row.created_at,
-                    email: row.email,
-                    operators: row.operators,
-                    excerpt: row.excerpt,
-                })
-            })
-            .collect()
+        rows.into_iter().map(HistoryHit::try_from).collect()
     }
 
     async fn index_messages(&self, limit: i64) -> Result<u64, StoreError> {
