@@ -18,5 +18,6 @@ pub mod online_operators;
 pub mod operator_picker;
 pub mod password_form;
 pub mod text_field;
+pub mod ticket_form;
 pub mod time;
 pub mod visitor_tree;

@@ -56,12 +56,7 @@ pub const PAGES: [ConsolePage; 15] = [
         badge: NavBadge::Unread,
         ..page("/chats", "My Chats", "nav-my-chats", Role::Operator)
     },
-    page(
-        "/follow-ups",
-        "Follow-ups",
-        "nav-follow-ups",
-        Role::Operator,
-    ),
+    page("/tickets", "Tickets", "nav-tickets", Role::Operator),
     page("/history", "History", "nav-history", Role::Operator),
     page("/canned", "Canned messages", "nav-canned", Role::Operator),
     page("/channels", "Channels", "nav-channels", Role::Operator),

@@ -82,7 +82,8 @@ impl ChatActivity {
             Signal::Presence { .. }
             | Signal::VisitorPage { .. }
             | Signal::ChannelsChanged
-            | Signal::FollowUpsChanged
+            | Signal::TicketsChanged
+            | Signal::Seen { .. }
             | Signal::Queue { .. } => {
                 return;
             }

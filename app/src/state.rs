@@ -36,8 +36,8 @@ pub struct Console {
     pub roster: RwSignal<Roster>,
     /// The chat whose visitor last moved to another page: its sidebar reloads their details.
     pub visitor_moved: RwSignal<Option<ChatId>>,
-    /// Counts follow-up changes heard, so that lists of them load afresh.
-    pub follow_ups: RwSignal<u32>,
+    /// Counts ticket changes heard, so that lists of them load afresh.
+    pub tickets: RwSignal<u32>,
     /// The time, ticking every second in the browser: signals expire and time on site grows.
     pub now: RwSignal<Timestamp>,
     /// The chat whose entry bar should take focus once shown (after coming into the chat).
@@ -102,7 +102,7 @@ impl Console {
             activity: RwSignal::new(ChatActivity::default()),
             roster: RwSignal::new(Roster::default()),
             visitor_moved: RwSignal::new(None),
-            follow_ups: RwSignal::new(0),
+            tickets: RwSignal::new(0),
             now: RwSignal::new(now()),
             go_to: RwSignal::new(None),
             focus_entry: RwSignal::new(None),
@@ -603,7 +603,7 @@ pub mod live {
         match signal {
             Signal::Presence { .. } => console.roster.update(|r| r.hear(signal)),
             Signal::VisitorPage { chat_id, .. } => console.visitor_moved.set(Some(*chat_id)),
-            Signal::FollowUpsChanged => console.follow_ups.update(|n| *n += 1),
+            Signal::TicketsChanged => console.tickets.update(|n| *n += 1),
             // My channels may have changed: a console listing only them streams afresh.
             Signal::ChannelsChanged => {
                 if console.model.with_untracked(|m| m.filter) == ChannelFilter::Mine {
@@ -619,8 +619,18 @@ pub mod live {
             Signal::Typing { .. } | Signal::Viewing { .. } => {
                 console.activity.update(|a| a.hear(signal, now()));
             }
+            Signal::Seen {
+                chat_id,
+                by_visitor: true,
+                up_to,
+            } => console.model.maybe_update(|m| {
+                m.my_chats
+                    .iter_mut()
+                    .find(|c| c.summary.id() == *chat_id)
+                    .is_some_and(|c| c.hear_seen(*up_to))
+            }),
             // For visitors only.
-            Signal::Queue { .. } => {}
+            Signal::Queue { .. } | Signal::Seen { .. } => {}
         }
     }
 

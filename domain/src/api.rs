@@ -100,6 +100,10 @@ pub struct VisitorChat {
     pub estimated_wait_seconds: Option<u32>,
     /// Every event visible to the visitor, oldest first.
     pub events: Vec<ChatEvent>,
+    /// The newest event an operator in the chat has seen (V5): the visitor's messages up to
+    /// it are "Seen" (updated live by `seen` signals).
+    #[serde(default)]
+    pub seen_up_to: EventId,
 }
 
 /// Answer to `GET /api/v1/visitor`: the visitor and their current chat, if any.
@@ -180,6 +184,15 @@ fn default_launcher_label() -> String {
 pub struct Typing {
     /// Typing now?
     pub active: bool,
+}
+
+/// `POST /api/v1/visitor/chats/{chat_id}/seen`: the visitor has seen the chat up to an event
+/// (V5), sent when the bubble shows new operator messages.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Seen {
+    /// The newest event on screen.
+    pub up_to: EventId,
 }
 
 /// `POST /api/v1/visitor/page`: the visitor opened a page of the site (sent by the loader on

@@ -345,6 +345,9 @@ pub struct MyChat {
     pub events: Vec<ChatEvent>,
     /// The last event this operator has read.
     pub read_up_to: EventId,
+    /// The newest event the visitor has seen (V5), updated live by `seen` signals.
+    #[serde(default)]
+    pub visitor_seen_up_to: EventId,
     /// Which of its events alert this operator.
     #[serde(default)]
     pub monitoring: Monitoring,
@@ -354,6 +357,36 @@ pub struct MyChat {
 }
 
 impl MyChat {
+    /// Under the operators' newest message to the visitor (V5): whether the visitor has seen
+    /// it, or it only reached the server; `None` before any such message, and in chats
+    /// between operators.
+    pub fn visitor_receipt(&self) -> Option<bool> {
+        if self.summary.chat.is_private() {
+            return None;
+        }
+        let last = self.events.iter().rev().find(|e| {
+            matches!(
+                e.kind,
+                EventKind::MessagePosted {
+                    author: Author::Operator { .. },
+                    note: false,
+                    ..
+                }
+            )
+        })?;
+        Some(last.id <= self.visitor_seen_up_to)
+    }
+
+    /// The visitor has seen the chat up to `up_to` (a `seen` signal); answers whether that
+    /// moved the mark.
+    pub fn hear_seen(&mut self, up_to: EventId) -> bool {
+        let moved = up_to > self.visitor_seen_up_to;
+        if moved {
+            self.visitor_seen_up_to = up_to;
+        }
+        moved
+    }
+
     /// Folds one event of this chat in, once, in order.
     fn fold(&mut self, event: &ChatEvent) {
         if event.id > self.folded_up_to {
@@ -1329,6 +1362,7 @@ mod tests {
             summary: summary_after(chat, &[&loaded_events[0], &accepted]),
             events: loaded_events,
             read_up_to: EventId(0),
+            visitor_seen_up_to: EventId::default(),
             monitoring: Monitoring::Visitor,
             folded_up_to: EventId(3),
         });
@@ -1433,6 +1467,7 @@ mod tests {
             summary: summary_after(chat, &[&started(1, chat), &accepted]),
             events: vec![started(1, chat), accepted],
             read_up_to: EventId(0),
+            visitor_seen_up_to: EventId::default(),
             monitoring: Monitoring::All,
             folded_up_to: EventId(2),
         });
@@ -1453,6 +1488,7 @@ mod tests {
             summary: summary_after(chat, &[&started(1, chat)]),
             events: vec![started(1, chat)],
             read_up_to: EventId(0),
+            visitor_seen_up_to: EventId::default(),
             monitoring: Monitoring::All,
             folded_up_to: EventId(1),
         });

@@ -88,6 +88,10 @@ pub enum ErrorCode {
     AlreadyRated,
     /// This server sends no email: its SMTP server is not configured.
     MailNotConfigured,
+    /// The ticket is closed: reopen it first.
+    TicketClosed,
+    /// The ticket changed as asked already, or the chat is in it already.
+    TicketConflict,
 }
 
 impl ErrorCode {
@@ -124,7 +128,9 @@ impl ErrorCode {
             | Self::TooManyChats
             | Self::Offline
             | Self::AlreadyRated
-            | Self::MailNotConfigured => 409,
+            | Self::MailNotConfigured
+            | Self::TicketClosed
+            | Self::TicketConflict => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -171,6 +177,8 @@ impl ErrorCode {
             Self::ReloadRequired => "reload_required",
             Self::AlreadyRated => "already_rated",
             Self::MailNotConfigured => "mail_not_configured",
+            Self::TicketClosed => "ticket_closed",
+            Self::TicketConflict => "ticket_conflict",
         }
     }
 }
@@ -272,6 +280,8 @@ mod tests {
             ErrorCode::DefaultPasswordExpired,
             ErrorCode::AlreadyRated,
             ErrorCode::MailNotConfigured,
+            ErrorCode::TicketClosed,
+            ErrorCode::TicketConflict,
         ] {
             let json = serde_json::to_string(&code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode};
-use crate::ids::{ChannelId, FollowUpId, VisitorId};
+use crate::ids::{ChannelId, TicketId, VisitorId};
 use crate::time::Timestamp;
 
 /// Longest offline message, in characters.
@@ -118,7 +118,7 @@ impl OfflineMessage {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FollowUp {
     /// Id.
-    pub id: FollowUpId,
+    pub id: TicketId,
     /// The visitor who left it.
     pub visitor: Option<VisitorId>,
     /// The channel it is for.
@@ -219,7 +219,7 @@ mod tests {
         );
         assert_eq!(offline_reason(true, true, true), None);
         let follow_up = FollowUp {
-            id: FollowUpId(uuid::Uuid::nil()),
+            id: TicketId(uuid::Uuid::nil()),
             visitor: None,
             channel: None,
             name: "Vera".into(),

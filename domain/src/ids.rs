@@ -53,8 +53,8 @@ uuid_id!(
     CannedId
 );
 uuid_id!(
-    /// A message left while live chat was not offered, kept until an operator closes it.
-    FollowUpId
+    /// A ticket: something to follow up after the live moment (O23).
+    TicketId
 );
 uuid_id!(
     /// A personal access token: how a script or an integration acts as its operator.

@@ -28,6 +28,7 @@ pub mod retention;
 pub mod routing;
 pub mod settings;
 pub mod signal;
+pub mod ticket;
 pub mod time;
 pub mod token;
 pub mod transcript;
@@ -39,8 +40,7 @@ pub use chat::{
 pub use error::{Error, ErrorCode};
 pub use event::{Author, ChatEvent, EventKind};
 pub use ids::{
-    AccessTokenId, CannedId, ChannelId, ChatId, EventId, FollowUpId, OperatorId, VisitorId,
-    WebhookId,
+    AccessTokenId, CannedId, ChannelId, ChatId, EventId, OperatorId, TicketId, VisitorId, WebhookId,
 };
 pub use signal::Signal;
 pub use time::Timestamp;

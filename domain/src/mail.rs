@@ -92,11 +92,18 @@ pub enum MailPurpose {
     ChatByEmail,
     /// An admin's "Send test email".
     Test,
+    /// An operator's reply from a ticket (O23).
+    TicketReply,
 }
 
 impl MailPurpose {
     /// Every purpose.
-    pub const ALL: [Self; 3] = [Self::Transcript, Self::ChatByEmail, Self::Test];
+    pub const ALL: [Self; 4] = [
+        Self::Transcript,
+        Self::ChatByEmail,
+        Self::Test,
+        Self::TicketReply,
+    ];
 
     /// As stored.
     pub fn as_str(self) -> &'static str {
@@ -104,6 +111,7 @@ impl MailPurpose {
             Self::Transcript => "transcript",
             Self::ChatByEmail => "chat_by_email",
             Self::Test => "test",
+            Self::TicketReply => "ticket_reply",
         }
     }
 
@@ -118,6 +126,7 @@ impl MailPurpose {
             Self::Transcript => "Transcript (visitor's request)",
             Self::ChatByEmail => "Chat sent by an operator",
             Self::Test => "Test email",
+            Self::TicketReply => "Reply from a ticket",
         }
     }
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::chat::{ChatState, MemberRole, Viewer, Visibility};
 use crate::error::Error;
 use crate::event::{Author, EventKind};
-use crate::ids::{ChannelId, OperatorId, VisitorId};
+use crate::ids::{ChannelId, EventId, OperatorId, VisitorId};
 use crate::signal::Signal;
 
 /// Someone holding a live stream.
@@ -334,6 +334,42 @@ impl ChatState {
             name: self.visitor_name.clone(),
             active,
             note: false,
+        };
+        Some((signal, self.to_members(None)))
+    }
+
+    /// A participant has read the chat up to `up_to`: the visitor, while they listen, learns
+    /// that their messages were seen (V5). Watchers and observers are invisible to the
+    /// visitor and so mark nothing.
+    pub fn operator_seen(
+        &self,
+        operator: OperatorId,
+        up_to: EventId,
+    ) -> Option<(Signal, SignalReach)> {
+        if self.member(operator)?.role != MemberRole::Participant {
+            return None;
+        }
+        let signal = Signal::Seen {
+            chat_id: self.id,
+            by_visitor: false,
+            up_to,
+        };
+        let reach = SignalReach {
+            visitor: Some(self.listening_visitor()?),
+            operators: Vec::new(),
+            all_operators: false,
+            sender: Some(operator),
+        };
+        Some((signal, reach))
+    }
+
+    /// The visitor has seen the chat up to `up_to`: the operators in it learn it (V5).
+    pub fn visitor_seen(&self, up_to: EventId) -> Option<(Signal, SignalReach)> {
+        self.visitor?;
+        let signal = Signal::Seen {
+            chat_id: self.id,
+            by_visitor: true,
+            up_to,
         };
         Some((signal, self.to_members(None)))
     }

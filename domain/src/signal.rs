@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::Author;
-use crate::ids::{ChatId, OperatorId};
+use crate::ids::{ChatId, EventId, OperatorId};
 
 /// How long a "typing" or "viewing" signal holds without being repeated, in milliseconds.
 pub const SIGNAL_TTL_MS: i64 = 6_000;
@@ -55,8 +55,8 @@ pub enum Signal {
     },
     /// Channels or who serves them changed: consoles list them afresh.
     ChannelsChanged,
-    /// A follow-up was left or closed: consoles count and list them afresh.
-    FollowUpsChanged,
+    /// A ticket was opened or changed: consoles count and list them afresh.
+    TicketsChanged,
     /// A waiting visitor's place in the queue changed (V4).
     Queue {
         /// The waiting chat.
@@ -65,6 +65,16 @@ pub enum Signal {
         position: u32,
         /// Roughly how long until an operator takes the chat, when there is a basis.
         estimated_wait_seconds: Option<u32>,
+    },
+    /// The other side has seen a chat up to an event (V5): the visitor hears it of the
+    /// operators (a participant read their messages), the operators of the visitor.
+    Seen {
+        /// The chat.
+        chat_id: ChatId,
+        /// The visitor saw it (else an operator in the chat did).
+        by_visitor: bool,
+        /// The newest event seen.
+        up_to: EventId,
     },
     /// The visitor of a chat moved to another page of the site.
     VisitorPage {
@@ -83,20 +93,22 @@ impl Signal {
             Self::Viewing { .. } => "viewing",
             Self::Presence { .. } => "presence",
             Self::VisitorPage { .. } => "visitor_page",
+            Self::Seen { .. } => "seen",
             Self::Queue { .. } => "queue",
             Self::ChannelsChanged => "channels_changed",
-            Self::FollowUpsChanged => "follow_ups_changed",
+            Self::TicketsChanged => "tickets_changed",
         }
     }
 
     /// Every signal name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "typing",
+        "seen",
         "viewing",
         "presence",
         "visitor_page",
         "channels_changed",
-        "follow_ups_changed",
+        "tickets_changed",
         "queue",
     ];
 
@@ -106,13 +118,14 @@ impl Signal {
             Self::Typing { chat_id, .. }
             | Self::Viewing { chat_id, .. }
             | Self::VisitorPage { chat_id, .. }
+            | Self::Seen { chat_id, .. }
             | Self::Queue { chat_id, .. } => Some(*chat_id),
-            Self::Presence { .. } | Self::ChannelsChanged | Self::FollowUpsChanged => None,
+            Self::Presence { .. } | Self::ChannelsChanged | Self::TicketsChanged => None,
         }
     }
 
-    /// Whether the chat's visitor may receive it: only participants typing a message, and
-    /// their own place in the queue.
+    /// Whether the chat's visitor may receive it: only participants typing a message, their
+    /// own place in the queue, and the operators having seen their messages.
     pub fn for_visitor(&self) -> bool {
         matches!(
             self,
@@ -121,6 +134,10 @@ impl Signal {
                 note: false,
                 ..
             } | Self::Queue { .. }
+                | Self::Seen {
+                    by_visitor: false,
+                    ..
+                }
         )
     }
 

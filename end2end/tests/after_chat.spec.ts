@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { browse, expect, firstLogIn, startServer, test, Server, visitorStarts } from "./server";
 import { startSmtpSink, SmtpSink } from "./smtp";
@@ -92,9 +93,9 @@ test("the visitor rates the chat, mails and downloads its transcript", async ({ 
     await vera.page.getByTestId("sb-offline-message").fill("Bitte rufen Sie mich morgen an.");
     await vera.page.getByTestId("sb-offline-send").click();
     await expect(vera.page.getByTestId("sb-offline-sent")).toBeVisible();
-    await ada.page.getByTestId("nav-follow-ups").click();
-    const followUp = ada.page.getByTestId("follow-up").filter({ hasText: "Bitte rufen Sie mich morgen an." });
-    await expect(followUp).toContainText("asked for a follow-up after a chat");
+    await ada.page.getByTestId("nav-tickets").click();
+    const followUp = ada.page.getByTestId("ticket").filter({ hasText: "Bitte rufen Sie mich morgen an." });
+    await expect(followUp).toContainText("follow-up request after a chat");
 
     // History (O28): the chat is found by a word, the match marked, and read with its rating.
     await ada.page.getByTestId("nav-history").click();
@@ -114,6 +115,17 @@ test("the visitor rates the chat, mails and downloads its transcript", async ({ 
       past.getByTestId("history-download").click(),
     ]);
     expect(readFileSync((await file.path())!, "utf8")).toContain("Дякую");
+    // The PDF (O22): its text read back by poppler's pdftotext carries the Unicode intact.
+    const [pdf] = await Promise.all([
+      ada.page.waitForEvent("download"),
+      past.getByTestId("history-pdf").click(),
+    ]);
+    expect(pdf.suggestedFilename()).toMatch(/^chat-\d{4}-\d{2}-\d{2}-[0-9a-f]{8}\.pdf$/);
+    const pdfPath = (await pdf.path())!;
+    expect(readFileSync(pdfPath).subarray(0, 5).toString()).toBe("%PDF-");
+    const pdfText = execFileSync("pdftotext", ["-enc", "UTF-8", pdfPath, "-"]).toString();
+    expect(pdfText).toContain("Grüße! Ist die Lieferung nach Kyjiw möglich? Дякую");
+    expect(pdfText).toContain("Rating: ★★★★☆ (4/5)");
     await ada.page.getByTestId("history-words").fill("nowhere-to-be-found");
     await ada.page.getByTestId("history-search").click();
     await expect(ada.page.getByTestId("history-none")).toBeVisible();
@@ -152,5 +164,84 @@ test("the visitor rates the chat, mails and downloads its transcript", async ({ 
     expect(ada.errors).toEqual([]);
   } finally {
     await Promise.all([ada.context.close(), vera.context.close()]);
+  }
+});
+
+test("the operator turns a chat into a ticket, the chat closes, and a ticket is answered by email", async ({
+  browser,
+}) => {
+  const sink = await startSmtpSink();
+  const own = await startServer([
+    "--smtp-host",
+    "127.0.0.1",
+    "--smtp-port",
+    String(sink.port),
+    "--smtp-tls",
+    "none",
+    "--smtp-from",
+    "Support <support@example.com>",
+  ]);
+  const ada = await browse(browser, own.baseURL);
+  const vera = await browse(browser, own.baseURL);
+  try {
+    await firstLogIn(ada.page, own.adminEmail);
+    await visitorStarts(vera.page, "Vera", "Mein Paket ist nicht angekommen — Заказ 1042");
+    await ada.page.getByTestId("waiting-list").getByTestId("accept").click();
+    await ada.page.getByTestId("entry").fill("Ich kläre das mit dem Versand.");
+    await ada.page.getByTestId("entry").press("Enter");
+    await expect(vera.page.getByTestId("sb-messages")).toContainText("Ich kläre das");
+    // Seen marks (V5): each side learns the other has read its last message.
+    await expect(vera.page.getByTestId("sb-receipt")).toHaveText("Seen");
+    await expect(ada.page.getByTestId("receipt")).toHaveText("Seen by the visitor");
+
+    // Ticket: a subject, and the chat is closed for everyone.
+    await ada.page.getByTestId("ticket").click();
+    await ada.page.getByTestId("ticket-subject").fill("Paket fehlt");
+    await ada.page.getByTestId("ticket-create").click();
+    await expect(ada.page.getByTestId("notice")).toContainText("Ticket #1 opened; the chat is closed.");
+    // The closed chat leaves My Chats; the visitor is offered what comes after a chat.
+    await expect(ada.page.getByTestId("chat-controls")).toHaveCount(0);
+    await expect(vera.page.getByTestId("sb-after")).toBeVisible();
+
+    await ada.page.getByTestId("nav-tickets").click();
+    const item = ada.page.getByTestId("ticket").filter({ hasText: "Paket fehlt" });
+    await expect(item.getByTestId("ticket-status")).toHaveText("Open");
+    await expect(item).toContainText("from a chat");
+    await item.getByTestId("ticket-open").click();
+    const detail = ada.page.getByTestId("ticket-detail");
+    const chatArticle = detail.getByTestId("ticket-article");
+    await expect(chatArticle).toHaveAttribute("data-kind", "chat");
+    await expect(chatArticle).toContainText("Vera: Mein Paket ist nicht angekommen — Заказ 1042");
+    await expect(detail.getByTestId("ticket-assignee")).toHaveValue(/[0-9a-f-]{36}/);
+
+    // The visitor asks for a follow-up: it arrives as a second ticket, live.
+    await vera.page.getByTestId("sb-follow-up").click();
+    await vera.page.getByTestId("sb-offline-email").fill("vera@example.org");
+    await vera.page.getByTestId("sb-offline-message").fill("Bitte schreiben Sie mir, wenn es da ist.");
+    await vera.page.getByTestId("sb-offline-send").click();
+    await expect(vera.page.getByTestId("sb-offline-sent")).toBeVisible();
+    const request = ada.page.getByTestId("ticket").filter({ hasText: "Bitte schreiben Sie mir" });
+    await expect(request).toContainText("follow-up request after a chat");
+
+    // Ada answers it by email: the SMTP server receives the reply, the ticket is pending.
+    await request.getByTestId("ticket-open").click();
+    await expect(detail.getByTestId("ticket-from")).toContainText("<vera@example.org>");
+    await detail.getByTestId("ticket-reply").fill("Es ist unterwegs. Ваш заказ в пути.");
+    await detail.getByTestId("ticket-reply-send").click();
+    await expect(ada.page.getByTestId("notice")).toContainText("Your reply is on its way.");
+    await expect(detail.getByTestId("ticket-article").last()).toHaveAttribute("data-kind", "reply");
+    await expect(request.getByTestId("ticket-status")).toHaveText("Pending");
+    await expect.poll(() => sink.mails().length, { timeout: 15_000 }).toBe(1);
+    const mail = sink.mails()[0];
+    expect(mail.rcpt_to).toEqual(["vera@example.org"]);
+    expect(mail.subject).toBe("Re: Bitte schreiben Sie mir, wenn es da ist. [#2]");
+    expect(mail.body).toContain("Ваш заказ в пути.");
+
+    expect(vera.errors).toEqual([]);
+    expect(ada.errors).toEqual([]);
+  } finally {
+    await Promise.all([ada.context.close(), vera.context.close()]);
+    await own.stop();
+    await sink.stop();
   }
 });

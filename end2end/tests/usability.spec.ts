@@ -294,7 +294,7 @@ test("the dashboard names what its buttons do, offers Watch chat on every row an
     // Every other console page passes axe too.
     for (const path of [
       "/chats",
-      "/follow-ups",
+      "/tickets",
       "/canned",
       "/channels",
       "/profile",

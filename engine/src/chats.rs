@@ -207,10 +207,15 @@ impl Engine {
     pub async fn visitor_view(&self, visitor: &VisitorRecord) -> Result<VisitorView, Error> {
         let cut = self.store.visitor_cut(visitor.id).await.map_err(internal)?;
         let chat = match cut.latest {
-            Some((stored, events)) => Some(
-                self.with_queue_place(visitor_chat_of(&stored, events))
-                    .await,
-            ),
+            Some((stored, events)) => {
+                let mut chat = visitor_chat_of(&stored, events);
+                chat.seen_up_to = self
+                    .store
+                    .operators_seen(stored.state.id)
+                    .await
+                    .map_err(internal)?;
+                Some(self.with_queue_place(chat).await)
+            }
             None => None,
         };
         Ok(VisitorView {
@@ -297,6 +302,7 @@ impl Engine {
                     .unwrap_or_else(|| self.now()),
                 queue_position: None,
                 estimated_wait_seconds: None,
+                seen_up_to: domain::EventId::default(),
                 events: logged.into_iter().map(|l| l.event).collect(),
             },
             // Another start of this visitor's won: it may be this very start, retried.
@@ -590,11 +596,48 @@ impl Engine {
         up_to: EventId,
     ) -> Result<(), Error> {
         session.require_ready()?;
-        self.require_member(session, chat).await?;
-        self.store
+        let stored = self.require_member(session, chat).await?;
+        let moved = self
+            .store
             .mark_read(chat, session.operator.id, up_to)
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        // The visitor learns their messages were seen (V5), once per step forward.
+        if moved
+            && let Some((signal, reach)) = stored.state.operator_seen(session.operator.id, up_to)
+        {
+            self.signal(signal, reach);
+        }
+        Ok(())
+    }
+
+    /// The visitor has seen their chat up to an event (V5): kept, and told to the operators
+    /// in the chat once per step forward. An event of another chat is refused.
+    pub async fn visitor_seen(
+        &self,
+        visitor: &VisitorRecord,
+        chat: ChatId,
+        up_to: EventId,
+    ) -> Result<(), Error> {
+        let stored = self.load(chat).await?;
+        if stored.state.visitor != Some(visitor.id) {
+            return Err(chat_not_found());
+        }
+        match self
+            .store
+            .mark_seen_by_visitor(chat, up_to)
+            .await
+            .map_err(internal)?
+        {
+            None => Err(Error::invalid("up_to", "That is no event of this chat.")),
+            Some(false) => Ok(()),
+            Some(true) => {
+                if let Some((signal, reach)) = stored.state.visitor_seen(up_to) {
+                    self.signal(signal, reach);
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Sets which events of a chat alert the operator.
@@ -736,6 +779,7 @@ fn visitor_chat_of(stored: &StoredChat, events: Vec<LoggedEvent>) -> VisitorChat
         started_at: stored.created_at,
         queue_position: None,
         estimated_wait_seconds: None,
+        seen_up_to: domain::EventId::default(),
         events: events
             .into_iter()
             .filter(|logged| logged.visibility.admits(Viewer::Visitor))
@@ -766,6 +810,7 @@ fn my_chat_of(me: OperatorId, membership: Membership, events: Vec<LoggedEvent>) 
             .map(|l| l.event)
             .collect(),
         read_up_to: membership.read_up_to,
+        visitor_seen_up_to: membership.visitor_seen_up_to,
         monitoring: membership.monitoring,
         folded_up_to,
     }

@@ -22,12 +22,14 @@ mod mesh;
 pub mod metrics;
 mod offline;
 mod operators;
+pub mod pdf;
 mod queue;
 mod retention;
 mod routing;
 mod settings;
 pub mod store;
 pub mod stream;
+mod tickets;
 mod tokens;
 mod webhooks;
 mod writer;
@@ -38,6 +40,7 @@ pub use bus::{EventBus, PublishedEvent};
 pub use channels::ChannelForm;
 pub(crate) use chats::chat_not_found;
 pub use collab::OnlineGuard;
+pub use domain::ticket::TicketEdit;
 pub use operators::{LoginOutcome, NewOperator, Session};
 pub use store::{Store, StoreError};
 pub use tokens::VISITOR_ONLINE_MS;
@@ -63,6 +66,8 @@ pub struct EngineConfig {
     pub clock: Clock,
     /// The SMTP server mail leaves through; `None`: this server sends no mail.
     pub mail: Option<mail::MailConfig>,
+    /// Where the fonts for PDF transcripts are looked for; empty: the system's font folders.
+    pub font_dirs: Vec<std::path::PathBuf>,
 }
 
 /// The engine's source of time. Every rule that depends on time (presence, sessions,
@@ -113,6 +118,7 @@ impl Default for EngineConfig {
             visitor_idle_ms: 30 * 24 * 60 * 60 * 1000,
             clock: Clock::default(),
             mail: None,
+            font_dirs: Vec::new(),
         }
     }
 }
@@ -140,6 +146,8 @@ pub struct Engine {
     activity: Arc<collab::ActivityWrites>,
     /// Password hashing, a few at a time.
     hashes: Arc<auth::HashGate>,
+    /// The fonts PDF transcripts are set in, read on the first PDF asked for.
+    pdf_fonts: Arc<std::sync::OnceLock<Result<Arc<pdf::PdfFonts>, String>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -181,6 +189,7 @@ impl Engine {
             node,
             activity: Arc::new(collab::ActivityWrites::default()),
             hashes: Arc::new(auth::HashGate::default()),
+            pdf_fonts: Arc::default(),
         };
         // A test that moves the clock by hand sweeps by hand too.
         if !engine.config.clock.is_manual() {

@@ -6,6 +6,7 @@
 //! mail the server cannot take now (down, busy, a 4xx answer) is tried again with backoff, so
 //! an outage delays mail and loses none; one refused for good (a 5xx answer) is failed at once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use domain::console::Role;
@@ -81,7 +82,7 @@ impl MailConfig {
     }
 }
 
-fn not_configured() -> Error {
+pub(crate) fn not_configured() -> Error {
     Error::new(
         ErrorCode::MailNotConfigured,
         "This server does not send email: its SMTP server is not set up.",
@@ -133,6 +134,52 @@ impl Engine {
         let stored = self.load(chat).await?;
         self.transcript(&stored.state, Viewer::Operator(me), notes)
             .await
+    }
+
+    /// A chat as a PDF document (O22), as [`Self::operator_transcript`] allows: its file name
+    /// and bytes. Set in the system's fonts (DejaVu, and a CJK fallback where installed),
+    /// on a blocking thread: shaping a long chat takes a few milliseconds.
+    pub async fn operator_transcript_pdf(
+        &self,
+        session: &Session,
+        chat: ChatId,
+        notes: bool,
+    ) -> Result<(String, Vec<u8>), Error> {
+        let transcript = self.operator_transcript(session, chat, notes).await?;
+        let fonts = self.pdf_fonts()?;
+        let name = transcript.file_name("pdf");
+        let document = crate::pdf::PdfTranscript::of(&transcript);
+        let bytes = tokio::task::spawn_blocking(move || crate::pdf::render(&document, &fonts))
+            .await
+            .map_err(|err| {
+                tracing::error!(%err, "rendering a PDF failed");
+                Error::internal()
+            })?;
+        Ok((name, bytes))
+    }
+
+    /// The PDF fonts, read once; a server without any cannot make PDFs and says so.
+    fn pdf_fonts(&self) -> Result<Arc<crate::pdf::PdfFonts>, Error> {
+        self.pdf_fonts
+            .get_or_init(|| {
+                let dirs = if self.config.font_dirs.is_empty() {
+                    crate::pdf::PdfFonts::default_dirs()
+                } else {
+                    self.config.font_dirs.clone()
+                };
+                crate::pdf::PdfFonts::load(&dirs)
+                    .map(Arc::new)
+                    .inspect_err(|err| {
+                        tracing::error!(%err, "no fonts for PDF transcripts");
+                    })
+            })
+            .clone()
+            .map_err(|_| {
+                Error::new(
+                    ErrorCode::Unavailable,
+                    "This server has no fonts to make PDFs with (install fonts-dejavu-core).",
+                )
+            })
     }
 
     /// A chat's transcript for `viewer`, with the channel's name.

@@ -1,4 +1,5 @@
-//! Whether live chat is offered now (V11, A1) and the follow-ups left when it is not.
+//! Whether live chat is offered now (V11, A1), and the messages left when it is not: they
+//! become tickets (O23).
 //!
 //! Live chat is off when an admin switched live support off, outside the channel's business
 //! hours (in its time zone), or when no operator who could answer is available. The first two
@@ -7,21 +8,17 @@
 //! being turned away.
 
 use domain::channel::Channel;
-use domain::console::Role;
 use domain::followup::{FollowUp, OfflineMessage, OfflineReason, offline_reason};
 use domain::hours::BusinessHours;
 use domain::reach::SignalReach;
 use domain::settings::Settings;
-use domain::{Error, ErrorCode, FollowUpId, Signal, Timestamp};
+use domain::ticket::{ArticleKind, subject_of_message};
+use domain::{Error, Signal, TicketId, Timestamp};
 use uuid::Uuid;
 
 use crate::collab::CONSOLES_LIVE_MS;
-use crate::operators::Session;
-use crate::store::{PresentOperator, StoreError, VisitorRecord};
+use crate::store::{NewArticle, NewTicket, PresentOperator, VisitorRecord};
 use crate::{Engine, internal};
-
-/// Most follow-ups a list shows.
-const FOLLOW_UPS_SHOWN: i64 = 500;
 
 /// Whether `hours` are open at `at`, in their time zone. An unknown zone (only possible for
 /// data written by hand) counts as UTC.
@@ -122,8 +119,9 @@ impl Engine {
         }
     }
 
-    /// A visitor leaves a message while live chat is not offered; it becomes a follow-up
-    /// every operator's console hears of.
+    /// A visitor leaves a message while live chat is not offered, or asks for a follow-up
+    /// after a chat: it becomes an open ticket (O23), with the message as its first article,
+    /// that every operator's console hears of.
     pub async fn leave_message(
         &self,
         visitor: &VisitorRecord,
@@ -145,7 +143,7 @@ impl Engine {
         // Live chat is offered: the bubble offers the form only after a chat, for a follow-up.
         .unwrap_or(OfflineReason::FollowUpRequest);
         let follow_up = FollowUp {
-            id: FollowUpId(Uuid::now_v7()),
+            id: TicketId(Uuid::now_v7()),
             visitor: Some(visitor.id),
             channel: channel.map(|c| c.id),
             name: if valid.name.is_empty() {
@@ -160,47 +158,34 @@ impl Engine {
             closed: None,
         };
         let deliveries = self.offline_message_deliveries(&follow_up).await?;
+        let ticket = NewTicket {
+            id: follow_up.id,
+            subject: subject_of_message(&follow_up.message),
+            assignee: None,
+            channel: follow_up.channel,
+            visitor: follow_up.visitor,
+            name: follow_up.name.clone(),
+            email: follow_up.email.clone(),
+            reason: Some(reason),
+            created_at: follow_up.created_at,
+        };
+        let first = NewArticle {
+            kind: ArticleKind::Message,
+            author: if follow_up.name.is_empty() {
+                follow_up.email.clone()
+            } else {
+                follow_up.name.clone()
+            },
+            body: follow_up.message.clone(),
+            chat: None,
+            recipient: None,
+            created_at: follow_up.created_at,
+        };
         self.store
-            .insert_follow_up(&follow_up, &deliveries)
+            .insert_ticket(&ticket, &first, &deliveries)
             .await
             .map_err(internal)?;
-        self.signal(Signal::FollowUpsChanged, SignalReach::all_operators(None));
+        self.signal(Signal::TicketsChanged, SignalReach::all_operators(None));
         Ok(follow_up)
-    }
-
-    /// The open follow-ups, or the closed ones, newest first.
-    pub async fn follow_ups(
-        &self,
-        session: &Session,
-        closed: bool,
-    ) -> Result<Vec<FollowUp>, Error> {
-        session.require_role(Role::Operator)?;
-        self.store
-            .follow_ups(closed, FOLLOW_UPS_SHOWN)
-            .await
-            .map_err(internal)
-    }
-
-    /// Closes a follow-up once it has been answered.
-    pub async fn close_follow_up(&self, session: &Session, id: FollowUpId) -> Result<(), Error> {
-        session.require_role(Role::Operator)?;
-        match self
-            .store
-            .close_follow_up(id, session.operator.display_name(), self.now())
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::NotFound) => {
-                return Err(Error::new(
-                    ErrorCode::NotFound,
-                    "That message is already closed.",
-                ));
-            }
-            Err(err) => return Err(internal(err)),
-        }
-        self.record(session, "close_follow_up", None, Some(id.to_string()))
-            .await;
-        self.signal(Signal::FollowUpsChanged, SignalReach::all_operators(None));
-        Ok(())
     }
 }

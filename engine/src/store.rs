@@ -11,21 +11,23 @@ pub mod sqlite;
 
 mod history_rows;
 mod mail_rows;
+mod ticket_rows;
 
 use async_trait::async_trait;
 use domain::canned::CannedMessage;
 use domain::channel::Channel;
 use domain::console::{Monitoring, Role};
-use domain::followup::FollowUp;
+use domain::followup::OfflineReason;
 use domain::history::{HistoryHit, HistoryScope, ValidQuery};
 use domain::log::{ActionEntry, ActionFilter};
 use domain::mail::{MailPurpose, MailState, OutboxEntry};
 use domain::reach::{DashboardScope, Interest, Recipient};
+use domain::ticket::{ArticleKind, Ticket, TicketFilter, TicketScope, TicketStatus, TicketView};
 use domain::token::AccessToken;
 use domain::webhook::{Delivery, DeliveryState, Webhook, WebhookEvent};
 use domain::{
     AccessTokenId, CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind,
-    FollowUpId, OperatorId, Timestamp, Visibility, VisitorId, WebhookId,
+    OperatorId, TicketId, Timestamp, Visibility, VisitorId, WebhookId,
 };
 
 /// A store chosen by its URL's scheme: `sqlite:` (the embedded default) or `postgres:` /
@@ -418,6 +420,8 @@ pub struct Membership {
     pub chat: StoredChat,
     /// The newest event they have read.
     pub read_up_to: EventId,
+    /// The newest event the visitor has seen.
+    pub visitor_seen_up_to: EventId,
     /// Which events alert them.
     pub monitoring: Monitoring,
 }
@@ -574,13 +578,23 @@ pub trait ChatStore: Send + Sync + 'static {
         operator: OperatorId,
         monitoring: Monitoring,
     ) -> Result<(), StoreError>;
-    /// Moves an operator's read marker forward (never back).
+    /// Moves an operator's read marker forward (never back); answers whether it moved.
     async fn mark_read(
         &self,
         chat: ChatId,
         operator: OperatorId,
         up_to: EventId,
-    ) -> Result<(), StoreError>;
+    ) -> Result<bool, StoreError>;
+    /// Moves the visitor's seen marker forward (never back) to an event of the chat: answers
+    /// whether it moved, or `None` when `up_to` is no event of this chat.
+    async fn mark_seen_by_visitor(
+        &self,
+        chat: ChatId,
+        up_to: EventId,
+    ) -> Result<Option<bool>, StoreError>;
+    /// How far the chat's participants have read it (the furthest of them): what the visitor
+    /// sees as "Seen".
+    async fn operators_seen(&self, chat: ChatId) -> Result<EventId, StoreError>;
 }
 
 /// Operator accounts: sessions, passwords, and presence (the consoles operators have open).
@@ -768,21 +782,102 @@ pub trait AdminStore: Send + Sync + 'static {
     async fn setting(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Stores a setting's JSON document.
     async fn save_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<(), StoreError>;
-    /// Keeps a message left while live chat was not offered, with the webhook deliveries that
-    /// tell of it, in one transaction.
-    async fn insert_follow_up(
+}
+
+/// A ticket to open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTicket {
+    /// Id.
+    pub id: TicketId,
+    /// Subject.
+    pub subject: String,
+    /// Assignee.
+    pub assignee: Option<OperatorId>,
+    /// Channel.
+    pub channel: Option<ChannelId>,
+    /// The visitor it is for.
+    pub visitor: Option<VisitorId>,
+    /// The visitor's name, or empty.
+    pub name: String,
+    /// Where replies go, or empty.
+    pub email: String,
+    /// Why the bubble took a message, when it did.
+    pub reason: Option<OfflineReason>,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// An article to add to a ticket.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewArticle {
+    /// What it is.
+    pub kind: ArticleKind,
+    /// Who wrote it.
+    pub author: String,
+    /// Its text.
+    pub body: String,
+    /// The chat it carries.
+    pub chat: Option<ChatId>,
+    /// Where a reply goes.
+    pub recipient: Option<String>,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+/// A ticket's fields after a change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TicketChange {
+    /// Status.
+    pub status: TicketStatus,
+    /// Assignee.
+    pub assignee: Option<OperatorId>,
+    /// Channel.
+    pub channel: Option<ChannelId>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// Tickets (O23). Every write that follows a status rule is conditional on the status it was
+/// decided from, so that two operators (on any nodes) acting at once cannot both win.
+#[async_trait]
+pub trait TicketStore: Send + Sync + 'static {
+    /// Opens a ticket with its first article, and queues the webhook deliveries that tell of
+    /// it, in one transaction. Answers its number.
+    async fn insert_ticket(
         &self,
-        follow_up: &FollowUp,
+        ticket: &NewTicket,
+        first: &NewArticle,
         deliveries: &[NewDelivery],
-    ) -> Result<(), StoreError>;
-    /// Follow-ups, newest first: the open ones, or the closed ones.
-    async fn follow_ups(&self, closed: bool, limit: i64) -> Result<Vec<FollowUp>, StoreError>;
-    /// Closes an open follow-up; `NotFound` if there is no such open one.
-    async fn close_follow_up(
+    ) -> Result<i64, StoreError>;
+    /// Tickets within `scope` matching `filter` (`me`: the asking operator), the most
+    /// recently changed first.
+    async fn tickets(
         &self,
-        id: FollowUpId,
-        by: &str,
-        at: Timestamp,
+        filter: TicketFilter,
+        scope: &TicketScope,
+        me: OperatorId,
+        limit: i64,
+    ) -> Result<Vec<Ticket>, StoreError>;
+    /// One ticket with its articles.
+    async fn ticket(&self, id: TicketId) -> Result<Option<TicketView>, StoreError>;
+    /// Changes a ticket's fields if its status is still `expected`: `Conflict` otherwise,
+    /// `NotFound` if there is no such ticket.
+    async fn update_ticket(
+        &self,
+        id: TicketId,
+        expected: TicketStatus,
+        change: &TicketChange,
+    ) -> Result<(), StoreError>;
+    /// Adds an article and sets the status, if the status is still `expected`, with the mail
+    /// that carries a reply, in one transaction. `Conflict` if the status moved or the chat is
+    /// in the ticket already.
+    async fn add_article(
+        &self,
+        id: TicketId,
+        expected: TicketStatus,
+        status: TicketStatus,
+        article: &NewArticle,
+        mail: Option<&NewMail>,
     ) -> Result<(), StoreError>;
 }
 
@@ -1018,7 +1113,14 @@ pub(crate) fn events_by_chat(
 /// The storage port: every area in one, as the engine takes it (`Arc<dyn Store>`). Any type
 /// that implements the area traits is a `Store`.
 pub trait Store:
-    ChatStore + AccountStore + AdminStore + WebhookStore + MailStore + HistoryStore + RetentionStore
+    ChatStore
+    + AccountStore
+    + AdminStore
+    + WebhookStore
+    + MailStore
+    + HistoryStore
+    + RetentionStore
+    + TicketStore
 {
 }
 
@@ -1029,7 +1131,8 @@ impl<
         + WebhookStore
         + MailStore
         + HistoryStore
-        + RetentionStore,
+        + RetentionStore
+        + TicketStore,
 > Store for T
 {
 }

@@ -454,3 +454,92 @@ async fn a_message_left_while_live_chat_is_offered_is_a_follow_up_request() {
         domain::followup::OfflineReason::FollowUpRequest
     );
 }
+
+/// The text `pdftotext` (poppler) reads out of a PDF, without the bidi marks it puts around
+/// right-to-left runs.
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chat.pdf");
+    std::fs::write(&path, bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils; `cargo xtask test` installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(['\u{202b}', '\u{202c}'], "")
+}
+
+#[tokio::test]
+async fn a_chat_as_pdf_carries_its_unicode_and_notes_only_when_asked() {
+    let app = TestApp::builder()
+        .with_operator("Olivia")
+        .with_operator("Otto")
+        .with_admin("Ada")
+        .start()
+        .await;
+    let (_, chat) = answered_and_closed(&app).await;
+    let olivia = app.session("Olivia").clone();
+
+    let (name, bytes) = app
+        .engine
+        .operator_transcript_pdf(&olivia, chat, false)
+        .await
+        .unwrap();
+    assert!(
+        name.starts_with("chat-") && name.ends_with(".pdf"),
+        "{name}"
+    );
+    assert!(bytes.starts_with(b"%PDF-"));
+    let text = pdf_text(&bytes);
+    for expected in [
+        "Chat transcript",
+        "Visitor: Vera",
+        "Operators: Olivia",
+        "Привет!",
+        "Ünïcödé",
+        "مرحبا",
+        "你好",
+        "Hello Vera, how can I help?",
+        "Page 1 of 1",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+    assert!(!text.contains("VIP"), "{text}");
+
+    // Asked for, the notes are in, marked as such.
+    let (_, bytes) = app
+        .engine
+        .operator_transcript_pdf(&olivia, chat, true)
+        .await
+        .unwrap();
+    let text = pdf_text(&bytes);
+    assert!(text.contains("Secret: VIP customer"), "{text}");
+
+    // An operator who was not in the chat gets nothing; an admin may read every chat.
+    let err = app
+        .engine
+        .operator_transcript_pdf(&app.session("Otto").clone(), chat, false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ChatNotFound);
+    app.engine
+        .operator_transcript_pdf(&app.session("Ada").clone(), chat, false)
+        .await
+        .unwrap();
+}

@@ -651,3 +651,115 @@ async fn a_database_from_before_collaboration_is_upgraded_without_loss() {
     assert_eq!(events[0].visibility, domain::Visibility::Everyone);
     store.close().await;
 }
+
+#[tokio::test]
+async fn seen_marks_reach_the_other_side_once_per_step_and_survive_a_reload() {
+    let app = with_operators(&["Ann", "Cy"]).await;
+    let (ann, mut ann_rx) = online(&app, "Ann").await;
+    let (cy, mut cy_rx) = online(&app, "Cy").await;
+    let (visitor, chat) = visitor_chat(&app).await;
+    let mut visitor_rx = app
+        .engine
+        .open_stream(Audience::Visitor(visitor.id), chat.events[1].id);
+    app.engine.accept_chat(&ann, chat.id).await.unwrap();
+    act(&app, &cy, chat.id, ChatAction::Watch).await;
+    say(&app, &ann, chat.id, "How can I help?").await;
+    let from_visitor = app
+        .engine
+        .visitor_post(
+            &visitor,
+            chat.id,
+            PostMessage {
+                body: "Where is my parcel?".into(),
+                client_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    drain(&mut ann_rx).await;
+    drain(&mut cy_rx).await;
+    drain(&mut visitor_rx).await;
+
+    // Ann reads the chat: the visitor hears it once; reading again up to the same event, or
+    // a watcher reading, tells nobody.
+    app.engine
+        .mark_read(&ann, chat.id, from_visitor.id)
+        .await
+        .unwrap();
+    let heard = signals(&mut visitor_rx).await;
+    assert_eq!(
+        heard,
+        vec![Signal::Seen {
+            chat_id: chat.id,
+            by_visitor: false,
+            up_to: from_visitor.id,
+        }]
+    );
+    app.engine
+        .mark_read(&ann, chat.id, from_visitor.id)
+        .await
+        .unwrap();
+    app.engine
+        .mark_read(&cy, chat.id, from_visitor.id)
+        .await
+        .unwrap();
+    assert!(signals(&mut visitor_rx).await.is_empty());
+    let view = app.engine.visitor_view(&visitor).await.unwrap();
+    assert_eq!(view.chat.unwrap().seen_up_to, from_visitor.id);
+
+    // The visitor sees Ann's answer: the operators in the chat hear it, and it is kept.
+    let answer = app
+        .engine
+        .my_chat(&ann, chat.id)
+        .await
+        .unwrap()
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind.name() == "message_posted" && e.id < from_visitor.id)
+        .unwrap()
+        .id;
+    app.engine
+        .visitor_seen(&visitor, chat.id, answer)
+        .await
+        .unwrap();
+    let seen = Signal::Seen {
+        chat_id: chat.id,
+        by_visitor: true,
+        up_to: answer,
+    };
+    assert_eq!(signals(&mut ann_rx).await, vec![seen.clone()]);
+    assert_eq!(signals(&mut cy_rx).await, vec![seen]);
+    let mine = app.engine.my_chat(&ann, chat.id).await.unwrap();
+    assert_eq!(mine.visitor_seen_up_to, answer);
+    assert_eq!(mine.visitor_receipt(), Some(true));
+    // Never back, and nothing told again.
+    app.engine
+        .visitor_seen(&visitor, chat.id, chat.events[0].id)
+        .await
+        .unwrap();
+    assert!(signals(&mut ann_rx).await.is_empty());
+    assert_eq!(
+        app.engine
+            .my_chat(&ann, chat.id)
+            .await
+            .unwrap()
+            .visitor_seen_up_to,
+        answer
+    );
+
+    // An event of another chat, or another visitor's chat, is refused.
+    let (other, other_chat) = visitor_chat(&app).await;
+    let err = app
+        .engine
+        .visitor_seen(&visitor, chat.id, other_chat.events[0].id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("up_to"));
+    let err = app
+        .engine
+        .visitor_seen(&other, chat.id, answer)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ChatNotFound);
+}

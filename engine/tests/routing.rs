@@ -9,7 +9,9 @@ use domain::console::OnlineOperator;
 use domain::followup::{OfflineMessage, OfflineReason};
 use domain::routing::PassReason;
 use domain::settings::Settings;
+use domain::ticket::{TicketFilter, TicketStatus};
 use domain::{ChatId, ChatStatus, ErrorCode, EventKind, Timestamp};
+use engine::TicketEdit;
 use engine::store::VisitorRecord;
 use engine::{ChannelForm, Clock, EngineConfig, Session};
 use test_support::TestApp;
@@ -416,26 +418,62 @@ async fn the_message_form_is_offered_when_nobody_is_available_outside_hours_or_s
         .await
         .unwrap();
     assert_eq!(left.reason, OfflineReason::Off);
-    let open = app.engine.follow_ups(&ann, false).await.unwrap();
+    // It is an open ticket in the channel, the message its first article.
+    let open = app
+        .engine
+        .tickets(&ann, TicketFilter::default())
+        .await
+        .unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(
-        (open[0].name.as_str(), open[0].message.as_str()),
-        ("Vera", "Please call me back")
+        (
+            open[0].id,
+            open[0].name.as_str(),
+            open[0].subject.as_str(),
+            open[0].reason,
+            open[0].channel
+        ),
+        (
+            left.id,
+            "Vera",
+            "Please call me back",
+            Some(OfflineReason::Off),
+            Some(sales.id)
+        )
     );
-    app.engine.close_follow_up(&ann, left.id).await.unwrap();
-    assert!(app.engine.follow_ups(&ann, false).await.unwrap().is_empty());
-    let closed = app.engine.follow_ups(&ann, true).await.unwrap();
-    assert_eq!(
-        closed[0].closed.as_ref().map(|(_, by)| by.as_str()),
-        Some("Ann")
+    let view = app.engine.ticket(&ann, left.id).await.unwrap();
+    assert_eq!(view.articles.len(), 1);
+    assert_eq!(view.articles[0].body, "Please call me back");
+    app.engine
+        .edit_ticket(&ann, left.id, TicketEdit::Status(TicketStatus::Closed))
+        .await
+        .unwrap();
+    assert!(
+        app.engine
+            .tickets(&ann, TicketFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
     );
+    let closed = app
+        .engine
+        .tickets(
+            &ann,
+            TicketFilter {
+                status: Some(TicketStatus::Closed),
+                mine: false,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed.len(), 1);
     assert_eq!(
         app.engine
-            .close_follow_up(&ann, left.id)
+            .edit_ticket(&ann, left.id, TicketEdit::Status(TicketStatus::Closed))
             .await
             .unwrap_err()
             .code,
-        ErrorCode::NotFound
+        ErrorCode::TicketConflict
     );
     // An unknown time zone is refused with the field named.
     let err = app

@@ -24,6 +24,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/console/events", get(console_events))
         .route("/api/console/chats/{chat_id}/transcript", get(transcript))
+        .route(
+            "/api/console/chats/{chat_id}/transcript.pdf",
+            get(transcript_pdf),
+        )
         .route("/api/console/reports.csv", get(report_csv))
         .route("/api/console/reports/chart.svg", get(report_chart))
         .route(
@@ -168,6 +172,25 @@ async fn transcript(
     Ok(crate::visitor_api::text_file(
         &transcript.file_name("txt"),
         transcript.to_text("Chat transcript"),
+    ))
+}
+
+/// The same as a PDF document (O22), Unicode set in the server's fonts.
+async fn transcript_pdf(
+    State(state): State<AppState>,
+    crate::visitor_api::ChatPath(chat): crate::visitor_api::ChatPath,
+    Query(query): Query<TranscriptQuery>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let session = signed_in(&state, request.headers(), request.extensions()).await?;
+    let (name, bytes) = state
+        .engine
+        .operator_transcript_pdf(&session, chat, query.notes)
+        .await?;
+    Ok(crate::visitor_api::download(
+        &name,
+        "application/pdf",
+        bytes,
     ))
 }
 

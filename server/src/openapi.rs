@@ -25,6 +25,7 @@ use crate::{operator_api, visitor_api};
         visitor_api::post_message,
         visitor_api::end_chat,
         visitor_api::typing,
+        visitor_api::seen,
         visitor_api::rate_chat,
         visitor_api::transcript,
         visitor_api::email_transcript,

@@ -36,6 +36,7 @@ pub fn routes(state: AppState) -> axum::Router<AppState> {
         .route("/visitor/chats/{chat_id}/end", post(end_chat))
         .route("/visitor/chats/{chat_id}/typing", post(typing))
         .route("/visitor/chats/{chat_id}/rating", post(rate_chat))
+        .route("/visitor/chats/{chat_id}/seen", post(seen))
         .route("/visitor/chats/{chat_id}/transcript", get(transcript))
         .route(
             "/visitor/chats/{chat_id}/transcript/email",
@@ -203,7 +204,7 @@ pub(crate) async fn start_chat(
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct LeftMessage {
     /// The follow-up it became.
-    pub id: domain::FollowUpId,
+    pub id: domain::TicketId,
 }
 
 /// "Leave a message" while live chat is not offered (V11).
@@ -318,12 +319,17 @@ pub(crate) async fn transcript(
 
 /// A UTF-8 text download that no cache keeps.
 pub(crate) fn text_file(name: &str, text: String) -> Response {
+    download(name, "text/plain; charset=utf-8", text.into_bytes())
+}
+
+/// A file to save (a transcript as text or PDF), never cached.
+pub(crate) fn download(name: &str, content_type: &'static str, bytes: Vec<u8>) -> Response {
     let disposition = format!("attachment; filename=\"{name}\"");
     (
         [
             (
                 axum::http::header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
+                HeaderValue::from_static(content_type),
             ),
             (
                 axum::http::header::CONTENT_DISPOSITION,
@@ -335,7 +341,7 @@ pub(crate) fn text_file(name: &str, text: String) -> Response {
                 HeaderValue::from_static("no-store"),
             ),
         ],
-        text,
+        bytes,
     )
         .into_response()
 }
@@ -396,6 +402,31 @@ pub(crate) async fn typing(
     state
         .engine
         .visitor_typing(&visitor, chat, input.active)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/chats/{chat_id}/seen",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = domain::api::Seen,
+    responses(
+        (status = 204, description = "Kept, and told to the operators when it moved forward"),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn seen(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ChatPath(chat): ChatPath,
+    ApiJson(input): ApiJson<domain::api::Seen>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .visitor_seen(&visitor, chat, input.up_to)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -214,6 +214,28 @@ async fn operators_download_only_chats_they_may_read_and_notes_only_on_request()
     assert!(body.contains("refund"), "{body}");
     let (status, _) = get(None, false).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // The PDF (O22): the same rules, as an application/pdf attachment.
+    let pdf = |cookie: Option<&str>| {
+        let mut request = server.client.get(server.url(&format!(
+            "/api/console/chats/{chat}/transcript.pdf?notes=true"
+        )));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie.to_owned());
+        }
+        async move { request.send().await.unwrap() }
+    };
+    let response = pdf(Some(&ann)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(disposition.ends_with(".pdf\""), "{disposition}");
+    assert!(response.bytes().await.unwrap().starts_with(b"%PDF-"));
+    assert_eq!(pdf(Some(&bob)).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(pdf(None).await.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

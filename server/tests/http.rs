@@ -813,6 +813,39 @@ async fn a_kicked_visitor_s_stream_ends_with_the_kick_even_on_replay() {
     assert_eq!(event, "typing");
     assert_eq!(data["name"], "Ann");
 
+    // Seen marks (V5) go both ways as signals too; an event of no such chat is a 400.
+    let (_, view) = server.visitor(&token, "/api/v1/visitor", None).await;
+    let newest = view["chat"]["events"].as_array().unwrap().last().unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let seen_url = format!("/api/v1/visitor/chats/{chat}/seen");
+    let (status, body) = server
+        .visitor(&token, &seen_url, Some(json!({"up_to": newest + 1000})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["field"], "up_to", "{body}");
+    let (status, _) = server
+        .visitor(&token, &seen_url, Some(json!({"up_to": newest})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (event, data) = ann_stream.next_signal(WAIT).await.unwrap();
+    assert_eq!(event, "seen");
+    assert_eq!(
+        data,
+        json!({"type": "seen", "chat_id": chat, "by_visitor": true, "up_to": newest})
+    );
+    let newest = newest.to_string();
+    server
+        .console(
+            Some(&ann),
+            "mark_read",
+            &[("chat_id", &chat), ("up_to", &newest)],
+        )
+        .await;
+    let (event, data) = visitor_stream.next_signal(WAIT).await.unwrap();
+    assert_eq!(event, "seen");
+    assert_eq!(data["by_visitor"], false);
+
     let (status, _) = server
         .console(
             Some(&ann),

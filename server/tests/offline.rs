@@ -1,6 +1,7 @@
 //! Offline messages over HTTP (V11, A1): the bubble's config says when live chat is not
 //! offered, a start is refused while live support is off, "Leave a message" takes bad input
-//! back with a field and writes nothing, and operators list and close the follow-ups.
+//! back with a field and writes nothing, and the messages arrive as tickets (O23) that operators
+//! list, read and close over the console's functions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -10,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn messages_left_while_offline_become_follow_ups_and_bad_ones_write_nothing() {
+async fn messages_left_while_offline_become_tickets_and_bad_ones_write_nothing() {
     let server = TestServer::start().await;
     let ada = server.account("Ada", domain::console::Role::Admin).await;
     let config = |server: &TestServer| {
@@ -26,7 +27,7 @@ async fn messages_left_while_offline_become_follow_ups_and_bad_ones_write_nothin
     assert_eq!(config(&server).await, json!("nobody_available"));
     let vera = server.new_visitor().await;
 
-    // Bad input: a 400 naming the field, and no follow-up.
+    // Bad input: a 400 naming the field, and no ticket.
     for (body, field) in [
         (json!({"email": "vera", "message": "hi"}), "email"),
         (
@@ -55,8 +56,16 @@ async fn messages_left_while_offline_become_follow_ups_and_bad_ones_write_nothin
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, list) = server.console(Some(&ada), "follow_ups", &[]).await;
-    assert_eq!(status, StatusCode::OK);
+    let tickets = |filter: serde_json::Value| {
+        let (server, ada) = (&server, &ada);
+        async move {
+            server
+                .console_json(Some(ada), "tickets", json!({ "filter": filter }))
+                .await
+        }
+    };
+    let (status, list) = tickets(json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
     assert_eq!(list, json!([]));
 
     // A good one is kept, once per call, for operators only.
@@ -68,11 +77,20 @@ async fn messages_left_while_offline_become_follow_ups_and_bad_ones_write_nothin
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
-    let (_, list) = server.console(Some(&ada), "follow_ups", &[]).await;
+    let (_, list) = tickets(json!({})).await;
     assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["message"], "Call me");
+    assert_eq!(list[0]["id"], created["id"]);
+    assert_eq!(list[0]["subject"], "Call me");
+    assert_eq!(list[0]["status"], "open");
     assert_eq!(list[0]["reason"], "nobody_available");
-    let (status, _) = server.console(None, "follow_ups", &[]).await;
+    let id = list[0]["id"].as_str().unwrap().to_owned();
+    let (status, view) = server.console(Some(&ada), "ticket", &[("id", &id)]).await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["articles"][0]["kind"], "message");
+    assert_eq!(view["articles"][0]["body"], "Call me");
+    let (status, _) = server
+        .console_json(None, "tickets", json!({ "filter": {} }))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Live support off: the config says so and a live start is refused with `offline`.
@@ -111,21 +129,27 @@ async fn messages_left_while_offline_become_follow_ups_and_bad_ones_write_nothin
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert_eq!(refused["error"]["code"], "offline");
 
-    // Closing: once; a second close is a 404 and changes nothing.
-    let id = list[0]["id"].as_str().unwrap().to_owned();
+    // Closing: once; the second is a 409 and changes nothing; nonsense is a 400.
+    let close = json!({ "form": { "ticket": id, "edit": { "change": "status", "to": "closed" } } });
+    let (status, closed) = server
+        .console_json(Some(&ada), "edit_ticket", close.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(closed["ticket"]["status"], "closed");
+    let (status, error) = server.console_json(Some(&ada), "edit_ticket", close).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(error["code"], "ticket_conflict", "{error}");
     let (status, _) = server
-        .console(Some(&ada), "close_follow_up", &[("id", &id)])
+        .console_json(
+            Some(&ada),
+            "edit_ticket",
+            json!({ "form": { "ticket": id, "edit": { "change": "status", "to": "solved" } } }),
+        )
         .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, error) = server
-        .console(Some(&ada), "close_follow_up", &[("id", &id)])
-        .await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
-    let (_, open) = server.console(Some(&ada), "follow_ups", &[]).await;
+    assert!(status.is_client_error(), "{status}");
+    let (_, open) = tickets(json!({})).await;
     assert_eq!(open, json!([]));
-    let (_, closed) = server
-        .console(Some(&ada), "follow_ups", &[("closed", "true")])
-        .await;
-    assert_eq!(closed[0]["closed"][1], "Ada");
+    let (_, closed) = tickets(json!({ "status": "closed" })).await;
+    assert_eq!(closed[0]["status"], "closed");
     server.stop().await;
 }

@@ -1,7 +1,7 @@
 //! Calls to the public visitor API (`/api/v1`, DESIGN §7).
 
 use domain::api::{
-    NewVisitor, PostMessage, StartChat, Typing, VisitorChat, VisitorCreated, VisitorView,
+    NewVisitor, PostMessage, Seen, StartChat, Typing, VisitorChat, VisitorCreated, VisitorView,
     WidgetConfig,
 };
 use domain::{ChatEvent, ChatId};
@@ -189,6 +189,15 @@ pub async fn end_chat(base: &str, token: &str, chat: ChatId) -> Result<(), ApiEr
 pub async fn typing(base: &str, token: &str, chat: ChatId, body: &Typing) -> Result<(), ApiError> {
     let builder = bearer(
         Request::post(&format!("{base}/api/v1/visitor/chats/{chat}/typing")),
+        Some(token),
+    );
+    send(builder.json(body)).await.map(|_| ())
+}
+
+/// `POST /api/v1/visitor/chats/{chat_id}/seen`.
+pub async fn seen(base: &str, token: &str, chat: ChatId, body: &Seen) -> Result<(), ApiError> {
+    let builder = bearer(
+        Request::post(&format!("{base}/api/v1/visitor/chats/{chat}/seen")),
         Some(token),
     );
     send(builder.json(body)).await.map(|_| ())

@@ -72,6 +72,20 @@ pub fn wake_retries_on_return() {
     }
 }
 
+/// Whether the conversation is in front of the visitor: the page shown and the panel open
+/// (the loader hides the panel's container when the bubble is closed).
+pub fn panel_shown() -> bool {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    !document.hidden()
+        && document
+            .query_selector("[data-testid=sb-messages]")
+            .ok()
+            .flatten()
+            .is_some_and(|list| list.closest("[hidden]").ok().flatten().is_none())
+}
+
 /// Whether the page is hidden (another tab, minimised).
 pub fn page_hidden() -> bool {
     web_sys::window()

@@ -80,6 +80,8 @@ pub struct Conversation {
     kicked: bool,
     /// The stars the visitor gave, once rated.
     rated: Option<u8>,
+    /// The newest event an operator in the chat has seen (V5).
+    seen_up_to: EventId,
 }
 
 impl Conversation {
@@ -98,6 +100,7 @@ impl Conversation {
             answered: false,
             kicked: false,
             rated: None,
+            seen_up_to: EventId::default(),
         }
     }
 
@@ -112,6 +115,7 @@ impl Conversation {
         }
         conversation.status = chat.status;
         conversation.sealed = !chat.open;
+        conversation.seen_up_to = chat.seen_up_to;
         conversation.queue = chat.queue_position.map(|position| QueuePlace {
             position,
             estimated_wait_seconds: chat.estimated_wait_seconds,
@@ -194,6 +198,27 @@ impl Conversation {
             [one] => Some(format!("{one} is typing…")),
             [rest @ .., last] => Some(format!("{} and {last} are typing…", rest.join(", "))),
         }
+    }
+
+    /// Under the visitor's newest message (V5): whether an operator has seen it, or it only
+    /// reached the server; `None` before the visitor wrote anything.
+    pub fn receipt(&self) -> Option<bool> {
+        let last = self
+            .lines
+            .iter()
+            .rev()
+            .find(|l| matches!(l.kind, LineKind::Visitor { .. }))?;
+        Some(last.id <= self.seen_up_to)
+    }
+
+    /// What to tell the server the visitor has now seen: the newest line, when a line that
+    /// is not theirs arrived after `reported`.
+    pub fn seen_to_report(&self, reported: EventId) -> Option<EventId> {
+        let newest = self.lines.last()?.id;
+        self.lines
+            .iter()
+            .any(|l| l.id > reported && !matches!(l.kind, LineKind::Visitor { .. }))
+            .then_some(newest)
     }
 
     /// The visitor ended the chat here (the server said yes); the events follow on the stream.
@@ -310,6 +335,18 @@ impl Conversation {
 
     /// Folds a signal in, heard at `now_ms`. Returns whether anything changed.
     pub fn on_signal(&mut self, signal: &Signal, now_ms: i64) -> bool {
+        if let Signal::Seen {
+            chat_id,
+            by_visitor: false,
+            up_to,
+        } = signal
+        {
+            let moved = *chat_id == self.id && *up_to > self.seen_up_to;
+            if moved {
+                self.seen_up_to = *up_to;
+            }
+            return moved;
+        }
         if let Signal::Queue {
             chat_id,
             position,

@@ -10,11 +10,11 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use domain::api::{
-    NewVisitor, PostMessage, StartChat, Typing, VisitorChat, VisitorView, WidgetConfig,
+    NewVisitor, PostMessage, Seen, StartChat, Typing, VisitorChat, VisitorView, WidgetConfig,
 };
 use domain::bubble::BubbleSettings;
 use domain::signal::SIGNAL_TTL_MS;
-use domain::{ChannelId, ChatEvent, ChatId, EventKind, Signal};
+use domain::{ChannelId, ChatEvent, ChatId, EventId, EventKind, Signal};
 use js_sys::{Reflect, Uint8Array};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -177,6 +177,8 @@ struct Runtime {
     outbox_running: bool,
     /// What the server was last told about the visitor typing.
     typing: TypingReport,
+    /// The chat and event the server was last told the visitor has seen (V5).
+    seen: Option<(ChatId, EventId)>,
 }
 
 thread_local! {
@@ -720,6 +722,7 @@ impl Ctx {
             self.pending.set(Vec::new());
             rt(|r| r.typing = TypingReport::default());
         }
+        self.note_seen();
     }
 
     /// Folds a signal from the stream into the chat on screen. A "typing" signal holds for
@@ -737,6 +740,35 @@ impl Ctx {
                 let now = browser::now_ms();
                 chat.maybe_update(|c| c.as_mut().is_some_and(|c| c.expire_typing(now)));
             });
+        }
+    }
+
+    /// Reports what the visitor sees as the panel opens or the page comes back (V5): a look
+    /// every two seconds, which sends nothing unless an operator's line is newly in view.
+    pub async fn watch_seen(self) {
+        loop {
+            browser::sleep(2_000).await;
+            self.note_seen();
+        }
+    }
+
+    /// Tells the server what the visitor has now seen, if the panel is in front of them and
+    /// an operator's line arrived since the last report (V5).
+    pub fn note_seen(self) {
+        if !browser::panel_shown() {
+            return;
+        }
+        let next = self.chat.with_untracked(|c| {
+            let c = c.as_ref()?;
+            let reported = rt(|r| r.seen)
+                .filter(|(chat, _)| *chat == c.id)
+                .map(|(_, up_to)| up_to)
+                .unwrap_or_default();
+            c.seen_to_report(reported).map(|up_to| (c.id, up_to))
+        });
+        if let Some((chat_id, up_to)) = next {
+            rt(|r| r.seen = Some((chat_id, up_to)));
+            report_seen(chat_id, up_to);
         }
     }
 
@@ -995,6 +1027,18 @@ impl Ctx {
             None => {}
         }
     }
+}
+
+/// Tells the server how far the visitor has seen `chat_id` (V5). Fire and forget: the next
+/// new line reports again.
+fn report_seen(chat_id: ChatId, up_to: EventId) {
+    let Some(token) = token() else {
+        return;
+    };
+    let base = base();
+    spawn_local(async move {
+        let _ = api::seen(&base, &token, chat_id, &Seen { up_to }).await;
+    });
 }
 
 /// Tells the server whether the visitor is typing in `chat_id`. Fire and forget: a failure is

@@ -14,6 +14,7 @@ use domain::ChannelId;
 pub fn panel(base: String, options: Options) -> impl IntoView {
     let ctx = Ctx::new(base, options);
     spawn_local(ctx.init());
+    spawn_local(ctx.watch_seen());
     let title = move || {
         ctx.config.with(|c| {
             c.as_ref()
@@ -370,6 +371,13 @@ fn conversation(ctx: Ctx) -> impl IntoView {
             aria-label="Conversation"
         >
             <For each=move || lines.get() key=|line| line.id children=line_view />
+            {move || {
+                ctx.chat
+                    .with(|c| c.as_ref().and_then(Conversation::receipt))
+                    .map(|seen| view! {
+                        <div class="sb-receipt" data-testid="sb-receipt">{if seen { "Seen" } else { "Delivered" }}</div>
+                    })
+            }}
             <For each=pending key=|p| p.client_id.clone() children=pending_line />
             {move || {
                 typing

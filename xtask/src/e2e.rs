@@ -11,6 +11,7 @@ pub fn run(ws: &Workspace, playwright_args: &[String]) -> Result {
     let server = crate::build(ws, ServerProfile::Dev)?;
     ensure_chromium()?;
     crate::ensure_smtp_server()?;
+    crate::ensure_pdf_tools()?;
     let dir = ws.root.join("end2end");
     ensure_node_modules(&dir)?;
 

@@ -91,6 +91,10 @@ fn dispatch(args: &[String]) -> Result {
             } else {
                 ServerProfile::Dev
             };
+            // PDFs need fonts; the rest of the server runs without them.
+            if let Err(err) = ensure_pdf_fonts() {
+                eprintln!("xtask run: {err}; PDF transcripts will be unavailable");
+            }
             let server = build(&ws, profile)?;
             run_server(&server, &server_args)
         }
@@ -294,6 +298,25 @@ pub(crate) fn ensure_smtp_server() -> Result {
     )
 }
 
+/// The fonts PDF transcripts are set in (O22): DejaVu for Latin, Cyrillic, Greek, Arabic and
+/// Hebrew, Droid Sans Fallback for Chinese, Japanese and Korean.
+pub(crate) fn ensure_pdf_fonts() -> Result {
+    cmd::ensure_debian_package(
+        "fonts-dejavu-core",
+        std::path::Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    )?;
+    cmd::ensure_debian_package(
+        "fonts-droid-fallback",
+        std::path::Path::new("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"),
+    )
+}
+
+/// What the PDF tests read PDFs back with: `pdftotext` and `pdffonts` from poppler.
+pub(crate) fn ensure_pdf_tools() -> Result {
+    ensure_pdf_fonts()?;
+    cmd::ensure_debian_package("poppler-utils", std::path::Path::new("/usr/bin/pdftotext"))
+}
+
 /// `cargo xtask test`: every check, in order, stopping at the first failure.
 fn test(ws: &Workspace, with_e2e: bool) -> Result {
     let started = Instant::now();
@@ -370,6 +393,7 @@ fn test_steps(ws: &Workspace, with_e2e: bool, passed: &mut Vec<String>) -> Resul
     })?;
     step("cargo test", &mut || {
         ensure_smtp_server()?;
+        ensure_pdf_tools()?;
         cmd::run(ws.cargo().args(["test", "--locked", "--workspace"]))
     })?;
     // The store's contract: the engine and HTTP suites again, on a throwaway PostgreSQL

@@ -211,6 +211,7 @@ mod tests {
             summary: ChatSummary::new(CHAT, Timestamp(0)),
             events: Vec::new(),
             read_up_to: EventId(0),
+            visitor_seen_up_to: domain::EventId::default(),
             monitoring: Default::default(),
             folded_up_to: EventId(0),
         });

@@ -3,7 +3,7 @@
 //! docked strip. While shown in a visible window it marks messages read and tells the chat's
 //! other operators that I am viewing it.
 
-use domain::console::{ChatAction, ChatSummary};
+use domain::console::{ChatAction, ChatSummary, MyChat};
 use domain::{ChatEvent, ChatId, ChatStatus, MemberRole, OperatorId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -219,6 +219,14 @@ fn Conversation(chat: ChatId, me: OperatorId) -> impl IntoView {
                 key=|event: &ChatEvent| event.id
                 children=move |event| view! { <EventLine event me /> }
             />
+            {move || {
+                console
+                    .model
+                    .with(|m| m.my_chats.iter().find(|c| c.summary.id() == chat).and_then(MyChat::visitor_receipt))
+                    .map(|seen| view! {
+                        <p class="receipt" data-testid="receipt">{if seen { "Seen by the visitor" } else { "Delivered" }}</p>
+                    })
+            }}
             <For each=pending key=|m| m.client_id.clone() children=pending_line />
         </div>
     }

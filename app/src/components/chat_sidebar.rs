@@ -11,6 +11,7 @@ use crate::api;
 use crate::components::channel_move::ChannelMove;
 use crate::components::chat_panel::PanelMode;
 use crate::components::operator_picker::OperatorPicker;
+use crate::components::ticket_form::TicketForm;
 use crate::components::time::clock;
 use crate::components::visitor_tree::VisitorTree;
 use crate::state::Console;
@@ -226,6 +227,18 @@ fn Controls(
             }
         })
     };
+    // A chat that needs more than this conversation goes into a ticket, and closes (O23).
+    let ticketing = RwSignal::new(false);
+    let ticket = move || {
+        (participant() && !private).then(|| {
+            view! { <Control testid="ticket" label="Ticket" busy on_press=move || ticketing.update(|t| *t = !*t) /> }
+        })
+    };
+    let ticket_form = move || {
+        ticketing.get().then(|| {
+            view! { <TicketForm chat shown=ticketing /> }
+        })
+    };
     let new_window = (mode == PanelMode::Tab).then(|| {
         view! {
             <button data-testid="new-window" title="Open this chat in a window of its own" on:click=move |_| open_window(chat)>
@@ -282,6 +295,7 @@ fn Controls(
                 <Control testid="leave" label="Leave" busy on_press=leave />
                 {kick}
                 {close}
+                {ticket}
                 {hold}
                 {new_window}
                 {email_chat}
@@ -294,9 +308,19 @@ fn Controls(
                 >
                     "Download"
                 </a>
+                <a
+                    class="button"
+                    data-testid="download-pdf"
+                    title="Download this chat as a PDF document, with its private notes"
+                    href=format!("/api/console/chats/{chat}/transcript.pdf?notes=true")
+                    download=""
+                >
+                    "PDF"
+                </a>
                 <MonitoringSwitch chat />
             </div>
             {email_form}
+            {ticket_form}
             {confirmation}
             {picker}
         </section>

@@ -205,6 +205,16 @@ fn ReadOnlyChat(chat: ChatId, text: String) -> impl IntoView {
             >
                 "Download"
             </a>
+            " "
+            <a
+                class="button"
+                data-testid="history-pdf"
+                title="This chat as a PDF document, with its private notes"
+                href=format!("/api/console/chats/{chat}/transcript.pdf?notes=true")
+                download=""
+            >
+                "PDF"
+            </a>
             <pre class="transcript-text">{text}</pre>
         </article>
     }

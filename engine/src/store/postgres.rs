@@ -35,6 +35,7 @@ mod chats;
 mod history;
 mod mail;
 mod retention;
+mod tickets;
 mod webhooks;
 
 use std::time::Duration;

@@ -12,6 +12,7 @@ mod chats;
 mod history;
 mod mail;
 mod retention;
+mod tickets;
 mod webhooks;
 
 use std::str::FromStr;

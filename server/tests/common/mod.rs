@@ -159,6 +159,26 @@ impl TestServer {
         (status, body)
     }
 
+    /// Calls a console server function that takes JSON; answers status and JSON body.
+    pub async fn console_json(
+        &self,
+        cookie: Option<&str>,
+        function: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/{function}")))
+            .json(&body);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
     pub async fn new_visitor(&self) -> String {
         let response = self
             .client

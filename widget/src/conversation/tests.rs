@@ -337,6 +337,7 @@ fn visitor_chat(
         started_at: Timestamp(0),
         queue_position: (status == ChatStatus::Waiting).then_some(3),
         estimated_wait_seconds: None,
+        seen_up_to: domain::EventId::default(),
         events,
     }
 }
@@ -485,4 +486,33 @@ fn an_answered_chat_can_be_rated_once_over_and_the_rating_is_kept_after_the_seal
         },
     ));
     assert!(kicked.ended() && !kicked.can_rate());
+}
+
+#[test]
+fn the_visitor_s_last_message_is_delivered_then_seen_and_new_answers_are_reported_once() {
+    let mut c = Conversation::new(chat_id());
+    assert_eq!(c.receipt(), None);
+    assert_eq!(c.seen_to_report(EventId(0)), None);
+    c.apply(visitor_says(1, "Hello"));
+    assert_eq!(c.receipt(), Some(false));
+    // Only the visitor's own lines: nothing new to report as seen.
+    assert_eq!(c.seen_to_report(EventId(0)), None);
+    c.apply(ann_says(2, "Hi, how can I help?"));
+    assert_eq!(c.seen_to_report(EventId(0)), Some(EventId(2)));
+    assert_eq!(c.seen_to_report(EventId(2)), None);
+
+    let seen = |chat_id, by_visitor, up_to| Signal::Seen {
+        chat_id,
+        by_visitor,
+        up_to: EventId(up_to),
+    };
+    // The visitor's own seen marks, or another chat's, change nothing here.
+    assert!(!c.on_signal(&seen(chat_id(), true, 1), 0));
+    let other: ChatId = "00000000-0000-0000-0000-000000000009".parse().unwrap();
+    assert!(!c.on_signal(&seen(other, false, 1), 0));
+    assert!(c.on_signal(&seen(chat_id(), false, 1), 0));
+    assert_eq!(c.receipt(), Some(true));
+    assert!(!c.on_signal(&seen(chat_id(), false, 1), 0));
+    c.apply(visitor_says(3, "Where is my parcel?"));
+    assert_eq!(c.receipt(), Some(false));
 }

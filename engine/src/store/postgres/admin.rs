@@ -9,9 +9,7 @@ use sqlx::{FromRow, Postgres};
 use uuid::Uuid;
 
 use super::{PgStore, conflict_if_taken};
-use crate::store::{AdminStore, StoreError, found, reason_from_stored, reason_to_stored};
-use domain::followup::FollowUp;
-use domain::{FollowUpId, VisitorId};
+use crate::store::{AdminStore, StoreError};
 
 #[derive(FromRow)]
 struct CannedRow {
@@ -284,93 +282,5 @@ impl AdminStore for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-    async fn insert_follow_up(
-        &self,
-        follow_up: &FollowUp,
-        deliveries: &[crate::store::NewDelivery],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO follow_ups (id, visitor_id, channel_id, name, email, message, reason, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(follow_up.id.0)
-        .bind(follow_up.visitor.map(|v| v.0))
-        .bind(follow_up.channel.map(|c| c.0))
-        .bind(&follow_up.name)
-        .bind(&follow_up.email)
-        .bind(&follow_up.message)
-        .bind(reason_to_stored(follow_up.reason))
-        .bind(follow_up.created_at.0)
-        .execute(&mut *tx)
-        .await?;
-        super::webhooks::insert_deliveries(&mut tx, deliveries).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn follow_ups(&self, closed: bool, limit: i64) -> Result<Vec<FollowUp>, StoreError> {
-        #[derive(FromRow)]
-        struct Row {
-            id: Uuid,
-            visitor_id: Option<Uuid>,
-            channel_id: Option<Uuid>,
-            name: String,
-            email: String,
-            message: String,
-            reason: String,
-            created_at: i64,
-            closed_at: Option<i64>,
-            closed_by: Option<String>,
-        }
-        let filter = if closed {
-            "closed_at IS NOT NULL"
-        } else {
-            "closed_at IS NULL"
-        };
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT id, visitor_id, channel_id, name, email, message, reason, created_at, \
-             closed_at, closed_by FROM follow_ups WHERE {filter} \
-             ORDER BY created_at DESC, id DESC LIMIT $1"
-        ))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(FollowUp {
-                    id: FollowUpId(row.id),
-                    visitor: row.visitor_id.map(VisitorId),
-                    channel: row.channel_id.map(ChannelId),
-                    name: row.name,
-                    email: row.email,
-                    message: row.message,
-                    reason: reason_from_stored(&row.reason)?,
-                    created_at: Timestamp(row.created_at),
-                    closed: row
-                        .closed_at
-                        .map(|at| (Timestamp(at), row.closed_by.unwrap_or_default())),
-                })
-            })
-            .collect()
-    }
-
-    async fn close_follow_up(
-        &self,
-        id: FollowUpId,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE follow_ups SET closed_at = $1, closed_by = $2 \
-             WHERE id = $3 AND closed_at IS NULL",
-        )
-        .bind(at.0)
-        .bind(by)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
-        found(done.rows_affected())
     }
 }

@@ -232,10 +232,12 @@ async fn chats_of_operator(
         #[sqlx(flatten)]
         chat: ChatRow,
         read_up_to: i64,
+        visitor_seen_up_to: i64,
         monitoring: String,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT c.id, c.state, c.version, c.created_at, p.read_up_to, p.monitoring \
+        "SELECT c.id, c.state, c.version, c.created_at, p.read_up_to, c.visitor_seen_up_to, \
+         p.monitoring \
          FROM participants p JOIN chats c ON c.id = p.chat_id \
          WHERE p.operator_id = $1 AND p.present AND c.status <> 'closed' \
          ORDER BY p.joined_at, p.seq",
@@ -250,6 +252,7 @@ async fn chats_of_operator(
                     StoreError::Corrupt(format!("monitoring {:?}", row.monitoring))
                 })?,
                 read_up_to: EventId(row.read_up_to),
+                visitor_seen_up_to: EventId(row.visitor_seen_up_to),
                 chat: StoredChat::try_from(row.chat)?,
             })
         })
@@ -879,16 +882,51 @@ impl ChatStore for PgStore {
         chat: ChatId,
         operator: OperatorId,
         up_to: EventId,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE participants SET read_up_to = GREATEST(read_up_to, $1) \
-             WHERE chat_id = $2 AND operator_id = $3",
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE participants SET read_up_to = $1 \
+             WHERE chat_id = $2 AND operator_id = $3 AND read_up_to < $1",
         )
         .bind(up_to.0)
         .bind(chat.0)
         .bind(operator.0)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn mark_seen_by_visitor(
+        &self,
+        chat: ChatId,
+        up_to: EventId,
+    ) -> Result<Option<bool>, StoreError> {
+        let exists: Option<(i32,)> =
+            sqlx::query_as("SELECT 1 FROM events WHERE id = $1 AND chat_id = $2")
+                .bind(up_to.0)
+                .bind(chat.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        let done = sqlx::query(
+            "UPDATE chats SET visitor_seen_up_to = $1 WHERE id = $2 AND visitor_seen_up_to < $1",
+        )
+        .bind(up_to.0)
+        .bind(chat.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(Some(done.rows_affected() > 0))
+    }
+
+    async fn operators_seen(&self, chat: ChatId) -> Result<EventId, StoreError> {
+        let (up_to,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(MAX(read_up_to), 0)::BIGINT FROM participants \
+             WHERE chat_id = $1 AND role = 'participant'",
+        )
+        .bind(chat.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(EventId(up_to))
     }
 }

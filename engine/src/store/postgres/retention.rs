@@ -82,8 +82,9 @@ impl RetentionStore for PgStore {
         visitor: VisitorId,
     ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT name, email, message, created_at FROM follow_ups WHERE visitor_id = $1 \
-             ORDER BY created_at, id",
+            "SELECT t.name, t.email, a.body, a.created_at FROM ticket_articles a \
+             JOIN tickets t ON t.id = a.ticket_id \
+             WHERE t.visitor_id = $1 AND a.kind = 'message' ORDER BY a.created_at, a.id",
         )
         .bind(visitor.0)
         .fetch_all(&self.pool)
@@ -98,7 +99,8 @@ impl RetentionStore for PgStore {
             .await?;
         let ids: Vec<Uuid> = ids.into_iter().map(|(id,)| id).collect();
         delete_chats(&mut tx, &ids).await?;
-        let messages = sqlx::query("DELETE FROM follow_ups WHERE visitor_id = $1")
+        // The visitor's tickets go with them, articles and all (the key cascades).
+        let messages = sqlx::query("DELETE FROM tickets WHERE visitor_id = $1")
             .bind(visitor.0)
             .execute(&mut *tx)
             .await?

@@ -8,9 +8,7 @@ use domain::{CannedId, ChannelId, ChatId, OperatorId, Timestamp};
 use sqlx::{FromRow, Sqlite};
 
 use super::{SqliteStore, conflict_if_taken, parse_uuid};
-use crate::store::{AdminStore, StoreError, found, reason_from_stored, reason_to_stored};
-use domain::followup::FollowUp;
-use domain::{FollowUpId, VisitorId};
+use crate::store::{AdminStore, StoreError};
 
 #[derive(FromRow)]
 struct CannedRow {
@@ -294,103 +292,5 @@ impl AdminStore for SqliteStore {
         .execute(&self.writer)
         .await?;
         Ok(())
-    }
-    async fn insert_follow_up(
-        &self,
-        follow_up: &FollowUp,
-        deliveries: &[crate::store::NewDelivery],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO follow_ups (id, visitor_id, channel_id, name, email, message, reason, \
-             created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(follow_up.id.to_string())
-        .bind(follow_up.visitor.map(|v| v.to_string()))
-        .bind(follow_up.channel.map(|c| c.to_string()))
-        .bind(&follow_up.name)
-        .bind(&follow_up.email)
-        .bind(&follow_up.message)
-        .bind(reason_to_stored(follow_up.reason))
-        .bind(follow_up.created_at.0)
-        .execute(&mut *tx)
-        .await?;
-        super::webhooks::insert_deliveries(&mut tx, deliveries).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn follow_ups(&self, closed: bool, limit: i64) -> Result<Vec<FollowUp>, StoreError> {
-        #[derive(FromRow)]
-        struct Row {
-            id: String,
-            visitor_id: Option<String>,
-            channel_id: Option<String>,
-            name: String,
-            email: String,
-            message: String,
-            reason: String,
-            created_at: i64,
-            closed_at: Option<i64>,
-            closed_by: Option<String>,
-        }
-        let filter = if closed {
-            "closed_at IS NOT NULL"
-        } else {
-            "closed_at IS NULL"
-        };
-        let rows: Vec<Row> = sqlx::query_as(&format!(
-            "SELECT id, visitor_id, channel_id, name, email, message, reason, created_at, \
-             closed_at, closed_by FROM follow_ups WHERE {filter} \
-             ORDER BY created_at DESC, id DESC LIMIT ?"
-        ))
-        .bind(limit)
-        .fetch_all(&self.reader)
-        .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(FollowUp {
-                    id: FollowUpId(parse_uuid(&row.id)?),
-                    visitor: row
-                        .visitor_id
-                        .as_deref()
-                        .map(parse_uuid)
-                        .transpose()?
-                        .map(VisitorId),
-                    channel: row
-                        .channel_id
-                        .as_deref()
-                        .map(parse_uuid)
-                        .transpose()?
-                        .map(ChannelId),
-                    name: row.name,
-                    email: row.email,
-                    message: row.message,
-                    reason: reason_from_stored(&row.reason)?,
-                    created_at: Timestamp(row.created_at),
-                    closed: row
-                        .closed_at
-                        .map(|at| (Timestamp(at), row.closed_by.unwrap_or_default())),
-                })
-            })
-            .collect()
-    }
-
-    async fn close_follow_up(
-        &self,
-        id: FollowUpId,
-        by: &str,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let done = sqlx::query(
-            "UPDATE follow_ups SET closed_at = ?, closed_by = ? \
-             WHERE id = ? AND closed_at IS NULL",
-        )
-        .bind(at.0)
-        .bind(by)
-        .bind(id.to_string())
-        .execute(&self.writer)
-        .await?;
-        found(done.rows_affected())
     }
 }

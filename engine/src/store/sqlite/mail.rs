@@ -11,19 +11,8 @@ use crate::store::{DueMail, MailOutcome, MailStore, NewMail, StoreError};
 #[async_trait]
 impl MailStore for SqliteStore {
     async fn insert_mail(&self, mail: &NewMail) -> Result<i64, StoreError> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO mail_outbox (recipient, subject, body, purpose, chat_id, created_at, \
-             next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
-        )
-        .bind(&mail.recipient)
-        .bind(&mail.subject)
-        .bind(&mail.body)
-        .bind(mail.purpose.as_str())
-        .bind(mail.chat.map(|c| c.to_string()))
-        .bind(mail.created_at.0)
-        .fetch_one(&self.writer)
-        .await?;
-        Ok(id)
+        let mut conn = self.writer.acquire().await?;
+        insert_mail(&mut conn, mail).await
     }
 
     async fn mail_count(&self, chat: ChatId, purpose: MailPurpose) -> Result<i64, StoreError> {
@@ -83,4 +72,25 @@ impl MailStore for SqliteStore {
         .await?;
         rows.into_iter().map(OutboxEntry::try_from).collect()
     }
+}
+
+/// Queues a mail on a connection or inside a transaction, so that the mail and what it tells
+/// of commit together.
+pub(super) async fn insert_mail(
+    conn: &mut sqlx::SqliteConnection,
+    mail: &NewMail,
+) -> Result<i64, StoreError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO mail_outbox (recipient, subject, body, purpose, chat_id, created_at, \
+             next_attempt_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) RETURNING id",
+    )
+    .bind(&mail.recipient)
+    .bind(&mail.subject)
+    .bind(&mail.body)
+    .bind(mail.purpose.as_str())
+    .bind(mail.chat.map(|c| c.to_string()))
+    .bind(mail.created_at.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(id)
 }

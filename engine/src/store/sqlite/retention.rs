@@ -85,8 +85,9 @@ impl RetentionStore for SqliteStore {
         visitor: VisitorId,
     ) -> Result<Vec<(String, String, String, i64)>, StoreError> {
         Ok(sqlx::query_as(
-            "SELECT name, email, message, created_at FROM follow_ups WHERE visitor_id = ?1 \
-             ORDER BY created_at, id",
+            "SELECT t.name, t.email, a.body, a.created_at FROM ticket_articles a \
+             JOIN tickets t ON t.id = a.ticket_id \
+             WHERE t.visitor_id = ?1 AND a.kind = 'message' ORDER BY a.created_at, a.id",
         )
         .bind(visitor.to_string())
         .fetch_all(&self.reader)
@@ -101,7 +102,8 @@ impl RetentionStore for SqliteStore {
             .await?;
         let ids: Vec<String> = ids.into_iter().map(|(id,)| id).collect();
         delete_chats(&mut tx, &ids).await?;
-        let messages = sqlx::query("DELETE FROM follow_ups WHERE visitor_id = ?1")
+        // The visitor's tickets go with them, articles and all (the key cascades).
+        let messages = sqlx::query("DELETE FROM tickets WHERE visitor_id = ?1")
             .bind(visitor.to_string())
             .execute(&mut *tx)
             .await?
