@@ -9,6 +9,7 @@ pub mod chat_sidebar;
 pub mod connection_banner;
 pub mod desktop_notifications;
 pub mod dock;
+pub mod downloads;
 pub mod entry_bar;
 pub mod event_line;
 pub mod form_failure;

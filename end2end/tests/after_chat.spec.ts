@@ -115,7 +115,11 @@ test("the visitor rates the chat, mails and downloads its transcript", async ({ 
       past.getByTestId("history-download").click(),
     ]);
     expect(readFileSync((await file.path())!, "utf8")).toContain("Дякую");
-    // The PDF (O22): its text read back by poppler's pdftotext carries the Unicode intact.
+    // The PDF (O22): its text read back by poppler's pdftotext carries the Unicode intact;
+    // private notes only when asked for.
+    await expect(past.getByTestId("history-pdf")).toHaveAttribute("href", /\/transcript\.pdf$/);
+    await past.getByTestId("history-notes").check();
+    await expect(past.getByTestId("history-pdf")).toHaveAttribute("href", /\/transcript\.pdf\?notes=true$/);
     const [pdf] = await Promise.all([
       ada.page.waitForEvent("download"),
       past.getByTestId("history-pdf").click(),

@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::components::channel_move::ChannelMove;
 use crate::components::chat_panel::PanelMode;
+use crate::components::downloads::Downloads;
 use crate::components::operator_picker::OperatorPicker;
 use crate::components::ticket_form::TicketForm;
 use crate::components::time::clock;
@@ -299,24 +300,7 @@ fn Controls(
                 {hold}
                 {new_window}
                 {email_chat}
-                <a
-                    class="button"
-                    data-testid="download-transcript"
-                    title="Download this chat as a text file, with its private notes"
-                    href=format!("/api/console/chats/{chat}/transcript?notes=true")
-                    download=""
-                >
-                    "Download"
-                </a>
-                <a
-                    class="button"
-                    data-testid="download-pdf"
-                    title="Download this chat as a PDF document, with its private notes"
-                    href=format!("/api/console/chats/{chat}/transcript.pdf?notes=true")
-                    download=""
-                >
-                    "PDF"
-                </a>
+                <Downloads chat text_testid="download-transcript" pdf_testid="download-pdf" notes_testid="download-notes" />
                 <MonitoringSwitch chat />
             </div>
             {email_form}

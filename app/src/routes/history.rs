@@ -8,6 +8,7 @@ use domain::{ChannelId, Timestamp};
 use leptos::prelude::*;
 
 use crate::api;
+use crate::components::downloads::Downloads;
 use crate::routes::action_log::date_time;
 use crate::state::Console;
 
@@ -192,29 +193,12 @@ fn Hit(hit: HistoryHit, opened: RwSignal<Option<ChatId>>) -> impl IntoView {
     }
 }
 
-/// A past chat, read-only, with its notes, and its download.
+/// A past chat, read-only, with its notes, and its downloads.
 #[component]
 fn ReadOnlyChat(chat: ChatId, text: String) -> impl IntoView {
     view! {
         <article class="history-chat" data-testid="history-chat" aria-label="Chat transcript">
-            <a
-                class="button"
-                data-testid="history-download"
-                href=format!("/api/console/chats/{chat}/transcript?notes=true")
-                download=""
-            >
-                "Download"
-            </a>
-            " "
-            <a
-                class="button"
-                data-testid="history-pdf"
-                title="This chat as a PDF document, with its private notes"
-                href=format!("/api/console/chats/{chat}/transcript.pdf?notes=true")
-                download=""
-            >
-                "PDF"
-            </a>
+            <Downloads chat text_testid="history-download" pdf_testid="history-pdf" notes_testid="history-notes" />
             <pre class="transcript-text">{text}</pre>
         </article>
     }
