@@ -1,6 +1,6 @@
 //! Offline messages (V11): when live chat is not offered — switched off (A1), outside the
 //! channel's business hours, or nobody available — the bubble takes a message instead. It
-//! becomes a follow-up that operators open, answer later by email, and close.
+//! becomes a ticket (O23) that operators answer by email and close.
 
 use serde::{Deserialize, Serialize};
 
@@ -114,7 +114,8 @@ impl OfflineMessage {
     }
 }
 
-/// A follow-up as operators see it.
+/// A message left in the bubble, as the visitor wrote it and as the `offline_message` webhook
+/// tells of it; it opens a ticket with the same id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FollowUp {
     /// Id.
@@ -135,37 +136,6 @@ pub struct FollowUp {
     pub created_at: Timestamp,
     /// When an operator closed it, and who.
     pub closed: Option<(Timestamp, String)>,
-}
-
-impl FollowUp {
-    /// The `mailto:` address that starts an answer in the operator's mail program.
-    pub fn reply_link(&self) -> String {
-        let subject = "Re: your message";
-        let quoted: String = self
-            .message
-            .lines()
-            .map(|line| format!("> {line}\n"))
-            .collect();
-        format!(
-            "mailto:{}?subject={}&body={}",
-            encode(&self.email),
-            encode(subject),
-            encode(&format!("\n\n{quoted}"))
-        )
-    }
-}
-
-/// Percent-encodes everything but unreserved characters, for a `mailto:` link.
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~@".contains(&byte) {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -204,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn reasons_come_in_order_and_replies_quote_the_message() {
+    fn reasons_come_in_order() {
         assert_eq!(
             offline_reason(false, false, false),
             Some(OfflineReason::Off)
@@ -218,20 +188,5 @@ mod tests {
             Some(OfflineReason::NobodyAvailable)
         );
         assert_eq!(offline_reason(true, true, true), None);
-        let follow_up = FollowUp {
-            id: TicketId(uuid::Uuid::nil()),
-            visitor: None,
-            channel: None,
-            name: "Vera".into(),
-            email: "vera+x@example.org".into(),
-            message: "Hi & bye".into(),
-            reason: OfflineReason::OutsideHours,
-            created_at: Timestamp(0),
-            closed: None,
-        };
-        assert_eq!(
-            follow_up.reply_link(),
-            "mailto:vera%2Bx@example.org?subject=Re%3A%20your%20message&body=%0A%0A%3E%20Hi%20%26%20bye%0A"
-        );
     }
 }
