@@ -21,6 +21,7 @@ mod profile;
 mod reports;
 mod retention;
 mod tickets;
+mod visitors;
 mod webhooks;
 
 pub use admin::*;
@@ -36,4 +37,5 @@ pub use profile::*;
 pub use reports::*;
 pub use retention::*;
 pub use tickets::*;
+pub use visitors::*;
 pub use webhooks::*;

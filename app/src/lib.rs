@@ -97,6 +97,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=routes::layout::ConsoleLayout>
                     <Route path=path!("") view=routes::dashboard::DashboardPage />
                     <Route path=path!("chats") view=routes::my_chats::MyChatsPage />
+                    <Route path=path!("visitors") view=routes::visitors::VisitorsPage />
                     <Route path=path!("tickets") view=routes::tickets::TicketsPage />
                     <Route path=path!("history") view=routes::history::HistoryPage />
                     <Route path=path!("reports") view=routes::reports::ReportsPage />

@@ -13,6 +13,8 @@ pub enum NavBadge {
     Waiting,
     /// Unread messages in my chats.
     Unread,
+    /// Visitors on the site.
+    Visitors,
 }
 
 /// One console page.
@@ -47,7 +49,7 @@ const fn page(
 }
 
 /// Every console page behind the login, in sidebar order.
-pub const PAGES: [ConsolePage; 15] = [
+pub const PAGES: [ConsolePage; 16] = [
     ConsolePage {
         badge: NavBadge::Waiting,
         ..page("/", "Dashboard", "nav-dashboard", Role::Operator)
@@ -55,6 +57,10 @@ pub const PAGES: [ConsolePage; 15] = [
     ConsolePage {
         badge: NavBadge::Unread,
         ..page("/chats", "My Chats", "nav-my-chats", Role::Operator)
+    },
+    ConsolePage {
+        badge: NavBadge::Visitors,
+        ..page("/visitors", "Visitors", "nav-visitors", Role::Operator)
     },
     page("/tickets", "Tickets", "nav-tickets", Role::Operator),
     page("/history", "History", "nav-history", Role::Operator),

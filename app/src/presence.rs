@@ -84,7 +84,10 @@ impl ChatActivity {
             | Signal::ChannelsChanged
             | Signal::TicketsChanged
             | Signal::Seen { .. }
-            | Signal::Queue { .. } => {
+            | Signal::Queue { .. }
+            | Signal::Invited { .. }
+            | Signal::InvitationChanged { .. }
+            | Signal::VisitorsChanged => {
                 return;
             }
         };

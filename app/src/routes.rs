@@ -20,3 +20,4 @@ pub mod password;
 pub mod profile;
 pub mod reports;
 pub mod tickets;
+pub mod visitors;

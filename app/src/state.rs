@@ -38,6 +38,9 @@ pub struct Console {
     pub visitor_moved: RwSignal<Option<ChatId>>,
     /// Counts ticket changes heard, so that lists of them load afresh.
     pub tickets: RwSignal<u32>,
+    /// Counts changes of the visitors on the site heard (arrivals, pages, invitations), so
+    /// that the Visitors list and its count load afresh.
+    pub visitors: RwSignal<u32>,
     /// The time, ticking every second in the browser: signals expire and time on site grows.
     pub now: RwSignal<Timestamp>,
     /// The chat whose entry bar should take focus once shown (after coming into the chat).
@@ -103,6 +106,7 @@ impl Console {
             roster: RwSignal::new(Roster::default()),
             visitor_moved: RwSignal::new(None),
             tickets: RwSignal::new(0),
+            visitors: RwSignal::new(0),
             now: RwSignal::new(now()),
             go_to: RwSignal::new(None),
             focus_entry: RwSignal::new(None),
@@ -604,6 +608,9 @@ pub mod live {
             Signal::Presence { .. } => console.roster.update(|r| r.hear(signal)),
             Signal::VisitorPage { chat_id, .. } => console.visitor_moved.set(Some(*chat_id)),
             Signal::TicketsChanged => console.tickets.update(|n| *n += 1),
+            Signal::VisitorsChanged | Signal::InvitationChanged { .. } => {
+                console.visitors.update(|n| *n += 1);
+            }
             // My channels may have changed: a console listing only them streams afresh.
             Signal::ChannelsChanged => {
                 if console.model.with_untracked(|m| m.filter) == ChannelFilter::Mine {
@@ -630,7 +637,7 @@ pub mod live {
                     .is_some_and(|c| c.hear_seen(*up_to))
             }),
             // For visitors only.
-            Signal::Queue { .. } | Signal::Seen { .. } => {}
+            Signal::Queue { .. } | Signal::Seen { .. } | Signal::Invited { .. } => {}
         }
     }
 

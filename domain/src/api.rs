@@ -53,6 +53,9 @@ pub struct StartChat {
     pub name: Option<String>,
     /// The first message.
     pub message: String,
+    /// Their email, if they give it (V3): a transcript or a reply can reach them.
+    #[serde(default)]
+    pub email: Option<String>,
     /// Idempotency key of the first message.
     #[serde(default)]
     pub client_id: Option<String>,
@@ -205,4 +208,13 @@ pub struct PageView {
     /// The page's title.
     #[serde(default)]
     pub title: Option<String>,
+    /// The page's referrer (kept as the visit's when the page begins one).
+    #[serde(default)]
+    pub referrer: Option<String>,
+    /// The browser's language.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// The channel the page's snippet names (`data-channel`).
+    #[serde(default)]
+    pub channel: Option<crate::ids::ChannelId>,
 }

@@ -517,6 +517,43 @@ impl ChatState {
         (state, recorded)
     }
 
+    /// A chat the visitor opened from an operator's invitation (O25): it goes straight to
+    /// that operator, with no queue, and begins with the invitation's text as theirs.
+    pub fn start_invited(
+        id: ChatId,
+        visitor: VisitorId,
+        visitor_name: String,
+        channel: Option<ChannelId>,
+        operator: (OperatorId, String),
+        invitation: MessageBody,
+    ) -> (Self, Vec<(EventKind, Visibility)>) {
+        let (operator, operator_name) = operator;
+        let events = vec![
+            EventKind::ChatStarted {
+                visitor: Some(visitor),
+                visitor_name,
+                channel,
+            },
+            EventKind::OperatorAccepted {
+                operator,
+                operator_name: operator_name.clone(),
+            },
+            EventKind::StatusChanged {
+                status: ChatStatus::Active,
+            },
+            EventKind::MessagePosted {
+                author: Author::Operator { id: operator },
+                author_name: operator_name,
+                body: invitation.0,
+                client_id: None,
+                note: false,
+            },
+        ];
+        let mut state = Self::empty(id, Some(visitor));
+        let recorded = state.record(events);
+        (state, recorded)
+    }
+
     /// A private chat an operator starts with another, with its first message.
     pub fn start_private(
         id: ChatId,

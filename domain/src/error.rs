@@ -92,6 +92,10 @@ pub enum ErrorCode {
     TicketClosed,
     /// The ticket changed as asked already, or the chat is in it already.
     TicketConflict,
+    /// No such visitor, or they are no longer on the site.
+    VisitorGone,
+    /// The invitation was answered already, or it expired.
+    InvitationClosed,
 }
 
 impl ErrorCode {
@@ -130,7 +134,9 @@ impl ErrorCode {
             | Self::AlreadyRated
             | Self::MailNotConfigured
             | Self::TicketClosed
-            | Self::TicketConflict => 409,
+            | Self::TicketConflict
+            | Self::VisitorGone
+            | Self::InvitationClosed => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -179,6 +185,8 @@ impl ErrorCode {
             Self::MailNotConfigured => "mail_not_configured",
             Self::TicketClosed => "ticket_closed",
             Self::TicketConflict => "ticket_conflict",
+            Self::VisitorGone => "visitor_gone",
+            Self::InvitationClosed => "invitation_closed",
         }
     }
 }
@@ -282,6 +290,8 @@ mod tests {
             ErrorCode::MailNotConfigured,
             ErrorCode::TicketClosed,
             ErrorCode::TicketConflict,
+            ErrorCode::VisitorGone,
+            ErrorCode::InvitationClosed,
         ] {
             let json = serde_json::to_string(&code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -171,7 +171,7 @@ impl ValidQuery {
 }
 
 /// `%text%` for a case-insensitive LIKE (`\` escapes), or `None` for a blank field.
-fn like_pattern(text: &str) -> Option<String> {
+pub fn like_pattern(text: &str) -> Option<String> {
     let text = text.trim().to_lowercase();
     (!text.is_empty()).then(|| {
         let escaped: String = text

@@ -65,6 +65,10 @@ uuid_id!(
     WebhookId
 );
 uuid_id!(
+    /// A proactive invitation an operator sent a visitor on the site (O25).
+    InvitationId
+);
+uuid_id!(
     /// A channel (department): a queue of chats and the operators who serve it.
     ChannelId
 );

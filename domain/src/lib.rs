@@ -32,6 +32,7 @@ pub mod ticket;
 pub mod time;
 pub mod token;
 pub mod transcript;
+pub mod visitor;
 pub mod webhook;
 
 pub use chat::{
@@ -40,7 +41,8 @@ pub use chat::{
 pub use error::{Error, ErrorCode};
 pub use event::{Author, ChatEvent, EventKind};
 pub use ids::{
-    AccessTokenId, CannedId, ChannelId, ChatId, EventId, OperatorId, TicketId, VisitorId, WebhookId,
+    AccessTokenId, CannedId, ChannelId, ChatId, EventId, InvitationId, OperatorId, TicketId,
+    VisitorId, WebhookId,
 };
 pub use signal::Signal;
 pub use time::Timestamp;

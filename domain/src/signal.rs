@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::event::Author;
-use crate::ids::{ChatId, EventId, OperatorId};
+use crate::ids::{ChatId, EventId, InvitationId, OperatorId, VisitorId};
+use crate::visitor::InvitationStatus;
 
 /// How long a "typing" or "viewing" signal holds without being repeated, in milliseconds.
 pub const SIGNAL_TTL_MS: i64 = 6_000;
@@ -83,6 +84,30 @@ pub enum Signal {
         /// The page's address.
         url: String,
     },
+    /// An operator invites the visitor to chat (O25): their page shows the request.
+    Invited {
+        /// The invitation.
+        invitation_id: InvitationId,
+        /// Who invites, by the name the invitation is signed with.
+        operator_name: String,
+        /// The invitation's text.
+        message: String,
+    },
+    /// What became of an invitation, told to the operator who sent it.
+    InvitationChanged {
+        /// The invitation.
+        invitation_id: InvitationId,
+        /// Whom it invited.
+        visitor_id: VisitorId,
+        /// Its state now.
+        status: InvitationStatus,
+        /// The chat it opened, once accepted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chat_id: Option<ChatId>,
+    },
+    /// Visitors arrived, moved or left: consoles list them afresh. Coalesced by each node to
+    /// about one a second, however busy the site.
+    VisitorsChanged,
 }
 
 impl Signal {
@@ -97,11 +122,14 @@ impl Signal {
             Self::Queue { .. } => "queue",
             Self::ChannelsChanged => "channels_changed",
             Self::TicketsChanged => "tickets_changed",
+            Self::Invited { .. } => "invited",
+            Self::InvitationChanged { .. } => "invitation_changed",
+            Self::VisitorsChanged => "visitors_changed",
         }
     }
 
     /// Every signal name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 11] = [
         "typing",
         "seen",
         "viewing",
@@ -110,6 +138,9 @@ impl Signal {
         "channels_changed",
         "tickets_changed",
         "queue",
+        "invited",
+        "invitation_changed",
+        "visitors_changed",
     ];
 
     /// The chat it is about, if any.
@@ -120,7 +151,12 @@ impl Signal {
             | Self::VisitorPage { chat_id, .. }
             | Self::Seen { chat_id, .. }
             | Self::Queue { chat_id, .. } => Some(*chat_id),
-            Self::Presence { .. } | Self::ChannelsChanged | Self::TicketsChanged => None,
+            Self::Presence { .. }
+            | Self::ChannelsChanged
+            | Self::TicketsChanged
+            | Self::Invited { .. }
+            | Self::InvitationChanged { .. }
+            | Self::VisitorsChanged => None,
         }
     }
 
@@ -134,6 +170,7 @@ impl Signal {
                 note: false,
                 ..
             } | Self::Queue { .. }
+                | Self::Invited { .. }
                 | Self::Seen {
                     by_visitor: false,
                     ..

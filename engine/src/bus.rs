@@ -453,6 +453,11 @@ impl EventBus {
         }
     }
 
+    /// The visitors with a stream open on this node: on the site now.
+    pub fn visitor_ids(&self) -> Vec<VisitorId> {
+        self.lock().visitors.keys().copied().collect()
+    }
+
     /// Open streams by kind: (visitors', operators').
     pub fn stream_counts(&self) -> (usize, usize) {
         let index = self.lock();

@@ -65,6 +65,18 @@ fn bounded(value: Option<String>, what: &str) -> Result<Option<String>, Error> {
     }
 }
 
+/// An email address a visitor gave, if any: bounded, with an `@`.
+pub(crate) fn parse_email(value: Option<String>) -> Result<Option<String>, Error> {
+    let email = bounded(value, "email")?;
+    if email
+        .as_deref()
+        .is_some_and(|e| !e.contains('@') || e.contains(char::is_whitespace))
+    {
+        return Err(Error::invalid("email", "That email address is not valid."));
+    }
+    Ok(email)
+}
+
 /// A page address the visitor's browser reported, bounded; kept only if it is `http(s)`. Any
 /// other (an app's referrer, `javascript:`…) is dropped rather than refused: it must never
 /// reach an operator as a link, but it is no reason to turn the visitor away.
@@ -80,13 +92,7 @@ impl Engine {
         user_agent: Option<String>,
     ) -> Result<VisitorCreated, Error> {
         let name = parse_display_name(input.name.as_deref(), false)?;
-        let email = bounded(input.email, "email")?;
-        if email.as_deref().is_some_and(|e| !e.contains('@')) {
-            return Err(Error::new(
-                ErrorCode::InvalidField,
-                "That email address is not valid.",
-            ));
-        }
+        let email = parse_email(input.email)?;
         if input.fields.len() > MAX_VISITOR_FIELDS
             || input
                 .fields
@@ -132,7 +138,7 @@ impl Engine {
     /// The visitor holding a bearer token, unless it went unused for longer than the
     /// visitor idle time (the bubble then starts afresh as a new visitor).
     pub async fn authenticate_visitor(&self, token: &str) -> Result<VisitorRecord, Error> {
-        let mut visitor = self
+        let visitor = self
             .store
             .visitor_by_token_hash(&auth::token_hash(token))
             .await
@@ -147,11 +153,12 @@ impl Engine {
             ));
         }
         if idle > VISITOR_TOUCH_EVERY_MS {
+            // The record keeps the time as it was before this call: a page view tells from it
+            // whether the visitor had left, and so begins a new visit.
             self.store
                 .touch_visitor(visitor.id, at)
                 .await
                 .map_err(internal)?;
-            visitor.last_seen_at = at;
         }
         Ok(visitor)
     }
@@ -227,7 +234,10 @@ impl Engine {
         })
     }
 
-    async fn open_chat_of(&self, visitor: VisitorId) -> Result<Option<StoredChat>, Error> {
+    pub(crate) async fn open_chat_of(
+        &self,
+        visitor: VisitorId,
+    ) -> Result<Option<StoredChat>, Error> {
         Ok(self
             .store
             .latest_chat_of_visitor(visitor)
@@ -273,8 +283,15 @@ impl Engine {
             .unwrap_or_else(|| domain::chat::ANONYMOUS_VISITOR.to_owned());
         let body = MessageBody::parse(&input.message)?;
         let client_id = parse_client_id(input.client_id.as_deref())?;
+        let email = parse_email(input.email)?;
         if let Some(existing) = self.retried_start(visitor, client_id.as_deref()).await? {
             return Ok(existing);
+        }
+        if let Some(email) = email {
+            self.store
+                .set_visitor_email(visitor.id, &email)
+                .await
+                .map_err(internal)?;
         }
         let id = ChatId(Uuid::now_v7());
         let (state, recorded) = ChatState::start(

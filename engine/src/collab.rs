@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 use domain::Timestamp;
-use domain::api::PageView;
 use domain::chat::{MessageBody, parse_client_id};
 use domain::console::{MyChat, OnlineOperator, VisitorInfo};
 use domain::reach::SignalReach;
@@ -22,9 +21,6 @@ use uuid::Uuid;
 use crate::operators::Session;
 use crate::store::{ChatWrite, NewEvent, OperatorRecord, VisitorRecord};
 use crate::{Engine, internal};
-
-/// Longest page address or title kept for a visitor.
-const MAX_PAGE_BYTES: usize = 2048;
 
 /// How long a node's consoles count as open without the node refreshing them: a node that
 /// died drops out of everyone's online list within this.
@@ -109,14 +105,6 @@ fn unavailable() -> Error {
     )
 }
 
-fn cut(text: &str) -> String {
-    let mut end = text.len().min(MAX_PAGE_BYTES);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_owned()
-}
-
 impl Engine {
     /// Counts the session's operator's console as open until the guard is dropped; the
     /// other consoles hear when the operator comes online.
@@ -181,7 +169,7 @@ impl Engine {
     }
 
     /// The operators with a console open on a live node, with how long each has been idle.
-    async fn present(&self) -> Result<Vec<(OnlineOperator, i64)>, Error> {
+    pub(crate) async fn present(&self) -> Result<Vec<(OnlineOperator, i64)>, Error> {
         let at = self.now();
         Ok(self
             .store
@@ -394,38 +382,6 @@ impl Engine {
             .visitor_typing(active)
             .ok_or_else(|| Error::new(ErrorCode::ChatClosed, "This chat has ended."))?;
         self.signal(signal, reach);
-        Ok(())
-    }
-
-    /// The visitor opened a page of the site: kept for the sidebar, and told to the operators
-    /// of their open chat.
-    pub async fn visitor_page(&self, visitor: &VisitorRecord, page: PageView) -> Result<(), Error> {
-        let url = page.url.trim();
-        if url.is_empty() || url.len() > MAX_PAGE_BYTES {
-            return Err(Error::new(
-                ErrorCode::InvalidField,
-                format!("url must be 1 to {MAX_PAGE_BYTES} bytes."),
-            ));
-        }
-        if !domain::chat::is_web_address(url) {
-            return Err(Error::invalid(
-                "url",
-                "url must be an http or https address.",
-            ));
-        }
-        let title = page.title.as_deref().map(str::trim).map(cut);
-        self.store
-            .visitor_page(visitor.id, url, title.as_deref(), self.now())
-            .await
-            .map_err(internal)?;
-        let latest = self
-            .store
-            .latest_chat_of_visitor(visitor.id)
-            .await
-            .map_err(internal)?;
-        if let Some((signal, reach)) = latest.and_then(|c| c.state.visitor_moved(url)) {
-            self.signal(signal, reach);
-        }
         Ok(())
     }
 

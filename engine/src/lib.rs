@@ -31,6 +31,7 @@ pub mod store;
 pub mod stream;
 mod tickets;
 mod tokens;
+mod visitors;
 mod webhooks;
 mod writer;
 
@@ -43,7 +44,6 @@ pub use collab::OnlineGuard;
 pub use domain::ticket::TicketEdit;
 pub use operators::{LoginOutcome, NewOperator, Session};
 pub use store::{Store, StoreError};
-pub use tokens::VISITOR_ONLINE_MS;
 pub use webhooks::sign as sign_webhook;
 pub use writer::BatchStats;
 
@@ -62,6 +62,8 @@ pub struct EngineConfig {
     pub bus_capacity: usize,
     /// A visitor token unused for this long no longer works (milliseconds).
     pub visitor_idle_ms: i64,
+    /// A visitor with no page of the site open this long has left it (milliseconds).
+    pub visitor_gone_ms: i64,
     /// What the engine takes the time to be: the system's, or one a test moves by hand.
     pub clock: Clock,
     /// The SMTP server mail leaves through; `None`: this server sends no mail.
@@ -116,6 +118,7 @@ impl Default for EngineConfig {
             session_absolute_ms: 7 * 24 * 60 * 60 * 1000,
             bus_capacity: bus::DEFAULT_CAPACITY,
             visitor_idle_ms: 30 * 24 * 60 * 60 * 1000,
+            visitor_gone_ms: domain::visitor::VISITOR_GONE_MS,
             clock: Clock::default(),
             mail: None,
             font_dirs: Vec::new(),
@@ -148,6 +151,8 @@ pub struct Engine {
     hashes: Arc<auth::HashGate>,
     /// The fonts PDF transcripts are set in, read on the first PDF asked for.
     pdf_fonts: Arc<std::sync::OnceLock<Result<Arc<pdf::PdfFonts>, String>>>,
+    /// Visitors arrived, moved or were invited since the consoles were last told.
+    visitors_moved: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -190,6 +195,7 @@ impl Engine {
             activity: Arc::new(collab::ActivityWrites::default()),
             hashes: Arc::new(auth::HashGate::default()),
             pdf_fonts: Arc::default(),
+            visitors_moved: Arc::default(),
         };
         // A test that moves the clock by hand sweeps by hand too.
         if !engine.config.clock.is_manual() {
@@ -198,6 +204,7 @@ impl Engine {
             engine.start_mailer();
             engine.start_purging();
             engine.start_indexing();
+            engine.start_visitor_watch();
         }
         engine
     }

@@ -24,10 +24,11 @@ use domain::mail::{MailPurpose, MailState, OutboxEntry};
 use domain::reach::{DashboardScope, Interest, Recipient};
 use domain::ticket::{ArticleKind, Ticket, TicketFilter, TicketScope, TicketStatus, TicketView};
 use domain::token::AccessToken;
+use domain::visitor::{Invitation, InvitationStatus, PageVisit, PastChat, VisitorFilter};
 use domain::webhook::{Delivery, DeliveryState, Webhook, WebhookEvent};
 use domain::{
     AccessTokenId, CannedId, ChannelId, ChatEvent, ChatId, ChatState, EventId, EventKind,
-    OperatorId, TicketId, Timestamp, Visibility, VisitorId, WebhookId,
+    InvitationId, OperatorId, TicketId, Timestamp, Visibility, VisitorId, WebhookId,
 };
 
 /// A store chosen by its URL's scheme: `sqlite:` (the embedded default) or `postgres:` /
@@ -489,14 +490,6 @@ pub trait ChatStore: Send + Sync + 'static {
         since: Timestamp,
         limit: i64,
     ) -> Result<Vec<VisitorRecord>, StoreError>;
-    /// Records the page a visitor is on.
-    async fn visitor_page(
-        &self,
-        id: VisitorId,
-        url: &str,
-        title: Option<&str>,
-        at: Timestamp,
-    ) -> Result<(), StoreError>;
 
     /// A chat's current state.
     async fn chat(&self, id: ChatId) -> Result<Option<StoredChat>, StoreError>;
@@ -1110,6 +1103,105 @@ pub(crate) fn events_by_chat(
     Ok(chats)
 }
 
+/// A page view as recorded.
+#[derive(Clone, Debug)]
+pub struct PageViewRecord<'a> {
+    /// The page's address.
+    pub url: &'a str,
+    /// Its title.
+    pub title: Option<&'a str>,
+    /// Its referrer: kept as the visit's when the view begins a visit.
+    pub referrer: Option<&'a str>,
+    /// The browser's language.
+    pub language: Option<&'a str>,
+    /// The channel the page's snippet names.
+    pub channel: Option<ChannelId>,
+}
+
+/// A visitor as the live list shows them.
+#[derive(Clone, Debug)]
+pub struct LiveVisitorRecord {
+    /// Their record.
+    pub visitor: VisitorRecord,
+    /// When this visit began.
+    pub visit_started_at: Timestamp,
+    /// Pages viewed in it.
+    pub pages_viewed: u32,
+    /// The channel the snippet names.
+    pub channel: Option<ChannelId>,
+    /// Its name.
+    pub channel_name: Option<String>,
+    /// Their open chat.
+    pub open_chat: Option<ChatId>,
+    /// Their latest invitation's recorded state, its expiry and when it was sent.
+    pub invitation: Option<(InvitationStatus, Timestamp, Timestamp)>,
+}
+
+/// "status expires_at sent_at", as the list's subquery reads it.
+pub(crate) fn parse_latest_invitation(
+    text: Option<&str>,
+) -> Option<(InvitationStatus, Timestamp, Timestamp)> {
+    let mut parts = text?.split(' ');
+    let status = InvitationStatus::parse(parts.next()?)?;
+    let expires = parts.next()?.parse().ok()?;
+    let sent = parts.next()?.parse().ok()?;
+    Some((status, Timestamp(expires), Timestamp(sent)))
+}
+
+/// Visitors on the site and the invitations operators send them (O25).
+#[async_trait]
+pub trait VisitorStore: Send + Sync + 'static {
+    /// Records a page view (beginning a new visit when `new_visit`), and keeps the newest
+    /// `keep_trail` pages of the trail.
+    async fn record_page_view(
+        &self,
+        id: VisitorId,
+        page: &PageViewRecord<'_>,
+        at: Timestamp,
+        new_visit: bool,
+        keep_trail: u32,
+    ) -> Result<(), StoreError>;
+    /// Records the email a visitor gave.
+    async fn set_visitor_email(&self, id: VisitorId, email: &str) -> Result<(), StoreError>;
+    /// Marks visitors as still on the site (their pages' channels are open on this node).
+    async fn keep_visitors(&self, ids: &[VisitorId], at: Timestamp) -> Result<(), StoreError>;
+    /// The visitors seen since `since` that match, newest visit first: how many in all, and a
+    /// page of at most `limit`.
+    async fn live_visitors(
+        &self,
+        since: Timestamp,
+        filter: &VisitorFilter,
+        limit: u32,
+    ) -> Result<(u64, Vec<LiveVisitorRecord>), StoreError>;
+    /// One visitor as the list shows them, whether on the site or not.
+    async fn live_visitor(&self, id: VisitorId) -> Result<Option<LiveVisitorRecord>, StoreError>;
+    /// The newest pages of a visitor's trail.
+    async fn visitor_trail(&self, id: VisitorId, limit: u32) -> Result<Vec<PageVisit>, StoreError>;
+    /// A visitor's chats, newest first.
+    async fn visitor_chat_list(
+        &self,
+        id: VisitorId,
+        limit: u32,
+    ) -> Result<Vec<PastChat>, StoreError>;
+    /// Records a new invitation, closing (as expired) any open one of the visitor's.
+    async fn insert_invitation(&self, invitation: &Invitation) -> Result<(), StoreError>;
+    /// An invitation.
+    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>, StoreError>;
+    /// The visitor's latest invitation.
+    async fn latest_invitation(&self, visitor: VisitorId)
+    -> Result<Option<Invitation>, StoreError>;
+    /// Moves an invitation from `from` to `to` (with the chat it opened): `false` when it was
+    /// no longer in `from`, or had expired by `at`.
+    async fn answer_invitation(
+        &self,
+        id: InvitationId,
+        from: InvitationStatus,
+        to: InvitationStatus,
+        chat: Option<ChatId>,
+        at: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
 /// The storage port: every area in one, as the engine takes it (`Arc<dyn Store>`). Any type
 /// that implements the area traits is a `Store`.
 pub trait Store:
@@ -1121,6 +1213,7 @@ pub trait Store:
     + HistoryStore
     + RetentionStore
     + TicketStore
+    + VisitorStore
 {
 }
 
@@ -1132,7 +1225,8 @@ impl<
         + MailStore
         + HistoryStore
         + RetentionStore
-        + TicketStore,
+        + TicketStore
+        + VisitorStore,
 > Store for T
 {
 }

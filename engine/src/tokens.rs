@@ -18,8 +18,6 @@ const TOUCH_EVERY_MS: i64 = 60_000;
 /// A stream opened with a token looks at the token again this long after (it is revoked on
 /// every node at once, so this only bounds a lost revocation; milliseconds).
 const RECHECK_MS: i64 = 60_000;
-/// A visitor counts as on the site while seen this recently (milliseconds).
-pub const VISITOR_ONLINE_MS: i64 = 5 * 60_000;
 /// Most visitors one listing answers.
 const MOST_VISITORS: i64 = 1_000;
 
@@ -175,10 +173,11 @@ impl Engine {
         Ok(live.map(|_| domain::Timestamp(self.now().0 + RECHECK_MS)))
     }
 
-    /// The visitors on the site now (seen within [`VISITOR_ONLINE_MS`]), most recent first.
+    /// The visitors on the site now (a page open within the configured time), most recent
+    /// first.
     pub async fn online_visitors(&self, session: &Session) -> Result<Vec<OnlineVisitor>, Error> {
         session.require_role(Role::Operator)?;
-        let since = domain::Timestamp(self.now().0 - VISITOR_ONLINE_MS);
+        let since = self.on_site_since();
         let records = self
             .store
             .visitors_seen_since(since, MOST_VISITORS)

@@ -312,6 +312,7 @@ async fn the_action_log_records_chat_controls_and_admin_changes_and_filters_them
         .start_chat(
             &visitor,
             StartChat {
+                email: None,
                 name: Some("Vera".into()),
                 message: "hi".into(),
                 client_id: None,

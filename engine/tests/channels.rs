@@ -45,6 +45,7 @@ async fn visitor_chat(
         .start_chat(
             &visitor,
             StartChat {
+                email: None,
                 name: name.map(str::to_owned),
                 message: "Hello".into(),
                 client_id: None,

@@ -576,6 +576,7 @@ async fn typing_and_viewing_reach_the_chat_s_members_and_never_the_log() {
             domain::api::PageView {
                 url: "https://shop.example/pricing".into(),
                 title: Some("Pricing".into()),
+                ..Default::default()
             },
         )
         .await

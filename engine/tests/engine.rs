@@ -13,6 +13,7 @@ use test_support::{TestApp, next_event};
 
 fn start(message: &str) -> StartChat {
     StartChat {
+        email: None,
         name: Some("Vera".into()),
         message: message.into(),
         client_id: None,
@@ -730,6 +731,7 @@ async fn only_web_addresses_are_kept_for_a_visitor() {
             domain::api::PageView {
                 url: "data:text/html,<b>hi</b>".into(),
                 title: None,
+                ..Default::default()
             },
         )
         .await

@@ -47,6 +47,7 @@ async fn chat(
         .start_chat(
             &visitor,
             StartChat {
+                email: None,
                 name: Some(name.into()),
                 message: first.into(),
                 client_id: None,

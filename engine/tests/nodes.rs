@@ -44,6 +44,7 @@ async fn start(engine: &Engine, visitor: &VisitorRecord) -> ChatId {
         .start_chat(
             visitor,
             StartChat {
+                email: None,
                 name: Some("Vera".into()),
                 message: "hello".into(),
                 client_id: None,

@@ -76,6 +76,7 @@ async fn places_move_up_as_chats_ahead_are_taken_or_end_and_only_the_moved_are_t
         .start_chat(
             &in_sales,
             StartChat {
+                email: None,
                 name: Some("Sam".into()),
                 message: "about prices".into(),
                 client_id: None,

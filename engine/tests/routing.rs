@@ -85,6 +85,7 @@ async fn start(app: &TestApp, visitor: &VisitorRecord) -> Result<ChatId, domain:
         .start_chat(
             visitor,
             StartChat {
+                email: None,
                 name: Some("Vera".into()),
                 message: "hello".into(),
                 client_id: None,
@@ -370,6 +371,7 @@ async fn the_message_form_is_offered_when_nobody_is_available_outside_hours_or_s
         .start_chat(
             &vera,
             StartChat {
+                email: None,
                 name: Some("Vera".into()),
                 message: "hello".into(),
                 client_id: None,

@@ -65,6 +65,10 @@ struct RunArgs {
     /// [SWITCHBOARD_VISITOR_IDLE_DAYS] (default 30)
     #[arg(long, value_name = "N")]
     visitor_idle_days: Option<String>,
+    /// A visitor with no page of the site open this many seconds leaves the Visitors list,
+    /// 10 to 3600 [SWITCHBOARD_VISITOR_GONE_SECONDS] (default 60)
+    #[arg(long, value_name = "N")]
+    visitor_gone_seconds: Option<String>,
     /// Turn off the visitor API's rate limits, for load tests that play many visitors from one
     /// machine (failed logins stay limited)
     #[arg(long)]
@@ -155,6 +159,8 @@ pub struct Config {
     pub demo: bool,
     /// Days a visitor token may go unused.
     pub visitor_idle_days: u32,
+    /// Seconds without an open page before a visitor has left the site.
+    pub visitor_gone_seconds: u32,
     /// No visitor API rate limits.
     pub no_rate_limits: bool,
     /// How log lines are written.
@@ -267,6 +273,18 @@ impl Config {
                 .filter(|d| (1..=3650).contains(d))
                 .ok_or_else(|| format!("--visitor-idle-days: {days:?} is not 1 to 3650"))?,
         };
+        let visitor_gone_seconds = match run
+            .visitor_gone_seconds
+            .or_else(|| env("SWITCHBOARD_VISITOR_GONE_SECONDS"))
+        {
+            None => 60,
+            Some(seconds) => seconds
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|s| (10..=3600).contains(s))
+                .ok_or_else(|| format!("--visitor-gone-seconds: {seconds:?} is not 10 to 3600"))?,
+        };
         let log_format = match run
             .log_format
             .or_else(|| env("SWITCHBOARD_LOG_FORMAT"))
@@ -287,6 +305,7 @@ impl Config {
             trust_proxy: flag(run.trust_proxy, "SWITCHBOARD_TRUST_PROXY"),
             demo: flag(run.demo, "SWITCHBOARD_DEMO"),
             visitor_idle_days,
+            visitor_gone_seconds,
             no_rate_limits: run.no_rate_limits,
             bind,
             database_url,

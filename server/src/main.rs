@@ -118,6 +118,7 @@ async fn serve(config: Config) -> Result<(), String> {
         EngineConfig {
             visitor_name_required: config.visitor_name_required,
             visitor_idle_ms: i64::from(config.visitor_idle_days) * 24 * 60 * 60 * 1000,
+            visitor_gone_ms: i64::from(config.visitor_gone_seconds) * 1000,
             mail: config.mail.clone(),
             ..EngineConfig::default()
         },

@@ -11,6 +11,7 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use domain::console::{ChatAction, ChatSummary, Me, OnlineVisitor};
+use domain::visitor::{Invitation, InviteVisitor};
 use domain::{ChatEvent, ChatStatus, ErrorCode, EventId, OfferKind, OperatorId};
 use engine::Session;
 use serde::Deserialize;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/chats/{chat_id}/transfer", post(transfer))
         .route("/chats/{chat_id}/actions", post(action))
         .route("/visitors/online", get(online_visitors))
+        .route("/invitations", post(invite_visitor))
         .route("/events", get(events))
         .route("/openapi.json", get(crate::openapi::openapi_json))
         .layer(DefaultBodyLimit::max(crate::visitor_api::MAX_BODY_BYTES))
@@ -370,7 +372,7 @@ pub(crate) async fn action(
     tag = "operator",
     security(("access_token" = [])),
     responses(
-        (status = 200, description = "Visitors seen in the last five minutes, most recent first", body = Vec<OnlineVisitor>),
+        (status = 200, description = "Visitors on the site now (a page open within the last minute), most recent first", body = Vec<OnlineVisitor>),
         crate::openapi::Refused,
     )
 )]
@@ -379,6 +381,26 @@ pub(crate) async fn online_visitors(
     Operator(session): Operator,
 ) -> Result<Json<Vec<OnlineVisitor>>, ApiError> {
     Ok(Json(state.engine.online_visitors(&session).await?))
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations",
+    tag = "operator",
+    security(("access_token" = [])),
+    request_body = InviteVisitor,
+    responses(
+        (status = 201, description = "Sent: the visitor's pages show it", body = Invitation),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn invite_visitor(
+    State(state): State<AppState>,
+    Operator(session): Operator,
+    ApiJson(input): ApiJson<InviteVisitor>,
+) -> Result<(StatusCode, Json<Invitation>), ApiError> {
+    let invitation = state.engine.invite_visitor(&session, input).await?;
+    Ok((StatusCode::CREATED, Json(invitation)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

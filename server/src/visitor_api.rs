@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use domain::api::{NewVisitor, PageView, PostMessage, StartChat, Typing, WidgetConfig};
-use domain::{ChatId, ErrorCode};
+use domain::visitor::{AcceptInvitation, Invitation};
+use domain::{ChatId, ErrorCode, InvitationId};
 use engine::store::VisitorRecord;
 use engine::stream::Audience;
 use serde::Deserialize;
@@ -43,6 +44,19 @@ pub fn routes(state: AppState) -> axum::Router<AppState> {
             post(email_transcript),
         )
         .route("/visitor/page", post(page_view))
+        .route("/visitor/invitation", get(open_invitation))
+        .route(
+            "/visitor/invitations/{invitation_id}/seen",
+            post(invitation_seen),
+        )
+        .route(
+            "/visitor/invitations/{invitation_id}/decline",
+            post(decline_invitation),
+        )
+        .route(
+            "/visitor/invitations/{invitation_id}/accept",
+            post(accept_invitation),
+        )
         .route("/visitor/messages", post(leave_message))
         .route("/visitor/events", get(events))
         .fallback(|| async { ApiError::new(ErrorCode::NotFound, "No such API endpoint.") })
@@ -104,6 +118,22 @@ impl FromRequestParts<AppState> for Visitor {
             )
         })?;
         Ok(Self(state.engine.authenticate_visitor(token).await?))
+    }
+}
+
+/// An invitation id from the path; anything unparsable is simply no such invitation.
+pub struct InvitationPath(pub InvitationId);
+
+impl<S: Send + Sync> FromRequestParts<S> for InvitationPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::NotFound, "No such invitation."))?;
+        raw.parse()
+            .map(Self)
+            .map_err(|_| ApiError::new(ErrorCode::NotFound, "No such invitation."))
     }
 }
 
@@ -449,6 +479,89 @@ pub(crate) async fn page_view(
 ) -> Result<StatusCode, ApiError> {
     state.engine.visitor_page(&visitor, input).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/visitor/invitation",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    responses(
+        (status = 200, description = "The invitation the visitor has not answered yet", body = Invitation),
+        (status = 204, description = "None open"),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn open_invitation(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+) -> Result<Response, ApiError> {
+    Ok(match state.engine.open_invitation(&visitor).await? {
+        Some(invitation) => Json(invitation).into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/invitations/{invitation_id}/seen",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("invitation_id" = String, Path, description = "The invitation")),
+    responses(
+        (status = 204, description = "The inviting operator is told"),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn invitation_seen(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    InvitationPath(id): InvitationPath,
+) -> Result<StatusCode, ApiError> {
+    state.engine.invitation_seen(&visitor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/invitations/{invitation_id}/decline",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("invitation_id" = String, Path, description = "The invitation")),
+    responses(
+        (status = 204, description = "Closed; the inviting operator is told"),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn decline_invitation(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    InvitationPath(id): InvitationPath,
+) -> Result<StatusCode, ApiError> {
+    state.engine.decline_invitation(&visitor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/invitations/{invitation_id}/accept",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("invitation_id" = String, Path, description = "The invitation")),
+    request_body = AcceptInvitation,
+    responses(
+        (status = 201, description = "The chat, with the inviting operator already in it", body = domain::api::VisitorChat),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn accept_invitation(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    InvitationPath(id): InvitationPath,
+    ApiJson(input): ApiJson<AcceptInvitation>,
+) -> Result<Response, ApiError> {
+    let chat = state.engine.accept_invitation(&visitor, id, input).await?;
+    Ok((StatusCode::CREATED, Json(chat)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -368,6 +368,7 @@ impl TestApp {
             .start_chat(
                 visitor,
                 StartChat {
+                    email: None,
                     name: Some("Vera".into()),
                     message: message.into(),
                     client_id: None,

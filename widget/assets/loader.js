@@ -10,7 +10,9 @@
  * and the panel's CSS, JS and WebAssembly are fetched on first open, reusing that config.
  * The launcher comes before the panel in the page, opening moves focus into the panel, and
  * Escape closes it, back to the launcher.
- * A returning visitor's page views are reported (POST /api/v1/visitor/page). */
+ * Every page view is reported (POST /api/v1/visitor/page; a first one registers the visitor),
+ * and the page holds one live channel (GET /api/v1/visitor/events) that keeps the visitor on
+ * the operators' list and brings their invitations. */
 (function () {
   "use strict";
   if (window.SwitchboardLoader) return;
@@ -244,6 +246,7 @@
   // moves into the panel (never stolen from the page as it loads).
   function open(byVisitor) {
     if (!launcher) return;
+    dismiss();
     setOpen(true);
     remember(true);
     ensureLoaded().then(
@@ -275,30 +278,195 @@
 
   window.SwitchboardLoader = { open: open, close: close, toggle: toggle };
 
-  // A returning visitor (token saved by the bubble) tells the server which page they are on,
-  // so operators see it. Fire and forget: nothing is shown or retried.
-  function trackPage() {
-    var token;
+  var TOKEN_KEY = "switchboard:token";
+  function token() {
     try {
-      token = localStorage.getItem("switchboard:token");
+      return localStorage.getItem(TOKEN_KEY);
     } catch (e) {
-      return;
+      return null;
     }
-    if (!token || !window.fetch) return;
-    fetch(base + "/api/v1/visitor/page", {
-      method: "POST",
-      keepalive: true,
-      headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
-      body: JSON.stringify({ url: location.href, title: document.title }),
-    }).catch(function () {});
+  }
+  function keepToken(t) {
+    try {
+      if (t) localStorage.setItem(TOKEN_KEY, t);
+      else localStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      /* storage blocked: a new visitor on every page */
+    }
+  }
+  function call(path, body, method) {
+    return fetch(base + "/api/v1" + path, {
+      method: method || "POST",
+      keepalive: !method,
+      headers: { Authorization: "Bearer " + token(), "Content-Type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  }
+
+  // Every page view makes the visitor known (a returning one by their token): operators see
+  // them on the site, with their pages, whether or not they chat.
+  function visit(again) {
+    var made = token()
+      ? Promise.resolve()
+      : fetch(base + "/api/v1/visitors", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            name: options.name,
+            email: options.email,
+            language: navigator.language,
+            page_url: location.href,
+            referrer: document.referrer || null,
+            fields: options.fields,
+          }),
+        })
+          .then(function (r) {
+            return r.json();
+          })
+          .then(function (v) {
+            keepToken(v.token);
+          });
+    return made
+      .then(function () {
+        return call("/visitor/page", {
+          url: location.href,
+          title: document.title,
+          referrer: document.referrer || null,
+          language: navigator.language,
+          channel: options.channel,
+        });
+      })
+      .then(function (r) {
+        if (r.status === 401 && !again) {
+          keepToken(null);
+          return visit(true);
+        }
+        if (r.ok) {
+          connect();
+          call("/visitor/invitation", null, "GET")
+            .then(function (r) {
+              return r.status === 200 && r.json();
+            })
+            .then(function (i) {
+              if (i) invite(i);
+            });
+        }
+      })
+      .catch(function () {});
+  }
+
+  // The page's one live channel: it keeps the visitor on the site while the page is open, and
+  // brings an operator's invitation. Reconnects with backoff.
+  var live = null;
+  var wait = 1000;
+  function connect() {
+    if (live || !window.AbortController || !window.TextDecoder) return;
+    var ctl = (live = new AbortController());
+    fetch(base + "/api/v1/visitor/events", {
+      headers: { Authorization: "Bearer " + token() },
+      signal: ctl.signal,
+    })
+      .then(function (r) {
+        if (!r.ok || !r.body) throw r.status;
+        wait = 1000;
+        var reader = r.body.getReader();
+        var text = new TextDecoder();
+        var buf = "";
+        return (function pump() {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) throw 0;
+            buf += text.decode(chunk.value, { stream: true }).replace(/\r/g, "");
+            var frames = buf.split("\n\n");
+            buf = frames.pop();
+            frames.forEach(hear);
+            return pump();
+          });
+        })();
+      })
+      .catch(function (status) {
+        if (live !== ctl) return;
+        live = null;
+        if (status !== 401) setTimeout(connect, wait);
+        wait = Math.min(wait * 2, 30000);
+      });
+  }
+  function hear(frame) {
+    var name = "";
+    var data = "";
+    frame.split("\n").forEach(function (line) {
+      if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+      else if (line.indexOf("data:") === 0) data += line.slice(5);
+    });
+    if (name === "invited") {
+      try {
+        invite(JSON.parse(data));
+      } catch (e) {
+        /* not ours */
+      }
+    }
+  }
+  addEventListener("pagehide", function () {
+    var ctl = live;
+    live = null;
+    if (ctl) ctl.abort();
+  });
+  addEventListener("pageshow", function (event) {
+    if (event.persisted) connect();
+  });
+
+  // An operator's invitation: an incoming chat request with Start Chat and a close control,
+  // drawn here so that no panel code loads until the visitor takes it up.
+  var card = null;
+  function dismiss() {
+    if (card) card.remove();
+    card = null;
+  }
+  function invite(i) {
+    var id = i.invitation_id || i.id;
+    if (isOpen || !id || (card && card.sbId === id)) return;
+    dismiss();
+    card = document.createElement("div");
+    card.sbId = id;
+    card.setAttribute("role", "dialog");
+    card.setAttribute("aria-label", "Chat request from " + i.operator_name);
+    card.setAttribute("data-testid", "sb-invitation");
+    card.style.cssText =
+      "position:fixed;right:20px;bottom:88px;width:300px;max-width:calc(100vw - 40px);" +
+      "box-sizing:border-box;padding:14px 16px;background:#fff;color:#0f172a;" +
+      "border-radius:12px;box-shadow:0 8px 30px rgba(15,23,42,.3);" +
+      "font:14px/1.45 system-ui,sans-serif;z-index:2147483000";
+    card.innerHTML =
+      '<button type="button" aria-label="Close" data-testid="sb-invitation-close" ' +
+      'style="position:absolute;top:4px;right:6px;border:0;background:none;font-size:22px;' +
+      'line-height:1;padding:4px 8px;cursor:pointer;color:#475569">&times;</button>' +
+      '<strong></strong><p style="margin:6px 0 12px;white-space:pre-wrap"></p>' +
+      '<button type="button" data-testid="sb-invitation-start" style="border:0;' +
+      "border-radius:8px;padding:9px 16px;font-weight:600;cursor:pointer;color:#fff;" +
+      "background:" + (color || "#2563eb") + '">Start Chat</button>';
+    card.querySelector("strong").textContent = i.operator_name;
+    card.querySelector("p").textContent = i.message;
+    var path = "/visitor/invitations/" + id;
+    card.firstChild.onclick = function () {
+      call(path + "/decline");
+      dismiss();
+      launcher.focus();
+    };
+    card.lastChild.onclick = function () {
+      dismiss();
+      options.invitation = { id: id, operator_name: i.operator_name, message: i.message };
+      container.dispatchEvent(new CustomEvent("switchboard:invitation"));
+      open(true);
+    };
+    document.body.appendChild(card);
+    call(path + "/seen");
   }
 
   function start() {
     fetchConfig().then(function (allowed) {
       if (!allowed) return;
       build();
-      trackPage();
       if (wasOpen()) open(false);
+      if (window.fetch) visit();
     });
   }
   if (document.body) start();

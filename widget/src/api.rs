@@ -162,6 +162,22 @@ pub async fn start_chat(
     json(send(builder.json(body)).await?).await
 }
 
+/// `POST /api/v1/visitor/invitations/{id}/accept`: Start Chat from an operator's invitation.
+pub async fn accept_invitation(
+    base: &str,
+    token: &str,
+    invitation: domain::InvitationId,
+    body: &domain::visitor::AcceptInvitation,
+) -> Result<VisitorChat, ApiError> {
+    let builder = bearer(
+        Request::post(&format!(
+            "{base}/api/v1/visitor/invitations/{invitation}/accept"
+        )),
+        Some(token),
+    );
+    json(send(builder.json(body)).await?).await
+}
+
 /// `POST /api/v1/visitor/chats/{chat_id}/messages`.
 pub async fn post_message(
     base: &str,

@@ -22,9 +22,33 @@ use crate::state::{Options, accent};
 #[wasm_bindgen]
 pub fn mount(root: web_sys::HtmlElement, base: String, options: JsValue) {
     console_error_panic_hook::set_once();
-    let options = parse_options(&options);
+    let parsed = parse_options(&options);
     let base = base.trim_end_matches('/').to_owned();
-    leptos::mount::mount_to(root, move || view::panel(base, options)).forget();
+    // Start Chat on a later invitation: the loader sets `options.invitation` and tells the
+    // panel, already on the page, by an event on its root.
+    let on_invitation = Closure::<dyn Fn()>::new(move || {
+        if let Some(invitation) = parse_invitation(&options) {
+            state::invited(invitation);
+        }
+    });
+    let _ = root.add_event_listener_with_callback(
+        "switchboard:invitation",
+        on_invitation.as_ref().unchecked_ref(),
+    );
+    on_invitation.forget();
+    leptos::mount::mount_to(root, move || view::panel(base, parsed)).forget();
+}
+
+fn parse_invitation(options: &JsValue) -> Option<state::Invitation> {
+    let invitation = Reflect::get(options, &JsValue::from_str("invitation")).ok()?;
+    if !invitation.is_object() {
+        return None;
+    }
+    Some(state::Invitation {
+        id: string_field(&invitation, "id")?.parse().ok()?,
+        operator_name: string_field(&invitation, "operator_name").unwrap_or_default(),
+        message: string_field(&invitation, "message").unwrap_or_default(),
+    })
 }
 
 fn string_field(object: &JsValue, key: &str) -> Option<String> {
@@ -64,5 +88,6 @@ fn parse_options(options: &JsValue) -> Options {
             .and_then(|config| js_sys::JSON::stringify(&config).ok())
             .and_then(|text| text.as_string())
             .and_then(|text| serde_json::from_str(&text).ok()),
+        invitation: parse_invitation(options),
     }
 }

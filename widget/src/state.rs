@@ -74,6 +74,19 @@ pub struct Options {
     /// The server's config as the loader already fetched it for the launcher, so a page view
     /// asks for it once.
     pub config: Option<WidgetConfig>,
+    /// The invitation the visitor clicked Start Chat on, in the loader's card.
+    pub invitation: Option<Invitation>,
+}
+
+/// An operator's invitation as the loader hands it over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invitation {
+    /// Its id.
+    pub id: domain::InvitationId,
+    /// Who invites.
+    pub operator_name: String,
+    /// What they wrote.
+    pub message: String,
 }
 
 impl Options {
@@ -147,6 +160,8 @@ pub enum Phase {
     Loading,
     /// The start form.
     Form,
+    /// "Open chat with operator": the visitor took up an operator's invitation.
+    Invited,
     /// A chat (open or just ended).
     Chat,
 }
@@ -183,6 +198,15 @@ struct Runtime {
 
 thread_local! {
     static RT: RefCell<Runtime> = RefCell::new(Runtime::default());
+    /// The panel on the page, for the loader's later invitations.
+    static PANEL: std::cell::Cell<Option<Ctx>> = const { std::cell::Cell::new(None) };
+}
+
+/// Hands the panel on the page an invitation the visitor took up in the loader's card.
+pub fn invited(invitation: Invitation) {
+    if let Some(ctx) = PANEL.with(std::cell::Cell::get) {
+        ctx.invited(invitation);
+    }
 }
 
 fn rt<R>(f: impl FnOnce(&mut Runtime) -> R) -> R {
@@ -240,16 +264,20 @@ pub struct Ctx {
     pub message_left: RwSignal<bool>,
     /// Where the transcript was mailed, once the server took the request.
     pub transcript_sent: RwSignal<Option<String>>,
+    /// The invitation being taken up ("Open chat with operator").
+    pub invitation: RwSignal<Option<Invitation>>,
 }
 
 impl Ctx {
     /// New state for a panel talking to `base`.
-    pub fn new(base: String, options: Options) -> Self {
+    pub fn new(base: String, mut options: Options) -> Self {
+        let invitation = options.invitation.take();
         rt(|r| {
             r.base = base;
             r.options = options;
         });
-        Self {
+        let ctx = Self {
+            invitation: RwSignal::new(invitation),
             config: RwSignal::new(None),
             phase: RwSignal::new(Phase::Loading),
             chat: RwSignal::new(None),
@@ -260,7 +288,9 @@ impl Ctx {
             offline: RwSignal::new(None),
             message_left: RwSignal::new(false),
             transcript_sent: RwSignal::new(None),
-        }
+        };
+        PANEL.with(|panel| panel.set(Some(ctx)));
+        ctx
     }
 
     /// The stream is open again: say so for a moment if it had been cut.
@@ -427,7 +457,64 @@ impl Ctx {
         rt(|r| r.typing = TypingReport::default());
         self.chat.set(None);
         self.pending.set(Vec::new());
-        self.phase.set(Phase::Form);
+        let invited = self.invitation.with_untracked(Option::is_some);
+        self.phase
+            .set(if invited { Phase::Invited } else { Phase::Form });
+    }
+
+    /// The visitor clicked Start Chat on an invitation while the panel was already loaded:
+    /// "Open chat with operator", unless they are in a chat already.
+    pub fn invited(self, invitation: Invitation) {
+        if self.chat_open() {
+            return;
+        }
+        self.error.set(None);
+        self.invitation.set(Some(invitation));
+        if self.phase.get_untracked() != Phase::Loading {
+            self.show_form();
+        }
+    }
+
+    /// "Open chat with operator" submitted: the chat opens with the inviting operator in it.
+    pub async fn accept_invitation(self, name: String, email: String) {
+        let Some(invitation) = self.invitation.get_untracked() else {
+            return;
+        };
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.error.set(None);
+        let email = non_blank(&email);
+        if email.as_deref().is_some_and(|e| !e.contains('@')) {
+            self.error
+                .set(Some("Please check your email address.".to_owned()));
+            return;
+        }
+        let name = non_blank(&name);
+        self.busy.set(true);
+        if let Some(token) = self.ensure_token(name.as_ref()).await {
+            if name.is_some() {
+                rt(|r| r.last_name.clone_from(&name));
+            }
+            let body = domain::visitor::AcceptInvitation { name, email };
+            match api::accept_invitation(&base(), &token, invitation.id, &body).await {
+                Ok(chat) => {
+                    self.invitation.set(None);
+                    self.enter_chat(chat);
+                }
+                Err(e) => {
+                    if matches!(
+                        e.code(),
+                        "invitation_closed" | "operator_unavailable" | "not_found"
+                    ) {
+                        self.invitation.set(None);
+                        self.show_form();
+                    }
+                    self.error.set(Some(e.message()));
+                }
+            }
+        }
+        self.busy.set(false);
     }
 
     /// "Start a new chat": back to the form.
@@ -456,9 +543,21 @@ impl Ctx {
     }
 
     /// Submits the start form.
-    pub async fn start(self, name: String, message: String, picked: Option<ChannelId>) {
+    pub async fn start(
+        self,
+        name: String,
+        email: String,
+        message: String,
+        picked: Option<ChannelId>,
+    ) {
         self.error.set(None);
         let name = non_blank(&name);
+        let email = non_blank(&email);
+        if email.as_deref().is_some_and(|e| !e.contains('@')) {
+            self.error
+                .set(Some("Please check your email address.".to_owned()));
+            return;
+        }
         let (channel, must_pick, required) = self.config.with_untracked(|c| match c {
             Some(config) => {
                 let channel = chosen_channel(config, picked);
@@ -487,7 +586,10 @@ impl Ctx {
             return;
         }
         self.busy.set(true);
-        self.start_inner(name, message, channel).await;
+        if email.is_some() {
+            rt(|r| r.email.clone_from(&email));
+        }
+        self.start_inner(name, email, message, channel).await;
         self.busy.set(false);
     }
 
@@ -570,9 +672,16 @@ impl Ctx {
         self.busy.set(false);
     }
 
-    async fn start_inner(self, name: Option<String>, message: String, channel: Option<ChannelId>) {
+    async fn start_inner(
+        self,
+        name: Option<String>,
+        email: Option<String>,
+        message: String,
+        channel: Option<ChannelId>,
+    ) {
         let base = base();
         let request = StartChat {
+            email,
             name: name.clone(),
             message,
             client_id: Some(browser::new_client_id()),

@@ -83,6 +83,7 @@ pub fn panel(base: String, options: Options) -> impl IntoView {
                 Phase::Loading => view! { <div class="sb-loading">"Loading…"</div> }.into_any(),
                 Phase::Form if ctx.offline.get().is_some() => offline_form(ctx).into_any(),
                 Phase::Form => start_form(ctx).into_any(),
+                Phase::Invited => invitation_form(ctx).into_any(),
                 Phase::Chat => conversation(ctx).into_any(),
             }}
         </div>
@@ -183,6 +184,7 @@ fn offline_form(ctx: Ctx) -> impl IntoView {
 
 fn start_form(ctx: Ctx) -> impl IntoView {
     let name = RwSignal::new(ctx.known_name().unwrap_or_default());
+    let email = RwSignal::new(ctx.known_email().unwrap_or_default());
     let message = RwSignal::new(String::new());
     let picked = RwSignal::new(None::<ChannelId>);
     let chosen = move || {
@@ -209,7 +211,7 @@ fn start_form(ctx: Ctx) -> impl IntoView {
         ev.prevent_default();
         // The form is gone once the chat starts, so its signals are read now, not after.
         let (name, message) = (name.get_untracked(), message.get_untracked());
-        spawn_local(ctx.start(name, message, picked.get_untracked()));
+        spawn_local(ctx.start(name, email.get_untracked(), message, picked.get_untracked()));
     };
     view! {
         <form class="sb-form" novalidate=true on:submit=submit>
@@ -266,6 +268,7 @@ fn start_form(ctx: Ctx) -> impl IntoView {
                     on:input=move |ev| name.set(event_target_value(&ev))
                 />
             </label>
+            {email_field(email)}
             <label class="sb-field">
                 <span class="sb-label">"Message"</span>
                 <textarea
@@ -286,6 +289,71 @@ fn start_form(ctx: Ctx) -> impl IntoView {
                 disabled=move || ctx.busy.get()
             >
                 "Start Chat"
+            </button>
+        </form>
+    }
+}
+
+/// The optional email field of the start forms (V3).
+fn email_field(email: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label class="sb-field">
+            <span class="sb-label">"Email" <span class="sb-optional">" (optional)"</span></span>
+            <input
+                class="sb-text"
+                data-testid="sb-email"
+                type="email"
+                name="email"
+                autocomplete="email"
+                maxlength="200"
+                prop:value=move || email.get()
+                on:input=move |ev| email.set(event_target_value(&ev))
+            />
+        </label>
+    }
+}
+
+/// "Open chat with operator": the visitor took up an invitation; the chat goes straight to
+/// the operator who sent it.
+fn invitation_form(ctx: Ctx) -> impl IntoView {
+    let name = RwSignal::new(ctx.known_name().unwrap_or_default());
+    let email = RwSignal::new(ctx.known_email().unwrap_or_default());
+    let invitation = move || ctx.invitation.get();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        spawn_local(ctx.accept_invitation(name.get_untracked(), email.get_untracked()));
+    };
+    view! {
+        <form class="sb-form" data-testid="sb-invitation-form" novalidate=true on:submit=submit>
+            <h2 class="sb-heading">"Open chat with operator"</h2>
+            {move || invitation().map(|i| view! {
+                <blockquote class="sb-invitation">
+                    <strong>{i.operator_name}</strong>
+                    <p>{i.message}</p>
+                </blockquote>
+            })}
+            <label class="sb-field">
+                <span class="sb-label">"Chat name" <span class="sb-optional">" (optional)"</span></span>
+                <input
+                    class="sb-text"
+                    data-testid="sb-name"
+                    type="text"
+                    name="name"
+                    autocomplete="name"
+                    maxlength="80"
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+            </label>
+            {email_field(email)}
+            {error_line(ctx)}
+            <button
+                type="submit"
+                class="sb-button sb-start"
+                data-testid="sb-open-chat"
+                disabled=move || ctx.busy.get()
+            >
+                "Start text chat"
             </button>
         </form>
     }

@@ -241,8 +241,38 @@ fn bindgen(ws: &Workspace, bundle: &Bundle, out_dir: &Path) -> Result {
 
 /// Copies a file unless the destination already has the same bytes, so that unchanged files
 /// keep their mtime and their compressed siblings are not redone.
+/// A hand-written script without what only its readers need: whole-line comments (`//` and
+/// `/* … */` starting a line), indentation and blank lines. Code is left exactly as written,
+/// so nothing inside strings or after code on a line is touched.
+fn strip_script(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut in_comment = false;
+    for line in source.lines() {
+        let line = line.trim();
+        if in_comment {
+            in_comment = !line.contains("*/");
+            continue;
+        }
+        if line.starts_with("/*") {
+            in_comment = !line.contains("*/");
+            continue;
+        }
+        if line.is_empty() || line.starts_with("//") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 fn copy_if_changed(from: &Path, to: &Path) -> Result {
     let bytes = fs::read(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    let bytes = if from.extension().is_some_and(|e| e == "js") {
+        strip_script(&String::from_utf8_lossy(&bytes)).into_bytes()
+    } else {
+        bytes
+    };
     if fs::read(to).is_ok_and(|existing| existing == bytes) {
         return Ok(());
     }
@@ -430,6 +460,15 @@ mod tests {
             }
         }
         site
+    }
+
+    #[test]
+    fn scripts_lose_comments_and_indentation_but_no_code() {
+        let source = "/* Header\n * more */\n(function () {\n  // why\n  var a = \"//x /* y */\"; // kept\n\n  /* one line */\n  return a;\n})();\n";
+        assert_eq!(
+            strip_script(source),
+            "(function () {\nvar a = \"//x /* y */\"; // kept\nreturn a;\n})();\n"
+        );
     }
 
     #[test]

@@ -50,6 +50,23 @@ pub fn VisitorTree(chat: ChatId) -> impl IntoView {
     }
 }
 
+/// The same tree for a visitor already loaded (their profile).
+#[component]
+pub fn VisitorInfoTree(visitor: VisitorInfo) -> impl IntoView {
+    let expanded = RwSignal::new(
+        OPEN_AT_FIRST
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<BTreeSet<_>>(),
+    );
+    view! {
+        <section class="visitor" data-testid="visitor-tree">
+            <h3>"Visitor"</h3>
+            <Tree visitor expanded />
+        </section>
+    }
+}
+
 #[component]
 fn Tree(visitor: VisitorInfo, expanded: RwSignal<BTreeSet<String>>) -> impl IntoView {
     let console = expect_context::<Console>();

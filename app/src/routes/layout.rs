@@ -50,6 +50,19 @@ fn Frame() -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let waiting = Signal::derive(move || console.model.with(|m| m.waiting_count()));
     let unread = Signal::derive(move || console.model.with(|m| m.total_unread()));
+    // Visitors on the site: counted again when a change is heard (each node says so at most
+    // about once a second) and every quarter minute, when visitors who left drop out.
+    let on_site = RwSignal::new(0usize);
+    let quarter = Memo::new(move |_| console.now.get().0 / 15_000);
+    Effect::new(move |_| {
+        console.visitors.track();
+        quarter.track();
+        leptos::task::spawn_local(async move {
+            if let Ok(count) = crate::api::visitors_on_site().await {
+                on_site.try_set(usize::try_from(count).unwrap_or(usize::MAX));
+            }
+        });
+    });
     let live = move || console.connection.get().is_live();
     let navigate = use_navigate();
     // Whether the navigation is unfolded (small screens); folded again on every page change.
@@ -108,6 +121,10 @@ fn Frame() -> impl IntoView {
                                         }
                                         NavBadge::Unread => {
                                             view! { <Badge count=unread testid="badge-unread" what="unread" /> }
+                                                .into_any()
+                                        }
+                                        NavBadge::Visitors => {
+                                            view! { <Badge count=on_site testid="badge-visitors" what="on the site" /> }
                                                 .into_any()
                                         }
                                         NavBadge::None => ().into_any(),

@@ -1026,3 +1026,40 @@ fn channel_changes_by_anyone_while_waiting_then_by_participants_only() {
     assert_eq!(chat.channel, Some(ChannelId(Uuid::from_u128(501))));
     assert_eq!(refused(&chat, &vera(), &support), ErrorCode::Forbidden);
 }
+
+#[test]
+fn an_accepted_invitation_opens_an_active_chat_with_the_inviting_operator() {
+    let ann = op(0);
+    let body = MessageBody::parse("Hello! I'm Ann.").unwrap_or_else(|_| unreachable!());
+    let (state, recorded) = ChatState::start_invited(
+        ChatId(Uuid::from_u128(5)),
+        visitor(),
+        "Vera".into(),
+        None,
+        (id_of(&ann), name_of(&ann)),
+        body,
+    );
+    assert_eq!(state.status, ChatStatus::Active);
+    assert!(state.open_for_visitor());
+    assert_eq!(
+        state.member(id_of(&ann)).map(|m| m.role),
+        Some(MemberRole::Participant)
+    );
+    assert!(state.offers.is_empty() && state.assigned.is_none());
+    let last = recorded
+        .last()
+        .map(|(event, visibility)| (event.clone(), *visibility));
+    assert!(
+        matches!(
+            last,
+            Some((
+                EventKind::MessagePosted {
+                    author: Author::Operator { .. },
+                    ..
+                },
+                Visibility::Everyone
+            ))
+        ),
+        "{last:?}"
+    );
+}

@@ -36,6 +36,7 @@ mod history;
 mod mail;
 mod retention;
 mod tickets;
+mod visitors;
 mod webhooks;
 
 use std::time::Duration;

@@ -13,6 +13,7 @@ mod history;
 mod mail;
 mod retention;
 mod tickets;
+mod visitors;
 mod webhooks;
 
 use std::str::FromStr;

@@ -57,7 +57,7 @@ fn already_open_if_taken(err: sqlx::Error) -> StoreError {
 }
 
 #[derive(FromRow)]
-struct VisitorRow {
+pub(super) struct VisitorRow {
     id: Uuid,
     token_hash: String,
     name: Option<String>,
@@ -73,7 +73,7 @@ struct VisitorRow {
     banned_until: Option<i64>,
 }
 
-const VISITOR_COLUMNS: &str = "id, token_hash, name, email, language, page_url, referrer, \
+pub(super) const VISITOR_COLUMNS: &str = "id, token_hash, name, email, language, page_url, referrer, \
      fields, created_at, user_agent, page_title, last_seen_at, banned_until";
 
 impl From<VisitorRow> for VisitorRecord {
@@ -598,25 +598,6 @@ impl ChatStore for PgStore {
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().map(VisitorRecord::from).collect())
-    }
-
-    async fn visitor_page(
-        &self,
-        id: VisitorId,
-        url: &str,
-        title: Option<&str>,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE visitors SET page_url = $1, page_title = $2, last_seen_at = $3 WHERE id = $4",
-        )
-        .bind(url)
-        .bind(title)
-        .bind(at.0)
-        .bind(id.0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
     }
 
     async fn chat(&self, id: ChatId) -> Result<Option<StoredChat>, StoreError> {

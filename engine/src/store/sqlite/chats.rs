@@ -24,7 +24,7 @@ fn already_open_if_taken(err: sqlx::Error) -> StoreError {
 }
 
 #[derive(FromRow)]
-struct VisitorRow {
+pub(super) struct VisitorRow {
     id: String,
     token_hash: String,
     name: Option<String>,
@@ -40,7 +40,7 @@ struct VisitorRow {
     banned_until: Option<i64>,
 }
 
-const VISITOR_COLUMNS: &str = "id, token_hash, name, email, language, page_url, referrer, \
+pub(super) const VISITOR_COLUMNS: &str = "id, token_hash, name, email, language, page_url, referrer, \
      fields, created_at, user_agent, page_title, last_seen_at, banned_until";
 
 impl TryFrom<VisitorRow> for VisitorRecord {
@@ -521,25 +521,6 @@ impl ChatStore for SqliteStore {
         .fetch_all(&self.reader)
         .await?;
         rows.into_iter().map(VisitorRecord::try_from).collect()
-    }
-
-    async fn visitor_page(
-        &self,
-        id: VisitorId,
-        url: &str,
-        title: Option<&str>,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE visitors SET page_url = ?, page_title = ?, last_seen_at = ? WHERE id = ?",
-        )
-        .bind(url)
-        .bind(title)
-        .bind(at.0)
-        .bind(id.to_string())
-        .execute(&self.writer)
-        .await?;
-        Ok(())
     }
 
     async fn chat(&self, id: ChatId) -> Result<Option<StoredChat>, StoreError> {

@@ -1,0 +1,328 @@
+//! The PostgreSQL [`VisitorStore`].
+
+use async_trait::async_trait;
+use domain::visitor::{Invitation, InvitationStatus, PageVisit, PastChat, VisitorFilter};
+use domain::{ChannelId, ChatId, InvitationId, OperatorId, Timestamp, VisitorId};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use super::chats::{VISITOR_COLUMNS, VisitorRow};
+use super::{PgStore, is_unique_violation};
+use crate::store::{LiveVisitorRecord, PageViewRecord, StoreError, VisitorRecord, VisitorStore};
+
+/// The live list's extra columns, read beside the visitor's own.
+const LIVE_COLUMNS: &str = "visit_started_at, pages_viewed, channel_id, \
+     (SELECT name FROM channels WHERE channels.id = visitors.channel_id) AS channel_name, \
+     (SELECT id FROM chats WHERE chats.visitor_id = visitors.id AND chats.visitor_open) AS open_chat, \
+     (SELECT status || ' ' || expires_at || ' ' || sent_at FROM invitations \
+        WHERE invitations.visitor_id = visitors.id ORDER BY sent_at DESC LIMIT 1) AS invitation";
+
+/// Matches the live list's search (`$2` is the lower-case pattern, or NULL for all).
+const LIVE_MATCH: &str = "($2::TEXT IS NULL OR lower(COALESCE(name, '')) LIKE $2 \
+     OR lower(COALESCE(email, '')) LIKE $2 \
+     OR lower(COALESCE(page_url, '')) LIKE $2 \
+     OR lower(COALESCE(page_title, '')) LIKE $2 \
+     OR lower(COALESCE(referrer, '')) LIKE $2)";
+
+#[derive(FromRow)]
+struct LiveRow {
+    #[sqlx(flatten)]
+    visitor: VisitorRow,
+    visit_started_at: i64,
+    pages_viewed: i32,
+    channel_id: Option<Uuid>,
+    channel_name: Option<String>,
+    open_chat: Option<Uuid>,
+    invitation: Option<String>,
+}
+
+impl From<LiveRow> for LiveVisitorRecord {
+    fn from(row: LiveRow) -> Self {
+        Self {
+            visitor: VisitorRecord::from(row.visitor),
+            visit_started_at: Timestamp(row.visit_started_at),
+            pages_viewed: u32::try_from(row.pages_viewed).unwrap_or_default(),
+            channel: row.channel_id.map(ChannelId),
+            channel_name: row.channel_name,
+            open_chat: row.open_chat.map(ChatId),
+            invitation: crate::store::parse_latest_invitation(row.invitation.as_deref()),
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct InvitationRow {
+    id: Uuid,
+    visitor_id: Uuid,
+    operator_id: Uuid,
+    operator_name: String,
+    message: String,
+    status: String,
+    sent_at: i64,
+    expires_at: i64,
+    chat_id: Option<Uuid>,
+}
+
+const INVITATION_COLUMNS: &str = "id, visitor_id, operator_id, operator_name, message, status, \
+     sent_at, expires_at, chat_id";
+
+impl TryFrom<InvitationRow> for Invitation {
+    type Error = StoreError;
+    fn try_from(row: InvitationRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            id: InvitationId(row.id),
+            visitor_id: VisitorId(row.visitor_id),
+            operator_id: OperatorId(row.operator_id),
+            operator_name: row.operator_name,
+            message: row.message,
+            status: InvitationStatus::parse(&row.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("invitation status {}", row.status)))?,
+            sent_at: Timestamp(row.sent_at),
+            expires_at: Timestamp(row.expires_at),
+            chat_id: row.chat_id.map(ChatId),
+        })
+    }
+}
+
+#[async_trait]
+impl VisitorStore for PgStore {
+    async fn record_page_view(
+        &self,
+        id: VisitorId,
+        page: &PageViewRecord<'_>,
+        at: Timestamp,
+        new_visit: bool,
+        keep_trail: u32,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE visitors SET \
+               pages_viewed = CASE WHEN $1 OR visit_started_at = 0 \
+                 THEN 1 ELSE pages_viewed + 1 END, \
+               referrer = CASE WHEN $1 OR visit_started_at = 0 \
+                 THEN $2 ELSE referrer END, \
+               visit_started_at = CASE WHEN $1 OR visit_started_at = 0 \
+                 THEN $3 ELSE visit_started_at END, \
+               page_url = $4, page_title = $5, language = COALESCE($6, language), \
+               channel_id = (SELECT id FROM channels WHERE id = $7), last_seen_at = $3 \
+             WHERE id = $8",
+        )
+        .bind(new_visit)
+        .bind(page.referrer)
+        .bind(at.0)
+        .bind(page.url)
+        .bind(page.title)
+        .bind(page.language)
+        .bind(page.channel.map(|c| c.0))
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO visitor_pages (visitor_id, url, title, at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.0)
+        .bind(page.url)
+        .bind(page.title)
+        .bind(at.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM visitor_pages WHERE visitor_id = $1 AND ctid NOT IN \
+             (SELECT ctid FROM visitor_pages WHERE visitor_id = $1 ORDER BY at DESC LIMIT $2)",
+        )
+        .bind(id.0)
+        .bind(i64::from(keep_trail))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_visitor_email(&self, id: VisitorId, email: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE visitors SET email = $1 WHERE id = $2")
+            .bind(email)
+            .bind(id.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn keep_visitors(&self, ids: &[VisitorId], at: Timestamp) -> Result<(), StoreError> {
+        for chunk in ids.chunks(1000) {
+            let ids: Vec<Uuid> = chunk.iter().map(|id| id.0).collect();
+            sqlx::query(
+                "UPDATE visitors SET last_seen_at = $1 WHERE last_seen_at < $1 AND id = ANY($2)",
+            )
+            .bind(at.0)
+            .bind(&ids)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn live_visitors(
+        &self,
+        since: Timestamp,
+        filter: &VisitorFilter,
+        limit: u32,
+    ) -> Result<(u64, Vec<LiveVisitorRecord>), StoreError> {
+        let pattern = filter.pattern();
+        let total: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM visitors WHERE last_seen_at >= $1 AND {LIVE_MATCH}"
+        ))
+        .bind(since.0)
+        .bind(&pattern)
+        .fetch_one(&self.pool)
+        .await?;
+        let rows: Vec<LiveRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS}, {LIVE_COLUMNS} FROM visitors \
+             WHERE last_seen_at >= $1 AND {LIVE_MATCH} \
+             ORDER BY visit_started_at DESC, id DESC LIMIT $3 OFFSET $4"
+        ))
+        .bind(since.0)
+        .bind(&pattern)
+        .bind(i64::from(limit))
+        .bind(i64::from(filter.offset))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((
+            u64::try_from(total).unwrap_or_default(),
+            rows.into_iter().map(LiveVisitorRecord::from).collect(),
+        ))
+    }
+
+    async fn live_visitor(&self, id: VisitorId) -> Result<Option<LiveVisitorRecord>, StoreError> {
+        let row: Option<LiveRow> = sqlx::query_as(&format!(
+            "SELECT {VISITOR_COLUMNS}, {LIVE_COLUMNS} FROM visitors WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(LiveVisitorRecord::from))
+    }
+
+    async fn visitor_trail(&self, id: VisitorId, limit: u32) -> Result<Vec<PageVisit>, StoreError> {
+        let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT url, title, at FROM visitor_pages WHERE visitor_id = $1 \
+             ORDER BY at DESC LIMIT $2",
+        )
+        .bind(id.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(url, title, at)| PageVisit {
+                url,
+                title,
+                at: Timestamp(at),
+            })
+            .collect())
+    }
+
+    async fn visitor_chat_list(
+        &self,
+        id: VisitorId,
+        limit: u32,
+    ) -> Result<Vec<PastChat>, StoreError> {
+        let rows: Vec<(Uuid, i64, String)> = sqlx::query_as(
+            "SELECT id, created_at, status FROM chats WHERE visitor_id = $1 \
+             ORDER BY created_at DESC, seq DESC LIMIT $2",
+        )
+        .bind(id.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, at, status)| PastChat {
+                id: ChatId(id),
+                started_at: Timestamp(at),
+                open: status != "closed",
+            })
+            .collect())
+    }
+
+    async fn insert_invitation(&self, invitation: &Invitation) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE invitations SET status = 'expired', updated_at = $1 \
+             WHERE visitor_id = $2 AND status IN ('sent', 'seen')",
+        )
+        .bind(invitation.sent_at.0)
+        .bind(invitation.visitor_id.0)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO invitations (id, visitor_id, operator_id, operator_name, message, \
+             status, sent_at, expires_at, updated_at, chat_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7, NULL)",
+        )
+        .bind(invitation.id.0)
+        .bind(invitation.visitor_id.0)
+        .bind(invitation.operator_id.0)
+        .bind(&invitation.operator_name)
+        .bind(&invitation.message)
+        .bind(invitation.status.as_str())
+        .bind(invitation.sent_at.0)
+        .bind(invitation.expires_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                StoreError::Conflict
+            } else {
+                StoreError::Database(err)
+            }
+        })?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>, StoreError> {
+        let row: Option<InvitationRow> = sqlx::query_as(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Invitation::try_from).transpose()
+    }
+
+    async fn latest_invitation(
+        &self,
+        visitor: VisitorId,
+    ) -> Result<Option<Invitation>, StoreError> {
+        let row: Option<InvitationRow> = sqlx::query_as(&format!(
+            "SELECT {INVITATION_COLUMNS} FROM invitations WHERE visitor_id = $1 \
+             ORDER BY sent_at DESC LIMIT 1"
+        ))
+        .bind(visitor.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(Invitation::try_from).transpose()
+    }
+
+    async fn answer_invitation(
+        &self,
+        id: InvitationId,
+        from: InvitationStatus,
+        to: InvitationStatus,
+        chat: Option<ChatId>,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE invitations SET status = $1, chat_id = COALESCE($2, chat_id), updated_at = $3 \
+             WHERE id = $4 AND status = $5 AND (status NOT IN ('sent', 'seen') OR expires_at > $3)",
+        )
+        .bind(to.as_str())
+        .bind(chat.map(|c| c.0))
+        .bind(at.0)
+        .bind(id.0)
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
