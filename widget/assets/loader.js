@@ -425,33 +425,56 @@
     var id = i.invitation_id || i.id;
     if (isOpen || !id || (card && card.sbId === id)) return;
     dismiss();
-    card = document.createElement("div");
+    // Built node by node and styled through CSSOM: a strict Content-Security-Policy on the
+    // host page refuses style attributes in markup.
+    function node(tag, css, text, testid) {
+      var n = document.createElement(tag);
+      n.style.cssText = css;
+      if (text) n.textContent = text;
+      if (testid) n.setAttribute("data-testid", testid);
+      if (tag === "button") n.type = "button";
+      return n;
+    }
+    card = node(
+      "div",
+      "position:fixed;right:20px;bottom:88px;width:300px;max-width:calc(100vw - 40px);" +
+        "box-sizing:border-box;padding:14px 16px;background:#fff;color:#0f172a;" +
+        "border-radius:12px;box-shadow:0 8px 30px rgba(15,23,42,.3);" +
+        "font:14px/1.45 system-ui,sans-serif;z-index:2147483000",
+      "",
+      "sb-invitation"
+    );
     card.sbId = id;
     card.setAttribute("role", "dialog");
     card.setAttribute("aria-label", "Chat request from " + i.operator_name);
-    card.setAttribute("data-testid", "sb-invitation");
-    card.style.cssText =
-      "position:fixed;right:20px;bottom:88px;width:300px;max-width:calc(100vw - 40px);" +
-      "box-sizing:border-box;padding:14px 16px;background:#fff;color:#0f172a;" +
-      "border-radius:12px;box-shadow:0 8px 30px rgba(15,23,42,.3);" +
-      "font:14px/1.45 system-ui,sans-serif;z-index:2147483000";
-    card.innerHTML =
-      '<button type="button" aria-label="Close" data-testid="sb-invitation-close" ' +
-      'style="position:absolute;top:4px;right:6px;border:0;background:none;font-size:22px;' +
-      'line-height:1;padding:4px 8px;cursor:pointer;color:#475569">&times;</button>' +
-      '<strong></strong><p style="margin:6px 0 12px;white-space:pre-wrap"></p>' +
-      '<button type="button" data-testid="sb-invitation-start" style="border:0;' +
-      "border-radius:8px;padding:9px 16px;font-weight:600;cursor:pointer;color:#fff;" +
-      "background:" + (color || "#2563eb") + '">Start Chat</button>';
-    card.querySelector("strong").textContent = i.operator_name;
-    card.querySelector("p").textContent = i.message;
+    var shut = node(
+      "button",
+      "position:absolute;top:4px;right:6px;border:0;background:none;font-size:22px;" +
+        "line-height:1;padding:4px 8px;cursor:pointer;color:#475569",
+      "\u00d7",
+      "sb-invitation-close"
+    );
+    shut.setAttribute("aria-label", "Close");
+    var go = node(
+      "button",
+      "border:0;border-radius:8px;padding:9px 16px;font-weight:600;cursor:pointer;color:#fff;" +
+        "background:" + (color || "#2563eb"),
+      "Start Chat",
+      "sb-invitation-start"
+    );
+    card.append(
+      shut,
+      node("strong", "", i.operator_name),
+      node("p", "margin:6px 0 12px;white-space:pre-wrap", i.message),
+      go
+    );
     var path = "/visitor/invitations/" + id;
-    card.firstChild.onclick = function () {
+    shut.onclick = function () {
       call(path + "/decline");
       dismiss();
       launcher.focus();
     };
-    card.lastChild.onclick = function () {
+    go.onclick = function () {
       dismiss();
       options.invitation = { id: id, operator_name: i.operator_name, message: i.message };
       container.dispatchEvent(new CustomEvent("switchboard:invitation"));

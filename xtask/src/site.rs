@@ -120,8 +120,9 @@ pub fn build(ws: &Workspace) -> Result {
 /// the panel, 350 KiB for the console's first load). Until the console's pages load apart,
 /// each new page adds to its first load: the Email, History, Reports and Visitor data pages
 /// (and sending a chat by email) took it from 801 to 873 KiB; the Tickets page, the chat's
-/// Ticket and PDF controls and seen marks to 909 KiB. Seen marks took the panel from 178.3 to
-/// 180.5 KiB.
+/// Ticket and PDF controls and seen marks to 909 KiB; the Visitors page with profiles and
+/// invitations to 973 KiB. Seen marks took the panel from 178.3 to 180.5 KiB, "Open chat with
+/// operator" and the start form's email to 186.2 KiB.
 const BUDGETS: [(&str, &[&str], u64); 3] = [
     ("bubble loader", &["widget/loader.js"], 4 * 1024),
     (
@@ -131,7 +132,7 @@ const BUDGETS: [(&str, &[&str], u64); 3] = [
             "widget/widget_bg.wasm",
             "widget/widget.css",
         ],
-        182 * 1024,
+        188 * 1024,
     ),
     (
         "console first load",
@@ -140,7 +141,7 @@ const BUDGETS: [(&str, &[&str], u64); 3] = [
             "pkg/switchboard_bg.wasm",
             "pkg/switchboard.css",
         ],
-        930 * 1024,
+        976 * 1024,
     ),
 ];
 
