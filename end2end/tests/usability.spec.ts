@@ -1,7 +1,7 @@
-import AxeBuilder from "@axe-core/playwright";
 import { Page } from "@playwright/test";
 import { createServer } from "node:http";
 import { AddressInfo } from "node:net";
+import { axeFindings } from "./axe";
 import { cutProxy } from "./proxy";
 import { browse, Browsing, expect, firstLogIn, startServer, test } from "./server";
 
@@ -38,14 +38,6 @@ async function accept(page: Page, name: string): Promise<string> {
   await row.getByTestId("accept").click();
   await expect(page).toHaveURL(/\/chats$/);
   return id;
-}
-
-/** Serious or critical axe-core findings on the page as it is now (WCAG 2 A and AA). */
-async function axeFindings(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
-  return results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
 
 test("the bubble asks for its config once, works from the keyboard and keeps phones from zooming", async ({

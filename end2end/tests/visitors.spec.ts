@@ -1,3 +1,4 @@
+import { axeFindings } from "./axe";
 import { browse, expect, firstLogIn, startServer, test } from "./server";
 
 // Visitors on the site (O25): an operator watches visitors browse the demo site live, opens a
@@ -66,6 +67,7 @@ test("an operator sees visitors browse, invites one with a canned text, and chat
     await dialog.getByTestId("canned-option").filter({ hasText: "Invite" }).click();
     const text = `Hi! I'm ${name}. Can I help you choose a plan?`;
     await expect(dialog.getByTestId("invitation-text")).toHaveValue(text);
+    expect(await axeFindings(op.page), "Visitors page with a profile and the invitation dialog").toEqual([]);
     await dialog.getByTestId("invitation-send").click();
     await expect(dialog).toHaveCount(0);
     const status = profile.getByTestId("invitation-status");
@@ -76,6 +78,7 @@ test("an operator sees visitors browse, invites one with a canned text, and chat
     await expect(request).toContainText(text);
     await expect(request).toContainText(name);
     await expect(vera.page.getByTestId("sb-panel")).toHaveCount(0);
+    expect(await axeFindings(vera.page), "the chat request").toEqual([]);
     await expect(status).toHaveAttribute("data-status", "seen");
 
     // Start Chat: "Open chat with operator", a name, and the chat opens with the operator.
@@ -83,6 +86,7 @@ test("an operator sees visitors browse, invites one with a canned text, and chat
     await expect(request).toHaveCount(0);
     const invited = vera.page.getByTestId("sb-invitation-form");
     await expect(invited).toContainText("Open chat with operator");
+    expect(await axeFindings(vera.page), "Open chat with operator").toEqual([]);
     await invited.getByTestId("sb-name").fill("Vera");
     await invited.getByTestId("sb-open-chat").click();
     await expect(vera.page.getByTestId("sb-messages")).toContainText(text);

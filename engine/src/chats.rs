@@ -287,9 +287,16 @@ impl Engine {
         if let Some(existing) = self.retried_start(visitor, client_id.as_deref()).await? {
             return Ok(existing);
         }
-        if let Some(email) = email {
+        // What the visitor gives is kept on them: the next form and the operators' list know it.
+        let gave_name = input
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty() && visitor.name.as_deref() != Some(*n))
+            .map(|_| name.as_str());
+        if gave_name.is_some() || email.is_some() {
             self.store
-                .set_visitor_email(visitor.id, &email)
+                .set_visitor_contact(visitor.id, gave_name, email.as_deref())
                 .await
                 .map_err(internal)?;
         }

@@ -1161,8 +1161,20 @@ pub trait VisitorStore: Send + Sync + 'static {
         new_visit: bool,
         keep_trail: u32,
     ) -> Result<(), StoreError>;
-    /// Records the email a visitor gave.
-    async fn set_visitor_email(&self, id: VisitorId, email: &str) -> Result<(), StoreError>;
+    /// The open chats whose visitor has had no page of the site open since `gone_before`, at
+    /// most `limit`: their part ends (V8).
+    async fn departed_chats(
+        &self,
+        gone_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(ChatId, VisitorId)>, StoreError>;
+    /// Records the name and email a visitor gave (`None` keeps what is kept).
+    async fn set_visitor_contact(
+        &self,
+        id: VisitorId,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<(), StoreError>;
     /// Marks visitors as still on the site (their pages' channels are open on this node).
     async fn keep_visitors(&self, ids: &[VisitorId], at: Timestamp) -> Result<(), StoreError>;
     /// The visitors seen since `since` that match, newest visit first: how many in all, and a

@@ -34,6 +34,8 @@ const MAX_PAGE_BYTES: usize = 2048;
 const MAX_LANGUAGE_BYTES: usize = 35;
 /// How often a node tells consoles that the list changed, at most.
 const TELL_EVERY: Duration = Duration::from_secs(1);
+/// How often (in one-second ticks) the chats of visitors who left are ended.
+const END_EVERY_TICKS: u32 = 5;
 /// Earlier chats listed in a profile.
 const PROFILE_CHATS: u32 = 20;
 
@@ -73,6 +75,37 @@ impl Engine {
             .map_err(internal)
     }
 
+    /// Ends the visitor's part of the open chats whose visitor has had no page of the site
+    /// open for the grace period (V8): closing their last tab is leaving, while a reload or a
+    /// move to another page is back well within it. Runs on every node (a chat ended by one
+    /// is simply no longer open for the others); tests call it after moving the clock.
+    pub async fn end_departed_visits(&self) -> Result<usize, Error> {
+        let departed = self
+            .store
+            .departed_chats(self.on_site_since(), 100)
+            .await
+            .map_err(internal)?;
+        let mut ended = 0;
+        for (chat, visitor) in departed {
+            let Ok(stored) = self.load(chat).await else {
+                continue;
+            };
+            let waited_ms = self.now().millis_since(stored.created_at);
+            let done = self
+                .execute(
+                    chat,
+                    &domain::Actor::Visitor(visitor),
+                    &domain::Command::EndVisit { waited_ms },
+                )
+                .await;
+            if done.is_ok() {
+                ended += 1;
+                self.visitors_moved();
+            }
+        }
+        Ok(ended)
+    }
+
     /// Tells every console that the visitor list changed, if it did since the last time.
     /// The watch does it every second; tests call it to flush.
     pub fn tell_visitors_moved(&self) {
@@ -99,6 +132,11 @@ impl Engine {
                     && let Err(err) = engine.keep_visitors().await
                 {
                     tracing::debug!(error = %err, "keeping visitors on the site");
+                }
+                if ticks.is_multiple_of(END_EVERY_TICKS)
+                    && let Err(err) = engine.end_departed_visits().await
+                {
+                    tracing::debug!(error = %err, "ending departed visitors' chats");
                 }
             }
         });
@@ -524,9 +562,14 @@ impl Engine {
         // Settled first, so two tabs clicking Start Chat open one chat between them.
         self.answer(&invitation, InvitationStatus::Accepted, None)
             .await?;
-        if let Some(email) = email {
+        let gave_name = input
+            .name
+            .as_deref()
+            .is_some_and(|n| !n.trim().is_empty())
+            .then_some(name.as_str());
+        if gave_name.is_some() || email.is_some() {
             self.store
-                .set_visitor_email(visitor.id, &email)
+                .set_visitor_contact(visitor.id, gave_name, email.as_deref())
                 .await
                 .map_err(internal)?;
         }

@@ -462,3 +462,51 @@ async fn bad_invitations_are_refused_and_write_nothing() {
     assert_eq!(unavailable.code, ErrorCode::OperatorUnavailable);
     assert!(app.engine.open_invitation(&vera).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn closing_the_last_page_ends_the_visitors_part_but_a_reload_does_not() {
+    let (app, clock) = app().await;
+    let (olga, _olga_rx) = console(&app, "Olga").await;
+    let (vera, _) = app.visitor().await;
+    let (walt, _) = app.visitor().await;
+    let talking = app.start_chat(&vera, "Hello").await.id;
+    app.engine.accept_chat(&olga, talking).await.unwrap();
+    let waiting = app.start_chat(&walt, "Anyone there?").await.id;
+    let status = |chat| {
+        let store = app.store.store();
+        async move { store.chat(chat).await.unwrap().unwrap().state }
+    };
+
+    // Pages come and go (a reload, a move to another page): the chats stay open.
+    let mut vera_page = app
+        .engine
+        .open_stream(Audience::Visitor(vera.id), domain::EventId(0));
+    let walt_page = app
+        .engine
+        .open_stream(Audience::Visitor(walt.id), domain::EventId(0));
+    for _ in 0..8 {
+        clock.advance(15_000);
+        drop(vera_page);
+        vera_page = app
+            .engine
+            .open_stream(Audience::Visitor(vera.id), domain::EventId(0));
+        app.engine.keep_visitors().await.unwrap();
+        app.engine.keep_consoles().await.unwrap();
+        assert_eq!(app.engine.end_departed_visits().await.unwrap(), 0);
+    }
+    assert_eq!(status(talking).await.status, ChatStatus::Active);
+    assert_eq!(status(waiting).await.status, ChatStatus::Waiting);
+
+    // Their last pages close: within the grace period nothing ends, after it their part does.
+    drop(vera_page);
+    drop(walt_page);
+    clock.advance(45_000);
+    assert_eq!(app.engine.end_departed_visits().await.unwrap(), 0);
+    clock.advance(20_000);
+    assert_eq!(app.engine.end_departed_visits().await.unwrap(), 2);
+    let talking = status(talking).await;
+    assert_eq!(talking.status, ChatStatus::Vacant, "Olga is still in it");
+    assert!(!talking.visitor_present);
+    assert_eq!(status(waiting).await.status, ChatStatus::Closed);
+    assert_eq!(app.engine.end_departed_visits().await.unwrap(), 0);
+}

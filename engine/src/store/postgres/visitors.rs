@@ -138,8 +138,33 @@ impl VisitorStore for PgStore {
         Ok(())
     }
 
-    async fn set_visitor_email(&self, id: VisitorId, email: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE visitors SET email = $1 WHERE id = $2")
+    async fn departed_chats(
+        &self,
+        gone_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(ChatId, VisitorId)>, StoreError> {
+        let rows: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT chats.id, visitors.id FROM chats JOIN visitors ON visitors.id = chats.visitor_id \
+             WHERE chats.visitor_open AND visitors.last_seen_at < $1 LIMIT $2",
+        )
+        .bind(gone_before.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(chat, visitor)| (ChatId(chat), VisitorId(visitor)))
+            .collect())
+    }
+
+    async fn set_visitor_contact(
+        &self,
+        id: VisitorId,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE visitors SET name = COALESCE($1, name), email = COALESCE($2, email) WHERE id = $3")
+            .bind(name)
             .bind(email)
             .bind(id.0)
             .execute(&self.pool)

@@ -152,8 +152,34 @@ impl VisitorStore for SqliteStore {
         Ok(())
     }
 
-    async fn set_visitor_email(&self, id: VisitorId, email: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE visitors SET email = ? WHERE id = ?")
+    async fn departed_chats(
+        &self,
+        gone_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<(ChatId, VisitorId)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT chats.id, visitors.id FROM chats JOIN visitors ON visitors.id = chats.visitor_id \
+             WHERE chats.visitor_open AND visitors.last_seen_at < ? LIMIT ?",
+        )
+        .bind(gone_before.0)
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|(chat, visitor)| {
+                Ok((ChatId(parse_uuid(&chat)?), VisitorId(parse_uuid(&visitor)?)))
+            })
+            .collect()
+    }
+
+    async fn set_visitor_contact(
+        &self,
+        id: VisitorId,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE visitors SET name = COALESCE(?1, name), email = COALESCE(?2, email) WHERE id = ?3")
+            .bind(name)
             .bind(email)
             .bind(id.to_string())
             .execute(&self.writer)
