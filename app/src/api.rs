@@ -10,6 +10,7 @@ pub mod ssr;
 
 mod admin;
 mod auth;
+mod calls;
 mod canned;
 mod channels;
 mod chats;
@@ -26,6 +27,7 @@ mod webhooks;
 
 pub use admin::*;
 pub use auth::*;
+pub use calls::*;
 pub use canned::*;
 pub use channels::*;
 pub use chats::*;

@@ -87,6 +87,7 @@ impl ChatActivity {
             | Signal::Queue { .. }
             | Signal::Invited { .. }
             | Signal::InvitationChanged { .. }
+            | Signal::Call { .. }
             | Signal::VisitorsChanged => {
                 return;
             }

@@ -638,6 +638,8 @@ pub mod live {
             }),
             // For visitors only.
             Signal::Queue { .. } | Signal::Seen { .. } | Signal::Invited { .. } => {}
+            // Heard by the call on screen, once the console has one.
+            Signal::Call { .. } => {}
         }
     }
 

@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorCode};
 use crate::event::{Author, EventKind};
 use crate::ids::{ChannelId, ChatId, OperatorId, VisitorId};
 pub use crate::routing::{Assignment, PassReason};
+use crate::time::Timestamp;
 
 /// Largest message accepted, in bytes of UTF-8 text (4 KiB).
 pub const MAX_MESSAGE_BYTES: usize = 4096;
@@ -399,6 +400,18 @@ pub enum Command {
         /// Who.
         operator: OperatorId,
     },
+    /// A participant calls the visitor (V7 O26).
+    StartCall {
+        /// Now.
+        at: Timestamp,
+    },
+    /// The call ends: hung up by either of its two parties, or declined by the visitor.
+    EndCall {
+        /// Now.
+        at: Timestamp,
+        /// The visitor declined it.
+        declined: bool,
+    },
     /// The visitor rates the chat they were in, once it is over for them (V12).
     Rate {
         /// Stars and comment, validated.
@@ -457,6 +470,9 @@ pub struct ChatState {
     /// The visitor's rating, once given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<crate::rating::Rating>,
+    /// The voice call under way, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<crate::call::Call>,
 }
 
 fn not_in_chat() -> Error {
@@ -606,6 +622,7 @@ impl ChatState {
             answered: false,
             flagged: Vec::new(),
             rating: None,
+            call: None,
         }
     }
 
@@ -701,6 +718,8 @@ impl ChatState {
             | EventKind::HoldChanged { .. }
             | EventKind::VisitorLeft
             | EventKind::ChatRated { .. }
+            | EventKind::CallStarted { .. }
+            | EventKind::CallEnded { .. }
             | EventKind::StatusChanged { .. } => Visibility::Everyone,
         };
         if self.is_private() || self.visitor_kicked {
@@ -841,6 +860,7 @@ impl ChatState {
                 events.push(EventKind::StatusChanged { status });
                 Ok(events)
             }
+            Command::EndCall { at, declined } => self.end_call(None, *at, *declined),
             Command::Rate { rating } => {
                 if self.visitor_kicked {
                     return Err(chat_ended());
@@ -1179,6 +1199,32 @@ impl ChatState {
                 ErrorCode::Forbidden,
                 "Only the visitor can rate the chat.",
             )),
+            Command::StartCall { at } => {
+                visitor_chat()?;
+                participant()?;
+                if self.status != ChatStatus::Active
+                    || !self.visitor_present
+                    || self.visitor_kicked
+                    || self.on_hold
+                {
+                    return Err(Error::new(
+                        ErrorCode::ChatNotActive,
+                        "Call a visitor who is in an active chat with you.",
+                    ));
+                }
+                if self.call.is_some() {
+                    return Err(Error::new(
+                        ErrorCode::CallInProgress,
+                        "A call is under way in this chat already.",
+                    ));
+                }
+                Ok(vec![EventKind::CallStarted {
+                    operator: id,
+                    operator_name: name,
+                    started_at: *at,
+                }])
+            }
+            Command::EndCall { at, .. } => self.end_call(Some(id), *at, false),
             Command::Assign { .. }
             | Command::PassAssignment { .. }
             | Command::SignOff { .. }
@@ -1220,6 +1266,27 @@ impl ChatState {
                 }])
             }
         }
+    }
+
+    /// The call ends, asked by its operator (`Some`) or the visitor (`None`): nobody else may.
+    fn end_call(
+        &self,
+        by: Option<OperatorId>,
+        at: Timestamp,
+        declined: bool,
+    ) -> Result<Vec<EventKind>, Error> {
+        let Some(call) = self
+            .call
+            .as_ref()
+            .filter(|c| by.is_none_or(|o| o == c.operator))
+        else {
+            return Err(Error::new(ErrorCode::NoCall, "There is no call to end."));
+        };
+        Ok(vec![EventKind::CallEnded {
+            operator: call.operator,
+            seconds: crate::call::seconds_between(call.started_at, at),
+            declined: declined && by.is_none(),
+        }])
     }
 
     fn activated(&self) -> EventKind {
@@ -1320,6 +1387,9 @@ impl ChatState {
             EventKind::OperatorLeft { operator, .. } => {
                 self.members.retain(|m| m.id != *operator);
                 self.flagged.retain(|o| o != operator);
+                if self.call.as_ref().is_some_and(|c| c.operator == *operator) {
+                    self.call = None;
+                }
             }
             EventKind::OfferMade {
                 kind,
@@ -1343,6 +1413,7 @@ impl ChatState {
             EventKind::VisitorKicked { .. } => {
                 self.visitor_present = false;
                 self.visitor_kicked = true;
+                self.call = None;
             }
             EventKind::HoldChanged { on_hold, .. } => self.on_hold = *on_hold,
             EventKind::ChannelChanged { channel, .. } => {
@@ -1351,7 +1422,21 @@ impl ChatState {
                 self.assigned = None;
                 self.passed_over.clear();
             }
-            EventKind::VisitorLeft => self.visitor_present = false,
+            EventKind::VisitorLeft => {
+                self.visitor_present = false;
+                self.call = None;
+            }
+            EventKind::CallStarted {
+                operator,
+                started_at,
+                ..
+            } => {
+                self.call = Some(crate::call::Call {
+                    operator: *operator,
+                    started_at: *started_at,
+                });
+            }
+            EventKind::CallEnded { .. } => self.call = None,
             EventKind::StatusChanged { status } => {
                 self.status = *status;
                 if *status != ChatStatus::Waiting {
@@ -1362,6 +1447,7 @@ impl ChatState {
                 }
                 if *status == ChatStatus::Closed {
                     self.offers.clear();
+                    self.call = None;
                 }
             }
         }

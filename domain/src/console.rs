@@ -332,7 +332,9 @@ fn caused_by(event: &EventKind, me: OperatorId) -> bool {
         | EventKind::StatusChanged { .. }
         | EventKind::ChatStarted { .. }
         | EventKind::ChatRated { .. }
+        | EventKind::CallEnded { .. }
         | EventKind::VisitorLeft => false,
+        EventKind::CallStarted { operator, .. } => *operator == me,
     }
 }
 

@@ -96,6 +96,10 @@ pub enum ErrorCode {
     VisitorGone,
     /// The invitation was answered already, or it expired.
     InvitationClosed,
+    /// A voice call is under way in the chat already.
+    CallInProgress,
+    /// There is no voice call in the chat (or not one of yours).
+    NoCall,
 }
 
 impl ErrorCode {
@@ -136,7 +140,9 @@ impl ErrorCode {
             | Self::TicketClosed
             | Self::TicketConflict
             | Self::VisitorGone
-            | Self::InvitationClosed => 409,
+            | Self::InvitationClosed
+            | Self::CallInProgress
+            | Self::NoCall => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -187,6 +193,8 @@ impl ErrorCode {
             Self::TicketConflict => "ticket_conflict",
             Self::VisitorGone => "visitor_gone",
             Self::InvitationClosed => "invitation_closed",
+            Self::CallInProgress => "call_in_progress",
+            Self::NoCall => "no_call",
         }
     }
 }
@@ -292,6 +300,8 @@ mod tests {
             ErrorCode::TicketConflict,
             ErrorCode::VisitorGone,
             ErrorCode::InvitationClosed,
+            ErrorCode::CallInProgress,
+            ErrorCode::NoCall,
         ] {
             let json = serde_json::to_string(&code).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -208,6 +208,25 @@ pub enum EventKind {
         /// Their chat name.
         operator_name: String,
     },
+    /// An operator in the chat started a voice call with the visitor (V7 O26).
+    CallStarted {
+        /// Who called.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+        /// When.
+        started_at: crate::time::Timestamp,
+    },
+    /// The voice call ended: hung up by either side, or declined by the visitor.
+    CallEnded {
+        /// Who had called.
+        operator: OperatorId,
+        /// How long it lasted, from the call to its end.
+        seconds: u32,
+        /// The visitor declined it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        declined: bool,
+    },
     /// The visitor rated the chat after it ended (V12).
     ChatRated {
         /// 1 to 5.
@@ -273,6 +292,8 @@ impl EventKind {
             Self::OperatorInactive { .. } => "operator_inactive",
             Self::OperatorReturned { .. } => "operator_returned",
             Self::ChatRated { .. } => "chat_rated",
+            Self::CallStarted { .. } => "call_started",
+            Self::CallEnded { .. } => "call_ended",
         }
     }
 
@@ -420,6 +441,17 @@ impl EventKind {
                 format!("{operator_name} was signed off for inactivity; the chat needs someone")
             }
             Self::OperatorReturned { operator_name, .. } => format!("{operator_name} is back"),
+            Self::CallStarted { operator_name, .. } => {
+                format!("{operator_name} started a voice call")
+            }
+            Self::CallEnded { declined: true, .. } => "The voice call was declined".to_owned(),
+            Self::CallEnded { seconds, .. } => {
+                format!(
+                    "The voice call ended after {}:{:02}",
+                    seconds / 60,
+                    seconds % 60
+                )
+            }
             Self::ChatRated { stars, comment } => {
                 let rating = crate::rating::Rating {
                     stars: *stars,

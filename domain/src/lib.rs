@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod api;
 pub mod bubble;
+pub mod call;
 pub mod canned;
 pub mod channel;
 pub mod chat;

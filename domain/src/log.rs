@@ -145,6 +145,8 @@ impl Command {
             | Self::AddNote { .. }
             | Self::EndVisit { .. }
             | Self::Rate { .. }
+            | Self::StartCall { .. }
+            | Self::EndCall { .. }
             | Self::Assign { .. }
             | Self::PassAssignment { .. }
             | Self::SignOff { .. }

@@ -34,7 +34,13 @@ pub enum Recipient {
 
 /// The event kinds that are not dashboard changes: they reach only the chat's members. Stores
 /// use the list to read an operator's replay.
-pub const CHAT_ONLY_KINDS: [&str; 3] = ["message_posted", "private_chat_started", "chat_rated"];
+pub const CHAT_ONLY_KINDS: [&str; 5] = [
+    "message_posted",
+    "private_chat_started",
+    "chat_rated",
+    "call_started",
+    "call_ended",
+];
 
 /// Whether an event is a change every console's dashboard shows: anything that moves a
 /// visitor chat between the lists, but not its messages.
@@ -372,6 +378,39 @@ impl ChatState {
             up_to,
         };
         Some((signal, self.to_members(None)))
+    }
+
+    /// A voice call's signal from one of its two parties to the other (V7): from the operator
+    /// who called (`Some`) to the visitor while they listen, or from the visitor to that
+    /// operator. Nobody else in the chat receives it, and nobody else may send one.
+    pub fn call_relay(
+        &self,
+        from: Option<OperatorId>,
+        signal: crate::call::CallSignal,
+    ) -> Result<(Signal, SignalReach), Error> {
+        let no_call = || Error::new(crate::error::ErrorCode::NoCall, "There is no call here.");
+        let call = self.call.as_ref().ok_or_else(no_call)?;
+        let reach = match from {
+            Some(operator) if operator == call.operator => SignalReach {
+                visitor: Some(self.listening_visitor().ok_or_else(no_call)?),
+                operators: Vec::new(),
+                all_operators: false,
+                sender: Some(operator),
+            },
+            Some(_) => return Err(no_call()),
+            None => SignalReach {
+                visitor: None,
+                operators: vec![call.operator],
+                all_operators: false,
+                sender: None,
+            },
+        };
+        let signal = Signal::Call {
+            chat_id: self.id,
+            from_visitor: from.is_none(),
+            signal,
+        };
+        Ok((signal, reach))
     }
 
     /// The visitor moved to another page, told to the operators in their open chat.

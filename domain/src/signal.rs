@@ -105,6 +105,16 @@ pub enum Signal {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         chat_id: Option<ChatId>,
     },
+    /// What one browser of a voice call tells the other (V7 O26), relayed to the other party
+    /// of the call only.
+    Call {
+        /// The chat.
+        chat_id: ChatId,
+        /// Sent by the visitor (else by the operator who called).
+        from_visitor: bool,
+        /// What it says.
+        signal: crate::call::CallSignal,
+    },
     /// Visitors arrived, moved or left: consoles list them afresh. Coalesced by each node to
     /// about one a second, however busy the site.
     VisitorsChanged,
@@ -125,11 +135,12 @@ impl Signal {
             Self::Invited { .. } => "invited",
             Self::InvitationChanged { .. } => "invitation_changed",
             Self::VisitorsChanged => "visitors_changed",
+            Self::Call { .. } => "call",
         }
     }
 
     /// Every signal name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 12] = [
         "typing",
         "seen",
         "viewing",
@@ -141,6 +152,7 @@ impl Signal {
         "invited",
         "invitation_changed",
         "visitors_changed",
+        "call",
     ];
 
     /// The chat it is about, if any.
@@ -150,6 +162,7 @@ impl Signal {
             | Self::Viewing { chat_id, .. }
             | Self::VisitorPage { chat_id, .. }
             | Self::Seen { chat_id, .. }
+            | Self::Call { chat_id, .. }
             | Self::Queue { chat_id, .. } => Some(*chat_id),
             Self::Presence { .. }
             | Self::ChannelsChanged
@@ -171,6 +184,10 @@ impl Signal {
                 ..
             } | Self::Queue { .. }
                 | Self::Invited { .. }
+                | Self::Call {
+                    from_visitor: false,
+                    ..
+                }
                 | Self::Seen {
                     by_visitor: false,
                     ..

@@ -10,6 +10,7 @@ mod admin;
 pub mod auth;
 mod bubble;
 pub mod bus;
+mod calls;
 mod canned;
 mod channels;
 mod chats;

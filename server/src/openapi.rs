@@ -26,6 +26,8 @@ use crate::{operator_api, visitor_api};
         visitor_api::end_chat,
         visitor_api::typing,
         visitor_api::seen,
+        visitor_api::call_signal,
+        visitor_api::end_call,
         visitor_api::rate_chat,
         visitor_api::transcript,
         visitor_api::email_transcript,

@@ -38,6 +38,8 @@ pub fn routes(state: AppState) -> axum::Router<AppState> {
         .route("/visitor/chats/{chat_id}/typing", post(typing))
         .route("/visitor/chats/{chat_id}/rating", post(rate_chat))
         .route("/visitor/chats/{chat_id}/seen", post(seen))
+        .route("/visitor/chats/{chat_id}/call/signal", post(call_signal))
+        .route("/visitor/chats/{chat_id}/call/end", post(end_call))
         .route("/visitor/chats/{chat_id}/transcript", get(transcript))
         .route(
             "/visitor/chats/{chat_id}/transcript/email",
@@ -457,6 +459,64 @@ pub(crate) async fn seen(
     state
         .engine
         .visitor_seen(&visitor, chat, input.up_to)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// How the visitor ends a call.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub(crate) struct EndCall {
+    /// Declined while it rang (else hung up).
+    #[serde(default)]
+    declined: bool,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/chats/{chat_id}/call/signal",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = domain::call::CallSignal,
+    responses(
+        (status = 204, description = "Relayed to the operator who called, and nobody else"),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn call_signal(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ChatPath(chat): ChatPath,
+    ApiJson(signal): ApiJson<domain::call::CallSignal>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .visitor_call_signal(&visitor, chat, signal)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/visitor/chats/{chat_id}/call/end",
+    tag = "visitor",
+    security(("visitor_token" = [])),
+    params(("chat_id" = String, Path, description = "The chat")),
+    request_body = EndCall,
+    responses(
+        (status = 204, description = "Ended; the chat records its length"),
+        crate::openapi::Refused,
+    )
+)]
+pub(crate) async fn end_call(
+    State(state): State<AppState>,
+    Visitor(visitor): Visitor,
+    ChatPath(chat): ChatPath,
+    ApiJson(input): ApiJson<EndCall>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .engine
+        .visitor_end_call(&visitor, chat, input.declined)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -319,6 +319,8 @@ impl Conversation {
             EventKind::ChatStarted { .. }
             | EventKind::OperatorAccepted { .. }
             | EventKind::OperatorJoined { .. }
+            | EventKind::CallStarted { .. }
+            | EventKind::CallEnded { .. }
             | EventKind::RoleChanged { .. } => {
                 event.kind.describe(Viewer::Visitor).map(LineKind::System)
             }
