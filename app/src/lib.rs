@@ -19,6 +19,7 @@ mod routes;
 mod state;
 #[cfg(feature = "hydrate")]
 mod tabs;
+mod voice;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};

@@ -38,6 +38,8 @@ pub struct Console {
     pub visitor_moved: RwSignal<Option<ChatId>>,
     /// Counts ticket changes heard, so that lists of them load afresh.
     pub tickets: RwSignal<u32>,
+    /// The voice call this console is in (V7 O26).
+    pub call: RwSignal<Option<crate::voice::CallView>>,
     /// Counts changes of the visitors on the site heard (arrivals, pages, invitations), so
     /// that the Visitors list and its count load afresh.
     pub visitors: RwSignal<u32>,
@@ -107,6 +109,7 @@ impl Console {
             visitor_moved: RwSignal::new(None),
             tickets: RwSignal::new(0),
             visitors: RwSignal::new(0),
+            call: RwSignal::new(None),
             now: RwSignal::new(now()),
             go_to: RwSignal::new(None),
             focus_entry: RwSignal::new(None),
@@ -553,6 +556,9 @@ pub mod live {
 
     fn receive(console: Console, event: &ChatEvent) {
         console.activity.update(|a| a.forget(event));
+        if matches!(event.kind, domain::EventKind::CallEnded { .. }) {
+            crate::voice::ended(console, event.chat_id);
+        }
         let followup = console
             .model
             .try_update(|model| model.apply(event))
@@ -638,7 +644,11 @@ pub mod live {
             }),
             // For visitors only.
             Signal::Queue { .. } | Signal::Seen { .. } | Signal::Invited { .. } => {}
-            // Heard by the call on screen, once the console has one.
+            Signal::Call {
+                chat_id,
+                from_visitor: true,
+                signal,
+            } => crate::voice::hear(console, *chat_id, signal),
             Signal::Call { .. } => {}
         }
     }

@@ -242,7 +242,7 @@ pub const KICKED_MESSAGE: &str = "The operator has ended the chat";
 
 impl EventKind {
     /// Every event name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 22] = [
+    pub const NAMES: [&'static str; 24] = [
         "chat_started",
         "private_chat_started",
         "message_posted",
@@ -265,6 +265,8 @@ impl EventKind {
         "operator_inactive",
         "operator_returned",
         "chat_rated",
+        "call_started",
+        "call_ended",
     ];
 
     /// The snake_case name used as the SSE `event:` field.

@@ -219,6 +219,36 @@ pub async fn seen(base: &str, token: &str, chat: ChatId, body: &Seen) -> Result<
     send(builder.json(body)).await.map(|_| ())
 }
 
+/// `POST /api/v1/visitor/chats/{chat_id}/call/signal`: to the operator who called.
+pub async fn call_signal(
+    base: &str,
+    token: &str,
+    chat: ChatId,
+    body: &domain::call::CallSignal,
+) -> Result<(), ApiError> {
+    let builder = bearer(
+        Request::post(&format!("{base}/api/v1/visitor/chats/{chat}/call/signal")),
+        Some(token),
+    );
+    send(builder.json(body)).await.map(|_| ())
+}
+
+/// `POST /api/v1/visitor/chats/{chat_id}/call/end`: hang up, or decline the ringing call.
+pub async fn end_call(
+    base: &str,
+    token: &str,
+    chat: ChatId,
+    declined: bool,
+) -> Result<(), ApiError> {
+    let builder = bearer(
+        Request::post(&format!("{base}/api/v1/visitor/chats/{chat}/call/end")),
+        Some(token),
+    );
+    send(builder.json(&serde_json::json!({ "declined": declined })))
+        .await
+        .map(|_| ())
+}
+
 /// `POST /api/v1/visitor/chats/{chat_id}/rating`.
 pub async fn rate(
     base: &str,

@@ -7,6 +7,7 @@ mod conversation;
 mod sse;
 mod state;
 mod view;
+mod voice;
 
 use std::collections::BTreeMap;
 

@@ -266,6 +266,8 @@ pub struct Ctx {
     pub transcript_sent: RwSignal<Option<String>>,
     /// The invitation being taken up ("Open chat with operator").
     pub invitation: RwSignal<Option<Invitation>>,
+    /// An operator's voice call, ringing or under way (V7).
+    pub call: RwSignal<Option<crate::voice::VisitorCall>>,
 }
 
 impl Ctx {
@@ -278,6 +280,7 @@ impl Ctx {
         });
         let ctx = Self {
             invitation: RwSignal::new(invitation),
+            call: RwSignal::new(None),
             config: RwSignal::new(None),
             phase: RwSignal::new(Phase::Loading),
             chat: RwSignal::new(None),
@@ -472,6 +475,20 @@ impl Ctx {
         self.invitation.set(Some(invitation));
         if self.phase.get_untracked() != Phase::Loading {
             self.show_form();
+        }
+    }
+
+    /// Takes the operator's call.
+    pub fn accept_call(self) {
+        if let Some(token) = token() {
+            crate::voice::accept(self.call, base(), token);
+        }
+    }
+
+    /// Hangs up, or declines the ringing call.
+    pub fn end_call(self) {
+        if let Some(token) = token() {
+            crate::voice::end(self.call, base(), token);
         }
     }
 
@@ -816,6 +833,18 @@ impl Ctx {
         {
             self.drop_pending(client_id);
         }
+        match &event.kind {
+            EventKind::CallStarted { operator_name, .. } => {
+                self.call.set(Some(crate::voice::VisitorCall {
+                    chat_id: event.chat_id,
+                    operator: operator_name.clone(),
+                    state: "ringing".to_owned(),
+                    muted: false,
+                }))
+            }
+            EventKind::CallEnded { .. } => crate::voice::close(self.call),
+            _ => {}
+        }
         let mut ended_now = false;
         self.chat.maybe_update(|c| {
             let Some(c) = c else {
@@ -827,6 +856,7 @@ impl Ctx {
             changed
         });
         if ended_now {
+            crate::voice::close(self.call);
             // Nothing queued can go any more, and the server no longer hears the visitor type.
             self.pending.set(Vec::new());
             rt(|r| r.typing = TypingReport::default());
@@ -837,6 +867,15 @@ impl Ctx {
     /// Folds a signal from the stream into the chat on screen. A "typing" signal holds for
     /// [`SIGNAL_TTL_MS`] unless repeated, so each one schedules the check that drops it.
     fn on_signal(self, signal: &Signal) {
+        if let Signal::Call {
+            from_visitor: false,
+            signal,
+            ..
+        } = signal
+        {
+            crate::voice::hear(signal);
+            return;
+        }
         let now = browser::now_ms();
         self.chat
             .maybe_update(|c| c.as_mut().is_some_and(|c| c.on_signal(signal, now)));

@@ -294,6 +294,57 @@ fn start_form(ctx: Ctx) -> impl IntoView {
     }
 }
 
+/// An operator's voice call (V7): ringing with Accept and Decline, then its state, Mute and
+/// Hang up.
+fn call_strip(ctx: Ctx) -> impl IntoView {
+    move || {
+        ctx.call.get().map(|call| {
+            let ringing = call.state == "ringing";
+            let state = match call.state.as_str() {
+                "ringing" => format!("{} is calling you", call.operator),
+                "connecting" => "Connecting the call…".to_owned(),
+                "connected" => format!("On a call with {}", call.operator),
+                "muted-by-peer" => format!("{} muted their microphone", call.operator),
+                "failed" => "The call could not connect.".to_owned(),
+                _ => "The call ended.".to_owned(),
+            };
+            let muted = call.muted;
+            view! {
+                <div class="sb-call" data-testid="sb-call" role="status">
+                    <span data-testid="sb-call-state" data-state=call.state.clone()>{state}</span>
+                    {if ringing {
+                        view! {
+                            <button type="button" class="sb-button" data-testid="sb-call-accept" on:click=move |_| ctx.accept_call()>
+                                "Accept"
+                            </button>
+                            <button type="button" class="sb-link" data-testid="sb-call-decline" on:click=move |_| ctx.end_call()>
+                                "Decline"
+                            </button>
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            <button
+                                type="button"
+                                class="sb-link"
+                                data-testid="sb-call-mute"
+                                aria-pressed=muted.to_string()
+                                on:click=move |_| crate::voice::mute(ctx.call, !muted)
+                            >
+                                {if muted { "Unmute" } else { "Mute" }}
+                            </button>
+                            <button type="button" class="sb-button" data-testid="sb-call-hangup" on:click=move |_| ctx.end_call()>
+                                "Hang up"
+                            </button>
+                        }
+                        .into_any()
+                    }}
+                </div>
+            }
+        })
+    }
+}
+
 /// The optional email field of the start forms (V3).
 fn email_field(email: RwSignal<String>) -> impl IntoView {
     view! {
@@ -431,6 +482,7 @@ fn conversation(ctx: Ctx) -> impl IntoView {
                     }
                 })
         }}
+        {call_strip(ctx)}
         <div
             class="sb-messages"
             data-testid="sb-messages"

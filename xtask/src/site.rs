@@ -6,6 +6,7 @@
 //! pkg/switchboard.js, pkg/switchboard_bg.wasm, pkg/switchboard.css   the console (hydrate)
 //! widget/widget.js, widget/widget_bg.wasm, widget/widget.css         the visitor bubble
 //! widget/loader.js                                                   the bubble's loader
+//! widget/voice.js                                                    voice calls, fetched when one starts
 //! <everything under assets/>                                         favicon etc.
 //! ```
 //! wasm-opt is never run: Debian's binaryen breaks wasm-bindgen 0.2.130 output (BUILD.md).
@@ -53,6 +54,8 @@ const COPIES: &[(&str, &str)] = &[
     ("style/console.css", "pkg/switchboard.css"),
     ("style/widget.css", "widget/widget.css"),
     ("widget/assets/loader.js", "widget/loader.js"),
+    // Fetched by the bubble and the console only when a voice call starts.
+    ("widget/assets/voice.js", "widget/voice.js"),
 ];
 
 pub fn build(ws: &Workspace) -> Result {
@@ -121,8 +124,9 @@ pub fn build(ws: &Workspace) -> Result {
 /// each new page adds to its first load: the Email, History, Reports and Visitor data pages
 /// (and sending a chat by email) took it from 801 to 873 KiB; the Tickets page, the chat's
 /// Ticket and PDF controls and seen marks to 909 KiB; the Visitors page with profiles and
-/// invitations to 973 KiB. Seen marks took the panel from 178.3 to 180.5 KiB, "Open chat with
-/// operator" and the start form's email to 186.2 KiB.
+/// invitations to 973 KiB, voice calls to 986 KiB. Seen marks took the panel from 178.3 to
+/// 180.5 KiB, "Open chat with operator" and the start form's email to 186.2 KiB, taking a
+/// voice call to 196.3 KiB (the WebRTC itself is in voice.js, fetched when a call starts).
 const BUDGETS: [(&str, &[&str], u64); 3] = [
     ("bubble loader", &["widget/loader.js"], 4 * 1024),
     (
@@ -132,7 +136,7 @@ const BUDGETS: [(&str, &[&str], u64); 3] = [
             "widget/widget_bg.wasm",
             "widget/widget.css",
         ],
-        188 * 1024,
+        198 * 1024,
     ),
     (
         "console first load",
@@ -141,7 +145,7 @@ const BUDGETS: [(&str, &[&str], u64); 3] = [
             "pkg/switchboard_bg.wasm",
             "pkg/switchboard.css",
         ],
-        976 * 1024,
+        988 * 1024,
     ),
 ];
 

@@ -178,6 +178,27 @@ fn Controls(
             }
         })
     };
+    // A voice call with the visitor (V7 O26), one at a time per console.
+    let calling = move || console.call.with(Option::is_some);
+    let call = move || {
+        (participant() && active_visitor_chat() && visitor_here() && !on_hold() && !calling()).then(
+            || {
+                let visitor = summary.with_untracked(|s| {
+                    s.as_ref()
+                        .map(|s| s.chat.visitor_name.clone())
+                        .unwrap_or_default()
+                });
+                view! {
+                    <Control
+                        testid="call-start"
+                        label="Voice call"
+                        busy
+                        on_press=move || crate::voice::start_call(console, chat, visitor.clone())
+                    />
+                }
+            },
+        )
+    };
     let kick = move || {
         (participant() && !private && visitor_here()).then(|| {
             view! { <Control testid="kick" label="Kick user" busy on_press=move || confirming.set(Some(Confirm::Kick)) /> }
@@ -298,6 +319,7 @@ fn Controls(
                 {close}
                 {ticket}
                 {hold}
+                {call}
                 {new_window}
                 {email_chat}
                 <Downloads chat text_testid="download-transcript" pdf_testid="download-pdf" notes_testid="download-notes" />

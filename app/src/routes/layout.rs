@@ -88,6 +88,7 @@ fn Frame() -> impl IntoView {
             // wherever the operator is; they are drawn in the corner whatever their place.
             <div class="corner">
                 <AlertPopups />
+                <crate::voice::CallBar />
                 <Dock />
             </div>
             <nav class="sidebar" class:open=move || menu.get() aria-label="Console">
