@@ -65,6 +65,7 @@ mod browser {
     /// Starts the caller's session: `send` posts a signal, `onstate` hears its states.
     pub fn start(
         module: &JsValue,
+        ice_servers: &str,
         send: impl Fn(String) + 'static,
         onstate: impl Fn(String) + 'static,
     ) -> bool {
@@ -78,6 +79,9 @@ mod browser {
         });
         let options = js_sys::Object::new();
         let _ = Reflect::set(&options, &"caller".into(), &JsValue::TRUE);
+        if let Ok(servers) = js_sys::JSON::parse(ice_servers) {
+            let _ = Reflect::set(&options, &"iceServers".into(), &servers);
+        }
         let _ = Reflect::set(&options, &"send".into(), send.as_ref());
         let _ = Reflect::set(&options, &"onstate".into(), onstate.as_ref());
         send.forget();
@@ -168,7 +172,9 @@ async fn connect(console: Console, chat_id: ChatId) {
             }
         });
     };
-    browser::start(&module, send, onstate);
+    let ice = api::ice_servers().await.unwrap_or_default();
+    let ice = serde_json::to_string(&ice).unwrap_or_else(|_| "[]".to_owned());
+    browser::start(&module, &ice, send, onstate);
 }
 
 #[cfg(not(feature = "hydrate"))]

@@ -155,6 +155,9 @@ pub struct WidgetConfig {
     /// `/widget/<assets>/…`, cached for good. `None` when the server has no versioned files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assets: Option<String>,
+    /// STUN and TURN servers for voice calls (V7); empty: direct connections only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ice_servers: Vec<crate::call::IceServer>,
 }
 
 /// A channel a chat can be started in, as the bubble shows it.

@@ -86,6 +86,7 @@ impl BubbleSettings {
             launcher_label: self.launcher_label.clone(),
             offline: None,
             assets: None,
+            ice_servers: Vec::new(),
         }
     }
 }

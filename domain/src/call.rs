@@ -122,6 +122,78 @@ impl CallSignal {
     }
 }
 
+/// Most STUN/TURN servers in the settings.
+pub const MAX_ICE_SERVERS: usize = 8;
+
+/// A STUN or TURN server, as `RTCPeerConnection` takes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IceServer {
+    /// `stun:`, `stuns:`, `turn:` or `turns:` address.
+    pub urls: String,
+    /// TURN user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+impl IceServer {
+    /// Reads the settings' lines: `url`, or `url username credential` (TURN).
+    pub fn parse_lines(text: &str) -> Result<Vec<Self>, Error> {
+        let wrong = |message: &str| Error::invalid("ice_servers", message.to_owned());
+        let mut servers = Vec::new();
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            if servers.len() == MAX_ICE_SERVERS {
+                return Err(wrong("At most 8 STUN or TURN servers."));
+            }
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let url = parts[0];
+            let scheme_ok = ["stun:", "stuns:", "turn:", "turns:"]
+                .iter()
+                .any(|s| url.starts_with(s) && url.len() > s.len());
+            if !scheme_ok || url.len() > 256 {
+                return Err(wrong(
+                    "Each line starts with a stun:, stuns:, turn: or turns: address.",
+                ));
+            }
+            let (username, credential) = match parts.as_slice() {
+                [_] => (None, None),
+                [_, user, secret] if user.len() <= 128 && secret.len() <= 256 => {
+                    (Some((*user).to_owned()), Some((*secret).to_owned()))
+                }
+                _ => {
+                    return Err(wrong(
+                        "A TURN server's line is: address user-name credential.",
+                    ));
+                }
+            };
+            if url.starts_with("turn") && username.is_none() {
+                return Err(wrong("A TURN server needs a user name and a credential."));
+            }
+            servers.push(Self {
+                urls: url.to_owned(),
+                username,
+                credential,
+            });
+        }
+        Ok(servers)
+    }
+
+    /// The settings' lines for these servers.
+    pub fn to_lines(servers: &[Self]) -> String {
+        servers
+            .iter()
+            .map(|s| match (&s.username, &s.credential) {
+                (Some(user), Some(secret)) => format!("{} {user} {secret}", s.urls),
+                _ => s.urls.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
 /// Seconds between two times, for the call's length.
 pub fn seconds_between(from: Timestamp, to: Timestamp) -> u32 {
     u32::try_from(to.millis_since(from).max(0) / 1000).unwrap_or(u32::MAX)
@@ -149,6 +221,23 @@ mod tests {
             sdp_m_line_index: None,
         };
         assert!(end.validate().is_ok());
+    }
+
+    #[test]
+    fn ice_servers_are_read_from_lines_and_written_back() {
+        let text = "stun:stun.example.org:3478\n\n turn:turn.example.org:3478 ann s3cret ";
+        let servers = IceServer::parse_lines(text).unwrap_or_default();
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[1].username.as_deref(), Some("ann"));
+        assert_eq!(
+            IceServer::to_lines(&servers),
+            "stun:stun.example.org:3478\nturn:turn.example.org:3478 ann s3cret"
+        );
+        for bad in ["http://x", "turn:turn.example.org", "stun:x a", "stun:"] {
+            let err = IceServer::parse_lines(bad).err().map(|e| e.field);
+            assert_eq!(err, Some(Some("ice_servers".to_owned())), "{bad}");
+        }
+        assert!(IceServer::parse_lines("").unwrap_or_default().is_empty());
     }
 
     #[test]

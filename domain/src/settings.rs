@@ -83,6 +83,10 @@ pub struct Settings {
     /// after they closed (P6); 0 keeps them for ever.
     #[serde(default)]
     pub retention_days: u32,
+    /// STUN and TURN servers voice calls use to connect (V7); none: only direct (host)
+    /// candidates, enough on a LAN.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ice_servers: Vec<crate::call::IceServer>,
 }
 
 fn default_assign_ack() -> u32 {
@@ -144,6 +148,9 @@ pub struct SettingsForm {
     /// Days, blank or 0 to keep closed chats for ever.
     #[serde(default)]
     pub retention_days: String,
+    /// One server per line: `stun:host:port`, or `turn:host:port username credential`.
+    #[serde(default)]
+    pub ice_servers: String,
 }
 
 impl Default for Settings {
@@ -162,6 +169,7 @@ impl Default for Settings {
             assign_ack_seconds: default_assign_ack(),
             live_support: true,
             retention_days: 0,
+            ice_servers: Vec::new(),
         }
     }
 }
@@ -295,8 +303,10 @@ impl Settings {
                 "days (0: for ever)",
             )?,
         };
+        let ice_servers = crate::call::IceServer::parse_lines(&form.ice_servers)?;
         Ok(Self {
             retention_days,
+            ice_servers,
             routing,
             assign_ack_seconds,
             live_support: form.live_support,
@@ -328,6 +338,7 @@ impl Settings {
             assign_ack_seconds: self.assign_ack_seconds.to_string(),
             live_support: self.live_support,
             retention_days: self.retention_days.to_string(),
+            ice_servers: crate::call::IceServer::to_lines(&self.ice_servers),
         }
     }
 
@@ -450,6 +461,7 @@ mod tests {
             assign_ack_seconds: "30".into(),
             live_support: true,
             retention_days: String::new(),
+            ice_servers: String::new(),
         })
     }
 

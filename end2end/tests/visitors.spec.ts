@@ -86,6 +86,10 @@ test("an operator sees visitors browse, invites one with a canned text, and chat
     await expect(request).toHaveCount(0);
     const invited = vera.page.getByTestId("sb-invitation-form");
     await expect(invited).toContainText("Open chat with operator");
+    // Once the panel has faded in: colours are judged at full opacity.
+    await expect
+      .poll(() => vera.page.getByTestId("sb-panel").evaluate((el) => getComputedStyle(el).opacity))
+      .toBe("1");
     expect(await axeFindings(vera.page), "Open chat with operator").toEqual([]);
     await invited.getByTestId("sb-name").fill("Vera");
     await invited.getByTestId("sb-open-chat").click();

@@ -44,6 +44,7 @@ impl Engine {
             .await?
             .config(settings.name_required(None), channels);
         config.offline = offline;
+        config.ice_servers = settings.ice_servers;
         Ok(config)
     }
 

@@ -11,6 +11,15 @@ use crate::store::VisitorRecord;
 use crate::{Engine, Session};
 
 impl Engine {
+    /// The STUN and TURN servers calls connect through (operators).
+    pub async fn ice_servers(
+        &self,
+        session: &Session,
+    ) -> Result<Vec<domain::call::IceServer>, Error> {
+        session.require_ready()?;
+        Ok(self.settings().await?.ice_servers)
+    }
+
     /// A participant calls the chat's visitor: their bubble rings.
     pub async fn start_call(&self, session: &Session, chat: ChatId) -> Result<ChatEvent, Error> {
         let at = self.now();

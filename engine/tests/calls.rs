@@ -263,3 +263,41 @@ async fn only_the_two_parties_of_a_call_hear_each_other() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::NotAParticipant);
 }
+
+#[tokio::test]
+async fn calls_connect_through_the_stun_and_turn_servers_an_admin_sets() {
+    let app = TestApp::builder()
+        .with_admin("Ada")
+        .with_operator("Olga")
+        .start()
+        .await;
+    let ada = app.session("Ada").clone();
+    let olga = app.session("Olga").clone();
+    assert!(
+        app.engine
+            .widget_config()
+            .await
+            .unwrap()
+            .ice_servers
+            .is_empty()
+    );
+    assert!(app.engine.ice_servers(&olga).await.unwrap().is_empty());
+
+    let mut form = app.engine.settings_for(&ada).await.unwrap().form();
+    form.ice_servers = "ftp://nope".into();
+    let err = app.engine.save_settings(&ada, &form).await.unwrap_err();
+    assert_eq!(err.field.as_deref(), Some("ice_servers"));
+    assert!(
+        app.engine.ice_servers(&olga).await.unwrap().is_empty(),
+        "nothing saved"
+    );
+
+    form.ice_servers = "stun:stun.example.org:3478\nturn:turn.example.org:3478 ann s3cret".into();
+    app.engine.save_settings(&ada, &form).await.unwrap();
+    let servers = app.engine.widget_config().await.unwrap().ice_servers;
+    assert_eq!(servers.len(), 2);
+    assert_eq!(servers[1].credential.as_deref(), Some("s3cret"));
+    assert_eq!(app.engine.ice_servers(&olga).await.unwrap(), servers);
+    let err = app.engine.save_settings(&olga, &form).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+}

@@ -707,5 +707,6 @@ fn settings_form(
         assign_ack_seconds: "30".into(),
         live_support: true,
         retention_days: String::new(),
+        ice_servers: String::new(),
     }
 }

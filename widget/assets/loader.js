@@ -126,14 +126,14 @@
   }
 
   // Focus moves into the panel once it shows a field (the panel renders after its module and
-  // the visitor's chat load), unless the visitor has moved focus elsewhere meanwhile.
+  // the visitor's chat load), unless the visitor has moved focus anywhere meanwhile.
   function focusPanel() {
     var started = Date.now();
     (function attempt() {
       if (!isOpen) return;
+      // Focus the visitor (or a test) put anywhere, the panel's own fields included, stays.
       var active = document.activeElement;
-      if (active && active !== launcher && active !== document.body && !container.contains(active))
-        return;
+      if (active && active !== launcher && active !== document.body) return;
       var field = container.querySelector(
         "textarea:not([disabled]), input:not([disabled]), select:not([disabled])"
       );

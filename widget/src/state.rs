@@ -481,7 +481,12 @@ impl Ctx {
     /// Takes the operator's call.
     pub fn accept_call(self) {
         if let Some(token) = token() {
-            crate::voice::accept(self.call, base(), token);
+            let ice = self.config.with_untracked(|c| {
+                c.as_ref()
+                    .map(|c| c.ice_servers.clone())
+                    .unwrap_or_default()
+            });
+            crate::voice::accept(self.call, base(), token, &ice);
         }
     }
 

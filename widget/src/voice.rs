@@ -70,7 +70,13 @@ fn session_call(name: &str, arg: &JsValue) {
 }
 
 /// Takes the call: the microphone, then "accept"; the operator's browser then offers.
-pub fn accept(call: RwSignal<Option<VisitorCall>>, base: String, token: String) {
+pub fn accept(
+    call: RwSignal<Option<VisitorCall>>,
+    base: String,
+    token: String,
+    ice_servers: &[domain::call::IceServer],
+) {
+    let ice = serde_json::to_string(ice_servers).unwrap_or_else(|_| "[]".to_owned());
     let Some(chat_id) = call.with_untracked(|c| c.as_ref().map(|c| c.chat_id)) else {
         return;
     };
@@ -98,6 +104,9 @@ pub fn accept(call: RwSignal<Option<VisitorCall>>, base: String, token: String) 
         });
         let options = js_sys::Object::new();
         let _ = Reflect::set(&options, &"caller".into(), &JsValue::FALSE);
+        if let Ok(servers) = js_sys::JSON::parse(&ice) {
+            let _ = Reflect::set(&options, &"iceServers".into(), &servers);
+        }
         let _ = Reflect::set(&options, &"send".into(), send.as_ref());
         let _ = Reflect::set(&options, &"onstate".into(), onstate.as_ref());
         send.forget();

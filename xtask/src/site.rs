@@ -124,9 +124,9 @@ pub fn build(ws: &Workspace) -> Result {
 /// each new page adds to its first load: the Email, History, Reports and Visitor data pages
 /// (and sending a chat by email) took it from 801 to 873 KiB; the Tickets page, the chat's
 /// Ticket and PDF controls and seen marks to 909 KiB; the Visitors page with profiles and
-/// invitations to 973 KiB, voice calls to 986 KiB. Seen marks took the panel from 178.3 to
+/// invitations to 973 KiB, voice calls (and their STUN/TURN settings) to 990 KiB. Seen marks took the panel from 178.3 to
 /// 180.5 KiB, "Open chat with operator" and the start form's email to 186.2 KiB, taking a
-/// voice call to 196.3 KiB (the WebRTC itself is in voice.js, fetched when a call starts).
+/// voice call to 197.2 KiB (the WebRTC itself is in voice.js, fetched when a call starts).
 const BUDGETS: [(&str, &[&str], u64); 3] = [
     ("bubble loader", &["widget/loader.js"], 4 * 1024),
     (
@@ -145,7 +145,7 @@ const BUDGETS: [(&str, &[&str], u64); 3] = [
             "pkg/switchboard_bg.wasm",
             "pkg/switchboard.css",
         ],
-        988 * 1024,
+        991 * 1024,
     ),
 ];
 

@@ -83,6 +83,7 @@ pub async fn save_settings(
     assign_ack_seconds: Option<String>,
     live_support: Option<String>,
     retention_days: Option<String>,
+    ice_servers: Option<String>,
 ) -> Result<Settings, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
     let saved = context.engine.settings_for(&session).await?.form();
@@ -100,6 +101,7 @@ pub async fn save_settings(
         routing: routing.unwrap_or(saved.routing),
         assign_ack_seconds: assign_ack_seconds.unwrap_or(saved.assign_ack_seconds),
         retention_days: retention_days.unwrap_or(saved.retention_days),
+        ice_servers: ice_servers.unwrap_or(saved.ice_servers),
         // A select, so that leaving it out keeps the saved choice.
         live_support: match live_support.as_deref().map(str::trim) {
             None => saved.live_support,

@@ -19,6 +19,13 @@ pub struct CallSignalInput {
     pub signal: CallSignal,
 }
 
+/// The STUN and TURN servers calls connect through (Settings).
+#[server(endpoint = "ice_servers")]
+pub async fn ice_servers() -> Result<Vec<domain::call::IceServer>, ConsoleError> {
+    let (context, session) = ssr::session().await?;
+    Ok(context.engine.ice_servers(&session).await?)
+}
+
 /// Calls the chat's visitor.
 #[server(endpoint = "start_call", input = leptos::server_fn::codec::Json)]
 pub async fn start_call(chat_id: ChatId) -> Result<(), ConsoleError> {

@@ -13,7 +13,7 @@ use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
 /// The fields the server may name.
-const FIELDS: [&str; 12] = [
+const FIELDS: [&str; 13] = [
     "invitation_text",
     "away_after_minutes",
     "inactivity_timeout_minutes",
@@ -26,6 +26,7 @@ const FIELDS: [&str; 12] = [
     "assign_ack_seconds",
     "live_support",
     "retention_days",
+    "ice_servers",
 ];
 
 /// The Settings page.
@@ -102,6 +103,7 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
     let ack = RwSignal::new(settings.assign_ack_seconds.to_string());
     let live = RwSignal::new(if settings.live_support { "on" } else { "off" }.to_owned());
     let retention = RwSignal::new(settings.retention_days.to_string());
+    let ice = RwSignal::new(domain::call::IceServer::to_lines(&settings.ice_servers));
     let failure = Failure::new("settings", &FIELDS);
     let saved = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -122,6 +124,7 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
         ack.set(s.assign_ack_seconds.to_string());
         live.set(if s.live_support { "on" } else { "off" }.to_owned());
         retention.set(s.retention_days.to_string());
+        ice.set(domain::call::IceServer::to_lines(&s.ice_servers));
     };
     let save = move || {
         saved.set(false);
@@ -139,6 +142,7 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
             Some(ack.get_untracked()),
             Some(live.get_untracked()),
             Some(retention.get_untracked()),
+            Some(ice.get_untracked()),
         );
         failure.submit(busy, request, move |settings| {
             fill(&settings);
@@ -264,6 +268,20 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
                 testid="settings-retention"
             />
             {failure.field("retention_days")}
+            <label>
+                "Voice call servers (STUN / TURN)"
+                <textarea
+                    rows="3"
+                    data-testid="settings-ice-servers"
+                    placeholder="stun:stun.example.org:3478"
+                    prop:value=move || ice.get()
+                    on:input=move |ev| ice.set(event_target_value(&ev))
+                ></textarea>
+                <span class="hint">
+                    "One per line: stun:host:port, or turn:host:port user-name credential. Empty: calls connect directly, as on a LAN."
+                </span>
+            </label>
+            {failure.field("ice_servers")}
             <div class="actions">
                 <button
                     type="submit"

@@ -308,6 +308,32 @@ fn LiveCommunication(
         .collect_view();
     let has_chats = !profile.chats.is_empty();
     let has_trail = !profile.trail.is_empty();
+    // A voice call, from here too, with a visitor whose open chat I am in (V7 O26).
+    let console = expect_context::<Console>();
+    let open_chat = visitor.chat_id;
+    let callable = move || {
+        open_chat.filter(|chat| {
+            console.call.with(Option::is_none)
+                && console
+                    .model
+                    .with(|m| m.my_chats.iter().any(|c| c.summary.id() == *chat))
+        })
+    };
+    let call_name = label.clone();
+    let call_button = move || {
+        callable().map(|chat| {
+            let name = call_name.clone();
+            view! {
+                <button
+                    type="button"
+                    data-testid="profile-call"
+                    on:click=move |_| crate::voice::start_call(console, chat, name.clone())
+                >
+                    "Voice call"
+                </button>
+            }
+        })
+    };
     view! {
         <div class="live-communication">
             <h2 data-testid="profile-name">{label.clone()}</h2>
@@ -337,6 +363,7 @@ fn LiveCommunication(
             >
                 <InvitationDialog visitor=id visitor_name=label.clone() default_text=profile.default_invitation.clone() inviting />
             </Show>
+            {call_button}
             <h3>"Pages"</h3>
             {if has_trail {
                 view! { <ol class="trail" data-testid="visitor-trail">{trail}</ol> }.into_any()
