@@ -315,3 +315,107 @@ async fn who_is_online_is_the_same_on_every_node() {
     .await;
     assert!(gone.is_ok(), "a closed console leaves every node's list");
 }
+
+/// The next signal on a stream that `wanted` picks, within [`WAIT`].
+async fn signal_where(
+    stream: &mut engine::stream::EventStream,
+    wanted: impl Fn(&Signal) -> bool,
+) -> Option<Signal> {
+    let until = tokio::time::Instant::now() + WAIT;
+    loop {
+        let left = until.saturating_duration_since(tokio::time::Instant::now());
+        match tokio::time::timeout(left, stream.recv()).await {
+            Ok(Some(StreamItem::Signal(signal))) if wanted(&signal) => return Some(signal),
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn visitors_invitations_and_calls_work_across_nodes() {
+    use domain::api::PageView;
+    use domain::call::CallSignal;
+    use domain::visitor::{AcceptInvitation, InvitationStatus, InviteVisitor, VisitorFilter};
+
+    let Some((app, b, _store)) = two_nodes().await else {
+        return;
+    };
+    let a = &app.engine;
+    let ann = app.session("Ann").clone();
+    let audience = a
+        .operator_audience(&ann, domain::reach::Interest::All)
+        .await
+        .unwrap();
+    let mut ann_rx = a.open_stream(audience, a.last_event_id().await.unwrap());
+
+    // The visitor's page and live channel are on node B; node A lists them.
+    let vera = visitor(&b).await;
+    b.visitor_page(
+        &vera,
+        PageView {
+            url: "https://shop.example/pricing".into(),
+            title: Some("Pricing".into()),
+            ..PageView::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut vera_rx = b.open_stream(Audience::Visitor(vera.id), EventId(0));
+    b.keep_visitors().await.unwrap();
+    let listed = a
+        .live_visitors(&ann, VisitorFilter::default())
+        .await
+        .unwrap();
+    assert!(listed.visitors.iter().any(|v| v.id == vera.id));
+
+    // Invited from node A, heard on node B; accepted on node B, followed on node A.
+    let invitation = a
+        .invite_visitor(
+            &ann,
+            InviteVisitor {
+                visitor_id: vera.id,
+                message: "Hello from Ann".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        signal_where(&mut vera_rx, |s| matches!(s, Signal::Invited { .. }))
+            .await
+            .is_some()
+    );
+    let chat = b
+        .accept_invitation(&vera, invitation.id, AcceptInvitation::default())
+        .await
+        .unwrap();
+    let accepted = signal_where(&mut ann_rx, |s| {
+        matches!(
+            s,
+            Signal::InvitationChanged {
+                status: InvitationStatus::Accepted,
+                ..
+            }
+        )
+    })
+    .await;
+    assert!(accepted.is_some(), "the operator on node A follows it");
+
+    // A call started on node A: the visitor's signal sent through node B reaches node A.
+    a.start_call(&ann, chat.id).await.unwrap();
+    b.visitor_call_signal(&vera, chat.id, CallSignal::Accept)
+        .await
+        .unwrap();
+    let heard = signal_where(&mut ann_rx, |s| matches!(s, Signal::Call { .. })).await;
+    assert!(
+        matches!(
+            heard,
+            Some(Signal::Call {
+                signal: CallSignal::Accept,
+                from_visitor: true,
+                ..
+            })
+        ),
+        "{heard:?}"
+    );
+}
