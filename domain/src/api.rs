@@ -76,6 +76,36 @@ pub struct PostMessage {
     pub client_id: Option<String>,
 }
 
+/// An event as its visitor receives it (in a [`VisitorChat`] and on `GET /visitor/events`): the
+/// event's fields, and `text`, the line the visitor reads for it in the product's words
+/// ([`crate::EventKind::describe`] for the visitor), so that a client only shows it. Messages
+/// have no `text` (they show as messages), nor do events that say nothing to the visitor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VisitorEvent {
+    /// The event.
+    #[serde(flatten)]
+    pub event: ChatEvent,
+    /// What the visitor reads for it, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+impl From<ChatEvent> for VisitorEvent {
+    fn from(event: ChatEvent) -> Self {
+        let text = event.kind.describe(crate::chat::Viewer::Visitor);
+        Self { event, text }
+    }
+}
+
+impl std::ops::Deref for VisitorEvent {
+    type Target = ChatEvent;
+
+    fn deref(&self) -> &ChatEvent {
+        &self.event
+    }
+}
+
 /// A chat as its visitor sees it: status and every event visible to them, oldest first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -101,8 +131,8 @@ pub struct VisitorChat {
     /// chats lately; `null` otherwise.
     #[serde(default)]
     pub estimated_wait_seconds: Option<u32>,
-    /// Every event visible to the visitor, oldest first.
-    pub events: Vec<ChatEvent>,
+    /// Every event visible to the visitor, oldest first, each with the line it reads.
+    pub events: Vec<VisitorEvent>,
     /// The newest event an operator in the chat has seen (V5): the visitor's messages up to
     /// it are "Seen" (updated live by `seen` signals).
     #[serde(default)]

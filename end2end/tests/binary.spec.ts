@@ -43,7 +43,7 @@ test("the site is built in, content-hashed and cached for good", async ({ browse
   // The bubble's panel is fetched from its hashed folder, and works.
   const vera = await browse(browser, server.baseURL);
   try {
-    const panel = vera.page.waitForResponse((r) => /\/widget\/[0-9a-f]{16}\/widget\.js$/.test(r.url()));
+    const panel = vera.page.waitForResponse((r) => /\/widget\/[0-9a-f]{16}\/panel\.js$/.test(r.url()));
     await vera.page.goto("/demo");
     await vera.page.getByTestId("sb-launcher").click();
     const response = await panel;

@@ -56,20 +56,22 @@ test("a visitor and an operator chat live, with badges", async ({ browser }) => 
   operator.errors.length = 0;
   await expect(operator.page.getByTestId("badge-waiting")).toHaveCount(0);
 
-  // The host page runs only the small loader until the visitor opens the bubble.
+  // The host page runs only the small loader until the visitor opens the bubble, which then
+  // loads the panel's script and stylesheet, and never any WebAssembly.
   const visitor = await context(browser);
-  const wasm: string[] = [];
+  const loaded: string[] = [];
   visitor.page.on("request", (request) => {
-    if (request.url().endsWith(".wasm")) wasm.push(request.url());
+    if (/\.(wasm|js|css)$/.test(request.url())) loaded.push(request.url());
   });
   await visitor.page.goto("/demo");
   await expect(visitor.page.getByTestId("sb-launcher")).toBeVisible();
   await visitor.page.waitForTimeout(500);
-  expect(wasm, "no WebAssembly before the bubble is opened").toEqual([]);
+  expect(loaded.filter((url) => !url.endsWith("/widget/loader.js")), "only the loader before the bubble opens").toEqual([]);
   await visitorStartsChat(visitor.page, "Vera", "Hello, I need help with my order");
   // From this build's content-hashed folder, cached for good.
-  expect(wasm.some((url) => /\/widget\/[0-9a-f]{16}\/widget_bg\.wasm$/.test(url))).toBeTruthy();
-  expect(wasm.some((url) => url.includes("/pkg/")), "the bubble never loads the console bundle").toBeFalsy();
+  expect(loaded.some((url) => /\/widget\/[0-9a-f]{16}\/panel\.js$/.test(url))).toBeTruthy();
+  expect(loaded.filter((url) => url.endsWith(".wasm")), "the bubble loads no WebAssembly").toEqual([]);
+  expect(loaded.some((url) => url.includes("/pkg/")), "the bubble never loads the console bundle").toBeFalsy();
 
   // The waiting chat reaches the dashboard live, with the badge.
   const waiting = operator.page.getByTestId("waiting-list").getByTestId("chat-row");

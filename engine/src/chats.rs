@@ -327,7 +327,7 @@ impl Engine {
                 queue_position: None,
                 estimated_wait_seconds: None,
                 seen_up_to: domain::EventId::default(),
-                events: logged.into_iter().map(|l| l.event).collect(),
+                events: logged.into_iter().map(|l| l.event.into()).collect(),
             },
             // Another start of this visitor's won: it may be this very start, retried.
             Err(StoreError::AlreadyOpen) => self
@@ -807,7 +807,7 @@ fn visitor_chat_of(stored: &StoredChat, events: Vec<LoggedEvent>) -> VisitorChat
         events: events
             .into_iter()
             .filter(|logged| logged.visibility.admits(Viewer::Visitor))
-            .map(|logged| logged.event)
+            .map(|logged| logged.event.into())
             .collect(),
     }
 }

@@ -641,7 +641,7 @@ impl Engine {
             queue_position: None,
             estimated_wait_seconds: None,
             seen_up_to: domain::EventId::default(),
-            events: logged.into_iter().map(|l| l.event).collect(),
+            events: logged.into_iter().map(|l| l.event.into()).collect(),
         })
     }
 }

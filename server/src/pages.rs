@@ -191,7 +191,7 @@ async fn bubble_preview(
 /// under it so that every bubble test shows the bubble works there.
 fn customer_policy(switchboard: &str, nonce: &str) -> String {
     format!(
-        "default-src 'self'; script-src {switchboard} 'wasm-unsafe-eval'; \
+        "default-src 'self'; script-src {switchboard}; \
          style-src {switchboard} 'nonce-{nonce}'; connect-src {switchboard}; img-src 'self'; \
          object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
     )

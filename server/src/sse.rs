@@ -91,12 +91,20 @@ pub async fn operator_stream(
         .engine
         .open_console_stream(session, interest, after)
         .await?;
-    Ok(respond(events, state.shutdown.subscribe(), state.metrics.clone()).into_response())
+    Ok(respond(
+        events,
+        false,
+        state.shutdown.subscribe(),
+        state.metrics.clone(),
+    )
+    .into_response())
 }
 
-/// The SSE response for an engine stream.
+/// The SSE response for an engine stream. A visitor's events carry the line they read for each
+/// ([`domain::api::VisitorEvent`]).
 pub fn respond(
     events: EventStream,
+    for_visitor: bool,
     mut shutdown: watch::Receiver<bool>,
     metrics: crate::metrics::Shared,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
@@ -116,11 +124,14 @@ pub fn respond(
                     #[allow(clippy::cast_precision_loss)]
                     let age = engine::now().millis_since(event.at) as f64 / 1000.0;
                     metrics.delivery.observe(age);
-                    let data = serde_json::to_string(&event).unwrap_or_default();
-                    let sse = Event::default()
-                        .id(event.id.to_string())
-                        .event(event.kind.name())
-                        .data(data);
+                    let (id, name) = (event.id.to_string(), event.kind.name());
+                    let data = if for_visitor {
+                        serde_json::to_string(&domain::api::VisitorEvent::from(event))
+                    } else {
+                        serde_json::to_string(&event)
+                    }
+                    .unwrap_or_default();
+                    let sse = Event::default().id(id).event(name).data(data);
                     Some((Ok(sse), events))
                 }
                 Some(StreamItem::Signal(signal)) => {

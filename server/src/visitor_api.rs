@@ -655,7 +655,13 @@ pub(crate) async fn events(
     let events = state
         .engine
         .open_stream(Audience::Visitor(visitor.id), after);
-    Ok(sse::respond(events, state.shutdown.subscribe(), state.metrics.clone()).into_response())
+    Ok(sse::respond(
+        events,
+        true,
+        state.shutdown.subscribe(),
+        state.metrics.clone(),
+    )
+    .into_response())
 }
 
 /// Lets the configured customer sites (and the server's own pages) call the API from a

@@ -109,6 +109,24 @@ async fn a_visitor_reconnecting_with_last_event_id_receives_exactly_the_missed_e
     assert!(missed.iter().all(|e| e.id > first.id));
     assert!(missed.windows(2).all(|w| w[0].id < w[1].id));
     assert_eq!(missed.last().unwrap().id, last_missed);
+    // Each event carries the line the visitor reads for it, in the product's words (what the
+    // bubble shows); messages show as messages and have none.
+    assert_eq!(missed[0].data["text"], "Ann joined the chat");
+    assert!(missed[2].data.get("text").is_none(), "{}", missed[2].data);
+    let (status, view) = server.visitor(&token, "/api/v1/visitor", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let events = view["chat"]["events"].as_array().unwrap();
+    let joined = events
+        .iter()
+        .find(|e| e["type"] == "operator_accepted")
+        .unwrap();
+    assert_eq!(joined["text"], "Ann joined the chat");
+    assert!(
+        events
+            .iter()
+            .filter(|e| e["type"] == "message_posted")
+            .all(|e| e.get("text").is_none())
+    );
 
     // Then live, once.
     let live = server.say(&token, &chat, "still there?").await;

@@ -163,15 +163,10 @@
 
   function ensureLoaded() {
     if (!loading) {
-      loading = Promise.all([loadCss(), import(files() + "widget.js")])
+      loading = Promise.all([loadCss(), import(files() + "panel.js")])
         .then(function (loaded) {
-          var mod = loaded[1];
-          return mod
-            .default({ module_or_path: files() + "widget_bg.wasm" })
-            .then(function () {
-              if (config) options.config = config;
-              mod.mount(container, base, options);
-            });
+          if (config) options.config = config;
+          loaded[1].mount(container, base, options);
         })
         .catch(function (err) {
           loading = null; // let the next click try again

@@ -25,8 +25,8 @@ USAGE:
     cargo xtask <COMMAND> [OPTIONS] [-- <ARGS>]
 
 COMMANDS:
-    build [--dev]            Build the browser bundles (console + widget, wasm32, profile
-                             wasm-release), run wasm-bindgen, copy CSS and assets into the site
+    build [--dev]            Build the console's bundle (wasm32, profile wasm-release), run
+                             wasm-bindgen, copy the bubble's scripts, CSS and assets into the site
                              directory, precompress (gzip + brotli), print a size table, then
                              build the server with that site built in (profile
                              `server`, or `dev` with --dev): one file to deploy.
@@ -34,7 +34,8 @@ COMMANDS:
                              the server, e.g. `cargo xtask run -- --bind 127.0.0.1:8080
                              --database-url sqlite://switchboard.db`.
     test [--no-e2e]          Run everything, failing fast: rustfmt check, clippy (native and
-                             wasm32), cargo test, then the Playwright end-to-end tests (installs
+                             wasm32), cargo test, the bubble panel's rules under Node, the
+                             PostgreSQL pass, then the Playwright end-to-end tests (installs
                              Debian's Chromium and the npm packages when missing) and
                              schemathesis against the live API (installed from PyPI).
     e2e [-- ARGS]            Only the end-to-end step of `test` (build site + dev server, then
@@ -382,8 +383,6 @@ fn test_steps(ws: &Workspace, with_e2e: bool, passed: &mut Vec<String>) -> Resul
             "--locked",
             "-p",
             "frontend",
-            "-p",
-            "widget",
             "--target",
             site::WASM_TARGET,
             "--",
@@ -395,6 +394,17 @@ fn test_steps(ws: &Workspace, with_e2e: bool, passed: &mut Vec<String>) -> Resul
         ensure_smtp_server()?;
         ensure_pdf_tools()?;
         cmd::run(ws.cargo().args(["test", "--locked", "--workspace"]))
+    })?;
+    // The panel's rules (the conversation fold, stream frames, typing reports) under Node.
+    step("bubble panel (node --test)", &mut || {
+        if !cmd::on_path("node") {
+            cmd::ensure_debian_package("nodejs", std::path::Path::new("/usr/bin/node"))?;
+        }
+        cmd::run(
+            std::process::Command::new("node")
+                .args(["--test"])
+                .arg(ws.root.join("widget/assets")),
+        )
     })?;
     // The store's contract: the engine and HTTP suites again, on a throwaway PostgreSQL
     // cluster the tests start themselves.
