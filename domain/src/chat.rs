@@ -542,9 +542,10 @@ impl ChatState {
         channel: Option<ChannelId>,
         operator: (OperatorId, String),
         invitation: MessageBody,
+        voice: bool,
     ) -> (Self, Vec<(EventKind, Visibility)>) {
         let (operator, operator_name) = operator;
-        let events = vec![
+        let mut events = vec![
             EventKind::ChatStarted {
                 visitor: Some(visitor),
                 visitor_name,
@@ -559,12 +560,18 @@ impl ChatState {
             },
             EventKind::MessagePosted {
                 author: Author::Operator { id: operator },
-                author_name: operator_name,
+                author_name: operator_name.clone(),
                 body: invitation.0,
                 client_id: None,
                 note: false,
             },
         ];
+        if voice {
+            events.push(EventKind::CallRequested {
+                operator,
+                operator_name,
+            });
+        }
         let mut state = Self::empty(id, Some(visitor));
         let recorded = state.record(events);
         (state, recorded)
@@ -718,6 +725,7 @@ impl ChatState {
             | EventKind::HoldChanged { .. }
             | EventKind::VisitorLeft
             | EventKind::ChatRated { .. }
+            | EventKind::CallRequested { .. }
             | EventKind::CallStarted { .. }
             | EventKind::CallEnded { .. }
             | EventKind::StatusChanged { .. } => Visibility::Everyone,
@@ -1437,6 +1445,8 @@ impl ChatState {
                 });
             }
             EventKind::CallEnded { .. } => self.call = None,
+            // A wish, not a call: the operator starts it.
+            EventKind::CallRequested { .. } => {}
             EventKind::StatusChanged { status } => {
                 self.status = *status;
                 if *status != ChatStatus::Waiting {

@@ -333,6 +333,7 @@ fn caused_by(event: &EventKind, me: OperatorId) -> bool {
         | EventKind::ChatStarted { .. }
         | EventKind::ChatRated { .. }
         | EventKind::CallEnded { .. }
+        | EventKind::CallRequested { .. }
         | EventKind::VisitorLeft => false,
         EventKind::CallStarted { operator, .. } => *operator == me,
     }

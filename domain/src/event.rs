@@ -208,6 +208,14 @@ pub enum EventKind {
         /// Their chat name.
         operator_name: String,
     },
+    /// The visitor chose a voice chat when they took up an operator's invitation (V7): that
+    /// operator calls them.
+    CallRequested {
+        /// The operator asked to call.
+        operator: OperatorId,
+        /// Their chat name.
+        operator_name: String,
+    },
     /// An operator in the chat started a voice call with the visitor (V7 O26).
     CallStarted {
         /// Who called.
@@ -242,7 +250,7 @@ pub const KICKED_MESSAGE: &str = "The operator has ended the chat";
 
 impl EventKind {
     /// Every event name, for clients that subscribe to each SSE event type.
-    pub const NAMES: [&'static str; 24] = [
+    pub const NAMES: [&'static str; 25] = [
         "chat_started",
         "private_chat_started",
         "message_posted",
@@ -265,6 +273,7 @@ impl EventKind {
         "operator_inactive",
         "operator_returned",
         "chat_rated",
+        "call_requested",
         "call_started",
         "call_ended",
     ];
@@ -296,6 +305,7 @@ impl EventKind {
             Self::ChatRated { .. } => "chat_rated",
             Self::CallStarted { .. } => "call_started",
             Self::CallEnded { .. } => "call_ended",
+            Self::CallRequested { .. } => "call_requested",
         }
     }
 
@@ -443,6 +453,13 @@ impl EventKind {
                 format!("{operator_name} was signed off for inactivity; the chat needs someone")
             }
             Self::OperatorReturned { operator_name, .. } => format!("{operator_name} is back"),
+            Self::CallRequested { operator_name, .. } => {
+                if to_visitor {
+                    format!("You asked for a voice chat: {operator_name} will call you")
+                } else {
+                    format!("The visitor asked {operator_name} for a voice chat")
+                }
+            }
             Self::CallStarted { operator_name, .. } => {
                 format!("{operator_name} started a voice call")
             }

@@ -293,6 +293,9 @@ pub struct AcceptInvitation {
     /// Their email (optional, V3).
     #[serde(default)]
     pub email: Option<String>,
+    /// They chose a voice chat (V7): the chat opens with a request that the operator call them.
+    #[serde(default)]
+    pub voice: bool,
 }
 
 /// A visitor's profile in the console: what the badge shows, their trail and earlier chats.

@@ -92,6 +92,9 @@ test("an operator sees visitors browse, invites one with a canned text, and chat
       .toBe("1");
     expect(await axeFindings(vera.page), "Open chat with operator").toEqual([]);
     await invited.getByTestId("sb-name").fill("Vera");
+    // The type of communication: text unless the visitor picks voice.
+    await expect(invited.getByTestId("sb-kind-text")).toBeChecked();
+    await expect(invited.getByTestId("sb-kind-voice")).not.toBeChecked();
     await invited.getByTestId("sb-open-chat").click();
     await expect(vera.page.getByTestId("sb-messages")).toContainText(text);
     await expect(status).toHaveAttribute("data-status", "accepted");

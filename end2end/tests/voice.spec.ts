@@ -99,3 +99,55 @@ test("an operator calls a visitor: both hear each other, mute silences, hang-up 
     await server.stop();
   }
 });
+
+test("a visitor takes up an invitation as a voice chat: the operator calls and the bubble answers", async ({
+  browser,
+}) => {
+  const server = await startServer();
+  const [op, vera] = [await browse(browser, server.baseURL), await browse(browser, server.baseURL)];
+  try {
+    const name = await firstLogIn(op.page, server.adminEmail);
+    await op.page.getByTestId("nav-visitors").click();
+    await vera.page.goto("/demo");
+    const badge = op.page.getByTestId("visitor-badge");
+    await expect(badge).toHaveCount(1);
+    await badge.click({ button: "right" });
+    await op.page.getByTestId("visitor-engage").click();
+    await op.page.getByTestId("invitation-send").click();
+
+    await vera.page.getByTestId("sb-invitation-start").click();
+    const invited = vera.page.getByTestId("sb-invitation-form");
+    await invited.getByTestId("sb-name").fill("Vera");
+    await invited.getByTestId("sb-kind-voice").check();
+    await invited.getByTestId("sb-open-chat").click();
+
+    // The chat opens with the request on both sides; the bubble waits for the call.
+    await expect(vera.page.getByTestId("sb-call-state")).toHaveAttribute("data-state", "requested");
+    await expect(vera.page.getByTestId("sb-call")).toContainText(`${name} will call you`);
+    await expect(vera.page.getByTestId("sb-messages")).toContainText(
+      `You asked for a voice chat: ${name} will call you`
+    );
+    await op.page.getByTestId("nav-my-chats").click();
+    await expect(op.page.getByTestId("messages")).toContainText(`The visitor asked ${name} for a voice chat`);
+
+    // The operator calls; the visitor asked for it, so the bubble takes it without a click.
+    await op.page.getByTestId("call-start").click();
+    await expect(op.page.getByTestId("call-state")).toHaveAttribute("data-state", "connected", { timeout: 20_000 });
+    await expect(vera.page.getByTestId("sb-call-state")).toHaveAttribute("data-state", "connected", {
+      timeout: 20_000,
+    });
+    expect(await received(vera.page), "the visitor hears the operator").toBeGreaterThan(0.01);
+
+    // The visitor hangs up: over on both sides.
+    await vera.page.getByTestId("sb-call-hangup").click();
+    await expect(vera.page.getByTestId("sb-call")).toHaveCount(0);
+    await expect(op.page.getByTestId("call-bar")).toHaveCount(0);
+    await expect(op.page.getByTestId("messages")).toContainText("The voice call ended after");
+
+    expect(op.errors, "console errors in the operator's console").toEqual([]);
+    expect(vera.errors, "errors on the visitor's page").toEqual([]);
+  } finally {
+    await Promise.all([op.context.close(), vera.context.close()]);
+    await server.stop();
+  }
+});

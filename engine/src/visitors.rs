@@ -588,6 +588,7 @@ impl Engine {
             channel,
             (invitation.operator_id, invitation.operator_name.clone()),
             body,
+            input.voice,
         );
         let events =
             NewEvent::from_recorded(&ChatState::empty(chat_id, Some(visitor.id)), recorded);

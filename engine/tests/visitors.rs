@@ -358,11 +358,25 @@ async fn an_invitation_reaches_only_its_visitor_and_the_operator_follows_it() {
             AcceptInvitation {
                 name: Some("Vera".into()),
                 email: Some("vera@example.com".into()),
+                voice: true,
             },
         )
         .await
         .unwrap();
     assert_eq!(chat.status, ChatStatus::Active);
+    // She chose a voice chat: the chat asks Olga to call, in words the bubble shows.
+    let request = chat.events.last().unwrap();
+    assert!(
+        matches!(&request.kind, domain::EventKind::CallRequested { operator, .. } if *operator == olga.operator.id),
+        "{request:?}"
+    );
+    assert!(
+        request
+            .text
+            .as_deref()
+            .is_some_and(|t| t.starts_with("You asked for a voice chat")),
+        "{request:?}"
+    );
     let stored = app.store.store().chat(chat.id).await.unwrap().unwrap();
     assert_eq!(stored.state.visitor_name, "Vera");
     assert_eq!(

@@ -524,6 +524,7 @@ export function mount(root, base, options) {
     typing: new TypingReport(),
     seen: null,
     voice: null,
+    wantsCall: null,
   };
 
   function readInvitation() {
@@ -693,6 +694,16 @@ export function mount(root, base, options) {
     });
     rt.typing = new TypingReport();
     var c = new Conversation(chat);
+    // A voice chat the visitor asked for and the operator has not called yet: wait for the call
+    // and take it as it comes (after a reload too).
+    var last = null;
+    (chat.events || []).forEach(function (e) {
+      if (/^call_(requested|started|ended)$/.test(e.type)) last = e;
+    });
+    if (last && last.type === "call_requested" && c.open()) {
+      rt.wantsCall = c.id;
+      s.call = { chatId: c.id, operator: last.operator_name, state: "requested", muted: false };
+    }
     s.pending = c.open()
       ? s.pending.filter(function (m) {
           return m.chatId === c.id;
@@ -835,7 +846,7 @@ export function mount(root, base, options) {
     });
   }
 
-  function acceptInvitation(name, email) {
+  function acceptInvitation(name, email, voice) {
     var invitation = s.invitation;
     if (!invitation || s.busy) return;
     s.error = null;
@@ -847,7 +858,7 @@ export function mount(root, base, options) {
         if (!t) return;
         if (name) rt.lastName = name;
         var path = "/visitor/invitations/" + invitation.id + "/accept";
-        return api("POST", path, { name: name, email: email }).then(
+        return api("POST", path, { name: name, email: email, voice: voice }).then(
           function (chat) {
             s.invitation = null;
             enterChat(chat);
@@ -953,13 +964,23 @@ export function mount(root, base, options) {
     var c = s.chat;
     if (!c || c.id !== e.chat_id) return;
     if (e.type === "message_posted" && e.client_id) dropPending(e.client_id);
-    if (e.type === "call_started")
+    if (e.type === "call_requested" && !s.call) {
+      rt.wantsCall = e.chat_id;
+      s.call = { chatId: e.chat_id, operator: e.operator_name, state: "requested", muted: false };
+    }
+    if (e.type === "call_started") {
       s.call = { chatId: e.chat_id, operator: e.operator_name, state: "ringing", muted: false };
+      if (rt.wantsCall === e.chat_id) {
+        rt.wantsCall = null;
+        acceptCall();
+      }
+    }
     if (e.type === "call_ended") closeCall();
     var wasOpen = c.open();
     c.apply(e);
     if (wasOpen && c.ended()) {
       closeCall();
+      rt.wantsCall = null;
       // Nothing queued can go any more, and the server no longer hears the visitor type.
       s.pending = [];
       rt.typing = new TypingReport();
@@ -1508,10 +1529,24 @@ export function mount(root, base, options) {
     var i = s.invitation;
     var name = textInput("sb-name", { name: "name", autocomplete: "name", maxlength: "80", value: knownName() });
     var email = emailField(knownEmail());
+    // The type of communication (V7): text, or a voice call from the operator.
+    function kind(value, label, checked) {
+      var input = h("input", { type: "radio", name: "sb-kind", value: value, "data-testid": "sb-kind-" + value, checked: checked });
+      return { input: input, node: h("label", { class: "sb-choice" }, input, h("span", { text: label })) };
+    }
+    var text = kind("text", "Text chat", true);
+    var voice = kind("voice", "Voice chat");
+    var kinds = h(
+      "fieldset",
+      { class: "sb-kinds", role: "radiogroup" },
+      h("legend", { class: "sb-label", text: "Type of communication" }),
+      text.node,
+      voice.node
+    );
     return form(
       "sb-invitation-form",
       function () {
-        acceptInvitation(name.value, email.input.value);
+        acceptInvitation(name.value, email.input.value, voice.input.checked);
       },
       [
         h("h2", { class: "sb-heading", text: "Open chat with operator" }),
@@ -1525,8 +1560,9 @@ export function mount(root, base, options) {
           : null,
         field("Chat name", name, true),
         email.node,
+        kinds,
       ].filter(Boolean),
-      submitButton("sb-open-chat", "Start text chat")
+      submitButton("sb-open-chat", "Start chat")
     );
   }
 
@@ -1657,6 +1693,7 @@ export function mount(root, base, options) {
       shownCall = key;
       if (!c) return callSlot.show(null);
       var words = {
+        requested: c.operator + " will call you in a moment…",
         ringing: c.operator + " is calling you",
         connecting: "Connecting the call…",
         connected: "On a call with " + c.operator,
@@ -1672,7 +1709,9 @@ export function mount(root, base, options) {
           text: words[c.state] || "The call ended.",
         })
       );
-      if (c.state === "ringing") {
+      if (c.state === "requested") {
+        // Nothing to press until the call comes.
+      } else if (c.state === "ringing") {
         strip.append(
           h("button", { type: "button", class: "sb-button", "data-testid": "sb-call-accept", text: "Accept", onclick: acceptCall }),
           h("button", { type: "button", class: "sb-link", "data-testid": "sb-call-decline", text: "Decline", onclick: endCall })

@@ -120,7 +120,8 @@ pub fn build(ws: &Workspace) -> Result {
 /// page adds to its first load: the Email, History, Reports and Visitor data pages (and sending
 /// a chat by email) took it from 801 to 873 KiB; the Tickets page, the chat's Ticket and PDF
 /// controls and seen marks to 909 KiB; the Visitors page with profiles and invitations to
-/// 973 KiB, voice calls (and their STUN/TURN settings) to 990 KiB.
+/// 973 KiB, voice calls (and their STUN/TURN settings) to 990 KiB, and the visitor's request
+/// for a voice chat (one more event the console reads and words) to 991.8 KiB.
 const BUDGETS: [(&str, &[&str], u64); 3] = [
     ("bubble loader", &["widget/loader.js"], 4 * 1024),
     (
@@ -135,7 +136,7 @@ const BUDGETS: [(&str, &[&str], u64); 3] = [
             "pkg/switchboard_bg.wasm",
             "pkg/switchboard.css",
         ],
-        991 * 1024,
+        992 * 1024,
     ),
 ];
 

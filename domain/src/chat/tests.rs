@@ -1037,7 +1037,8 @@ fn an_accepted_invitation_opens_an_active_chat_with_the_inviting_operator() {
         "Vera".into(),
         None,
         (id_of(&ann), name_of(&ann)),
-        body,
+        body.clone(),
+        false,
     );
     assert_eq!(state.status, ChatStatus::Active);
     assert!(state.open_for_visitor());
@@ -1061,5 +1062,44 @@ fn an_accepted_invitation_opens_an_active_chat_with_the_inviting_operator() {
             ))
         ),
         "{last:?}"
+    );
+}
+
+#[test]
+fn a_voice_chat_asks_the_inviting_operator_to_call_and_tells_both_sides() {
+    let ann = op(0);
+    let body = MessageBody::parse("Hello! I'm Ann.").unwrap_or_else(|_| unreachable!());
+    let (state, recorded) = ChatState::start_invited(
+        ChatId(Uuid::from_u128(6)),
+        visitor(),
+        "Vera".into(),
+        None,
+        (id_of(&ann), name_of(&ann)),
+        body,
+        true,
+    );
+    let (request, visibility) = recorded.last().cloned().unwrap_or_else(|| unreachable!());
+    assert_eq!(
+        request,
+        EventKind::CallRequested {
+            operator: id_of(&ann),
+            operator_name: name_of(&ann),
+        }
+    );
+    assert_eq!(visibility, Visibility::Everyone);
+    assert!(state.call.is_none(), "the operator starts the call");
+    assert_eq!(
+        request.describe(Viewer::Visitor).as_deref(),
+        Some(
+            format!(
+                "You asked for a voice chat: {} will call you",
+                name_of(&ann)
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        request.describe(Viewer::Operator(id_of(&ann))).as_deref(),
+        Some(format!("The visitor asked {} for a voice chat", name_of(&ann)).as_str())
     );
 }
