@@ -71,7 +71,13 @@ Databases and nodes:
   --chaos-kill MS        kill interval of the kill row (default 1500)
 
 Targets:
-  --targets LIST         any of switchboard,bare-sse,commit (default: all three)
+  --targets LIST         any of switchboard,bare-sse,commit,visitors (default: the first three)
+  --online N             visitors: visitors brought onto the site, each with a page view and an
+                         open live channel (default 10000); then the first page of the
+                         operator's Visitors list, a search and the badge's count are timed,
+                         and the visitors browse (--browse page views a second for --duration)
+                         while the operator's console stream counts visitors_changed signals
+  --browse R             visitors: page views a second while they browse (default 200)
   --server-bin PATH      the switchboard binary (default $CARGO_TARGET_DIR/server/switchboard,
                          else target/server/switchboard); build it with
                          cargo build --locked --profile server -p server
@@ -155,6 +161,8 @@ pub struct Targets {
     pub bare: bool,
     /// The commit baselines.
     pub commit: bool,
+    /// The Visitors page with many visitors on the site (not in the default set).
+    pub visitors: bool,
 }
 
 /// Every setting of a run.
@@ -208,6 +216,10 @@ pub struct Options {
     pub tmp_dir: Option<PathBuf>,
     /// Also write the report here.
     pub out: Option<PathBuf>,
+    /// Visitors on the site for the visitors target.
+    pub online: usize,
+    /// Page views a second while they browse.
+    pub browse_rate: usize,
 }
 
 impl Default for Options {
@@ -237,6 +249,7 @@ impl Default for Options {
                 switchboard: true,
                 bare: true,
                 commit: true,
+                visitors: false,
             },
             server_bin: None,
             url: None,
@@ -244,6 +257,8 @@ impl Default for Options {
             commit_duration: Duration::from_secs(5),
             tmp_dir: None,
             out: None,
+            online: 10_000,
+            browse_rate: 200,
         }
     }
 }
@@ -396,6 +411,8 @@ const VALUED: &[&str] = &[
     "--commit-seconds",
     "--tmp-dir",
     "--out",
+    "--online",
+    "--browse",
 ];
 
 /// The options that start servers or databases of the bench's own, which `--url` excludes.
@@ -462,6 +479,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--commit-seconds" => options.commit_duration = seconds(flag, value)?,
             "--tmp-dir" => options.tmp_dir = Some(PathBuf::from(value)),
             "--out" => options.out = Some(PathBuf::from(value)),
+            "--online" => options.online = number(flag, value)?,
+            "--browse" => options.browse_rate = number(flag, value)?,
             _ => return Err(format!("unknown option {flag} (see --help)")),
         }
     }
@@ -625,15 +644,17 @@ fn targets(value: &str) -> Result<Targets, String> {
         switchboard: false,
         bare: false,
         commit: false,
+        visitors: false,
     };
     for name in value.split(',').map(str::trim) {
         match name {
             "switchboard" => targets.switchboard = true,
             "bare-sse" | "bare" => targets.bare = true,
             "commit" => targets.commit = true,
+            "visitors" => targets.visitors = true,
             other => {
                 return Err(format!(
-                    "--targets: unknown target {other:?} (switchboard, bare-sse, commit)"
+                    "--targets: unknown target {other:?} (switchboard, bare-sse, commit, visitors)"
                 ));
             }
         }
@@ -812,6 +833,13 @@ mod tests {
     fn targets_and_subcommands() {
         let only = run(&["--targets", "commit"]).unwrap();
         assert!(only.targets.commit && !only.targets.switchboard && !only.targets.bare);
+        assert!(
+            !only.targets.visitors,
+            "the Visitors page runs when asked for"
+        );
+        let page = run(&["--targets", "visitors", "--online", "500", "--browse", "50"]).unwrap();
+        assert!(page.targets.visitors && !page.targets.switchboard);
+        assert_eq!((page.online, page.browse_rate), (500, 50));
         assert!(matches!(parse(&["bare-sse".into()]), Ok(Command::BareSse)));
         assert!(matches!(parse(&["--help".into()]), Ok(Command::Help)));
     }

@@ -48,6 +48,10 @@
 //!    `synchronous=FULL` (and `NORMAL` for comparison), and, when a row ran on PostgreSQL, on
 //!    the durable cluster with `synchronous_commit=on` (and `off`), for `--commit-seconds`
 //!    each (see [`commit`]).
+//! 4. With `--targets visitors` (not in the default set): the Visitors page with `--online`
+//!    visitors on the site, each with a page view and an open live channel — the list, a search
+//!    and the badge's count timed from an operator's session next to `/healthz`, and the
+//!    `visitors_changed` signals a console receives while they browse (see [`visitors`]).
 //!
 //! Only loopback addresses are used, every loop is bounded in count and time, the server
 //! processes are killed when their row ends and the PostgreSQL cluster is stopped and deleted
@@ -64,6 +68,7 @@ mod report;
 mod sse;
 mod stats;
 mod system;
+mod visitors;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -204,6 +209,11 @@ async fn run(options: Options) -> Result<(), String> {
             }
         }
     }
+    let visitors = if options.targets.visitors {
+        Some(visitors::run(&context).await)
+    } else {
+        None
+    };
     let postgres = context.postgres.describe().await.map(|cluster| {
         format!(
             "a throwaway cluster started by the bench on 127.0.0.1:{}, data in {} ({}); {}",
@@ -256,7 +266,13 @@ async fn run(options: Options) -> Result<(), String> {
             options.duration.as_secs_f64()
         ),
     };
-    let report = report::render(&header, &results, &commits);
+    let mut report = report::render(&header, &results, &commits);
+    if let Some(outcome) = &visitors {
+        if let Some(err) = &outcome.error {
+            eprintln!("[visitors] stopped: {err}");
+        }
+        report.push_str(&visitors::render(outcome, &options));
+    }
     print!("{report}");
     if let Some(out) = &options.out {
         std::fs::write(out, &report)
@@ -268,7 +284,7 @@ async fn run(options: Options) -> Result<(), String> {
 
 /// The switchboard binary to start, if Switchboard is measured and no `--url` is given.
 fn server_bin(options: &Options) -> Result<Option<PathBuf>, String> {
-    if !options.targets.switchboard || options.url.is_some() {
+    if !(options.targets.switchboard || options.targets.visitors) || options.url.is_some() {
         return Ok(None);
     }
     let candidates: Vec<PathBuf> = match &options.server_bin {
