@@ -325,9 +325,16 @@ export function chosenChannel(config, picked) {
     : null;
 }
 
+// Channel ids are UUIDs: a snippet may write them in capitals, without hyphens or in braces.
+function uuid(id) {
+  return String(id == null ? "" : id)
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, "");
+}
+
 function channelOf(config, id) {
   return (config.channels || []).find(function (c) {
-    return c.id === id;
+    return uuid(c.id) === uuid(id);
   });
 }
 
@@ -583,13 +590,19 @@ export function mount(root, base, options) {
         });
       },
       function () {
-        throw {
-          status: 0,
-          code: "",
-          message: "Could not reach the chat service. Please check your connection.",
-        };
+        throw unreachable();
       }
-    );
+    ).catch(function (e) {
+      // A body cut off mid-read is the network too, not a message for the visitor.
+      throw e && typeof e.status === "number" ? e : unreachable();
+    });
+  }
+  function unreachable() {
+    return {
+      status: 0,
+      code: "",
+      message: "Could not reach the chat service. Please check your connection.",
+    };
   }
   function retryable(e) {
     return !e.status || e.status >= 500 || e.status === 429;
@@ -701,7 +714,7 @@ export function mount(root, base, options) {
       if (/^call_(requested|started|ended)$/.test(e.type)) last = e;
     });
     if (last && last.type === "call_requested" && c.open()) {
-      rt.wantsCall = c.id;
+      rt.wantsCall = { chat: c.id, operator: last.operator };
       s.call = { chatId: c.id, operator: last.operator_name, state: "requested", muted: false };
     }
     s.pending = c.open()
@@ -955,6 +968,10 @@ export function mount(root, base, options) {
             }
           }
         )
+        .catch(function () {
+          // Whatever went wrong showing the answer, the outbox goes on (after a pause).
+          return retryAfter(FIRST_RETRY_MS);
+        })
         .then(next);
     })();
   }
@@ -965,12 +982,13 @@ export function mount(root, base, options) {
     if (!c || c.id !== e.chat_id) return;
     if (e.type === "message_posted" && e.client_id) dropPending(e.client_id);
     if (e.type === "call_requested" && !s.call) {
-      rt.wantsCall = e.chat_id;
+      rt.wantsCall = { chat: e.chat_id, operator: e.operator };
       s.call = { chatId: e.chat_id, operator: e.operator_name, state: "requested", muted: false };
     }
     if (e.type === "call_started") {
       s.call = { chatId: e.chat_id, operator: e.operator_name, state: "ringing", muted: false };
-      if (rt.wantsCall === e.chat_id) {
+      var asked = rt.wantsCall;
+      if (asked && asked.chat === e.chat_id && asked.operator === e.operator) {
         rt.wantsCall = null;
         acceptCall();
       }
@@ -1068,7 +1086,7 @@ export function mount(root, base, options) {
         });
       })
       .catch(function (e) {
-        set({ error: e.message });
+        set({ error: (typeof e.status === "number" ? e : unreachable()).message });
       });
   }
 
@@ -1213,6 +1231,12 @@ export function mount(root, base, options) {
           if (got && got.event) apply(got.event);
           else if (got) onSignal(got.signal);
         });
+        // The chat ended with these frames: release the connection now, not at the next
+        // heartbeat.
+        if (!wanted(gen)) {
+          reader.cancel().catch(noop);
+          return;
+        }
         return pump();
       });
     })();
@@ -1365,7 +1389,9 @@ export function mount(root, base, options) {
         ? "offline:" + s.offline + ":" + s.messageLeft
         : s.phase === "chat"
           ? "chat:" + s.chat.id
-          : s.phase;
+          : s.phase === "invited"
+            ? "invited:" + (s.invitation && s.invitation.id)
+            : s.phase;
     if (key !== bodyKey) {
       bodyKey = key;
       view =

@@ -232,5 +232,12 @@ test("the start form follows the chosen channel and the snippet's overrides", ()
   assert.equal(bound.title, "Help");
   assert.equal(bound.color, "#112233");
   assert.equal(applyOptions({ channel: "archived" }, server).channels.length, 2, "a stale binding lets the visitor pick");
+  const id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+  const uuids = Object.assign({}, server, { channels: [{ id, name: "Sales", name_required: true }, server.channels[1]] });
+  assert.deepEqual(
+    applyOptions({ channel: "{0F1E2D3C4B5A69788796A5B4C3D2E1F0}" }, uuids).channels.map((c) => c.id),
+    [id],
+    "a binding matches its channel however the UUID is written"
+  );
   assert.equal(applyOptions({}, Object.assign({}, server, { color: "url(x)" })).color, "#2563eb");
 });

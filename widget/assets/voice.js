@@ -24,6 +24,11 @@
     var pending = [];
     var remoteSet = false;
     var ended = false;
+    // The caller offers once; the callee repeats "accept" until the offer comes, since the
+    // caller's page may still be setting its side up when the first one arrives.
+    var offered = false;
+    var heard = false;
+    var again = null;
     var audio = document.createElement("audio");
     audio.autoplay = true;
     audio.setAttribute("data-testid", "call-audio");
@@ -99,12 +104,19 @@
       accept: function () {
         state("connecting");
         return microphone().then(function () {
+          var tries = 0;
           send({ type: "accept" });
+          again = setInterval(function () {
+            if (ended || heard || ++tries > 10) clearInterval(again);
+            else send({ type: "accept" });
+          }, 1500);
         }, fail);
       },
       receive: function (signal) {
         if (ended || !signal) return;
         if (signal.type === "accept" && options.caller) {
+          if (offered) return;
+          offered = true;
           state("connecting");
           microphone()
             .then(function () {
@@ -118,6 +130,9 @@
             })
             .catch(fail);
         } else if (signal.type === "offer" && !options.caller) {
+          if (heard) return;
+          heard = true;
+          clearInterval(again);
           pc.setRemoteDescription({ type: "offer", sdp: signal.sdp })
             .then(function () {
               flush();
@@ -152,6 +167,7 @@
         if (ended) return;
         state("ended");
         ended = true;
+        clearInterval(again);
         if (local)
           local.getTracks().forEach(function (track) {
             track.stop();
