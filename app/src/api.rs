@@ -1,9 +1,10 @@
 //! The console's server functions. Each authenticates the caller from the session cookie,
 //! calls one engine service and answers its result; the engine decides everything.
-#![allow(
-    clippy::too_many_arguments,
-    reason = "server functions take the fields of the forms that post to them"
-)]
+//!
+//! Each takes at most one argument: an id, or one typed input struct (a `domain` type when an
+//! engine service takes it, otherwise a `…Input` defined beside the function). Those called
+//! from Rust code take JSON; those behind an `ActionForm` take the form encoding, where a
+//! struct argument `input` is posted as `input[field]=…`.
 
 #[cfg(feature = "ssr")]
 pub mod ssr;

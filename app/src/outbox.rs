@@ -144,12 +144,12 @@ pub mod browser {
                 console.outbox.set(read());
                 return;
             };
-            match api::post_message(
-                next.chat,
-                next.body.clone(),
-                Some(next.client_id.clone()),
-                Some(next.note),
-            )
+            match api::post_message(api::PostMessageInput {
+                chat_id: next.chat,
+                body: next.body.clone(),
+                client_id: Some(next.client_id.clone()),
+                note: next.note,
+            })
             .await
             {
                 Ok(event) => {

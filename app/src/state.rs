@@ -143,7 +143,11 @@ impl Console {
         let loaded = match entry {
             Entry::Accept => Some(api::accept_chat(chat).await?),
             Entry::Action(action) => {
-                api::run_chat_action(chat, action).await?;
+                api::run_chat_action(api::ChatActionInput {
+                    chat_id: chat,
+                    action,
+                })
+                .await?;
                 None
             }
         };
@@ -434,10 +438,11 @@ pub mod live {
         }
         spawn_local(async move {
             loop {
-                let (after, interest) = console
-                    .model
-                    .with_untracked(|m| (m.last_event_id, m.interest().to_query()));
-                match api::console_catch_up(after, interest).await {
+                let input = console.model.with_untracked(|m| api::CatchUpInput {
+                    after: m.last_event_id,
+                    interest: m.interest(),
+                });
+                match api::console_catch_up(input).await {
                     Ok(events) => {
                         for event in &events {
                             receive(console, event);

@@ -212,7 +212,7 @@ fn client(streams: bool) -> Result<reqwest::Client, String> {
 async fn sign_in(api: &reqwest::Client, base: &str) -> Result<String, String> {
     let response = api
         .post(format!("{base}/api/login"))
-        .form(&[("email", ADMIN), ("password", "password")])
+        .form(&[("input[email]", ADMIN), ("input[password]", "password")])
         .send()
         .await
         .map_err(|err| format!("signing in: {err}"))?;
@@ -230,9 +230,9 @@ async fn sign_in(api: &reqwest::Client, base: &str) -> Result<String, String> {
         .post(format!("{base}/api/change_password"))
         .header("cookie", &cookie)
         .form(&[
-            ("current", "password"),
-            ("new_password", PASSWORD),
-            ("confirm", PASSWORD),
+            ("input[current]", "password"),
+            ("input[new_password]", PASSWORD),
+            ("input[confirm]", PASSWORD),
         ])
         .send()
         .await

@@ -23,6 +23,18 @@ pub struct BannedVisitor {
     pub banned_until: Timestamp,
 }
 
+/// A new operator account as an admin submits it (A2), or an account's changed email, name and
+/// role. The email and name are checked when it is saved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewOperator {
+    /// Login email, as typed.
+    pub email: String,
+    /// The user's name, as typed.
+    pub name: String,
+    /// What they may do.
+    pub role: Role,
+}
+
 /// An operator account, without secrets.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorAccount {

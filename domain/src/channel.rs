@@ -62,50 +62,13 @@ pub struct ChannelSettings {
 }
 
 impl ChannelSettings {
-    /// The name rule as the form offers it: `inherit`, `yes` or `no` (what [`Self::parse`]
-    /// reads back).
-    pub fn name_required_choice(&self) -> &'static str {
-        match self.visitor_name_required {
-            None => "inherit",
-            Some(true) => "yes",
-            Some(false) => "no",
-        }
-    }
-
-    /// The routing choice as the form offers it: `inherit`, `manual` or `automatic`.
-    pub fn routing_choice(&self) -> &'static str {
-        self.routing
-            .map_or("inherit", crate::routing::RoutingMode::as_str)
-    }
-
-    /// Reads the routing choice of the form (see [`Self::routing_choice`]).
-    pub fn parse_routing(choice: &str) -> Result<Option<crate::routing::RoutingMode>, Error> {
-        match choice.trim() {
-            "" | "inherit" => Ok(None),
-            other => crate::routing::RoutingMode::parse(other)
-                .map(Some)
-                .ok_or_else(|| Error::invalid("routing", "Choose manual or automatic routing.")),
-        }
-    }
-
-    /// Validates the channel settings form: `name_required` is `inherit`, `yes` or `no`; a
-    /// blank invitation text means the general one, a blank invitation name each operator's.
+    /// Validates a channel's own settings as the form gives them: a blank invitation text
+    /// means the general one, a blank invitation name each operator's.
     pub fn parse(
-        name_required: &str,
+        visitor_name_required: Option<bool>,
         invitation_text: &str,
         invitation_name: &str,
     ) -> Result<Self, Error> {
-        let visitor_name_required = match name_required.trim() {
-            "" | "inherit" => None,
-            "yes" => Some(true),
-            "no" => Some(false),
-            _ => {
-                return Err(Error::invalid(
-                    "name_required",
-                    "Choose whether visitors must give their name.",
-                ));
-            }
-        };
         let text = invitation_text.trim();
         let invitation_text = if text.is_empty() {
             None
@@ -135,6 +98,40 @@ impl ChannelSettings {
             hours: None,
         })
     }
+}
+
+/// What an admin submits to create (no `id`) or change a channel. The name and the texts are
+/// checked when it is saved; the channel's operators are set apart.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelForm {
+    /// The channel to change; `None` creates one.
+    #[serde(default)]
+    pub id: Option<ChannelId>,
+    /// Its name, as typed.
+    pub name: String,
+    /// Whether it is archived (ignored when creating: new channels are open).
+    #[serde(default)]
+    pub archived: bool,
+    /// Whether visitors must give their name to start a chat in it; `None`: as in the general
+    /// settings.
+    #[serde(default)]
+    pub name_required: Option<bool>,
+    /// The invitation its operators start from, as typed; blank: the general one.
+    #[serde(default)]
+    pub invitation_text: String,
+    /// The name its operators sign invitations with, as typed; blank: each their own.
+    #[serde(default)]
+    pub invitation_name: String,
+    /// How its new chats find an operator; `None`: as in the general settings.
+    #[serde(default)]
+    pub routing: Option<crate::routing::RoutingMode>,
+    /// The IANA time zone of its business hours, as typed; `None` keeps what is saved.
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    /// Its business hours as typed, e.g. `Mon-Fri 09:00-17:00`, blank: always open; `None`
+    /// keeps what is saved.
+    #[serde(default)]
+    pub business_hours: Option<String>,
 }
 
 /// Validates a channel name: not blank, at most [`MAX_CHANNEL_NAME_CHARS`] printable
@@ -259,28 +256,31 @@ mod tests {
 
     #[test]
     fn channel_settings_inherit_unless_set() {
-        let inherit = ChannelSettings::parse("inherit", "  ", " ").unwrap_or_default();
+        let inherit = ChannelSettings::parse(None, "  ", " ").unwrap_or_default();
         assert_eq!(inherit, ChannelSettings::default());
-        let own = ChannelSettings::parse("no", "Hi, %name% from sales", " Acme Sales ")
+        let own = ChannelSettings::parse(Some(false), "Hi, %name% from sales", " Acme Sales ")
             .unwrap_or_default();
-        // The form's choice reads back as what was parsed.
-        for settings in [&inherit, &own] {
-            let again =
-                ChannelSettings::parse(settings.name_required_choice(), "", "").unwrap_or_default();
-            assert_eq!(again.visitor_name_required, settings.visitor_name_required);
-        }
         assert_eq!(own.visitor_name_required, Some(false));
         assert_eq!(
             own.invitation_text.as_deref(),
             Some("Hi, %name% from sales")
         );
         assert_eq!(own.invitation_name.as_deref(), Some("Acme Sales"));
-        let err = ChannelSettings::parse("maybe", "", "").err();
-        assert_eq!(err.and_then(|e| e.field).as_deref(), Some("name_required"));
-        let err = ChannelSettings::parse("yes", "", &"n".repeat(81)).err();
+        let err = ChannelSettings::parse(Some(true), "", &"n".repeat(81)).err();
         assert_eq!(
             err.and_then(|e| e.field).as_deref(),
             Some("invitation_name")
         );
+    }
+
+    #[test]
+    fn a_channel_form_reads_with_only_its_name() {
+        let form: ChannelForm = serde_json::from_str(r#"{"name": "Sales"}"#).unwrap_or_default();
+        assert_eq!(form.name, "Sales");
+        assert_eq!((form.name_required, form.routing), (None, None));
+        assert_eq!((form.time_zone, form.business_hours), (None, None));
+        let form: Result<ChannelForm, _> =
+            serde_json::from_str(r#"{"name": "Sales", "name_required": "maybe"}"#);
+        assert!(form.is_err(), "a choice that is not a bool is refused");
     }
 }

@@ -50,7 +50,8 @@ pub fn on_dashboard(kind: &EventKind, visitor: Option<VisitorId>) -> bool {
 
 /// Which visitor chats' dashboard changes a console's stream carries: what its channel filter
 /// lists. Chats the operator is in, or is offered, reach them whatever their interest.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Interest {
     /// Every channel's.
     #[default]
@@ -87,6 +88,19 @@ impl Interest {
                 .map(|c| c.0.to_string())
                 .collect::<Vec<_>>()
                 .join(","),
+        }
+    }
+
+    /// Checks an interest a client sent: at most [`MAX_INTEREST_CHANNELS`] channels.
+    pub fn check(&self) -> Result<(), Error> {
+        match self {
+            Self::Channels(channels) if channels.len() > MAX_INTEREST_CHANNELS => {
+                Err(Error::invalid(
+                    "channels",
+                    format!("Name at most {MAX_INTEREST_CHANNELS} channels."),
+                ))
+            }
+            _ => Ok(()),
         }
     }
 
@@ -638,6 +652,19 @@ mod tests {
             .collect::<Vec<_>>()
             .join(",");
         assert!(Interest::parse_query(Some(&many)).is_err());
+    }
+
+    #[test]
+    fn an_interest_sent_by_a_client_names_at_most_the_most_channels() {
+        assert_eq!(Interest::All.check(), Ok(()));
+        let most = Interest::Channels((0..MAX_INTEREST_CHANNELS as u128).map(channel).collect());
+        assert_eq!(most.check(), Ok(()));
+        let Interest::Channels(mut channels) = most else {
+            unreachable!()
+        };
+        channels.push(channel(u128::MAX));
+        let err = Interest::Channels(channels).check().err();
+        assert_eq!(err.and_then(|e| e.field).as_deref(), Some("channels"));
     }
 
     #[test]

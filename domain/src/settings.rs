@@ -113,7 +113,8 @@ fn default_password_days() -> u32 {
     7
 }
 
-/// The settings form as submitted: text fields, checked by [`Settings::parse`].
+/// The settings form as an admin submits it: the texts and numbers as typed, checked by
+/// [`Settings::parse`], which names the first field at fault.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SettingsForm {
     /// The invitation text.
@@ -124,7 +125,8 @@ pub struct SettingsForm {
     pub inactivity_timeout_minutes: String,
     /// A count, blank or 0 for no limit.
     pub max_chats_per_operator: String,
-    /// Checkbox.
+    /// Whether visitors must give their name to start a chat.
+    #[serde(default)]
     pub visitor_name_required: bool,
     /// Minutes, 0 for no ban.
     pub kick_ban_minutes: String,
@@ -136,13 +138,13 @@ pub struct SettingsForm {
     /// Seconds (T2).
     #[serde(default)]
     pub supervisors_after_seconds: String,
-    /// `manual` or `automatic`.
+    /// How new chats find an operator, unless their channel says otherwise.
     #[serde(default)]
-    pub routing: String,
+    pub routing: crate::routing::RoutingMode,
     /// Seconds.
     #[serde(default)]
     pub assign_ack_seconds: String,
-    /// Checkbox: live support on.
+    /// Live support on: when off, the bubble only takes messages.
     #[serde(default = "yes")]
     pub live_support: bool,
     /// Days, blank or 0 to keep closed chats for ever.
@@ -284,8 +286,6 @@ impl Settings {
                 "Supervisors are alerted after the second alert: choose a longer time.",
             ));
         }
-        let routing = crate::routing::RoutingMode::parse(&form.routing)
-            .ok_or_else(|| Error::invalid("routing", "Choose manual or automatic routing."))?;
         let assign_ack_seconds = whole(
             "assign_ack_seconds",
             &form.assign_ack_seconds,
@@ -307,7 +307,7 @@ impl Settings {
         Ok(Self {
             retention_days,
             ice_servers,
-            routing,
+            routing: form.routing,
             assign_ack_seconds,
             live_support: form.live_support,
             escalate_after_seconds,
@@ -334,7 +334,7 @@ impl Settings {
             default_password_days: self.default_password_days.to_string(),
             escalate_after_seconds: self.escalate_after_seconds.to_string(),
             supervisors_after_seconds: self.supervisors_after_seconds.to_string(),
-            routing: self.routing.as_str().to_owned(),
+            routing: self.routing,
             assign_ack_seconds: self.assign_ack_seconds.to_string(),
             live_support: self.live_support,
             retention_days: self.retention_days.to_string(),
@@ -457,7 +457,7 @@ mod tests {
             default_password_days: "7".into(),
             escalate_after_seconds: "60".into(),
             supervisors_after_seconds: "180".into(),
-            routing: "manual".into(),
+            routing: crate::routing::RoutingMode::Manual,
             assign_ack_seconds: "30".into(),
             live_support: true,
             retention_days: String::new(),

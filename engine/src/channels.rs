@@ -3,6 +3,7 @@
 //! chats but take no new ones, and nobody joins them. Every change is signalled to the open
 //! consoles, so their My channels filter follows at once.
 
+pub use domain::channel::ChannelForm;
 use domain::channel::{Channel, ChannelSettings, parse_name};
 use domain::console::Role;
 use domain::reach::SignalReach;
@@ -15,29 +16,6 @@ use crate::{Engine, internal};
 
 fn unknown_channel() -> Error {
     Error::new(ErrorCode::UnknownChannel, "There is no such open channel.")
-}
-
-/// What an admin submits for a channel.
-#[derive(Clone, Debug, Default)]
-pub struct ChannelForm {
-    /// `None` creates a channel.
-    pub id: Option<ChannelId>,
-    /// Its name.
-    pub name: String,
-    /// Archived?
-    pub archived: bool,
-    /// `inherit`, `yes` or `no`.
-    pub name_required: String,
-    /// Blank: the general invitation.
-    pub invitation_text: String,
-    /// Blank: each operator signs with their own name.
-    pub invitation_name: String,
-    /// `inherit`, `manual` or `automatic`; `None` keeps what is saved.
-    pub routing: Option<String>,
-    /// The IANA time zone of the business hours; `None` keeps what is saved.
-    pub time_zone: Option<String>,
-    /// e.g. `Mon-Fri 09:00-17:00`, blank: always open; `None` keeps what is saved.
-    pub business_hours: Option<String>,
 }
 
 impl Engine {
@@ -83,7 +61,7 @@ impl Engine {
         session.require_role(Role::Admin)?;
         let name = parse_name(&form.name)?;
         let mut settings = ChannelSettings::parse(
-            &form.name_required,
+            form.name_required,
             &form.invitation_text,
             &form.invitation_name,
         )?;
@@ -91,10 +69,7 @@ impl Engine {
             Some(id) => self.channel(id).await?.settings,
             None => ChannelSettings::default(),
         };
-        settings.routing = match &form.routing {
-            Some(choice) => ChannelSettings::parse_routing(choice)?,
-            None => saved.routing,
-        };
+        settings.routing = form.routing;
         settings.hours = match (&form.time_zone, &form.business_hours) {
             (None, None) => saved.hours,
             (zone, schedule) => {

@@ -10,6 +10,9 @@ use crate::auth::{self, DEFAULT_PASSWORD, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS
 use crate::store::{OperatorRecord, SessionRecord, StoreError};
 use crate::{Engine, internal};
 
+/// A new operator account; defined in `domain` because the console sends it.
+pub use domain::admin::NewOperator;
+
 /// A session is marked as used at most this often, to spare the writer (milliseconds).
 const TOUCH_EVERY_MS: i64 = 60_000;
 
@@ -79,17 +82,6 @@ pub struct LoginOutcome {
     pub token: String,
     /// Whether the operator must change the default password before anything else.
     pub must_change_password: bool,
-}
-
-/// A new operator account.
-#[derive(Clone, Debug)]
-pub struct NewOperator {
-    /// Login email.
-    pub email: String,
-    /// The user's name.
-    pub name: String,
-    /// Role.
-    pub role: Role,
 }
 
 fn invalid_credentials() -> Error {

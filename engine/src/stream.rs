@@ -264,7 +264,7 @@ impl Engine {
     /// The events after `after` that an operator's console with `interest` receives, read from
     /// the log (at most about `limit`): how a console window that shares another window's
     /// stream catches up from its snapshot. `None` when there are more than that: the console
-    /// should load afresh instead.
+    /// should load afresh instead. An interest naming too many channels is refused.
     pub async fn console_catch_up(
         &self,
         session: &Session,
@@ -273,6 +273,7 @@ impl Engine {
         limit: usize,
     ) -> Result<Option<Vec<ChatEvent>>, domain::Error> {
         session.require_ready()?;
+        interest.check()?;
         let recipient = Recipient::Operator(session.operator.id);
         let mut passed = after;
         let mut events = Vec::new();

@@ -26,7 +26,7 @@ fn names_optional() -> TestAppBuilder {
 fn form(name: &str) -> ChannelForm {
     ChannelForm {
         name: name.into(),
-        name_required: "inherit".into(),
+        name_required: None,
         ..ChannelForm::default()
     }
 }
@@ -540,7 +540,7 @@ async fn settings_are_validated_and_govern_names_capacity_and_invitations() {
         .save_channel(
             &admin,
             ChannelForm {
-                name_required: "yes".into(),
+                name_required: Some(true),
                 invitation_text: "%name% from %channel% here.".into(),
                 invitation_name: "Acme".into(),
                 ..form("Sales")
@@ -703,7 +703,7 @@ fn settings_form(
         default_password_days: "7".into(),
         escalate_after_seconds: "60".into(),
         supervisors_after_seconds: "180".into(),
-        routing: "manual".into(),
+        routing: domain::routing::RoutingMode::Manual,
         assign_ack_seconds: "30".into(),
         live_support: true,
         retention_days: String::new(),

@@ -233,7 +233,7 @@ async fn filters_narrow_by_visitor_operator_channel_dates_and_rating_and_pages_f
             &ada,
             ChannelForm {
                 name: "Sales".into(),
-                name_required: "inherit".into(),
+                name_required: None,
                 ..ChannelForm::default()
             },
         )
@@ -473,7 +473,7 @@ async fn reports_read_the_figures_from_the_log_for_supervisors_and_admins_only()
             &ada,
             ChannelForm {
                 name: "Sales".into(),
-                name_required: "inherit".into(),
+                name_required: None,
                 ..ChannelForm::default()
             },
         )

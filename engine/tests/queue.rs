@@ -51,7 +51,7 @@ async fn places_move_up_as_chats_ahead_are_taken_or_end_and_only_the_moved_are_t
                 id: None,
                 name: "Sales".into(),
                 archived: false,
-                name_required: "inherit".into(),
+                name_required: None,
                 invitation_text: String::new(),
                 invitation_name: String::new(),
                 ..ChannelForm::default()

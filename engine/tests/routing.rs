@@ -317,7 +317,7 @@ async fn the_message_form_is_offered_when_nobody_is_available_outside_hours_or_s
             &ada,
             ChannelForm {
                 name: "Sales".into(),
-                name_required: "inherit".into(),
+                name_required: None,
                 time_zone: Some("Europe/Paris".into()),
                 business_hours: Some("Mon-Fri 09:00-17:00".into()),
                 ..ChannelForm::default()
@@ -485,7 +485,7 @@ async fn the_message_form_is_offered_when_nobody_is_available_outside_hours_or_s
             ChannelForm {
                 id: Some(sales.id),
                 name: "Sales".into(),
-                name_required: "inherit".into(),
+                name_required: None,
                 time_zone: Some("Mars/Olympus".into()),
                 ..ChannelForm::default()
             },
@@ -504,7 +504,7 @@ async fn past_the_inactivity_timeout_an_operator_is_signed_off_until_they_rejoin
             &ada,
             ChannelForm {
                 name: "Sales".into(),
-                name_required: "inherit".into(),
+                name_required: None,
                 ..ChannelForm::default()
             },
         )

@@ -338,7 +338,7 @@ async fn operators_find_the_tickets_of_their_channels_and_their_own() {
             &ada,
             ChannelForm {
                 name: "Sales".into(),
-                name_required: "inherit".into(),
+                name_required: None,
                 ..ChannelForm::default()
             },
         )

@@ -28,26 +28,24 @@ async fn server_with_mail(sink: &SmtpSink) -> TestServer {
 async fn closed_chat(server: &TestServer, ann: &str) -> (String, String) {
     let token = server.new_visitor().await;
     let chat = server.start_chat(&token, "Grüße aus Köln — 你好").await;
-    for (function, form) in [
-        ("accept_chat", vec![("chat_id", chat.as_str())]),
+    let (status, body) = server
+        .console(Some(ann), "accept_chat", &[("chat_id", chat.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::OK, "accept_chat: {body}");
+    for (function, input) in [
         (
             "post_message",
-            vec![("chat_id", chat.as_str()), ("body", "Hallo Vera!")],
+            json!({"chat_id": chat, "body": "Hallo Vera!"}),
         ),
         (
             "post_message",
-            vec![
-                ("chat_id", chat.as_str()),
-                ("body", "Note: wants a refund"),
-                ("note", "true"),
-            ],
+            json!({"chat_id": chat, "body": "Note: wants a refund", "note": true}),
         ),
-        (
-            "chat_action",
-            vec![("chat_id", chat.as_str()), ("action", "close")],
-        ),
+        ("chat_action", json!({"chat_id": chat, "action": "close"})),
     ] {
-        let (status, body) = server.console(Some(ann), function, &form).await;
+        let (status, body) = server
+            .console_json(Some(ann), function, json!({ "input": input }))
+            .await;
         assert_eq!(status, StatusCode::OK, "{function}: {body}");
     }
     (token, chat)

@@ -122,7 +122,10 @@ async fn it_runs_from_an_empty_directory_with_json_logs_and_stops_on_sigterm() {
     // her a token on the database the server has open.
     let login = client
         .post(format!("{base}/api/login"))
-        .form(&[("email", "ann@example.com"), ("password", "password")])
+        .form(&[
+            ("input[email]", "ann@example.com"),
+            ("input[password]", "password"),
+        ])
         .send()
         .await
         .unwrap();
@@ -133,9 +136,9 @@ async fn it_runs_from_an_empty_directory_with_json_logs_and_stops_on_sigterm() {
         .header("cookie", &cookie)
         .header("origin", &base)
         .form(&[
-            ("current", "password"),
-            ("new_password", "a-better-one"),
-            ("confirm", "a-better-one"),
+            ("input[current]", "password"),
+            ("input[new_password]", "a-better-one"),
+            ("input[confirm]", "a-better-one"),
         ])
         .send()
         .await

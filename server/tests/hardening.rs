@@ -79,7 +79,7 @@ async fn new_operator(server: &TestServer, name: &str) -> engine::store::Operato
 }
 
 fn login_form<'a>(email: &'a str, password: &'a str) -> [(&'static str, &'a str); 2] {
-    [("email", email), ("password", password)]
+    [("input[email]", email), ("input[password]", password)]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -358,7 +358,7 @@ async fn every_way_a_session_ends_closes_its_stream_within_a_second() {
         .console(
             Some(&admin),
             "set_operator_disabled",
-            &[("id", &bob_id), ("disabled", "true")],
+            &[("input[id]", &bob_id), ("input[disabled]", "true")],
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -370,7 +370,7 @@ async fn every_way_a_session_ends_closes_its_stream_within_a_second() {
             .console(
                 Some(&admin),
                 "set_operator_disabled",
-                &[("id", &bob_id), ("disabled", "false")],
+                &[("input[id]", &bob_id), ("input[disabled]", "false")],
             )
             .await;
         assert_eq!(status, StatusCode::OK);
@@ -381,7 +381,7 @@ async fn every_way_a_session_ends_closes_its_stream_within_a_second() {
                 .console(
                     Some(&admin),
                     "set_operator_disabled",
-                    &[("id", &bob_id), ("disabled", "true")],
+                    &[("input[id]", &bob_id), ("input[disabled]", "true")],
                 )
                 .await
         });
@@ -470,9 +470,9 @@ async fn a_profile_save_never_undoes_a_concurrent_disable_or_role_change() {
                     Some(&bob),
                     "save_profile",
                     &[
-                        ("chat_name", &name),
-                        ("languages", "en"),
-                        ("invitation_name", ""),
+                        ("input[chat_name]", &name),
+                        ("input[languages]", "en"),
+                        ("input[invitation_name]", ""),
                     ],
                 )
                 .await;
@@ -485,7 +485,7 @@ async fn a_profile_save_never_undoes_a_concurrent_disable_or_role_change() {
                 .console(
                     Some(&admin),
                     "set_operator_disabled",
-                    &[("id", &bob_id), ("disabled", disabled)],
+                    &[("input[id]", &bob_id), ("input[disabled]", disabled)],
                 )
                 .await;
         }
@@ -708,20 +708,20 @@ async fn a_kicked_visitor_hears_nothing_more_and_waits_out_the_ban_unless_an_adm
         .console(Some(&admin), "accept_chat", &[("chat_id", &chat)])
         .await;
     let (status, _) = server
-        .console(
+        .console_json(
             Some(&admin),
             "chat_action",
-            &[("chat_id", &chat), ("action", "kick")],
+            json!({"input": {"chat_id": chat, "action": "kick"}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
     // A stream the visitor opens after the kick hears no typing from the chat.
     let mut visitor_stream = visitor_stream(&server, &token).await;
     server
-        .console(
+        .console_json(
             Some(&admin),
             "chat_signal",
-            &[("chat_id", &chat), ("typing", "true")],
+            json!({"input": {"chat_id": chat, "typing": true}}),
         )
         .await;
     assert_eq!(
@@ -824,9 +824,9 @@ async fn the_default_password_works_until_changed_and_expires_unless_an_admin_re
             Some(&cookie),
             "change_password",
             &[
-                ("current", "password"),
-                ("new_password", "carls-own-one"),
-                ("confirm", "carls-own-one"),
+                ("input[current]", "password"),
+                ("input[new_password]", "carls-own-one"),
+                ("input[confirm]", "carls-own-one"),
             ],
         )
         .await;

@@ -75,10 +75,10 @@ async fn a_visitor_reconnecting_with_last_event_id_receives_exactly_the_missed_e
         .await;
     assert_eq!(status, StatusCode::OK);
     let (status, _) = server
-        .console(
+        .console_json(
             Some(&ann),
             "post_message",
-            &[("chat_id", &chat), ("body", "Hi, I'm Ann")],
+            json!({"input": {"chat_id": chat, "body": "Hi, I'm Ann"}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -353,10 +353,10 @@ async fn bad_input_gets_a_4xx_with_a_code_and_writes_nothing() {
             400,
             "empty_message",
             server
-                .console(
+                .console_json(
                     Some(&ann),
                     "post_message",
-                    &[("chat_id", &chat), ("body", "")],
+                    json!({"input": {"chat_id": chat, "body": ""}}),
                 )
                 .await,
         ),
@@ -376,10 +376,10 @@ async fn bad_input_gets_a_4xx_with_a_code_and_writes_nothing() {
             401,
             "unauthorized",
             server
-                .console(
+                .console_json(
                     Some("switchboard_session=forged"),
                     "post_message",
-                    &[("chat_id", &chat), ("body", "x")],
+                    json!({"input": {"chat_id": chat, "body": "x"}}),
                 )
                 .await,
         ),
@@ -426,7 +426,11 @@ async fn login_is_refused_without_saying_why_and_the_default_password_blocks_eve
         ("ghost@example.com", "password"),
     ] {
         let (status, body) = server
-            .console(None, "login", &[("email", email), ("password", password)])
+            .console(
+                None,
+                "login",
+                &[("input[email]", email), ("input[password]", password)],
+            )
             .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         assert_eq!(body["code"], "invalid_credentials");
@@ -461,9 +465,9 @@ async fn login_is_refused_without_saying_why_and_the_default_password_blocks_eve
             Some(&cookie),
             "change_password",
             &[
-                ("current", "password"),
-                ("new_password", "password"),
-                ("confirm", "password"),
+                ("input[current]", "password"),
+                ("input[new_password]", "password"),
+                ("input[confirm]", "password"),
             ],
         )
         .await;
@@ -476,9 +480,9 @@ async fn login_is_refused_without_saying_why_and_the_default_password_blocks_eve
             Some(&cookie),
             "change_password",
             &[
-                ("current", "password"),
-                ("new_password", "long-enough"),
-                ("confirm", "long-enough"),
+                ("input[current]", "password"),
+                ("input[new_password]", "long-enough"),
+                ("input[confirm]", "long-enough"),
             ],
         )
         .await;
@@ -708,81 +712,91 @@ async fn chat_controls_are_authorised_on_the_server_and_refusals_write_nothing()
     assert_eq!(status, StatusCode::OK);
     let before = server.event_count().await;
 
-    let refusals: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        ("load_chat", vec![("chat_id", &chat)]),
-        ("visitor_info", vec![("chat_id", &chat)]),
-        ("post_message", vec![("chat_id", &chat), ("body", "hi")]),
-        (
-            "post_message",
-            vec![("chat_id", &chat), ("body", "note"), ("note", "true")],
-        ),
-        (
-            "offer_chat",
-            vec![("chat_id", &chat), ("kind", "invite"), ("target", &ann_id)],
-        ),
-        (
-            "offer_chat",
-            vec![
-                ("chat_id", &chat),
-                ("kind", "transfer"),
-                ("target", &ann_id),
-            ],
-        ),
-        ("chat_action", vec![("chat_id", &chat), ("action", "kick")]),
-        ("chat_action", vec![("chat_id", &chat), ("action", "close")]),
-        ("chat_action", vec![("chat_id", &chat), ("action", "leave")]),
-        ("chat_action", vec![("chat_id", &chat), ("action", "hold")]),
-        (
-            "set_monitoring",
-            vec![("chat_id", &chat), ("monitoring", "all")],
-        ),
-        ("chat_signal", vec![("chat_id", &chat), ("typing", "true")]),
-    ];
-    for (function, form) in &refusals {
-        let (status, body) = server.console(Some(&eve), function, form).await;
+    for function in ["load_chat", "visitor_info"] {
+        let (status, body) = server
+            .console(Some(&eve), function, &[("chat_id", &chat)])
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{function}: {body}");
         assert_eq!(body["code"], "not_a_participant", "{function}: {body}");
     }
+    let refusals = [
+        ("post_message", json!({"chat_id": chat, "body": "hi"})),
+        (
+            "post_message",
+            json!({"chat_id": chat, "body": "note", "note": true}),
+        ),
+        (
+            "offer_chat",
+            json!({"chat_id": chat, "kind": "invite", "target": ann_id}),
+        ),
+        (
+            "offer_chat",
+            json!({"chat_id": chat, "kind": "transfer", "target": ann_id}),
+        ),
+        ("chat_action", json!({"chat_id": chat, "action": "kick"})),
+        ("chat_action", json!({"chat_id": chat, "action": "close"})),
+        ("chat_action", json!({"chat_id": chat, "action": "leave"})),
+        ("chat_action", json!({"chat_id": chat, "action": "hold"})),
+        (
+            "set_monitoring",
+            json!({"chat_id": chat, "monitoring": "all"}),
+        ),
+        ("chat_signal", json!({"chat_id": chat, "typing": true})),
+        ("mark_read", json!({"chat_id": chat, "up_to": 1})),
+    ];
+    for (function, input) in refusals {
+        let (status, body) = server
+            .console_json(Some(&eve), function, json!({ "input": input }))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{function}: {body}");
+        assert_eq!(body["code"], "not_a_participant", "{function}: {body}");
+    }
+    // Nor can she take back an offer she never made.
+    let (status, body) = server
+        .console_json(
+            Some(&eve),
+            "withdraw_offer",
+            json!({"input": {"chat_id": chat, "target": ann_id}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "no_pending_offer", "{body}");
     // Watching is allowed, but a watcher cannot post or kick.
     let (status, _) = server
-        .console(
+        .console_json(
             Some(&eve),
             "chat_action",
-            &[("chat_id", &chat), ("action", "watch")],
+            json!({"input": {"chat_id": chat, "action": "watch"}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
     let after_watch = server.event_count().await;
     assert_eq!(after_watch, before + 1);
-    for (function, form) in [
-        (
-            "post_message",
-            vec![("chat_id", chat.as_str()), ("body", "boo")],
-        ),
-        (
-            "chat_action",
-            vec![("chat_id", chat.as_str()), ("action", "kick")],
-        ),
+    for (function, input) in [
+        ("post_message", json!({"chat_id": chat, "body": "boo"})),
+        ("chat_action", json!({"chat_id": chat, "action": "kick"})),
     ] {
-        let (status, body) = server.console(Some(&eve), function, &form).await;
+        let (status, body) = server
+            .console_json(Some(&eve), function, json!({ "input": input }))
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{function}: {body}");
         assert_eq!(body["code"], "read_only", "{function}: {body}");
     }
     // Unknown actions and targets are bad requests or unavailable, never a change.
     let (status, _) = server
-        .console(
+        .console_json(
             Some(&ann),
             "chat_action",
-            &[("chat_id", &chat), ("action", "explode")],
+            json!({"input": {"chat_id": chat, "action": "explode"}}),
         )
         .await;
     assert!(status.is_client_error(), "{status}");
     let nobody = "0195f000-0000-7000-8000-00000000dead";
     let (status, body) = server
-        .console(
+        .console_json(
             Some(&ann),
             "offer_chat",
-            &[("chat_id", &chat), ("kind", "invite"), ("target", nobody)],
+            json!({"input": {"chat_id": chat, "kind": "invite", "target": nobody}}),
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -821,10 +835,10 @@ async fn a_kicked_visitor_s_stream_ends_with_the_kick_even_on_replay() {
     assert_eq!(event, "typing");
     assert_eq!(data["author"]["kind"], "visitor");
     server
-        .console(
+        .console_json(
             Some(&ann),
             "chat_signal",
-            &[("chat_id", &chat), ("typing", "true")],
+            json!({"input": {"chat_id": chat, "typing": true}}),
         )
         .await;
     let (event, data) = visitor_stream.next_signal(WAIT).await.unwrap();
@@ -852,32 +866,32 @@ async fn a_kicked_visitor_s_stream_ends_with_the_kick_even_on_replay() {
         data,
         json!({"type": "seen", "chat_id": chat, "by_visitor": true, "up_to": newest})
     );
-    let newest = newest.to_string();
-    server
-        .console(
+    let (status, body) = server
+        .console_json(
             Some(&ann),
             "mark_read",
-            &[("chat_id", &chat), ("up_to", &newest)],
+            json!({"input": {"chat_id": chat, "up_to": newest}}),
         )
         .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let (event, data) = visitor_stream.next_signal(WAIT).await.unwrap();
     assert_eq!(event, "seen");
     assert_eq!(data["by_visitor"], false);
 
     let (status, _) = server
-        .console(
+        .console_json(
             Some(&ann),
             "chat_action",
-            &[("chat_id", &chat), ("action", "kick")],
+            json!({"input": {"chat_id": chat, "action": "kick"}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
     // The operators go on talking after the kick; the visitor must not hear it.
     let (status, after_kick) = server
-        .console(
+        .console_json(
             Some(&ann),
             "post_message",
-            &[("chat_id", &chat), ("body", "after the kick")],
+            json!({"input": {"chat_id": chat, "body": "after the kick"}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{after_kick}");
@@ -941,20 +955,24 @@ async fn admin_functions_answer_403_to_non_admins_and_change_nothing() {
             ("list_operators", vec![]),
             (
                 "add_operator",
-                vec![("email", "x@example.com"), ("name", "X"), ("role", "admin")],
+                vec![
+                    ("input[email]", "x@example.com"),
+                    ("input[name]", "X"),
+                    ("input[role]", "admin"),
+                ],
             ),
             (
                 "edit_operator",
                 vec![
-                    ("id", &admin_id),
-                    ("email", "x@example.com"),
-                    ("name", "X"),
-                    ("role", "operator"),
+                    ("input[id]", &admin_id),
+                    ("input[email]", "x@example.com"),
+                    ("input[name]", "X"),
+                    ("input[role]", "operator"),
                 ],
             ),
             (
                 "set_operator_disabled",
-                vec![("id", &admin_id), ("disabled", "true")],
+                vec![("input[id]", &admin_id), ("input[disabled]", "true")],
             ),
         ];
         for (function, form) in &calls {
@@ -965,20 +983,32 @@ async fn admin_functions_answer_403_to_non_admins_and_change_nothing() {
     }
     // Shared canned messages are kept by supervisors and admins only.
     let operator = server.operator("Olga").await;
-    let shared = [
-        ("shared", "true"),
-        ("title", "Greeting"),
-        ("shortcut", "hello"),
-        ("body", "Hello! I'm %name%."),
-    ];
+    let shared = json!({"input": {
+        "shared": true,
+        "title": "Greeting",
+        "shortcut": "hello",
+        "body": "Hello! I'm %name%.",
+    }});
     let (status, body) = server
-        .console(Some(&operator), "save_canned", &shared)
+        .console_json(Some(&operator), "save_canned", shared.clone())
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["code"], "forbidden");
     let (_, listed_canned) = server.console(Some(&operator), "list_canned", &[]).await;
     assert_eq!(listed_canned, json!([]));
-    let (status, saved) = server.console(Some(&admin), "save_canned", &shared).await;
+    // A blank title is refused and saves nothing.
+    let mut untitled = shared.clone();
+    untitled["input"]["title"] = json!(" ");
+    let (status, body) = server
+        .console_json(Some(&admin), "save_canned", untitled)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "invalid_field", "{body}");
+    let (_, listed_canned) = server.console(Some(&admin), "list_canned", &[]).await;
+    assert_eq!(listed_canned, json!([]));
+    let (status, saved) = server
+        .console_json(Some(&admin), "save_canned", shared)
+        .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     let (_, listed_canned) = server.console(Some(&operator), "list_canned", &[]).await;
     assert_eq!(listed_canned[0]["shortcut"], "hello");
@@ -1007,10 +1037,16 @@ async fn admin_functions_answer_403_to_non_admins_and_change_nothing() {
     );
     // The action log: refused to operators; for the admin it holds the saved canned message,
     // with the address the request came from.
-    let (status, body) = server.console(Some(&operator), "action_log", &[]).await;
+    let (status, body) = server
+        .console_json(Some(&operator), "action_log", json!({"filter": {}}))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     let (status, log) = server
-        .console(Some(&admin), "action_log", &[("action", "save_canned")])
+        .console_json(
+            Some(&admin),
+            "action_log",
+            json!({"filter": {"action": "save_canned"}}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{log}");
     let entries = log["entries"].as_array().unwrap();
@@ -1030,27 +1066,30 @@ async fn the_bubble_settings_are_saved_by_admins_and_served_to_every_bubble() {
     let (_, config) = server.visitor("", "/api/v1/widget/config", None).await;
     assert_eq!(config["title"], "Chat with us");
     assert_eq!(config["color"], "#2563eb");
-    let form = [
-        ("title", "Talk to Acme"),
-        ("greeting", "Hello there"),
-        ("color", "#16A34A"),
-        ("launcher_label", "Help"),
-    ];
-    let (status, body) = server.console(Some(&operator), "save_bubble", &form).await;
+    let form = json!({"form": {
+        "title": "Talk to Acme",
+        "greeting": "Hello there",
+        "color": "#16A34A",
+        "launcher_label": "Help",
+    }});
+    let (status, body) = server
+        .console_json(Some(&operator), "save_bubble", form.clone())
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     let (status, body) = server.console(Some(&operator), "load_bubble", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let bad = [
-        ("title", "Talk to Acme"),
-        ("greeting", "Hello there"),
-        ("color", "green"),
-        ("launcher_label", "Help"),
-    ];
-    let (status, body) = server.console(Some(&admin), "save_bubble", &bad).await;
+    let mut bad = form.clone();
+    bad["form"]["color"] = json!("green");
+    let (status, body) = server.console_json(Some(&admin), "save_bubble", bad).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["code"], "invalid_field");
     assert_eq!(body["field"], "color");
-    let (status, _) = server.console(Some(&admin), "save_bubble", &form).await;
+    let (_, config) = server.visitor("", "/api/v1/widget/config", None).await;
+    assert_eq!(
+        config["title"], "Chat with us",
+        "the refused save changed nothing"
+    );
+    let (status, _) = server.console_json(Some(&admin), "save_bubble", form).await;
     assert_eq!(status, StatusCode::OK);
     let (_, config) = server.visitor("", "/api/v1/widget/config", None).await;
     assert_eq!(config["title"], "Talk to Acme");
@@ -1078,14 +1117,10 @@ async fn channels_and_settings_are_kept_by_admins_and_govern_the_bubble_and_the_
     let server = TestServer::start().await;
     let admin = server.account("Ada", Role::Admin).await;
     let (status, sales) = server
-        .console(
+        .console_json(
             Some(&admin),
             "save_channel",
-            &[
-                ("name", "Sales"),
-                ("name_required", "no"),
-                ("invitation_text", ""),
-            ],
+            json!({"form": {"name": "Sales", "name_required": false}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{sales}");
@@ -1097,42 +1132,35 @@ async fn channels_and_settings_are_kept_by_admins_and_govern_the_bubble_and_the_
     for role in [Role::Operator, Role::Supervisor] {
         let caller = server.account(role.as_str(), role).await;
         let (_, channels_before) = server.console(Some(&caller), "list_channels", &[]).await;
-        let calls: [(&str, Vec<(&str, &str)>); 5] = [
+        let (status, body) = server.console(Some(&caller), "load_settings", &[]).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "{role:?} load_settings: {body}"
+        );
+        assert_eq!(body["code"], "forbidden", "{role:?} load_settings: {body}");
+        let mut settings =
+            serde_json::to_value(domain::settings::Settings::default().form()).unwrap();
+        settings["max_chats_per_operator"] = json!("1");
+        let calls = [
+            ("save_channel", json!({"form": {"name": "Mine"}})),
             (
                 "save_channel",
-                vec![
-                    ("name", "Mine"),
-                    ("name_required", "inherit"),
-                    ("invitation_text", ""),
-                ],
-            ),
-            (
-                "save_channel",
-                vec![
-                    ("id", &sales_id),
-                    ("name", "Renamed"),
-                    ("archived", "true"),
-                    ("name_required", "yes"),
-                    ("invitation_text", ""),
-                ],
+                json!({"form": {
+                    "id": sales_id,
+                    "name": "Renamed",
+                    "archived": true,
+                    "name_required": true,
+                }}),
             ),
             (
                 "set_channel_operators",
-                vec![("channel", &sales_id), ("operators", "")],
+                json!({"input": {"channel": sales_id, "operators": []}}),
             ),
-            ("load_settings", vec![]),
-            (
-                "save_settings",
-                vec![
-                    ("invitation_text", "Hi"),
-                    ("away_after_minutes", "5"),
-                    ("inactivity_timeout_minutes", "30"),
-                    ("max_chats_per_operator", "1"),
-                ],
-            ),
+            ("save_settings", json!({ "form": settings })),
         ];
-        for (function, form) in &calls {
-            let (status, body) = server.console(Some(&caller), function, form).await;
+        for (function, body) in calls {
+            let (status, body) = server.console_json(Some(&caller), function, body).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {function}: {body}");
             assert_eq!(body["code"], "forbidden", "{role:?} {function}: {body}");
         }
@@ -1142,29 +1170,24 @@ async fn channels_and_settings_are_kept_by_admins_and_govern_the_bubble_and_the_
     let (_, settings_after) = server.console(Some(&admin), "load_settings", &[]).await;
     assert_eq!(settings_after, settings_before);
 
-    // Invalid settings name their field.
+    // Invalid settings name their field, and change nothing.
+    let mut settings = serde_json::to_value(domain::settings::Settings::default().form()).unwrap();
+    settings["away_after_minutes"] = json!("0");
     let (status, body) = server
-        .console(
-            Some(&admin),
-            "save_settings",
-            &[
-                ("invitation_text", "Hello! I'm %name%."),
-                ("away_after_minutes", "0"),
-                ("inactivity_timeout_minutes", "30"),
-                ("max_chats_per_operator", "0"),
-            ],
-        )
+        .console_json(Some(&admin), "save_settings", json!({ "form": settings }))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["field"], "away_after_minutes");
+    let (_, settings_after) = server.console(Some(&admin), "load_settings", &[]).await;
+    assert_eq!(settings_after, settings_before);
 
     // An operator joins Sales; the bubble offers it; a visitor starts a chat in it.
     let operator = server.operator("Olga").await;
     let (status, joined) = server
-        .console(
+        .console_json(
             Some(&operator),
             "join_channel",
-            &[("channel", &sales_id), ("join", "true")],
+            json!({"input": {"channel": sales_id, "join": true}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{joined}");
@@ -1198,22 +1221,18 @@ async fn channels_and_settings_are_kept_by_admins_and_govern_the_bubble_and_the_
 
     // The operator moves it to Support; the visitor's view of the chat does not change.
     let (_, support) = server
-        .console(
+        .console_json(
             Some(&admin),
             "save_channel",
-            &[
-                ("name", "Support"),
-                ("name_required", "inherit"),
-                ("invitation_text", ""),
-            ],
+            json!({"form": {"name": "Support"}}),
         )
         .await;
     let support_id = support["id"].as_str().unwrap();
     let (status, body) = server
-        .console(
+        .console_json(
             Some(&operator),
             "move_chat",
-            &[("chat_id", &chat_id), ("channel", support_id)],
+            json!({"input": {"chat_id": chat_id, "channel": support_id}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -1275,6 +1294,42 @@ async fn channels_and_settings_are_kept_by_admins_and_govern_the_bubble_and_the_
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["field"], "channels", "{body}");
+
+    // A window sharing that stream catches up with the same events, by the same interest.
+    let catch_up = |interest: Value| {
+        server.console_json(
+            Some(&operator),
+            "console_catch_up",
+            json!({"input": {"after": from, "interest": interest}}),
+        )
+    };
+    let (status, events) = catch_up(json!({ "channels": [sales_id] })).await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    let started: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "chat_started")
+        .filter_map(|e| e["chat_id"].as_str())
+        .collect();
+    assert_eq!(started, [in_sales.as_str()], "{events}");
+    let (status, events) = catch_up(json!("all")).await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    let everyone = events.as_array().unwrap();
+    assert_eq!(
+        everyone
+            .iter()
+            .filter(|e| e["type"] == "chat_started")
+            .count(),
+        2,
+        "{events}"
+    );
+    let too_many: Vec<String> = (0..=domain::reach::MAX_INTEREST_CHANNELS as u128)
+        .map(|n| uuid::Uuid::from_u128(n).to_string())
+        .collect();
+    let (status, body) = catch_up(json!({ "channels": too_many })).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["field"], "channels", "{body}");
 }
 
 #[tokio::test]
@@ -1401,9 +1456,9 @@ async fn ending_a_session_ends_its_streams_and_console_answers_are_neither_cache
             Some(&bob),
             "change_password",
             &[
-                ("current", "a-better-one"),
-                ("new_password", "an-even-better-one"),
-                ("confirm", "an-even-better-one"),
+                ("input[current]", "a-better-one"),
+                ("input[new_password]", "an-even-better-one"),
+                ("input[confirm]", "an-even-better-one"),
             ],
         )
         .await;
@@ -1418,8 +1473,8 @@ async fn ending_a_session_ends_its_streams_and_console_answers_are_neither_cache
         .post(server.url("/api/login"))
         .header("cookie", &bob)
         .form(&[
-            ("email", "bob@example.com"),
-            ("password", "an-even-better-one"),
+            ("input[email]", "bob@example.com"),
+            ("input[password]", "an-even-better-one"),
         ])
         .send()
         .await
@@ -1563,10 +1618,6 @@ async fn only_the_operators_own_actions_keep_them_active_not_their_consoles_poll
         ("load_console", vec![]),
         ("online_operators", vec![]),
         ("visitor_info", vec![("chat_id", chat.as_str())]),
-        (
-            "chat_signal",
-            vec![("chat_id", chat.as_str()), ("viewing", "true")],
-        ),
     ] {
         let (status, body) = server.console(Some(&ann), function, &form).await;
         assert!(
@@ -1574,6 +1625,17 @@ async fn only_the_operators_own_actions_keep_them_active_not_their_consoles_poll
             "{function}: {body}"
         );
     }
+    let (status, body) = server
+        .console_json(
+            Some(&ann),
+            "chat_signal",
+            json!({"input": {"chat_id": chat, "viewing": true}}),
+        )
+        .await;
+    assert!(
+        status.is_success() || status == StatusCode::FORBIDDEN,
+        "chat_signal: {body}"
+    );
     assert!(ann_away().await, "polls made Ann active");
     // A key or a click in her console is her at work.
     let (status, _) = server.console(Some(&ann), "activity", &[]).await;
@@ -1617,12 +1679,8 @@ async fn an_operator_set_unavailable_shows_red_and_is_offered_nothing() {
     server
         .console(Some(&bob), "accept_chat", &[("chat_id", &chat)])
         .await;
-    let invitation = [
-        ("chat_id", chat.as_str()),
-        ("kind", "invite"),
-        ("target", ann_id.as_str()),
-    ];
-    let invite_ann = || server.console(Some(&bob), "offer_chat", &invitation);
+    let invitation = json!({"input": {"chat_id": chat, "kind": "invite", "target": ann_id}});
+    let invite_ann = || server.console_json(Some(&bob), "offer_chat", invitation.clone());
     let (status, body) = invite_ann().await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["code"], "operator_unavailable");

@@ -94,28 +94,23 @@ async fn messages_left_while_offline_become_tickets_and_bad_ones_write_nothing()
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Live support off: the config says so and a live start is refused with `offline`.
-    let live_support = |value: &'static str| {
+    let live_support = |value: serde_json::Value| {
         let (server, ada) = (&server, &ada);
+        let mut form = serde_json::to_value(domain::settings::Settings::default().form()).unwrap();
+        form["live_support"] = value;
         async move {
             server
-                .console(
-                    Some(ada),
-                    "save_settings",
-                    &[
-                        ("invitation_text", domain::settings::DEFAULT_INVITATION),
-                        ("away_after_minutes", "5"),
-                        ("inactivity_timeout_minutes", "30"),
-                        ("max_chats_per_operator", "0"),
-                        ("visitor_name_required", "true"),
-                        ("live_support", value),
-                    ],
-                )
+                .console_json(Some(ada), "save_settings", json!({ "form": form }))
                 .await
         }
     };
-    let (status, _) = live_support("maybe").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, saved) = live_support("off").await;
+    // Not a yes or no: refused, and nothing changes.
+    let before = config(&server).await;
+    let (status, body) = live_support(json!("maybe")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["code"], "bad_request", "{body}");
+    assert_eq!(config(&server).await, before);
+    let (status, saved) = live_support(json!(false)).await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["live_support"], false);
     assert_eq!(config(&server).await, json!("off"));

@@ -477,7 +477,7 @@ async fn a_revoked_token_is_refused_at_once_and_its_streams_end() {
         .console(
             Some(&admin),
             "set_operator_disabled",
-            &[("id", &ann_id), ("disabled", "true")],
+            &[("input[id]", &ann_id), ("input[disabled]", "true")],
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -195,22 +195,18 @@ async fn deliveries_are_signed_retried_and_survive_restarts() {
         .await;
     assert_eq!(code, StatusCode::OK);
     let (code, _) = server
-        .console(
+        .console_json(
             Some(&ann),
             "post_message",
-            &[("chat_id", &chat), ("body", "Yes, until six.")],
+            json!({"input": {"chat_id": chat, "body": "Yes, until six."}}),
         )
         .await;
     assert_eq!(code, StatusCode::OK);
     let (code, _) = server
-        .console(
+        .console_json(
             Some(&ann),
             "post_message",
-            &[
-                ("chat_id", &chat),
-                ("body", "secret note"),
-                ("note", "true"),
-            ],
+            json!({"input": {"chat_id": chat, "body": "secret note", "note": true}}),
         )
         .await;
     assert_eq!(code, StatusCode::OK);
@@ -245,10 +241,10 @@ async fn deliveries_are_signed_retried_and_survive_restarts() {
     // The receiver goes away: the next delivery fails, and is retried once it is back.
     let (port, received, status) = receiver.stop();
     let (code, _) = server
-        .console(
+        .console_json(
             Some(&ann),
             "post_message",
-            &[("chat_id", &chat), ("body", "Anything else?")],
+            json!({"input": {"chat_id": chat, "body": "Anything else?"}}),
         )
         .await;
     assert_eq!(code, StatusCode::OK);
@@ -273,10 +269,10 @@ async fn deliveries_are_signed_retried_and_survive_restarts() {
     // The receiver answers 503; the server stops with the delivery pending and restarts.
     status.store(503, Ordering::SeqCst);
     let (code, body) = server
-        .console(
+        .console_json(
             Some(&ann),
             "chat_action",
-            &[("chat_id", &chat), ("action", "close")],
+            json!({"input": {"chat_id": chat, "action": "close"}}),
         )
         .await;
     assert_eq!(code, StatusCode::OK, "{body}");

@@ -1,20 +1,41 @@
 //! Logging in and out, and the password change.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ConsoleError;
 
 #[cfg(feature = "ssr")]
 use super::ssr;
 
+/// What the login form sends (posted as `input[email]`, `input[password]`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginInput {
+    /// The login email, as typed.
+    pub email: String,
+    /// The password, as typed.
+    pub password: String,
+}
+
+/// What the password change form sends (posted as `input[current]`, …).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChangeInput {
+    /// The password in use now.
+    pub current: String,
+    /// The password wanted.
+    pub new_password: String,
+    /// The password wanted, typed again.
+    pub confirm: String,
+}
+
 /// Logs in with email and password; sets the session cookie and sends the operator on to the
 /// dashboard, or to the password change while the default password is in use.
 #[server(endpoint = "login")]
-pub async fn login(email: String, password: String) -> Result<(), ConsoleError> {
+pub async fn login(input: LoginInput) -> Result<(), ConsoleError> {
     let context = ssr::context()?;
     let outcome = context
         .engine
-        .login_from(&email, &password, ssr::client_address())
+        .login_from(&input.email, &input.password, ssr::client_address())
         .await?;
     // A session presented with the login is ended, not kept alongside the new one.
     if let Some(old) = ssr::request_cookie(crate::session_cookie_name(context.secure_cookies))
@@ -43,13 +64,9 @@ pub async fn logout() -> Result<(), ConsoleError> {
 
 /// Changes the password (the forced first change, or from My profile).
 #[server(endpoint = "change_password")]
-pub async fn change_password(
-    current: String,
-    new_password: String,
-    confirm: String,
-) -> Result<(), ConsoleError> {
+pub async fn change_password(input: PasswordChangeInput) -> Result<(), ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
-    if new_password != confirm {
+    if input.new_password != input.confirm {
         return Err(domain::Error::new(
             domain::ErrorCode::InvalidField,
             "The new password and its confirmation differ.",
@@ -58,7 +75,7 @@ pub async fn change_password(
     }
     context
         .engine
-        .change_password(&session, &current, &new_password)
+        .change_password(&session, &input.current, &input.new_password)
         .await?;
     Ok(())
 }

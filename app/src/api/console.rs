@@ -2,13 +2,24 @@
 //! presence.
 
 use domain::console::{ConsoleSnapshot, OnlineOperator};
+use domain::reach::Interest;
 use domain::{ChatEvent, EventId};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ConsoleError;
 
 #[cfg(feature = "ssr")]
 use super::ssr;
+
+/// What a console window that shares another window's stream asks to catch up with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatchUpInput {
+    /// The last event the window has.
+    pub after: EventId,
+    /// The chats its dashboard lists, as its stream would.
+    pub interest: Interest,
+}
 
 /// Everything the console shows at load, under the channel filter this browser chose.
 #[server(endpoint = "load_console")]
@@ -20,20 +31,16 @@ pub async fn load_console() -> Result<ConsoleSnapshot, ConsoleError> {
     Ok(context.engine.console_snapshot(&session, filter).await?)
 }
 
-/// The events after `after` that a console listing `channels` (`all`, or channel ids) would
-/// have received on its stream: a window sharing another window's stream catches up with
-/// them. `reload_required` when there are too many: load the console afresh.
-#[server(endpoint = "console_catch_up")]
-pub async fn console_catch_up(
-    after: EventId,
-    channels: String,
-) -> Result<Vec<ChatEvent>, ConsoleError> {
+/// The events after `after` that a console with this interest would have received on its
+/// stream: a window sharing another window's stream catches up with them. `reload_required`
+/// when there are too many: load the console afresh.
+#[server(endpoint = "console_catch_up", input = leptos::server_fn::codec::Json)]
+pub async fn console_catch_up(input: CatchUpInput) -> Result<Vec<ChatEvent>, ConsoleError> {
     const MOST: usize = 2_000;
     let (context, session) = ssr::session().await?;
-    let interest = domain::reach::Interest::parse_query(Some(&channels))?;
     context
         .engine
-        .console_catch_up(&session, &interest, after, MOST)
+        .console_catch_up(&session, &input.interest, input.after, MOST)
         .await?
         .ok_or_else(|| {
             ConsoleError(domain::Error::new(

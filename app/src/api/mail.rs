@@ -3,11 +3,22 @@
 use domain::ChatId;
 use domain::mail::{MailOverview, TestMail};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ConsoleError;
 
 #[cfg(feature = "ssr")]
 use super::ssr;
+
+/// Where to email a chat the visitor's part of is over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChatInput {
+    /// The chat.
+    pub chat_id: ChatId,
+    /// The address as typed; blank: the one the visitor gave.
+    #[serde(default)]
+    pub to: String,
+}
 
 /// The SMTP server mail leaves through and the newest mails (admins only).
 #[server(endpoint = "mail_overview")]
@@ -25,8 +36,11 @@ pub async fn send_test_mail(form: TestMail) -> Result<String, ConsoleError> {
 
 /// Sends a chat whose visitor's part is over to the visitor by email (O23): to the address
 /// given, or the one they gave; answers where it goes.
-#[server(endpoint = "email_chat")]
-pub async fn email_chat(chat_id: ChatId, to: String) -> Result<String, ConsoleError> {
+#[server(endpoint = "email_chat", input = leptos::server_fn::codec::Json)]
+pub async fn email_chat(input: EmailChatInput) -> Result<String, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
-    Ok(context.engine.email_chat(&session, chat_id, &to).await?)
+    Ok(context
+        .engine
+        .email_chat(&session, input.chat_id, &input.to)
+        .await?)
 }

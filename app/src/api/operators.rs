@@ -1,17 +1,37 @@
 //! Operator accounts (admins).
 
 use domain::OperatorId;
-use domain::admin::OperatorAccount;
+use domain::admin::{NewOperator, OperatorAccount};
 use domain::console::Role;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ConsoleError;
 
 #[cfg(feature = "ssr")]
 use super::ssr;
 
-#[cfg(feature = "ssr")]
-use engine::NewOperator;
+/// What the edit form of an operator sends (posted as `input[id]`, `input[email]`, …).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorEditInput {
+    /// The account.
+    pub id: OperatorId,
+    /// Its new login email, as typed.
+    pub email: String,
+    /// Its new name, as typed.
+    pub name: String,
+    /// Its new role.
+    pub role: Role,
+}
+
+/// Disables or enables an operator (posted as `input[id]`, `input[disabled]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorDisabledInput {
+    /// The account.
+    pub id: OperatorId,
+    /// `true` disables it, `false` enables it again.
+    pub disabled: bool,
+}
 
 /// Every operator account (admins only).
 #[server(endpoint = "list_operators")]
@@ -21,28 +41,23 @@ pub async fn list_operators() -> Result<Vec<OperatorAccount>, ConsoleError> {
 }
 
 /// Creates an operator with the default password, changed at first login (admins only).
+/// Posted as `input[email]`, `input[name]`, `input[role]`.
 #[server(endpoint = "add_operator")]
-pub async fn add_operator(
-    email: String,
-    name: String,
-    role: Role,
-) -> Result<OperatorAccount, ConsoleError> {
+pub async fn add_operator(input: NewOperator) -> Result<OperatorAccount, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
-    Ok(context
-        .engine
-        .add_operator(&session, NewOperator { email, name, role })
-        .await?)
+    Ok(context.engine.add_operator(&session, input).await?)
 }
 
 /// Changes an operator's email, name and role (admins only).
 #[server(endpoint = "edit_operator")]
-pub async fn edit_operator(
-    id: OperatorId,
-    email: String,
-    name: String,
-    role: Role,
-) -> Result<OperatorAccount, ConsoleError> {
+pub async fn edit_operator(input: OperatorEditInput) -> Result<OperatorAccount, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
+    let OperatorEditInput {
+        id,
+        email,
+        name,
+        role,
+    } = input;
     Ok(context
         .engine
         .edit_operator(&session, id, NewOperator { email, name, role })
@@ -53,13 +68,12 @@ pub async fn edit_operator(
 /// (admins only).
 #[server(endpoint = "set_operator_disabled")]
 pub async fn set_operator_disabled(
-    id: OperatorId,
-    disabled: bool,
+    input: OperatorDisabledInput,
 ) -> Result<OperatorAccount, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
-        .set_operator_disabled(&session, id, disabled)
+        .set_operator_disabled(&session, input.id, input.disabled)
         .await?)
 }
 

@@ -4,11 +4,23 @@ use domain::admin::OperatorAccount;
 use domain::token::{AccessToken, NewAccessToken};
 use domain::{AccessTokenId, ChannelId};
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ConsoleError;
 
 #[cfg(feature = "ssr")]
 use super::ssr;
+
+/// What the My profile form sends (posted as `input[chat_name]`, …); the engine checks it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileInput {
+    /// The online chat name, as typed; blank: the operator's name.
+    pub chat_name: String,
+    /// The chat languages as typed: codes like `en` or `de-AT`, separated by commas or spaces.
+    pub languages: String,
+    /// The name in invitations, as typed; blank: the chat name.
+    pub invitation_name: String,
+}
 
 /// The operator's own account, for My profile.
 #[server(endpoint = "load_profile")]
@@ -19,15 +31,16 @@ pub async fn load_profile() -> Result<OperatorAccount, ConsoleError> {
 
 /// Saves the online chat name, chat languages and invitation name.
 #[server(endpoint = "save_profile")]
-pub async fn save_profile(
-    chat_name: String,
-    languages: String,
-    invitation_name: String,
-) -> Result<OperatorAccount, ConsoleError> {
+pub async fn save_profile(input: ProfileInput) -> Result<OperatorAccount, ConsoleError> {
     let (context, session) = ssr::acting_session().await?;
     Ok(context
         .engine
-        .save_profile(&session, &chat_name, &languages, &invitation_name)
+        .save_profile(
+            &session,
+            &input.chat_name,
+            &input.languages,
+            &input.invitation_name,
+        )
         .await?)
 }
 

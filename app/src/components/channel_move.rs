@@ -40,7 +40,12 @@ pub fn ChannelMove(chat: ChatId, summary: Memo<Option<ChatSummary>>) -> impl Int
         };
         busy.set(true);
         spawn_local(async move {
-            if let Err(err) = api::move_chat(chat, channel).await {
+            if let Err(err) = api::move_chat(api::MoveChatInput {
+                chat_id: chat,
+                channel,
+            })
+            .await
+            {
                 console.report(&err);
             }
             busy.try_set(false);

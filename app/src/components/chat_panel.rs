@@ -120,7 +120,12 @@ fn ChatHeader(
     let switch = move |action: ChatAction| {
         switching.set(true);
         spawn_local(async move {
-            if let Err(err) = api::run_chat_action(chat, action).await {
+            if let Err(err) = api::run_chat_action(api::ChatActionInput {
+                chat_id: chat,
+                action,
+            })
+            .await
+            {
                 console.report(&err);
             }
             switching.try_set(false);
@@ -267,7 +272,11 @@ fn mark_read_while_shown(console: Console, chat: ChatId) {
             return;
         };
         spawn_local(async move {
-            let _ = api::mark_read(chat, up_to).await;
+            let _ = api::mark_read(api::MarkReadInput {
+                chat_id: chat,
+                up_to,
+            })
+            .await;
         });
     });
 }
@@ -283,7 +292,13 @@ fn tell_viewing(console: Console, chat: ChatId) {
     let tell = move |active: bool| {
         spawn_local(async move {
             // Best effort: a lost signal expires on its own.
-            let _ = api::chat_signal(chat, None, None, Some(active)).await;
+            let signal = api::ChatSignalInput {
+                chat_id: chat,
+                typing: None,
+                note: false,
+                viewing: Some(active),
+            };
+            let _ = api::chat_signal(signal).await;
         });
     };
     Effect::new(move |was_visible: Option<bool>| {

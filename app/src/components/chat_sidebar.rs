@@ -131,7 +131,12 @@ fn Controls(
         busy.set(true);
         confirming.set(None);
         spawn_local(async move {
-            if let Err(err) = api::run_chat_action(chat, action).await {
+            if let Err(err) = api::run_chat_action(api::ChatActionInput {
+                chat_id: chat,
+                action,
+            })
+            .await
+            {
                 console.report(&err);
             }
             busy.try_set(false);
@@ -153,7 +158,12 @@ fn Controls(
         };
         picking.set(None);
         spawn_local(async move {
-            if let Err(err) = api::offer_chat(chat, kind, target).await {
+            let offer = api::OfferInput {
+                chat_id: chat,
+                kind,
+                target,
+            };
+            if let Err(err) = api::offer_chat(offer).await {
                 console.report(&err);
             }
         });
@@ -227,7 +237,7 @@ fn Controls(
                         ev.prevent_default();
                         let to = mail_to.get_untracked();
                         spawn_local(async move {
-                            match api::email_chat(chat, to).await {
+                            match api::email_chat(api::EmailChatInput { chat_id: chat, to }).await {
                                 Ok(address) => {
                                     console.notice.set(Some(format!("The chat is on its way to {address}.")));
                                     emailing.set(false);
@@ -369,7 +379,11 @@ fn MonitoringSwitch(chat: ChatId) -> impl IntoView {
     let cycle = move |_| {
         let next = level.get_untracked().next();
         spawn_local(async move {
-            match api::set_monitoring(chat, next).await {
+            let input = api::MonitoringInput {
+                chat_id: chat,
+                monitoring: next,
+            };
+            match api::set_monitoring(input).await {
                 Ok(()) => console.model.update(|m| {
                     if let Some(mine) = m.my_chats.iter_mut().find(|c| c.summary.id() == chat) {
                         mine.monitoring = next;
@@ -563,7 +577,12 @@ fn MyOffers(chat: ChatId, me: OperatorId, summary: Memo<Option<ChatSummary>>) ->
     };
     let withdraw = move |target: OperatorId| {
         spawn_local(async move {
-            if let Err(err) = api::withdraw_offer(chat, target).await {
+            if let Err(err) = api::withdraw_offer(api::WithdrawOfferInput {
+                chat_id: chat,
+                target,
+            })
+            .await
+            {
                 console.report(&err);
             }
         });

@@ -32,7 +32,13 @@ pub fn EntryBar(chat: ChatId, role: Signal<Option<MemberRole>>, notes: bool) -> 
     let tell_typing = move |active: bool, note: bool| {
         spawn_local(async move {
             // Best effort: a lost signal expires on its own.
-            let _ = api::chat_signal(chat, Some(active), Some(note), None).await;
+            let signal = api::ChatSignalInput {
+                chat_id: chat,
+                typing: Some(active),
+                note,
+                viewing: None,
+            };
+            let _ = api::chat_signal(signal).await;
         });
     };
     let stop_typing = move || {

@@ -93,7 +93,12 @@ fn FirstMessage(with: OperatorId, writing_to: RwSignal<Option<OperatorId>>) -> i
         }
         sending.set(true);
         spawn_local(async move {
-            match api::start_private_chat(with, message, Some(new_client_id())).await {
+            let input = api::PrivateChatInput {
+                with,
+                message,
+                client_id: Some(new_client_id()),
+            };
+            match api::start_private_chat(input).await {
                 Ok(mine) => {
                     let chat = mine.summary.id();
                     console.model.update(|m| m.add_my_chat(mine));

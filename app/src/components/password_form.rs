@@ -26,15 +26,15 @@ pub fn PasswordForm(
         <ActionForm action attr:class="form" attr:data-testid="password-form">
             <label>
                 "Current password"
-                <input type="password" name="current" autocomplete="current-password" required />
+                <input type="password" name="input[current]" autocomplete="current-password" required />
             </label>
             <label>
                 "New password"
-                <input type="password" name="new_password" autocomplete="new-password" minlength="8" required />
+                <input type="password" name="input[new_password]" autocomplete="new-password" minlength="8" required />
             </label>
             <label>
                 "Repeat the new password"
-                <input type="password" name="confirm" autocomplete="new-password" minlength="8" required />
+                <input type="password" name="input[confirm]" autocomplete="new-password" minlength="8" required />
             </label>
             <p class="hint">"At least 8 characters, not the default password."</p>
             {move || error().map(|message| view! { <p class="error" role="alert" data-testid="password-error">{message}</p> })}

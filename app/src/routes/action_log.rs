@@ -7,7 +7,7 @@
 //! browser's first render agree (filters and "Loading…").
 
 use domain::admin::OperatorAccount;
-use domain::log::{ACTIONS, ActionEntry};
+use domain::log::{ACTIONS, ActionEntry, ActionFilter};
 use domain::{ChatId, ErrorCode, OperatorId, Timestamp};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -59,22 +59,9 @@ struct Fields {
     to: String,
 }
 
-/// The filters the log was asked for, as the server function takes them. "Older entries"
-/// pages back with these, not with fields changed since.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Query {
-    operator: Option<OperatorId>,
-    action: Option<String>,
-    chat: Option<ChatId>,
-    /// At or after, UTC milliseconds.
-    from: Option<i64>,
-    /// Before, UTC milliseconds.
-    to: Option<i64>,
-}
-
 impl Fields {
-    /// The query these fields ask for, or what is wrong with them.
-    fn query(&self) -> Result<Query, String> {
+    /// The filter these fields ask for (its first page), or what is wrong with them.
+    fn query(&self) -> Result<ActionFilter, String> {
         let operator = match self.operator.trim() {
             "" => None,
             id => Some(
@@ -103,12 +90,13 @@ impl Fields {
         {
             return Err("From must be before To.".to_owned());
         }
-        Ok(Query {
+        Ok(ActionFilter {
             operator,
             action: Some(self.action.trim().to_owned()).filter(|action| !action.is_empty()),
             chat,
-            from,
-            to,
+            from: from.map(Timestamp),
+            to: to.map(Timestamp),
+            before: None,
         })
     }
 }
@@ -117,8 +105,9 @@ impl Fields {
 #[derive(Clone, Copy)]
 struct Log {
     fields: RwSignal<Fields>,
-    /// The query the entries answer.
-    applied: StoredValue<Query>,
+    /// The filters the entries answer. "Older entries" pages back with these, not with
+    /// fields changed since.
+    applied: StoredValue<ActionFilter>,
     entries: RwSignal<Vec<ActionEntry>>,
     /// Where the next (older) page starts; `None` on the last page.
     next_before: RwSignal<Option<i64>>,
@@ -141,7 +130,7 @@ impl Log {
     fn new() -> Self {
         Self {
             fields: RwSignal::new(Fields::default()),
-            applied: StoredValue::new(Query::default()),
+            applied: StoredValue::new(ActionFilter::default()),
             entries: RwSignal::new(Vec::new()),
             next_before: RwSignal::new(None),
             loading: RwSignal::new(true),
@@ -179,21 +168,13 @@ impl Log {
 
     /// Loads a page: the first (`before: None`, replacing the entries) or an older one
     /// (appended).
-    fn load(self, query: Query, before: Option<i64>) {
+    fn load(self, filter: ActionFilter, before: Option<i64>) {
         let generation = self.generation.get_value().wrapping_add(1);
         self.generation.set_value(generation);
         self.loading.set(true);
         self.error.set(None);
         spawn_local(async move {
-            let answer = api::action_log(
-                query.operator,
-                query.chat,
-                query.action,
-                query.from,
-                query.to,
-                before,
-            )
-            .await;
+            let answer = api::action_log(ActionFilter { before, ..filter }).await;
             // Overtaken by a newer load, or the page has been left.
             if self.generation.try_get_value() != Some(generation) {
                 return;
@@ -223,7 +204,7 @@ fn ActionLog() -> impl IntoView {
     let log = Log::new();
     // In the browser: the newest entries, and every operator for an admin's filter.
     Effect::new(move |_| {
-        log.load(Query::default(), None);
+        log.load(ActionFilter::default(), None);
         if untrack(|| is_admin(console)) {
             spawn_local(async move {
                 // Without the list (the role changed since the console loaded), the filter
@@ -705,7 +686,7 @@ mod tests {
 
     #[test]
     fn empty_fields_ask_for_everything() {
-        assert_eq!(Fields::default().query(), Ok(Query::default()));
+        assert_eq!(Fields::default().query(), Ok(ActionFilter::default()));
     }
 
     #[test]
@@ -721,13 +702,14 @@ mod tests {
         };
         assert_eq!(
             fields.query(),
-            Ok(Query {
+            Ok(ActionFilter {
                 operator: Some(operator),
                 action: Some("kick".to_owned()),
                 chat: Some(chat),
-                from: Some(1_709_212_020_000),
+                from: Some(Timestamp(1_709_212_020_000)),
                 // To includes its minute.
-                to: Some(1_709_212_020_000 + 2 * MINUTE),
+                to: Some(Timestamp(1_709_212_020_000 + 2 * MINUTE)),
+                before: None,
             })
         );
     }

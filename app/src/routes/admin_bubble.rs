@@ -67,13 +67,7 @@ impl Form {
 
     fn save(self) {
         self.saved.set(false);
-        let settings = self.current_untracked();
-        let request = api::save_bubble(
-            settings.title,
-            settings.greeting,
-            settings.color,
-            settings.launcher_label,
-        );
+        let request = api::save_bubble(self.current_untracked());
         self.failure.submit(self.busy, request, move |saved| {
             self.fill(&saved);
             self.saved.set(true);

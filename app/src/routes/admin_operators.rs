@@ -223,14 +223,14 @@ fn OperatorRow(id: OperatorId, accounts: Accounts) -> impl IntoView {
                 view! {
                     <td colspan="6">
                         <ActionForm action=edit attr:class="form inline-edit" attr:data-testid="edit-operator-form">
-                            <input type="hidden" name="id" value=id.to_string() />
+                            <input type="hidden" name="input[id]" value=id.to_string() />
                             <label>
                                 "Email"
-                                <input type="email" name="email" value=account.email.clone() required data-testid="operator-email" />
+                                <input type="email" name="input[email]" value=account.email.clone() required data-testid="operator-email" />
                             </label>
                             <label>
                                 "Name"
-                                <input type="text" name="name" value=account.name.clone() required data-testid="operator-name" />
+                                <input type="text" name="input[name]" value=account.name.clone() required data-testid="operator-name" />
                             </label>
                             <label>
                                 "Role"
@@ -266,8 +266,8 @@ fn OperatorRow(id: OperatorId, accounts: Accounts) -> impl IntoView {
                             </button>
                             {(!mine()).then(|| view! {
                                 <ActionForm action=toggle attr:class="inline">
-                                    <input type="hidden" name="id" value=id.to_string() />
-                                    <input type="hidden" name="disabled" value=(!account.disabled).to_string() />
+                                    <input type="hidden" name="input[id]" value=id.to_string() />
+                                    <input type="hidden" name="input[disabled]" value=(!account.disabled).to_string() />
                                     <button type="submit" data-testid="toggle-disabled" disabled=move || toggle.pending().get()>
                                         {if account.disabled { "Enable" } else { "Disable" }}
                                     </button>
@@ -325,11 +325,11 @@ fn NewOperatorForm(accounts: Accounts) -> impl IntoView {
                 <div class="fields">
                     <label>
                         "Email"
-                        <input type="email" name="email" autocomplete="off" required data-testid="new-email" />
+                        <input type="email" name="input[email]" autocomplete="off" required data-testid="new-email" />
                     </label>
                     <label>
                         "Name"
-                        <input type="text" name="name" autocomplete="off" required data-testid="new-name" />
+                        <input type="text" name="input[name]" autocomplete="off" required data-testid="new-name" />
                     </label>
                     <label>
                         "Role"
@@ -353,11 +353,11 @@ fn NewOperatorForm(accounts: Accounts) -> impl IntoView {
     }
 }
 
-/// The `role` field of a form.
+/// The `role` field of a form (`input[role]`).
 #[component]
 fn RoleSelect(testid: &'static str, selected: Role) -> impl IntoView {
     view! {
-        <select name="role" data-testid=testid>
+        <select name="input[role]" data-testid=testid>
             {ROLES
                 .into_iter()
                 .map(|role| view! { <option value=role.as_str() selected=role == selected>{role_label(role)}</option> })

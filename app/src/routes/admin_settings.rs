@@ -4,7 +4,8 @@
 //! names the field at fault.
 
 use domain::ErrorCode;
-use domain::settings::Settings;
+use domain::routing::RoutingMode;
+use domain::settings::{Settings, SettingsForm};
 use leptos::prelude::*;
 
 use crate::api;
@@ -13,7 +14,7 @@ use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
 /// The fields the server may name.
-const FIELDS: [&str; 13] = [
+const FIELDS: [&str; 11] = [
     "invitation_text",
     "away_after_minutes",
     "inactivity_timeout_minutes",
@@ -22,9 +23,7 @@ const FIELDS: [&str; 13] = [
     "default_password_days",
     "escalate_after_seconds",
     "supervisors_after_seconds",
-    "routing",
     "assign_ack_seconds",
-    "live_support",
     "retention_days",
     "ice_servers",
 ];
@@ -99,9 +98,9 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
     let password_days = RwSignal::new(settings.default_password_days.to_string());
     let escalate = RwSignal::new(settings.escalate_after_seconds.to_string());
     let supervisors = RwSignal::new(settings.supervisors_after_seconds.to_string());
-    let routing = RwSignal::new(settings.routing.as_str().to_owned());
+    let routing = RwSignal::new(settings.routing);
     let ack = RwSignal::new(settings.assign_ack_seconds.to_string());
-    let live = RwSignal::new(if settings.live_support { "on" } else { "off" }.to_owned());
+    let live = RwSignal::new(settings.live_support);
     let retention = RwSignal::new(settings.retention_days.to_string());
     let ice = RwSignal::new(domain::call::IceServer::to_lines(&settings.ice_servers));
     let failure = Failure::new("settings", &FIELDS);
@@ -120,30 +119,30 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
         password_days.set(s.default_password_days.to_string());
         escalate.set(s.escalate_after_seconds.to_string());
         supervisors.set(s.supervisors_after_seconds.to_string());
-        routing.set(s.routing.as_str().to_owned());
+        routing.set(s.routing);
         ack.set(s.assign_ack_seconds.to_string());
-        live.set(if s.live_support { "on" } else { "off" }.to_owned());
+        live.set(s.live_support);
         retention.set(s.retention_days.to_string());
         ice.set(domain::call::IceServer::to_lines(&s.ice_servers));
     };
     let save = move || {
         saved.set(false);
-        let request = api::save_settings(
-            invitation.get_untracked(),
-            away.get_untracked(),
-            inactivity.get_untracked(),
-            max_chats.get_untracked(),
-            Some(name_required.get_untracked()),
-            Some(kick_ban.get_untracked()),
-            Some(password_days.get_untracked()),
-            Some(escalate.get_untracked()),
-            Some(supervisors.get_untracked()),
-            Some(routing.get_untracked()),
-            Some(ack.get_untracked()),
-            Some(live.get_untracked()),
-            Some(retention.get_untracked()),
-            Some(ice.get_untracked()),
-        );
+        let request = api::save_settings(SettingsForm {
+            invitation_text: invitation.get_untracked(),
+            away_after_minutes: away.get_untracked(),
+            inactivity_timeout_minutes: inactivity.get_untracked(),
+            max_chats_per_operator: max_chats.get_untracked(),
+            visitor_name_required: name_required.get_untracked(),
+            kick_ban_minutes: kick_ban.get_untracked(),
+            default_password_days: password_days.get_untracked(),
+            escalate_after_seconds: escalate.get_untracked(),
+            supervisors_after_seconds: supervisors.get_untracked(),
+            routing: routing.get_untracked(),
+            assign_ack_seconds: ack.get_untracked(),
+            live_support: live.get_untracked(),
+            retention_days: retention.get_untracked(),
+            ice_servers: ice.get_untracked(),
+        });
         failure.submit(busy, request, move |settings| {
             fill(&settings);
             saved.set(true);
@@ -210,27 +209,29 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
                 "Live support"
                 <select
                     data-testid="settings-live-support"
-                    prop:value=move || live.get()
-                    on:change=move |ev| live.set(event_target_value(&ev))
+                    prop:value=move || if live.get() { "on" } else { "off" }
+                    on:change=move |ev| live.set(event_target_value(&ev) == "on")
                 >
                     <option value="on">"On: visitors can start live chats"</option>
                     <option value="off">"Off: the bubble only takes messages"</option>
                 </select>
             </label>
-            {failure.field("live_support")}
             <label>
                 "Routing"
                 <select
                     data-testid="settings-routing"
-                    prop:value=move || routing.get()
-                    on:change=move |ev| routing.set(event_target_value(&ev))
+                    prop:value=move || routing.get().as_str()
+                    on:change=move |ev| {
+                        if let Some(mode) = RoutingMode::parse(&event_target_value(&ev)) {
+                            routing.set(mode);
+                        }
+                    }
                 >
                     <option value="manual">"Manual: every available operator is told"</option>
                     <option value="automatic">"Automatic: one operator is assigned"</option>
                 </select>
                 <span class="hint">"Channels may choose their own."</span>
             </label>
-            {failure.field("routing")}
             <NumberField
                 label="Accept an assigned chat within (seconds)"
                 hint="In automatic routing, an assigned chat not accepted in time goes to the next operator."

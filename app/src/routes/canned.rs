@@ -73,14 +73,15 @@ impl Page {
             return;
         }
         self.busy.set(true);
-        let (id, shared) = (self.editing.get_untracked(), self.shared.get_untracked());
-        let (title, shortcut, body) = (
-            self.title.get_untracked(),
-            self.shortcut.get_untracked(),
-            self.body.get_untracked(),
-        );
+        let input = api::CannedMessageInput {
+            id: self.editing.get_untracked(),
+            shared: self.shared.get_untracked(),
+            title: self.title.get_untracked(),
+            shortcut: self.shortcut.get_untracked(),
+            body: self.body.get_untracked(),
+        };
         spawn_local(async move {
-            match api::save_canned(id, shared, title, shortcut, body).await {
+            match api::save_canned(input).await {
                 Ok(_) => {
                     self.reset();
                     self.list.refresh();

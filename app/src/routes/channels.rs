@@ -3,9 +3,10 @@
 //! the general settings (name required, invitation text). The dashboard's My channels filter
 //! follows what is chosen here.
 
-use domain::ChannelId;
 use domain::admin::OperatorAccount;
-use domain::channel::{Channel, ChannelSettings};
+use domain::channel::{Channel, ChannelForm};
+use domain::routing::RoutingMode;
+use domain::{ChannelId, OperatorId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -15,20 +16,41 @@ use crate::components::text_field::TextField;
 use crate::routes::admin_operators::is_admin;
 use crate::state::Console;
 
-/// The choices of the visitor's name rule, with their labels.
-const NAME_RULES: [(&str, &str); 3] = [
-    ("inherit", "As in the general settings"),
-    ("yes", "Required"),
-    ("no", "Optional"),
+/// The choices of the visitor's name rule: the rule, its option's value and its label.
+const NAME_RULES: [(Option<bool>, &str, &str); 3] = [
+    (None, "inherit", "As in the general settings"),
+    (Some(true), "yes", "Required"),
+    (Some(false), "no", "Optional"),
 ];
 
+/// The choices of a channel's routing: the mode, its option's value and its label.
+const ROUTINGS: [(Option<RoutingMode>, &str, &str); 3] = [
+    (None, "inherit", "As in the general settings"),
+    (
+        Some(RoutingMode::Manual),
+        "manual",
+        "Manual: every available operator is told",
+    ),
+    (
+        Some(RoutingMode::Automatic),
+        "automatic",
+        "Automatic: one operator is assigned, with the reason",
+    ),
+];
+
+/// The choice whose option has this value.
+fn chosen<T: Copy>(choices: &[(T, &str, &str)], value: &str) -> Option<T> {
+    choices
+        .iter()
+        .find(|(_, option, _)| *option == value)
+        .map(|(choice, _, _)| *choice)
+}
+
 /// The fields the server may name in a channel form.
-const FIELDS: [&str; 8] = [
+const FIELDS: [&str; 6] = [
     "name",
-    "routing",
     "time_zone",
     "business_hours",
-    "name_required",
     "invitation_text",
     "invitation_name",
     "operators",
@@ -111,17 +133,10 @@ fn NewChannel() -> impl IntoView {
     let failure = Failure::new("channel-new", &FIELDS);
     let busy = RwSignal::new(false);
     let create = move || {
-        let request = api::save_channel(
-            None,
-            name.get_untracked(),
-            None,
-            ChannelSettings::default().name_required_choice().to_owned(),
-            String::new(),
-            None,
-            None,
-            None,
-            None,
-        );
+        let request = api::save_channel(ChannelForm {
+            name: name.get_untracked(),
+            ..ChannelForm::default()
+        });
         failure.submit(busy, request, move |saved| {
             name.set(String::new());
             remember(console, saved);
@@ -170,7 +185,7 @@ fn ChannelRow(id: ChannelId, operators: RwSignal<Vec<OperatorAccount>>) -> impl 
     let join = move |join: bool| {
         busy.set(true);
         spawn_local(async move {
-            match api::join_channel(id, join).await {
+            match api::join_channel(api::JoinChannelInput { channel: id, join }).await {
                 Ok(channels) => console.model.update(|m| m.channels = channels),
                 Err(err) => console.report(&err),
             }
@@ -229,10 +244,10 @@ fn ChannelEditor(
     let id = channel.id;
     let name = RwSignal::new(channel.name.clone());
     let archived = RwSignal::new(channel.archived);
-    let name_required = RwSignal::new(channel.settings.name_required_choice().to_owned());
+    let name_required = RwSignal::new(channel.settings.visitor_name_required);
     let invitation = RwSignal::new(channel.settings.invitation_text.clone().unwrap_or_default());
     let signed_by = RwSignal::new(channel.settings.invitation_name.clone().unwrap_or_default());
-    let routing = RwSignal::new(channel.settings.routing_choice().to_owned());
+    let routing = RwSignal::new(channel.settings.routing);
     let time_zone = RwSignal::new(
         channel
             .settings
@@ -253,34 +268,32 @@ fn ChannelEditor(
     let failure = Failure::new("channel", &FIELDS);
     let busy = RwSignal::new(false);
     let save = move || {
-        let settings = api::save_channel(
-            Some(id),
-            name.get_untracked(),
-            Some(archived.get_untracked()),
-            name_required.get_untracked(),
-            invitation.get_untracked(),
-            Some(signed_by.get_untracked()),
-            Some(routing.get_untracked()),
-            Some(time_zone.get_untracked()),
-            Some(hours.get_untracked()),
-        );
-        let operators = members.with_untracked(|list| {
-            list.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
+        let settings = api::save_channel(ChannelForm {
+            id: Some(id),
+            name: name.get_untracked(),
+            archived: archived.get_untracked(),
+            name_required: name_required.get_untracked(),
+            invitation_text: invitation.get_untracked(),
+            invitation_name: signed_by.get_untracked(),
+            routing: routing.get_untracked(),
+            time_zone: Some(time_zone.get_untracked()),
+            business_hours: Some(hours.get_untracked()),
         });
+        let operators = api::ChannelOperatorsInput {
+            channel: id,
+            operators: members.get_untracked(),
+        };
         // The operators are set only once the rest is saved.
         let request = async move {
             settings.await?;
-            api::set_channel_operators(id, operators).await
+            api::set_channel_operators(operators).await
         };
         failure.submit(busy, request, move |saved| {
             remember(console, saved);
             editing.set(false);
         });
     };
-    let toggle = move |operator: domain::OperatorId, on: bool| {
+    let toggle = move |operator: OperatorId, on: bool| {
         members.update(|list| {
             list.retain(|o| *o != operator);
             if on {
@@ -312,13 +325,17 @@ fn ChannelEditor(
                 "Visitor's name"
                 <select
                     data-testid="channel-name-required"
-                    on:change=move |ev| name_required.set(event_target_value(&ev))
+                    on:change=move |ev| {
+                        if let Some(rule) = chosen(&NAME_RULES, &event_target_value(&ev)) {
+                            name_required.set(rule);
+                        }
+                    }
                 >
                     {NAME_RULES
                         .into_iter()
-                        .map(|(value, label)| {
+                        .map(|(rule, value, label)| {
                             view! {
-                                <option value=value selected=move || name_required.get() == value>
+                                <option value=value selected=move || name_required.get() == rule>
                                     {label}
                                 </option>
                             }
@@ -326,7 +343,6 @@ fn ChannelEditor(
                         .collect_view()}
                 </select>
             </label>
-            {failure.field("name_required")}
             <label>
                 "Invitation text (blank: the general one)"
                 <textarea
@@ -348,17 +364,17 @@ fn ChannelEditor(
                 "Routing"
                 <select
                     data-testid="channel-routing"
-                    on:change=move |ev| routing.set(event_target_value(&ev))
+                    on:change=move |ev| {
+                        if let Some(mode) = chosen(&ROUTINGS, &event_target_value(&ev)) {
+                            routing.set(mode);
+                        }
+                    }
                 >
-                    {[
-                        ("inherit", "As in the general settings"),
-                        ("manual", "Manual: every available operator is told"),
-                        ("automatic", "Automatic: one operator is assigned, with the reason"),
-                    ]
+                    {ROUTINGS
                         .into_iter()
-                        .map(|(value, label)| {
+                        .map(|(mode, value, label)| {
                             view! {
-                                <option value=value selected=move || routing.get() == value>
+                                <option value=value selected=move || routing.get() == mode>
                                     {label}
                                 </option>
                             }
@@ -366,7 +382,6 @@ fn ChannelEditor(
                         .collect_view()}
                 </select>
             </label>
-            {failure.field("routing")}
             <TextField
                 label="Business hours (blank: always open)"
                 value=hours

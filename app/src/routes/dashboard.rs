@@ -239,7 +239,11 @@ fn RowActions(
     let decline = move || {
         busy.set(true);
         spawn_local(async move {
-            if let Err(err) = api::run_chat_action(chat, ChatAction::Decline).await {
+            let decline = api::ChatActionInput {
+                chat_id: chat,
+                action: ChatAction::Decline,
+            };
+            if let Err(err) = api::run_chat_action(decline).await {
                 console.report(&err);
             }
             busy.try_set(false);

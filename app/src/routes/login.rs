@@ -18,11 +18,11 @@ pub fn LoginPage() -> impl IntoView {
                 <ActionForm action attr:class="form" attr:data-testid="login-form">
                     <label>
                         "Email"
-                        <input type="email" name="email" autocomplete="username" required autofocus />
+                        <input type="email" name="input[email]" autocomplete="username" required autofocus />
                     </label>
                     <label>
                         "Password"
-                        <input type="password" name="password" autocomplete="current-password" required />
+                        <input type="password" name="input[password]" autocomplete="current-password" required />
                     </label>
                     {move || error().map(|message| view! { <p class="error" role="alert" data-testid="login-error">{message}</p> })}
                     <button type="submit" class="primary" disabled=move || action.pending().get()>

@@ -94,7 +94,7 @@ fn Preferences(account: OperatorAccount) -> impl IntoView {
                 "Online chat name"
                 <input
                     type="text"
-                    name="chat_name"
+                    name="input[chat_name]"
                     value=account.chat_name
                     placeholder=account.name
                     autocomplete="off"
@@ -106,7 +106,7 @@ fn Preferences(account: OperatorAccount) -> impl IntoView {
                 "Chat languages"
                 <input
                     type="text"
-                    name="languages"
+                    name="input[languages]"
                     value=account.languages.join(", ")
                     placeholder="e.g. en, de"
                     autocomplete="off"
@@ -118,7 +118,7 @@ fn Preferences(account: OperatorAccount) -> impl IntoView {
                 "Name in invitations"
                 <input
                     type="text"
-                    name="invitation_name"
+                    name="input[invitation_name]"
                     value=account.invitation_name
                     placeholder="empty means your chat name"
                     autocomplete="off"

@@ -115,9 +115,9 @@ impl TestServer {
             .post(self.url("/api/change_password"))
             .header("cookie", &cookie)
             .form(&[
-                ("current", "password"),
-                ("new_password", "a-better-one"),
-                ("confirm", "a-better-one"),
+                ("input[current]", "password"),
+                ("input[new_password]", "a-better-one"),
+                ("input[confirm]", "a-better-one"),
             ])
             .send()
             .await
@@ -130,7 +130,7 @@ impl TestServer {
         let response = self
             .client
             .post(self.url("/api/login"))
-            .form(&[("email", email), ("password", password)])
+            .form(&[("input[email]", email), ("input[password]", password)])
             .send()
             .await
             .unwrap();
