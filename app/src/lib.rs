@@ -5,7 +5,7 @@
 //! its answer or its error. The live state of the console is `domain::console::ConsoleModel`,
 //! kept in [`state::Console`] and fed by the console's event stream; what signals say (typing,
 //! viewing, who is online) is kept in `presence`.
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod api;
 #[cfg(feature = "hydrate")]
@@ -24,7 +24,9 @@ mod voice;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, path};
+
+use crate::routes::lazy;
 
 pub use error::ConsoleError;
 
@@ -92,26 +94,26 @@ pub fn App() -> impl IntoView {
         <Title text="Switchboard" />
         <Router>
             <Routes fallback=routes::not_found::NotFound>
-                <Route path=path!("/login") view=routes::login::LoginPage />
-                <Route path=path!("/password") view=routes::password::ForcedPasswordPage />
-                <Route path=path!("/window/:chat_id") view=routes::chat_window::ChatWindowPage />
+                <Route path=path!("/login") view={Lazy::<lazy::Login>::new()} />
+                <Route path=path!("/password") view={Lazy::<lazy::ForcedPassword>::new()} />
+                <Route path=path!("/window/:chat_id") view={Lazy::<lazy::ChatWindow>::new()} />
                 <ParentRoute path=path!("") view=routes::layout::ConsoleLayout>
                     <Route path=path!("") view=routes::dashboard::DashboardPage />
-                    <Route path=path!("chats") view=routes::my_chats::MyChatsPage />
-                    <Route path=path!("visitors") view=routes::visitors::VisitorsPage />
-                    <Route path=path!("tickets") view=routes::tickets::TicketsPage />
-                    <Route path=path!("history") view=routes::history::HistoryPage />
-                    <Route path=path!("reports") view=routes::reports::ReportsPage />
-                    <Route path=path!("profile") view=routes::profile::ProfilePage />
-                    <Route path=path!("canned") view=routes::canned::CannedPage />
-                    <Route path=path!("channels") view=routes::channels::ChannelsPage />
-                    <Route path=path!("admin/settings") view=routes::admin_settings::AdminSettingsPage />
-                    <Route path=path!("admin/operators") view=routes::admin_operators::AdminOperatorsPage />
-                    <Route path=path!("admin/bubble") view=routes::admin_bubble::AdminBubblePage />
-                    <Route path=path!("admin/webhooks") view=routes::admin_webhooks::AdminWebhooksPage />
-                    <Route path=path!("admin/mail") view=routes::admin_mail::AdminMailPage />
-                    <Route path=path!("admin/visitors") view=routes::admin_visitors::AdminVisitorsPage />
-                    <Route path=path!("admin/log") view=routes::action_log::ActionLogPage />
+                    <Route path=path!("chats") view={Lazy::<lazy::MyChats>::new()} />
+                    <Route path=path!("visitors") view={Lazy::<lazy::Visitors>::new()} />
+                    <Route path=path!("tickets") view={Lazy::<lazy::Tickets>::new()} />
+                    <Route path=path!("history") view={Lazy::<lazy::History>::new()} />
+                    <Route path=path!("reports") view={Lazy::<lazy::Reports>::new()} />
+                    <Route path=path!("profile") view={Lazy::<lazy::Profile>::new()} />
+                    <Route path=path!("canned") view={Lazy::<lazy::Canned>::new()} />
+                    <Route path=path!("channels") view={Lazy::<lazy::Channels>::new()} />
+                    <Route path=path!("admin/settings") view={Lazy::<lazy::AdminSettings>::new()} />
+                    <Route path=path!("admin/operators") view={Lazy::<lazy::AdminOperators>::new()} />
+                    <Route path=path!("admin/bubble") view={Lazy::<lazy::AdminBubble>::new()} />
+                    <Route path=path!("admin/webhooks") view={Lazy::<lazy::AdminWebhooks>::new()} />
+                    <Route path=path!("admin/mail") view={Lazy::<lazy::AdminMail>::new()} />
+                    <Route path=path!("admin/visitors") view={Lazy::<lazy::AdminVisitors>::new()} />
+                    <Route path=path!("admin/log") view={Lazy::<lazy::ActionLog>::new()} />
                 </ParentRoute>
             </Routes>
         </Router>

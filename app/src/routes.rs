@@ -13,6 +13,7 @@ pub mod chat_window;
 pub mod dashboard;
 pub mod history;
 pub mod layout;
+pub mod lazy;
 pub mod login;
 pub mod my_chats;
 pub mod not_found;

@@ -193,7 +193,8 @@ test("the console and a chat window say when the connection is cut and when they
     const chat = await accept(operator.page, "Vera");
     const window = await operator.context.newPage();
     await window.goto(`/window/${chat}`);
-    await expect(window.getByTestId("entry")).toBeVisible();
+    // Live: the page is hydrated (its controls wait, disabled, until then).
+    await expect(window.getByTestId("entry")).toBeEnabled();
 
     proxy.cut();
     for (const page of [operator.page, window]) {

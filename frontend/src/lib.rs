@@ -1,5 +1,5 @@
 //! The console's browser entry point: hydrates the server-rendered page.
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -7,5 +7,5 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_lazy(app::App);
 }

@@ -11,6 +11,13 @@ use crate::components::badge::Badge;
 use crate::components::chat_panel::{ChatPanel, PanelMode};
 use crate::state::Console;
 
+/// An expanded chat's panel. The chat panel is the console's largest piece and only My Chats,
+/// a chat's window and an expanded chip show it, so it is loaded the first time one does.
+#[lazy]
+fn docked_panel(chat: ChatId) -> AnyView {
+    view! { <ChatPanel chat mode=PanelMode::Docked /> }.into_any()
+}
+
 /// The strip in the bottom-right corner.
 #[component]
 pub fn Dock() -> impl IntoView {
@@ -45,7 +52,9 @@ pub fn Dock() -> impl IntoView {
                                 "Collapse"
                             </button>
                         </div>
-                        <ChatPanel chat mode=PanelMode::Docked />
+                        <Suspense fallback=|| ()>
+                            {Suspend::new(docked_panel(chat))}
+                        </Suspense>
                     </div>
                 })}
                 <div class="dock-chips">
