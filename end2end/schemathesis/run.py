@@ -70,12 +70,16 @@ def main():
         try:
             jar = http.cookiejar.CookieJar()
             console = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-            call(console, base, "/api/login", form={"email": admin, "password": "password"})
+            call(console, base, "/api/login", form={"input[email]": admin, "input[password]": "password"})
             call(
                 console,
                 base,
                 "/api/change_password",
-                form={"current": "password", "new_password": "schemathesis-1", "confirm": "schemathesis-1"},
+                form={
+                    "input[current]": "password",
+                    "input[new_password]": "schemathesis-1",
+                    "input[confirm]": "schemathesis-1",
+                },
             )
             token = call(console, base, "/api/create_access_token", form={"name": "schemathesis"})["secret"]
             plain = urllib.request.build_opener()
