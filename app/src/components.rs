@@ -1,6 +1,7 @@
 //! Pieces shared by several pages.
 
 pub mod alert_popups;
+pub mod at_once;
 pub mod badge;
 pub mod canned_picker;
 pub mod channel_move;
@@ -15,6 +16,7 @@ pub mod event_line;
 pub mod form_failure;
 pub mod loaded_console;
 pub mod notice;
+pub mod on_demand;
 pub mod online_operators;
 pub mod operator_picker;
 pub mod password_form;

@@ -12,6 +12,7 @@ pub mod api;
 mod browser;
 mod components;
 pub mod error;
+mod json;
 mod outbox;
 pub mod pages;
 mod presence;

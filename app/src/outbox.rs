@@ -54,7 +54,7 @@ pub fn next_due<'a>(queue: &'a [Outgoing], tab: &str, now: Timestamp) -> Option<
 /// The queue as stored: JSON; anything unreadable counts as empty.
 pub fn parse(stored: Option<&str>) -> Vec<Outgoing> {
     stored
-        .and_then(|text| serde_json::from_str(text).ok())
+        .and_then(|text| crate::json::parse(text).ok())
         .unwrap_or_default()
 }
 

@@ -307,7 +307,7 @@ pub mod live {
             let Some(data) = message.data().as_string() else {
                 return;
             };
-            if let Ok(event) = serde_json::from_str::<ChatEvent>(&data) {
+            if let Ok(event) = crate::json::parse::<ChatEvent>(&data) {
                 receive(console, &event);
                 tabs::tell(&Relay::Event(data));
             }
@@ -322,7 +322,7 @@ pub mod live {
             let Some(data) = message.data().as_string() else {
                 return;
             };
-            if let Ok(signal) = serde_json::from_str::<Signal>(&data) {
+            if let Ok(signal) = crate::json::parse::<Signal>(&data) {
                 hear(console, &signal);
                 tabs::tell(&Relay::Signal(data));
             }
@@ -401,12 +401,12 @@ pub mod live {
                     }
                     None => false,
                 });
-                if !buffered && let Ok(event) = serde_json::from_str::<ChatEvent>(&data) {
+                if !buffered && let Ok(event) = crate::json::parse::<ChatEvent>(&data) {
                     receive(console, &event);
                 }
             }
             Relay::Signal(data) => {
-                if let Ok(signal) = serde_json::from_str::<Signal>(&data) {
+                if let Ok(signal) = crate::json::parse::<Signal>(&data) {
                     hear(console, &signal);
                 }
             }
@@ -472,7 +472,7 @@ pub mod live {
                 .with(|c| c.borrow_mut().take())
                 .unwrap_or_default();
             for data in relayed {
-                if let Ok(event) = serde_json::from_str::<ChatEvent>(&data) {
+                if let Ok(event) = crate::json::parse::<ChatEvent>(&data) {
                     receive(console, &event);
                 }
             }

@@ -19,7 +19,7 @@ use web_sys::{BroadcastChannel, MessageEvent};
 
 /// What the leader tells the other tabs (and they ask of it).
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "t", content = "d", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Relay {
     /// An event from the stream, as its JSON.
     Event(String),
@@ -82,7 +82,7 @@ pub fn join(
         let relay = message
             .data()
             .as_string()
-            .and_then(|text| serde_json::from_str::<Relay>(&text).ok());
+            .and_then(|text| crate::json::parse::<Relay>(&text).ok());
         if let Some(relay) = relay {
             on_message(relay);
         }

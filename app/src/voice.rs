@@ -158,7 +158,7 @@ async fn connect(console: Console, chat_id: ChatId) {
         return;
     };
     let send = move |text: String| {
-        let Ok(signal) = serde_json::from_str(&text) else {
+        let Ok(signal) = crate::json::parse(&text) else {
             return;
         };
         spawn_local(async move {

@@ -1,14 +1,14 @@
 //! Events: the record of every change to a chat. The event log is the truth; a chat's state,
 //! the dashboard and every client's view are folds over it.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::chat::{ChatStatus, MemberRole, OfferKind};
 use crate::ids::{ChannelId, ChatId, EventId, OperatorId, VisitorId};
 use crate::time::Timestamp;
 
 /// Who wrote a message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Author {
@@ -22,7 +22,7 @@ pub enum Author {
 }
 
 /// What happened. Serialised with a `type` tag so clients can switch on it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
@@ -505,7 +505,7 @@ impl EventKind {
 }
 
 /// One stored event.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatEvent {
     /// Position in the global log.

@@ -35,6 +35,7 @@ pub mod token;
 pub mod transcript;
 pub mod visitor;
 pub mod webhook;
+mod wire;
 
 pub use chat::{
     Actor, ChatState, ChatStatus, Command, Member, MemberRole, Offer, OfferKind, Viewer, Visibility,

@@ -2,7 +2,7 @@
 //! happened. They are never stored and carry no event id, so a reconnecting client does not
 //! replay them; it learns the current picture from the next signals (they repeat while true).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::event::Author;
 use crate::ids::{ChatId, EventId, InvitationId, OperatorId, VisitorId};
@@ -14,7 +14,7 @@ pub const SIGNAL_TTL_MS: i64 = 6_000;
 pub const SIGNAL_REPEAT_MS: i64 = 3_000;
 
 /// A passing state of someone in a chat, or of an operator.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Signal {
     /// Someone is (or stopped) typing in a chat.

@@ -119,7 +119,10 @@ pub fn build(ws: &Workspace) -> Result {
 /// lazily loaded pages, the script that loads those pieces, and its styles: what the Dashboard
 /// needs. It was 991.8 KiB in one piece; every page but the Dashboard loading apart took it to
 /// 570 KiB, and the chat panel loading apart (My Chats, a chat's window, an expanded chip) to
-/// 422 KiB. The budget holds that, on the way to the goal of 350 KiB.
+/// 422 KiB; hydrating the frame and the pages synchronously off the router's path, reading
+/// tagged JSON without serde's buffering, reading all JSON as bytes, and fetching the alert
+/// pop-ups, the dock and the signed-off notice when first shown took it to about 341 KiB.
+/// The budget is the product's goal.
 const BUDGETS: [(&str, &[&str], u64); 3] = [
     ("bubble loader", &["widget/loader.js"], 4 * 1024),
     (
@@ -135,7 +138,7 @@ const BUDGETS: [(&str, &[&str], u64); 3] = [
             "pkg/__wasm_split.js",
             "pkg/switchboard.css",
         ],
-        424 * 1024,
+        350 * 1024,
     ),
 ];
 

@@ -6,6 +6,8 @@
 use domain::canned::{CannedMessage, Variables, by_shortcut, expand, search};
 use leptos::html;
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -232,7 +234,7 @@ pub fn CannedPicker(
                     "Loading…"
                 };
                 return view! { <p class="empty" data-testid="canned-none">{empty}</p> }
-                    .into_any();
+                    .into_any_at_once();
             }
             view! {
                 <ul class="canned-options" role="listbox" aria-label="Canned messages">
@@ -260,7 +262,7 @@ pub fn CannedPicker(
                         .collect_view()}
                 </ul>
             }
-            .into_any()
+            .into_any_at_once()
         })
     };
     view! {

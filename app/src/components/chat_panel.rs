@@ -6,6 +6,8 @@
 use domain::console::{ChatAction, ChatSummary, MyChat};
 use domain::{ChatEvent, ChatId, ChatStatus, MemberRole, OperatorId};
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -72,17 +74,17 @@ fn Panel(
     let composer = move || {
         match role.get() {
         Some(MemberRole::Participant) => {
-            view! { <EntryBar chat role notes=!private /> }.into_any()
+            view! { <EntryBar chat role notes=!private /> }.into_any_at_once()
         }
         Some(MemberRole::Observer) if !private => {
-            view! { <EntryBar chat role notes=true /> }.into_any()
+            view! { <EntryBar chat role notes=true /> }.into_any_at_once()
         }
         _ => view! {
             <p class="read-only" data-testid="read-only">
                 "You are watching this chat: nobody else knows you are here, and you cannot write in it."
             </p>
         }
-        .into_any(),
+        .into_any_at_once(),
     }
     };
     let class = match mode {
@@ -180,7 +182,8 @@ fn Conversation(chat: ChatId, me: OperatorId) -> impl IntoView {
     });
     let list = NodeRef::<leptos::html::Div>::new();
     Effect::new(move |_| {
-        events.track();
+        // Read: tracking alone would not make the memo meet its sources.
+        events.with(|_| ());
         if let Some(list) = list.get() {
             list.set_scroll_top(list.scroll_height());
         }

@@ -5,6 +5,8 @@
 use domain::console::{ChatAction, ChatSummary, Dot, Monitoring};
 use domain::{ChatId, ChatStatus, MemberRole, OfferKind, OperatorId};
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -45,7 +47,7 @@ pub fn ChatSidebar(
             {(!private).then(|| view! { <VisitorTree chat /> })}
         </aside>
     }
-    .into_any()
+    .into_any_at_once()
 }
 
 /// A control that asks before it acts.
@@ -181,10 +183,10 @@ fn Controls(
         (participant() && active_visitor_chat()).then(|| {
             if on_hold() {
                 view! { <Control testid="resume" label="Resume" busy on_press=move || run(ChatAction::Resume) /> }
-                    .into_any()
+                    .into_any_at_once()
             } else {
                 view! { <Control testid="hold" label="Hold" busy on_press=move || run(ChatAction::Hold) /> }
-                    .into_any()
+                    .into_any_at_once()
             }
         })
     };

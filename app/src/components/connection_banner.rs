@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::at_once::IntoAnyAtOnce;
+
 use crate::state::{Connection, Console};
 
 /// The banner: nothing while connected.
@@ -17,10 +19,10 @@ pub fn ConnectionBanner() -> impl IntoView {
                     <p class="banner reconnecting" data-testid="reconnecting">
                         "Connection lost. Reconnecting… What you see may be out of date."
                     </p>
-                }.into_any()),
+                }.into_any_at_once()),
                 Connection::Restored => Some(view! {
                     <p class="banner restored" data-testid="restored">"Connected again."</p>
-                }.into_any()),
+                }.into_any_at_once()),
             }}
         </div>
     }

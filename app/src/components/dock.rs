@@ -5,6 +5,8 @@
 use domain::ChatId;
 use domain::console::ConsoleModel;
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos_router::hooks::use_location;
 
 use crate::components::badge::Badge;
@@ -15,7 +17,7 @@ use crate::state::Console;
 /// a chat's window and an expanded chip show it, so it is loaded the first time one does.
 #[lazy]
 fn docked_panel(chat: ChatId) -> AnyView {
-    view! { <ChatPanel chat mode=PanelMode::Docked /> }.into_any()
+    view! { <ChatPanel chat mode=PanelMode::Docked /> }.into_any_at_once()
 }
 
 /// The strip in the bottom-right corner.

@@ -4,6 +4,8 @@
 use domain::{Author, ChatEvent, EventKind, OperatorId, Viewer};
 use leptos::prelude::*;
 
+use crate::components::at_once::IntoAnyAtOnce;
+
 use crate::components::time::clock;
 
 /// An event of a chat, as `me` reads it.
@@ -38,7 +40,7 @@ pub fn EventLine(event: ChatEvent, me: OperatorId) -> impl IntoView {
                     <div class="body">{body}</div>
                 </div>
             }
-            .into_any()
+            .into_any_at_once()
         }
         other => match other.describe(Viewer::Operator(me)) {
             Some(text) => view! {
@@ -48,8 +50,8 @@ pub fn EventLine(event: ChatEvent, me: OperatorId) -> impl IntoView {
                     <time>{at}</time>
                 </div>
             }
-            .into_any(),
-            None => ().into_any(),
+            .into_any_at_once(),
+            None => ().into_any_at_once(),
         },
     }
 }

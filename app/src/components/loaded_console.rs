@@ -14,7 +14,7 @@ pub fn LoadedConsole(announces: bool, children: ChildrenFn) -> impl IntoView {
     let console = Console::new(announces);
     provide_context(console);
     provide_context(crate::components::canned_picker::CannedList::new());
-    let snapshot = Resource::new(|| (), |()| load_console());
+    let snapshot = crate::json::resource(|| (), |()| load_console());
     view! {
         <Suspense fallback=|| view! { <div class="loading">"Loading…"</div> }>
             {move || {

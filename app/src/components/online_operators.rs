@@ -4,6 +4,8 @@
 
 use domain::OperatorId;
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -74,10 +76,18 @@ fn OnlineOperator(colleague: Colleague, writing_to: RwSignal<Option<OperatorId>>
                 </button>
             </div>
             <Show when=move || writing_to.get() == Some(id)>
-                <FirstMessage with=id writing_to />
+                <Suspense fallback=|| ()>
+                    {Suspend::new(first_message(id, writing_to))}
+                </Suspense>
             </Show>
         </li>
     }
+}
+
+/// The first message form, fetched the first time an operator starts a private chat.
+#[lazy]
+fn first_message(with: OperatorId, writing_to: RwSignal<Option<OperatorId>>) -> AnyView {
+    view! { <FirstMessage with writing_to /> }.into_any_at_once()
 }
 
 #[component]

@@ -4,6 +4,8 @@ use domain::OperatorId;
 use domain::console::OnlineOperator;
 use leptos::prelude::*;
 
+use crate::components::at_once::IntoAnyAtOnce;
+
 use crate::api;
 
 /// Lists the operators online when it opens; `on_pick` gets the one chosen.
@@ -24,11 +26,11 @@ pub fn OperatorPicker(
         online.try_set(Some(listed));
     });
     let list = move || match online.get() {
-        None => view! { <p class="muted">"Looking for operators…"</p> }.into_any(),
-        Some(Err(message)) => view! { <p class="error">{message}</p> }.into_any(),
+        None => view! { <p class="muted">"Looking for operators…"</p> }.into_any_at_once(),
+        Some(Err(message)) => view! { <p class="error">{message}</p> }.into_any_at_once(),
         Some(Ok(operators)) if operators.is_empty() => {
             view! { <p class="empty" data-testid="picker-empty">"No other operator is online"</p> }
-                .into_any()
+                .into_any_at_once()
         }
         Some(Ok(operators)) => view! {
             <ul class="picker-list">
@@ -60,7 +62,7 @@ pub fn OperatorPicker(
                     .collect_view()}
             </ul>
         }
-        .into_any(),
+        .into_any_at_once(),
     };
     view! {
         <div class="picker" data-testid="operator-picker" role="dialog" aria-label=title>

@@ -8,6 +8,8 @@ use domain::ChatId;
 use domain::console::{VisitorInfo, browser_summary};
 use leptos::prelude::*;
 
+use crate::components::at_once::IntoAnyAtOnce;
+
 use crate::api;
 use crate::components::time::{clock, duration};
 use crate::state::Console;
@@ -38,9 +40,9 @@ pub fn VisitorTree(chat: ChatId) -> impl IntoView {
         }
     });
     let tree = move || match info.get() {
-        None => view! { <p class="muted">"Loading…"</p> }.into_any(),
-        Some(Err(message)) => view! { <p class="error">{message}</p> }.into_any(),
-        Some(Ok(visitor)) => view! { <Tree visitor expanded /> }.into_any(),
+        None => view! { <p class="muted">"Loading…"</p> }.into_any_at_once(),
+        Some(Err(message)) => view! { <p class="error">{message}</p> }.into_any_at_once(),
+        Some(Ok(visitor)) => view! { <Tree visitor expanded /> }.into_any_at_once(),
     };
     view! {
         <section class="visitor" data-testid="visitor-tree">
@@ -139,7 +141,7 @@ fn Node(
         <span class="value">{move || value.get()}</span>
     };
     let body = match children {
-        None => view! { <div class="tree-leaf">{line}</div> }.into_any(),
+        None => view! { <div class="tree-leaf">{line}</div> }.into_any_at_once(),
         Some(children) => {
             let toggle = field.clone();
             view! {
@@ -159,7 +161,7 @@ fn Node(
                 </button>
                 <ul class="tree" hidden=move || !open.get()>{children()}</ul>
             }
-            .into_any()
+            .into_any_at_once()
         }
     };
     view! {

@@ -10,6 +10,8 @@ use domain::admin::OperatorAccount;
 use domain::log::{ACTIONS, ActionEntry, ActionFilter};
 use domain::{ChatId, ErrorCode, OperatorId, Timestamp};
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -351,9 +353,9 @@ fn Entries(log: Log) -> impl IntoView {
             when=move || !empty()
             fallback=move || {
                 if log.loading.get() {
-                    view! { <p class="loading-inline muted">"Loading…"</p> }.into_any()
+                    view! { <p class="loading-inline muted">"Loading…"</p> }.into_any_at_once()
                 } else {
-                    view! { <p class="empty" data-testid="log-empty">"No actions match."</p> }.into_any()
+                    view! { <p class="empty" data-testid="log-empty">"No actions match."</p> }.into_any_at_once()
                 }
             }
         >
@@ -393,14 +395,14 @@ fn Entries(log: Log) -> impl IntoView {
 
 #[component]
 fn LogRow(entry: ActionEntry) -> impl IntoView {
-    let missing = || view! { <span class="muted">"—"</span> }.into_any();
+    let missing = || view! { <span class="muted">"—"</span> }.into_any_at_once();
     let chat = entry.chat.map_or_else(missing, |chat| {
-        view! { <code title=chat.to_string()>{short_id(chat)}</code> }.into_any()
+        view! { <code title=chat.to_string()>{short_id(chat)}</code> }.into_any_at_once()
     });
     let object = entry
         .object
-        .map_or_else(missing, |object| object.into_any());
-    let ip = entry.ip.map_or_else(missing, |ip| ip.into_any());
+        .map_or_else(missing, |object| object.into_any_at_once());
+    let ip = entry.ip.map_or_else(missing, |ip| ip.into_any_at_once());
     view! {
         <tr data-testid="log-row" data-action=entry.action.clone()>
             <td class="when">{date_time(entry.at)}</td>

@@ -9,6 +9,8 @@ use domain::ChannelId;
 use domain::ErrorCode;
 use domain::bubble::{BubbleSettings, snippet};
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -114,7 +116,7 @@ fn AdminOnly() -> impl IntoView {
 /// Loads the settings and the snippet, then shows the three parts.
 #[component]
 fn BubbleEditor() -> impl IntoView {
-    let loaded = Resource::new(|| (), |()| api::load_bubble());
+    let loaded = crate::json::resource(|| (), |()| api::load_bubble());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -129,13 +131,13 @@ fn BubbleEditor() -> impl IntoView {
                                 <Preview form initial=settings channel />
                             </div>
                         }
-                            .into_any()
+                            .into_any_at_once()
                     }
-                    Err(err) if err.code() == ErrorCode::Forbidden => view! { <AdminOnly /> }.into_any(),
+                    Err(err) if err.code() == ErrorCode::Forbidden => view! { <AdminOnly /> }.into_any_at_once(),
                     Err(err) => view! {
                         <p class="error" data-testid="bubble-error">{err.message().to_owned()}</p>
                     }
-                        .into_any(),
+                        .into_any_at_once(),
                 }
             })}
         </Suspense>
@@ -262,7 +264,7 @@ fn IntegrationCode(origin: String, channel: RwSignal<Option<ChannelId>>) -> impl
                 {move || match copied.get() {
                     Some(true) => Some(
                         view! { <span class="saved" role="status" data-testid="bubble-copied">"Copied"</span> }
-                            .into_any(),
+                            .into_any_at_once(),
                     ),
                     Some(false) => Some(
                         view! {
@@ -270,7 +272,7 @@ fn IntegrationCode(origin: String, channel: RwSignal<Option<ChannelId>>) -> impl
                                 "Could not copy: select the code and copy it."
                             </span>
                         }
-                            .into_any(),
+                            .into_any_at_once(),
                     ),
                     None => None,
                 }}

@@ -3,6 +3,8 @@
 
 use domain::mail::{MailState, OutboxEntry, TestMail};
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -12,7 +14,7 @@ use crate::routes::action_log::date_time;
 #[component]
 pub fn AdminMailPage() -> impl IntoView {
     let changes = RwSignal::new(0_u32);
-    let overview = Resource::new(move || changes.get(), |_| api::mail_page());
+    let overview = crate::json::resource(move || changes.get(), |_| api::mail_page());
     let to = RwSignal::new(String::new());
     let notice = RwSignal::new(None::<Result<String, String>>);
     let busy = RwSignal::new(false);
@@ -52,7 +54,7 @@ pub fn AdminMailPage() -> impl IntoView {
                                         <dt>"Login"</dt><dd>{overview.username.clone().unwrap_or_else(|| "none".to_owned())}</dd>
                                         <dt>"Sender"</dt><dd>{overview.from.clone().unwrap_or_default()}</dd>
                                     </dl>
-                                }.into_any(),
+                                }.into_any_at_once(),
                                 None => view! {
                                     <p class="notice" data-testid="mail-off">
                                         "No SMTP server is set up, so no email is sent: visitors cannot have their transcript mailed. Start the server with "
@@ -61,7 +63,7 @@ pub fn AdminMailPage() -> impl IntoView {
                                         <code>"--smtp-user"</code> ", " <code>"SWITCHBOARD_SMTP_PASSWORD"</code>
                                         " as your server needs)."
                                     </p>
-                                }.into_any(),
+                                }.into_any_at_once(),
                             };
                             view! {
                                 {server}
@@ -70,9 +72,9 @@ pub fn AdminMailPage() -> impl IntoView {
                                     "Mail waits here until the SMTP server takes it; a mail it cannot take now is tried again for about a day."
                                 </p>
                                 <Outbox list=overview.outbox />
-                            }.into_any()
+                            }.into_any_at_once()
                         }
-                        Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any_at_once(),
                     }
                 })}
             </Transition>
@@ -88,8 +90,8 @@ pub fn AdminMailPage() -> impl IntoView {
                     />
                 </label>
                 {move || notice.get().map(|n| match n {
-                    Ok(text) => view! { <p class="ok" role="status" data-testid="test-mail-sent">{text}</p> }.into_any(),
-                    Err(text) => view! { <p class="error" role="alert" data-testid="test-mail-error">{text}</p> }.into_any(),
+                    Ok(text) => view! { <p class="ok" role="status" data-testid="test-mail-sent">{text}</p> }.into_any_at_once(),
+                    Err(text) => view! { <p class="error" role="alert" data-testid="test-mail-error">{text}</p> }.into_any_at_once(),
                 })}
                 <div class="actions">
                     <button type="submit" class="primary" data-testid="send-test-mail" disabled=move || busy.get()>
@@ -116,7 +118,8 @@ fn state_text(state: MailState) -> &'static str {
 #[component]
 fn Outbox(list: Vec<OutboxEntry>) -> impl IntoView {
     if list.is_empty() {
-        return view! { <p class="empty" data-testid="outbox-empty">"No mail yet."</p> }.into_any();
+        return view! { <p class="empty" data-testid="outbox-empty">"No mail yet."</p> }
+            .into_any_at_once();
     }
     view! {
         <table class="outbox" data-testid="outbox">
@@ -146,5 +149,5 @@ fn Outbox(list: Vec<OutboxEntry>) -> impl IntoView {
             </tbody>
         </table>
     }
-    .into_any()
+    .into_any_at_once()
 }

@@ -10,6 +10,8 @@ use domain::{ErrorCode, OperatorId};
 use leptos::html;
 use leptos::prelude::*;
 
+use crate::components::at_once::IntoAnyAtOnce;
+
 use crate::api::{AddOperator, EditOperator, ResetPassword, SetOperatorDisabled, list_operators};
 use crate::error::ConsoleError;
 use crate::state::Console;
@@ -116,7 +118,7 @@ fn OperatorAccounts() -> impl IntoView {
         list: RwSignal::new(Vec::new()),
         failure: RwSignal::new(None),
     };
-    let listed = Resource::new(|| (), |()| list_operators());
+    let listed = crate::json::resource(|| (), |()| list_operators());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -127,14 +129,14 @@ fn OperatorAccounts() -> impl IntoView {
                             <OperatorsTable accounts />
                             <NewOperatorForm accounts />
                         }
-                            .into_any()
+                            .into_any_at_once()
                     }
                     // The role changed since the console loaded.
-                    Err(err) if err.code() == ErrorCode::Forbidden => view! { <AdminOnly /> }.into_any(),
+                    Err(err) if err.code() == ErrorCode::Forbidden => view! { <AdminOnly /> }.into_any_at_once(),
                     Err(err) => view! {
                         <p class="error" data-testid="operator-error">{err.message().to_owned()}</p>
                     }
-                        .into_any(),
+                        .into_any_at_once(),
                 }
             })}
         </Suspense>
@@ -246,7 +248,7 @@ fn OperatorRow(id: OperatorId, accounts: Accounts) -> impl IntoView {
                         </ActionForm>
                     </td>
                 }
-                .into_any()
+                .into_any_at_once()
             } else {
                 let (status, status_class) = status(&account);
                 let chat_name = account.chat_name.clone();
@@ -290,7 +292,7 @@ fn OperatorRow(id: OperatorId, accounts: Accounts) -> impl IntoView {
                         {accounts.error_view(Some(id))}
                     </td>
                 }
-                .into_any()
+                .into_any_at_once()
             };
             view! {
                 <tr data-testid="operator-row" data-email=email class:disabled=disabled>

@@ -8,6 +8,8 @@ use domain::routing::RoutingMode;
 use domain::settings::{Settings, SettingsForm};
 use leptos::prelude::*;
 
+use crate::components::at_once::IntoAnyAtOnce;
+
 use crate::api;
 use crate::components::form_failure::Failure;
 use crate::routes::admin_operators::is_admin;
@@ -33,9 +35,9 @@ const FIELDS: [&str; 11] = [
 pub fn AdminSettingsPage() -> impl IntoView {
     let console = expect_context::<Console>();
     let admin = move || is_admin(console);
-    let loaded = Resource::new(|| (), |()| api::load_settings());
+    let loaded = crate::json::resource(|| (), |()| api::load_settings());
     let lift = ServerAction::<api::LiftBan>::new();
-    let banned = Resource::new(move || lift.version().get(), |_| api::banned_visitors());
+    let banned = crate::json::resource(move || lift.version().get(), |_| api::banned_visitors());
     view! {
         <section class="page settings">
             <h1>"Settings"</h1>
@@ -43,14 +45,14 @@ pub fn AdminSettingsPage() -> impl IntoView {
                 <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match loaded.await {
-                            Ok(settings) => view! { <SettingsForm settings /> }.into_any(),
+                            Ok(settings) => view! { <SettingsForm settings /> }.into_any_at_once(),
                             Err(err) if err.code() == ErrorCode::Forbidden => {
-                                view! { <AdminOnly /> }.into_any()
+                                view! { <AdminOnly /> }.into_any_at_once()
                             }
                             Err(err) => view! {
                                 <p class="error" data-testid="settings-error">{err.message().to_owned()}</p>
                             }
-                                .into_any(),
+                                .into_any_at_once(),
                         }
                     })}
                 </Suspense>
@@ -305,7 +307,10 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
 #[component]
 fn BannedVisitors(
     lift: ServerAction<api::LiftBan>,
-    banned: Resource<Result<Vec<domain::admin::BannedVisitor>, crate::error::ConsoleError>>,
+    banned: Resource<
+        Result<Vec<domain::admin::BannedVisitor>, crate::error::ConsoleError>,
+        crate::json::Json,
+    >,
 ) -> impl IntoView {
     view! {
         <section class="panel banned" data-testid="banned-visitors">
@@ -316,7 +321,7 @@ fn BannedVisitors(
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty" data-testid="banned-none">"Nobody is banned."</p>
                         }
-                            .into_any(),
+                            .into_any_at_once(),
                         Ok(list) => view! {
                             <ul class="banned-list">
                                 {list
@@ -341,8 +346,8 @@ fn BannedVisitors(
                                     .collect_view()}
                             </ul>
                         }
-                            .into_any(),
-                        Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any(),
+                            .into_any_at_once(),
+                        Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any_at_once(),
                     }
                 })}
             </Suspense>

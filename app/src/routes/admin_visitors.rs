@@ -4,6 +4,8 @@
 
 use domain::retention::VisitorData;
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -57,17 +59,17 @@ pub fn AdminVisitorsPage() -> impl IntoView {
                 <div><button type="submit" class="primary" data-testid="visitor-find">"Find"</button></div>
             </form>
             {move || notice.get().map(|n| match n {
-                Ok(text) => view! { <p class="ok" role="status" data-testid="visitor-erased">{text}</p> }.into_any(),
-                Err(text) => view! { <p class="error" role="alert" data-testid="visitor-error">{text}</p> }.into_any(),
+                Ok(text) => view! { <p class="ok" role="status" data-testid="visitor-erased">{text}</p> }.into_any_at_once(),
+                Err(text) => view! { <p class="error" role="alert" data-testid="visitor-error">{text}</p> }.into_any_at_once(),
             })}
             {move || found.get().map(|list| if list.is_empty() {
-                view! { <p class="empty" data-testid="visitor-none">"No such visitor."</p> }.into_any()
+                view! { <p class="empty" data-testid="visitor-none">"No such visitor."</p> }.into_any_at_once()
             } else {
                 view! {
                     <ul class="visitor-list">
                         {list.into_iter().map(|v| view! { <Found visitor=v erase /> }).collect_view()}
                     </ul>
-                }.into_any()
+                }.into_any_at_once()
             })}
         </section>
     }
@@ -107,9 +109,9 @@ fn Found(
                         <button class="danger" data-testid="visitor-erase-confirm" on:click=move |_| erase(visitor.clone())>"Erase"</button>
                         <button data-testid="visitor-erase-cancel" on:click=move |_| confirming.set(false)>"Keep"</button>
                     </span>
-                }.into_any()
+                }.into_any_at_once()
             } else {
-                view! { <button class="danger" data-testid="visitor-erase" on:click=move |_| confirming.set(true)>"Erase…"</button> }.into_any()
+                view! { <button class="danger" data-testid="visitor-erase" on:click=move |_| confirming.set(true)>"Erase…"</button> }.into_any_at_once()
             }}
         </li>
     }

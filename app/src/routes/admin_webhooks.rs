@@ -5,6 +5,8 @@
 use domain::WebhookId;
 use domain::webhook::{Delivery, DeliveryState, Webhook, WebhookEvent, WebhookForm};
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -15,8 +17,8 @@ use crate::routes::action_log::date_time;
 pub fn AdminWebhooksPage() -> impl IntoView {
     // Bumped after every change, and by "Refresh": both lists load again.
     let changes = RwSignal::new(0_u32);
-    let hooks = Resource::new(move || changes.get(), |_| api::list_webhooks());
-    let deliveries = Resource::new(move || changes.get(), |_| api::webhook_deliveries());
+    let hooks = crate::json::resource(move || changes.get(), |_| api::list_webhooks());
+    let deliveries = crate::json::resource(move || changes.get(), |_| api::webhook_deliveries());
     let url = RwSignal::new(String::new());
     let chosen = RwSignal::new(vec![
         WebhookEvent::ChatStarted,
@@ -139,13 +141,13 @@ pub fn AdminWebhooksPage() -> impl IntoView {
                     match hooks.await {
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty" data-testid="webhooks-none">"No webhooks yet."</p>
-                        }.into_any(),
+                        }.into_any_at_once(),
                         Ok(list) => view! {
                             <ul class="webhook-list">
                                 {list.into_iter().map(|hook| view! { <HookItem hook change remove /> }).collect_view()}
                             </ul>
-                        }.into_any(),
-                        Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any(),
+                        }.into_any_at_once(),
+                        Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any_at_once(),
                     }
                 })}
             </Transition>
@@ -160,9 +162,9 @@ pub fn AdminWebhooksPage() -> impl IntoView {
                     match deliveries.await {
                         Ok(list) if list.is_empty() => view! {
                             <p class="empty" data-testid="deliveries-none">"Nothing delivered yet."</p>
-                        }.into_any(),
-                        Ok(list) => view! { <DeliveryLog list /> }.into_any(),
-                        Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any(),
+                        }.into_any_at_once(),
+                        Ok(list) => view! { <DeliveryLog list /> }.into_any_at_once(),
+                        Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any_at_once(),
                     }
                 })}
             </Transition>
@@ -205,9 +207,9 @@ fn HookItem(
             <div class="webhook-secret">
                 "Signing secret: "
                 {move || if shown.get() {
-                    view! { <code data-testid="webhook-secret">{secret.clone()}</code> }.into_any()
+                    view! { <code data-testid="webhook-secret">{secret.clone()}</code> }.into_any_at_once()
                 } else {
-                    view! { <span>"whsec_••••••••"</span> }.into_any()
+                    view! { <span>"whsec_••••••••"</span> }.into_any_at_once()
                 }}
                 <button type="button" class="link" data-testid="show-secret" on:click=move |_| shown.update(|s| *s = !*s)>
                     {move || if shown.get() { "Hide" } else { "Show" }}
@@ -224,11 +226,11 @@ fn HookItem(
                             <button type="button" class="danger" data-testid="confirm-delete-webhook" on:click=move |_| remove(id)>"Remove"</button>
                             <button type="button" on:click=move |_| confirming.set(false)>"Keep"</button>
                         </span>
-                    }.into_any()
+                    }.into_any_at_once()
                 } else {
                     view! {
                         <button type="button" class="danger" data-testid="delete-webhook" on:click=move |_| confirming.set(true)>"Remove"</button>
-                    }.into_any()
+                    }.into_any_at_once()
                 }}
             </div>
         </li>

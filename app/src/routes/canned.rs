@@ -6,6 +6,8 @@ use domain::CannedId;
 use domain::canned::CannedMessage;
 use domain::console::Role;
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -168,11 +170,11 @@ fn Section(page: Page, shared: bool) -> impl IntoView {
     let may_change = move || !shared || keeps_shared(console);
     let items = move || {
         if !page.list.loaded() {
-            return view! { <p class="loading-inline muted">"Loading…"</p> }.into_any();
+            return view! { <p class="loading-inline muted">"Loading…"</p> }.into_any_at_once();
         }
         let shown = messages.get();
         if shown.is_empty() {
-            return view! { <p class="empty">{empty}</p> }.into_any();
+            return view! { <p class="empty">{empty}</p> }.into_any_at_once();
         }
         view! {
             <ul class="canned-list">
@@ -182,7 +184,7 @@ fn Section(page: Page, shared: bool) -> impl IntoView {
                     .collect_view()}
             </ul>
         }
-        .into_any()
+        .into_any_at_once()
     };
     view! {
         <section class="panel canned-section" data-testid=testid>

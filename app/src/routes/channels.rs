@@ -8,6 +8,8 @@ use domain::channel::{Channel, ChannelForm};
 use domain::routing::RoutingMode;
 use domain::{ChannelId, OperatorId};
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -208,16 +210,16 @@ fn ChannelRow(id: ChannelId, operators: RwSignal<Vec<OperatorAccount>>) -> impl 
                                 "Leave"
                             </button>
                         }
-                            .into_any()
+                            .into_any_at_once()
                     } else if archived() {
-                        ().into_any()
+                        ().into_any_at_once()
                     } else {
                         view! {
                             <button class="primary" data-testid="channel-join" disabled=move || busy.get() on:click=move |_| join(true)>
                                 "Join"
                             </button>
                         }
-                            .into_any()
+                            .into_any_at_once()
                     }
                 }}
                 <Show when=admin>

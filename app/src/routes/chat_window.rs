@@ -4,6 +4,8 @@
 
 use domain::ChatId;
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
@@ -24,7 +26,7 @@ pub fn ChatWindowPage() -> impl IntoView {
                 <ChatWindow chat />
             </LoadedConsole>
         }
-        .into_any(),
+        .into_any_at_once(),
         None => view! {
             <main class="centered">
                 <div class="card">
@@ -33,7 +35,7 @@ pub fn ChatWindowPage() -> impl IntoView {
                 </div>
             </main>
         }
-        .into_any(),
+        .into_any_at_once(),
     }
 }
 

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api;
+use crate::components::at_once::{IntoAnyAtOnce, at_once};
 use crate::components::time::clock;
 use crate::state::{Console, Entry};
 
@@ -21,7 +22,7 @@ pub fn DashboardPage() -> impl IntoView {
         .me
         .with_untracked(|me| me.as_ref().map(|me| me.id))
         .unwrap_or_default();
-    view! {
+    at_once(view! {
         <section class="page dashboard">
             <header class="page-head">
                 <h1>"Dashboard"</h1>
@@ -32,7 +33,7 @@ pub fn DashboardPage() -> impl IntoView {
                 .map(|category| view! { <ChatList category me /> })
                 .collect_view()}
         </section>
-    }
+    })
 }
 
 /// All channels / My channels (the channels I serve, and chats in none). The choice is kept
@@ -274,7 +275,7 @@ fn RowActions(
     // "The 'Watch chat' button on the dashboard is available for all chats" (the manual).
     let watch = move || {
         if mine.get() {
-            open().into_any()
+            open().into_any_at_once()
         } else {
             act(
                 "watch",
@@ -282,7 +283,7 @@ fn RowActions(
                 false,
                 Entry::Action(ChatAction::Watch),
             )
-            .into_any()
+            .into_any_at_once()
         }
     };
     let assigned_to_me = Memo::new(move |_| {
@@ -335,26 +336,26 @@ fn RowActions(
             }}
             {watch}
         }
-        .into_any(),
+        .into_any_at_once(),
         Category::Invite => view! {
             {act("accept-invite", "Accept", true, Entry::Action(ChatAction::AcceptInvite))}
             {act("accept-observer", "Accept as observer", false, Entry::Action(ChatAction::AcceptInviteAsObserver))}
             {decline_button}
             {watch}
         }
-        .into_any(),
+        .into_any_at_once(),
         Category::Transfer => view! {
             {act("assume", "Assume", true, Entry::Action(ChatAction::Assume))}
             {decline_button}
             {watch}
         }
-        .into_any(),
+        .into_any_at_once(),
         Category::Active if !mine.get() => view! {
             {act("join", "Join chat", true, Entry::Action(ChatAction::Join))}
             {watch}
         }
-        .into_any(),
-        Category::Vacant | Category::Active => watch().into_any(),
+        .into_any_at_once(),
+        Category::Vacant | Category::Active => watch().into_any_at_once(),
     }
     };
     view! { <span class="actions">{actions}</span> }

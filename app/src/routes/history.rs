@@ -7,6 +7,8 @@ use domain::history::{Fragment, HistoryHit, HistoryQuery};
 use domain::{ChannelId, Timestamp};
 use leptos::prelude::*;
 
+use crate::components::at_once::IntoAnyAtOnce;
+
 use crate::api;
 use crate::components::downloads::Downloads;
 use crate::routes::action_log::date_time;
@@ -25,8 +27,8 @@ pub fn HistoryPage() -> impl IntoView {
     let rating = RwSignal::new(String::new());
     let asked = RwSignal::new(HistoryQuery::default());
     let opened = RwSignal::new(None::<ChatId>);
-    let results = Resource::new(move || asked.get(), api::search_history);
-    let transcript = Resource::new(
+    let results = crate::json::resource(move || asked.get(), api::search_history);
+    let transcript = crate::json::resource(
         move || opened.get(),
         |chat| async move {
             match chat {
@@ -103,7 +105,7 @@ pub fn HistoryPage() -> impl IntoView {
                     match results.await {
                         Ok(page) if page.hits.is_empty() => view! {
                             <p class="empty" data-testid="history-none">"No chats found."</p>
-                        }.into_any(),
+                        }.into_any_at_once(),
                         Ok(page) => {
                             let (number, more) = (page.page, page.more);
                             view! {
@@ -115,18 +117,18 @@ pub fn HistoryPage() -> impl IntoView {
                                     <span>{format!("Page {}", number + 1)}</span>
                                     <button data-testid="history-next" disabled=!more on:click=move |_| turn(1)>"Next"</button>
                                 </div>
-                            }.into_any()
+                            }.into_any_at_once()
                         }
-                        Err(err) => view! { <p class="error" role="alert" data-testid="history-error">{err.message().to_owned()}</p> }.into_any(),
+                        Err(err) => view! { <p class="error" role="alert" data-testid="history-error">{err.message().to_owned()}</p> }.into_any_at_once(),
                     }
                 })}
             </Transition>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     match transcript.await {
-                        Ok(Some((chat, text))) => view! { <ReadOnlyChat chat text /> }.into_any(),
-                        Ok(None) => ().into_any(),
-                        Err(err) => view! { <p class="error" role="alert">{err.message().to_owned()}</p> }.into_any(),
+                        Ok(Some((chat, text))) => view! { <ReadOnlyChat chat text /> }.into_any_at_once(),
+                        Ok(None) => ().into_any_at_once(),
+                        Err(err) => view! { <p class="error" role="alert">{err.message().to_owned()}</p> }.into_any_at_once(),
                     }
                 })}
             </Transition>
@@ -150,9 +152,9 @@ fn excerpt(fragments: Vec<Fragment>) -> impl IntoView {
         .into_iter()
         .map(|f| {
             if f.hit {
-                view! { <mark>{f.text}</mark> }.into_any()
+                view! { <mark>{f.text}</mark> }.into_any_at_once()
             } else {
-                f.text.into_any()
+                f.text.into_any_at_once()
             }
         })
         .collect_view()

@@ -8,12 +8,14 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::{self, Logout};
 use crate::components::alert_popups::AlertPopups;
+use crate::components::at_once::{IntoAnyAtOnce, at_once};
 use crate::components::badge::Badge;
 use crate::components::connection_banner::ConnectionBanner;
 use crate::components::desktop_notifications::EnableNotifications;
 use crate::components::dock::Dock;
 use crate::components::loaded_console::LoadedConsole;
 use crate::components::notice::Notice;
+use crate::components::on_demand::OnDemand;
 use crate::components::online_operators::OnlineOperators;
 use crate::pages::{NavBadge, PAGES};
 use crate::state::Console;
@@ -32,6 +34,21 @@ fn skip_to_content(ev: leptos::ev::MouseEvent) {
             let _ = content.focus();
         }
     }
+}
+
+#[lazy]
+fn alert_popups() -> AnyView {
+    view! { <AlertPopups /> }.into_any_at_once()
+}
+
+#[lazy]
+fn dock() -> AnyView {
+    view! { <Dock /> }.into_any_at_once()
+}
+
+#[lazy]
+fn signed_off() -> AnyView {
+    view! { <SignedOff /> }.into_any_at_once()
 }
 
 /// The console frame.
@@ -56,7 +73,7 @@ fn Frame() -> impl IntoView {
     let quarter = Memo::new(move |_| console.now.get().0 / 15_000);
     Effect::new(move |_| {
         console.visitors.track();
-        quarter.track();
+        quarter.with(|_| ());
         leptos::task::spawn_local(async move {
             if let Ok(count) = crate::api::visitors_on_site().await {
                 on_site.try_set(usize::try_from(count).unwrap_or(usize::MAX));
@@ -69,7 +86,9 @@ fn Frame() -> impl IntoView {
     let menu = RwSignal::new(false);
     let location = leptos_router::hooks::use_location();
     Effect::new(move |_| {
-        location.pathname.track();
+        // Read, not only tracked: a memo that was never read has not met its sources, so it
+        // would not tell of a change.
+        location.pathname.with(|_| ());
         menu.set(false);
     });
     Effect::new(move |_| {
@@ -86,80 +105,92 @@ fn Frame() -> impl IntoView {
             </a>
             // Pop-ups come early in the page's order, so their Accept is a few Tabs away
             // wherever the operator is; they are drawn in the corner whatever their place.
-            <div class="corner">
-                <AlertPopups />
-                <crate::voice::CallBar />
-                <Dock />
-            </div>
-            <nav class="sidebar" class:open=move || menu.get() aria-label="Console">
-                <div class="top">
-                    <div class="brand">"Switchboard"</div>
-                    // On a phone the navigation folds into this menu.
-                    <button
-                        type="button"
-                        class="menu-toggle"
-                        data-testid="menu-toggle"
-                        aria-expanded=move || menu.get().to_string()
-                        on:click=move |_| menu.update(|open| *open = !*open)
-                    >
-                        "Menu"
-                    </button>
+            {at_once(view! {
+                <div class="corner">
+                    <OnDemand
+                        when=move || console.alerts.with(|alerts| !alerts.is_empty())
+                        load=alert_popups
+                    />
+                    <crate::voice::CallBar />
+                    <OnDemand when=move || console.model.with(|m| !m.my_chat_titles().is_empty()) load=dock />
                 </div>
-                {PAGES
-                    .iter()
-                    .map(|page| {
-                        let shown = move || {
-                            console.me.with(|me| me.as_ref().is_some_and(|me| me.role >= page.role))
-                        };
-                        view! {
-                            <Show when=shown>
-                                <A href=page.path exact=page.path == "/" attr:data-testid=page.testid>
-                                    <span>{page.label}</span>
-                                    {match page.badge {
-                                        NavBadge::Waiting => {
-                                            view! { <Badge count=waiting testid="badge-waiting" what="waiting" /> }
-                                                .into_any()
-                                        }
-                                        NavBadge::Unread => {
-                                            view! { <Badge count=unread testid="badge-unread" what="unread" /> }
-                                                .into_any()
-                                        }
-                                        NavBadge::Visitors => {
-                                            view! { <Badge count=on_site testid="badge-visitors" what="on the site" /> }
-                                                .into_any()
-                                        }
-                                        NavBadge::None => ().into_any(),
-                                    }}
-                                </A>
-                            </Show>
-                        }
-                    })
-                    .collect_view()}
-                <OnlineOperators />
-                <div class="spacer"></div>
-                <EnableNotifications />
-                <div class="me">
-                    <span
-                        class=move || if live() { "dot live" } else { "dot" }
-                        data-testid="live-dot"
-                        data-live=move || live().to_string()
-                        title=move || if live() { "Connected" } else { "Reconnecting…" }
-                        aria-hidden="true"
-                    ></span>
-                    <span class="visually-hidden" data-testid="live-text">
-                        {move || if live() { "Connected" } else { "Reconnecting" }}
-                    </span>
-                    <span data-testid="me-name">{move || console.me.get().map(|m| m.chat_name)}</span>
-                    <AvailabilityToggle />
-                </div>
-                <ActionForm action=logout>
-                    <button type="submit" class="link" data-testid="logout">"Log out"</button>
-                </ActionForm>
-            </nav>
+            })}
+            {at_once(view! {
+                <nav class="sidebar" class:open=move || menu.get() aria-label="Console">
+                    <div class="top">
+                        <div class="brand">"Switchboard"</div>
+                        // On a phone the navigation folds into this menu.
+                        <button
+                            type="button"
+                            class="menu-toggle"
+                            data-testid="menu-toggle"
+                            aria-expanded=move || menu.get().to_string()
+                            on:click=move |_| menu.update(|open| *open = !*open)
+                        >
+                            "Menu"
+                        </button>
+                    </div>
+                    {PAGES
+                        .iter()
+                        .map(|page| {
+                            let shown = move || {
+                                console.me.with(|me| me.as_ref().is_some_and(|me| me.role >= page.role))
+                            };
+                            view! {
+                                <Show when=shown>
+                                    <A href=page.path exact=page.path == "/" attr:data-testid=page.testid>
+                                        <span>{page.label}</span>
+                                        {match page.badge {
+                                            NavBadge::Waiting => {
+                                                view! { <Badge count=waiting testid="badge-waiting" what="waiting" /> }
+                                                    .into_any_at_once()
+                                            }
+                                            NavBadge::Unread => {
+                                                view! { <Badge count=unread testid="badge-unread" what="unread" /> }
+                                                    .into_any_at_once()
+                                            }
+                                            NavBadge::Visitors => {
+                                                view! { <Badge count=on_site testid="badge-visitors" what="on the site" /> }
+                                                    .into_any_at_once()
+                                            }
+                                            NavBadge::None => ().into_any_at_once(),
+                                        }}
+                                    </A>
+                                </Show>
+                            }
+                        })
+                        .collect_view()}
+                    <OnlineOperators />
+                    <div class="spacer"></div>
+                    <EnableNotifications />
+                    <div class="me">
+                        <span
+                            class=move || if live() { "dot live" } else { "dot" }
+                            data-testid="live-dot"
+                            data-live=move || live().to_string()
+                            title=move || if live() { "Connected" } else { "Reconnecting…" }
+                            aria-hidden="true"
+                        ></span>
+                        <span class="visually-hidden" data-testid="live-text">
+                            {move || if live() { "Connected" } else { "Reconnecting" }}
+                        </span>
+                        <span data-testid="me-name">{move || console.me.get().map(|m| m.chat_name)}</span>
+                        <AvailabilityToggle />
+                    </div>
+                    <ActionForm action=logout>
+                        <button type="submit" class="link" data-testid="logout">"Log out"</button>
+                    </ActionForm>
+                </nav>
+            })}
             <main class="content" id="content" tabindex="-1">
-                <ConnectionBanner />
-                <SignedOff />
-                <Notice />
+                {at_once(view! {
+                    <ConnectionBanner />
+                    <OnDemand
+                        when=move || console.me.with(|me| me.as_ref().is_some_and(|me| me.signed_off_at.is_some()))
+                        load=signed_off
+                    />
+                    <Notice />
+                })}
                 <Outlet />
             </main>
         </div>

@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use leptos_router::{LazyRoute, lazy_route};
 
+use crate::components::at_once::at_once;
+
 use super::{
     action_log::ActionLogPage, admin_bubble::AdminBubblePage, admin_mail::AdminMailPage,
     admin_operators::AdminOperatorsPage, admin_settings::AdminSettingsPage,
@@ -42,7 +44,7 @@ macro_rules! lazy_page {
             }
 
             fn view(_this: Self) -> AnyView {
-                ($wrap)(view! { <$page /> }.into_any())
+                ($wrap)(at_once(view! { <$page /> }).into_any())
             }
         }
     };
@@ -52,11 +54,11 @@ macro_rules! lazy_page {
 fn gate(page: AnyView) -> AnyView {
     let live = RwSignal::new(false);
     Effect::new(move |_| live.set(true));
-    view! {
-        <fieldset class="page-gate" disabled=move || !live.get() data-live=move || live.get().to_string()>
+    at_once(view! {
+        <fieldset class="page-gate" disabled=move || !live.get()>
             {page}
         </fieldset>
-    }
+    })
     .into_any()
 }
 

@@ -3,6 +3,8 @@
 
 use domain::admin::OperatorAccount;
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api::{
@@ -44,16 +46,16 @@ pub fn ProfilePage() -> impl IntoView {
 /// name.
 #[component]
 fn PreferencesForm() -> impl IntoView {
-    let profile = Resource::new(|| (), |()| load_profile());
+    let profile = crate::json::resource(|| (), |()| load_profile());
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match profile.await {
-                    Ok(account) => view! { <Preferences account /> }.into_any(),
+                    Ok(account) => view! { <Preferences account /> }.into_any_at_once(),
                     Err(err) => view! {
                         <p class="error" data-testid="profile-error">{err.message().to_owned()}</p>
                     }
-                        .into_any(),
+                        .into_any_at_once(),
                 }
             })}
         </Suspense>
@@ -149,7 +151,7 @@ fn AccessTokens() -> impl IntoView {
     let create = ServerAction::<CreateAccessToken>::new();
     let revoked = RwSignal::new(0_u32);
     let revoke_error = RwSignal::new(None::<String>);
-    let tokens = Resource::new(
+    let tokens = crate::json::resource(
         move || (create.version().get(), revoked.get()),
         |_| list_access_tokens(),
     );
@@ -207,7 +209,7 @@ fn AccessTokens() -> impl IntoView {
                 match tokens.await {
                     Ok(list) if list.is_empty() => view! {
                         <p class="empty" data-testid="tokens-empty">"You have no access tokens."</p>
-                    }.into_any(),
+                    }.into_any_at_once(),
                     Ok(list) => view! {
                         <table class="tokens" data-testid="tokens">
                             <thead>
@@ -232,8 +234,8 @@ fn AccessTokens() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                    }.into_any(),
-                    Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any(),
+                    }.into_any_at_once(),
+                    Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any_at_once(),
                 }
             })}
         </Suspense>

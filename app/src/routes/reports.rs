@@ -7,6 +7,8 @@ use domain::report::{Figures, ReportQuery};
 use domain::{ChannelId, Timestamp};
 use leptos::prelude::*;
 
+use crate::components::at_once::IntoAnyAtOnce;
+
 use crate::api;
 use crate::state::Console;
 
@@ -41,7 +43,7 @@ pub fn ReportsPage() -> impl IntoView {
     let to = RwSignal::new(day(today));
     let channel = RwSignal::new(String::new());
     let asked = RwSignal::new(None::<ReportQuery>);
-    let report = Resource::new(
+    let report = crate::json::resource(
         move || asked.get(),
         |query| async move {
             match query {
@@ -135,10 +137,10 @@ pub fn ReportsPage() -> impl IntoView {
                                     </thead>
                                     <tbody>{rows}</tbody>
                                 </table>
-                            }.into_any()
+                            }.into_any_at_once()
                         }
-                        Ok(None) => ().into_any(),
-                        Err(err) => view! { <p class="error" role="alert" data-testid="report-error">{err.message().to_owned()}</p> }.into_any(),
+                        Ok(None) => ().into_any_at_once(),
+                        Err(err) => view! { <p class="error" role="alert" data-testid="report-error">{err.message().to_owned()}</p> }.into_any_at_once(),
                     }
                 })}
             </Transition>

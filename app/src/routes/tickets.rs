@@ -10,6 +10,8 @@ use domain::ticket::{
     TicketStatus, TicketView,
 };
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -42,7 +44,7 @@ pub fn TicketsPage() -> impl IntoView {
     let mine = RwSignal::new(false);
     let selected = RwSignal::new(None::<TicketId>);
     let changes = RwSignal::new(0u32);
-    let list = Resource::new(
+    let list = crate::json::resource(
         move || {
             (
                 status.get(),
@@ -84,7 +86,7 @@ pub fn TicketsPage() -> impl IntoView {
                             Ok(items) if items.is_empty() => view! {
                                 <p class="empty" data-testid="tickets-none">"No tickets here."</p>
                             }
-                                .into_any(),
+                                .into_any_at_once(),
                             Ok(items) => view! {
                                 <ul class="ticket-list" aria-label="Tickets">
                                     {items
@@ -93,11 +95,11 @@ pub fn TicketsPage() -> impl IntoView {
                                         .collect_view()}
                                 </ul>
                             }
-                                .into_any(),
+                                .into_any_at_once(),
                             Err(err) => view! {
                                 <p class="error" data-testid="tickets-error">{err.message().to_owned()}</p>
                             }
-                                .into_any(),
+                                .into_any_at_once(),
                         }
                     })}
                 </Transition>
@@ -143,7 +145,7 @@ fn TicketRow(ticket: Ticket, selected: RwSignal<Option<TicketId>>) -> impl IntoV
 #[component]
 fn TicketDetail(id: TicketId, changes: RwSignal<u32>) -> impl IntoView {
     let console = expect_context::<Console>();
-    let view_of = Resource::new(
+    let view_of = crate::json::resource(
         move || (id, console.tickets.get(), changes.get()),
         |(id, _, _)| api::load_ticket(id),
     );
@@ -245,12 +247,12 @@ fn TicketDetail(id: TicketId, changes: RwSignal<u32>) -> impl IntoView {
                                 <ReplyForm id email=ticket.email.clone() body=reply changes />
                             </article>
                         }
-                            .into_any()
+                            .into_any_at_once()
                     }
                     Err(err) => view! {
                         <p class="error" data-testid="ticket-error">{err.message().to_owned()}</p>
                     }
-                        .into_any(),
+                        .into_any_at_once(),
                 }
             })}
         </Transition>
@@ -287,7 +289,7 @@ fn ReplyForm(
     let busy = RwSignal::new(false);
     if email.is_empty() {
         return view! { <p class="hint">"The visitor left no email address to reply to."</p> }
-            .into_any();
+            .into_any_at_once();
     }
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -338,5 +340,5 @@ fn ReplyForm(
             <button type="submit" data-testid="ticket-reply-send" disabled=move || busy.get()>"Send reply"</button>
         </form>
     }
-    .into_any()
+    .into_any_at_once()
 }

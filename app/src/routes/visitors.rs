@@ -10,6 +10,8 @@ use domain::visitor::{
 };
 use domain::{ChatId, Timestamp, VisitorId};
 use leptos::prelude::*;
+
+use crate::components::at_once::IntoAnyAtOnce;
 use leptos::task::spawn_local;
 
 use crate::api;
@@ -36,7 +38,7 @@ pub fn VisitorsPage() -> impl IntoView {
     let offset = RwSignal::new(0u32);
     let open = RwSignal::new(None::<Open>);
     let menu = RwSignal::new(None::<VisitorId>);
-    let list = Resource::new(
+    let list = crate::json::resource(
         move || {
             (
                 text.get(),
@@ -50,13 +52,13 @@ pub fn VisitorsPage() -> impl IntoView {
     let badges = move || {
         list.get().map(|answer| match answer {
             Err(err) => view! { <p class="error" data-testid="visitors-error">{err.message().to_owned()}</p> }
-                .into_any(),
+                .into_any_at_once(),
             Ok(page) if page.visitors.is_empty() => view! {
                 <p class="empty" data-testid="visitors-none">
                     {if text.with(String::is_empty) { "Nobody is on the site right now." } else { "No visitor matches." }}
                 </p>
             }
-            .into_any(),
+            .into_any_at_once(),
             Ok(page) => {
                 let total = page.total;
                 let first = u64::from(offset.get_untracked()) + 1;
@@ -89,7 +91,7 @@ pub fn VisitorsPage() -> impl IntoView {
                         </button>
                     </div>
                 }
-                .into_any()
+                .into_any_at_once()
             }
         })
     };
@@ -227,7 +229,7 @@ fn Badge(
 #[component]
 fn Profile(visitor: VisitorId, engage: bool, on_close: Callback<()>) -> impl IntoView {
     let console = expect_context::<Console>();
-    let profile = Resource::new(
+    let profile = crate::json::resource(
         move || (visitor, console.visitors.get()),
         |(visitor, _)| api::load_visitor_profile(visitor),
     );
@@ -235,8 +237,12 @@ fn Profile(visitor: VisitorId, engage: bool, on_close: Callback<()>) -> impl Int
     let reading = RwSignal::new(None::<ChatId>);
     let body = move || {
         profile.get().map(|answer| match answer {
-            Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any(),
-            Ok(profile) => view! { <LiveCommunication profile inviting reading /> }.into_any(),
+            Err(err) => {
+                view! { <p class="error">{err.message().to_owned()}</p> }.into_any_at_once()
+            }
+            Ok(profile) => {
+                view! { <LiveCommunication profile inviting reading /> }.into_any_at_once()
+            }
         })
     };
     view! {
@@ -366,15 +372,15 @@ fn LiveCommunication(
             {call_button}
             <h3>"Pages"</h3>
             {if has_trail {
-                view! { <ol class="trail" data-testid="visitor-trail">{trail}</ol> }.into_any()
+                view! { <ol class="trail" data-testid="visitor-trail">{trail}</ol> }.into_any_at_once()
             } else {
-                view! { <p class="muted">"No pages yet."</p> }.into_any()
+                view! { <p class="muted">"No pages yet."</p> }.into_any_at_once()
             }}
             <h3>"Earlier chats"</h3>
             {if has_chats {
-                view! { <ul class="profile-chats" data-testid="profile-chats">{chats}</ul> }.into_any()
+                view! { <ul class="profile-chats" data-testid="profile-chats">{chats}</ul> }.into_any_at_once()
             } else {
-                view! { <p class="muted" data-testid="profile-no-chats">"No chats yet."</p> }.into_any()
+                view! { <p class="muted" data-testid="profile-no-chats">"No chats yet."</p> }.into_any_at_once()
             }}
             <VisitorInfoTree visitor=profile.info.clone() />
         </div>
@@ -388,12 +394,12 @@ fn date_of(at: Timestamp) -> String {
 /// A past chat, read-only, as its transcript.
 #[component]
 fn Transcript(chat: ChatId) -> impl IntoView {
-    let text = Resource::new(move || chat, api::history_chat);
+    let text = crate::json::resource(move || chat, api::history_chat);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || text.get().map(|answer| match answer {
-                Ok(text) => view! { <pre class="transcript" data-testid="profile-transcript">{text}</pre> }.into_any(),
-                Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any(),
+                Ok(text) => view! { <pre class="transcript" data-testid="profile-transcript">{text}</pre> }.into_any_at_once(),
+                Err(err) => view! { <p class="error">{err.message().to_owned()}</p> }.into_any_at_once(),
             })}
         </Transition>
     }
